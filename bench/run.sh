@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs one benchmark against the real local stack: builds, starts the stack if needed (and stops it after).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name="${1:?usage: bench/run.sh <messaging|...>}"
+export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1
+[ -d node_modules/kafkajs ] || npm ci --no-audit --no-fund
+npx tsc -b tsconfig.json
+stack_was_up=0
+bash infra/stack.sh status >/dev/null 2>&1 && stack_was_up=1
+trap '[ "$stack_was_up" = 0 ] && bash infra/stack.sh down' EXIT
+bash infra/stack.sh up
+# shellcheck disable=SC1091
+source "${MLOPS_STATE_DIR:-.data}/stack.env"
+node "bench/dist/$name/main.js"

@@ -1,0 +1,611 @@
+#!/usr/bin/env bash
+# Local infrastructure for the MLOps platform: a real single-node Kafka (KRaft), a local
+# PostgreSQL (or the one in DATABASE_URL) and, when CLICKHOUSE_URL is set, a ClickHouse check.
+#
+#   bash infra/stack.sh up            start what is not running, wait until everything answers
+#   bash infra/stack.sh down [--purge] stop what this script started (--purge: delete the state dir)
+#   bash infra/stack.sh status        print each part and whether it answers (exit 3 if one does not)
+#   bash infra/stack.sh env           print <state>/stack.env (export lines for KAFKA_BROKERS, ...)
+#
+# See infra/README.md for the environment keys.
+set -euo pipefail
+
+INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(dirname "$INFRA_DIR")"
+
+KAFKA_VERSION=3.9.1
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+PG_PORT="${PG_PORT:-55432}"
+STATE_DIR="${MLOPS_STATE_DIR:-$REPO_DIR/.data}"
+CACHE_DIR="${MLOPS_CACHE_DIR:-$HOME/.cache/mlops-platform}"
+UP_TIMEOUT="${MLOPS_UP_TIMEOUT:-60}"
+
+KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+LIBS="$KAFKA_HOME/libs"
+LIBS_MARKER="$KAFKA_HOME/.libs-complete"
+
+KAFKA_DIR="$STATE_DIR/kafka"
+KAFKA_DATA="$KAFKA_DIR/data"
+KAFKA_PID="$KAFKA_DIR/kafka.pid"
+KAFKA_LOG="$KAFKA_DIR/logs/server.log"
+KAFKA_OUT="$KAFKA_DIR/kafka.out"
+KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+
+PGDATA_DIR="$STATE_DIR/postgres"
+PG_RUN_DIR="$STATE_DIR/postgres-run" # unix socket + server log; owned by the server's user
+PG_LOG="$PG_RUN_DIR/postgres.log"
+LOCAL_DATABASE_URL="postgres://mlops@127.0.0.1:$PG_PORT/mlops"
+
+STACK_ENV="$STATE_DIR/stack.env"
+
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Print the last lines of one or more log files, prefixed, to stderr.
+show_tail() {
+  local f
+  for f in "$@"; do
+    [[ -s "$f" ]] || continue
+    log "---- last 40 lines of $f ----"
+    tail -n 40 "$f" | sed 's/^/[infra]   /' >&2
+  done
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Alive and not a zombie (an unreaped exited child still passes kill -0).
+proc_alive() {
+  local st
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n "$st" && "$st" != "Z" && "$st" != "X" ]]
+}
+
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+# State dir and locking
+# ---------------------------------------------------------------------------------------------
+ensure_state_dir() {
+  mkdir -p "$STATE_DIR"
+  chmod 755 "$STATE_DIR"
+}
+
+# Serialise up/down on one state dir (two `up`s at once would start two brokers).
+take_lock() {
+  ensure_state_dir
+  exec 9>"$STATE_DIR/.lock"
+  if ! flock -w 300 9; then die "another stack.sh holds $STATE_DIR/.lock"; fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka
+# ---------------------------------------------------------------------------------------------
+ensure_kafka_libs() {
+  if [[ -f "$LIBS_MARKER" && -d "$LIBS" ]]; then return 0; fi
+  command -v mvn >/dev/null || die "mvn not found; it is needed once to fetch the Kafka jars into $LIBS"
+  mkdir -p "$KAFKA_HOME"
+  # Several clones may share the cache: only one of them downloads.
+  exec 8>"$KAFKA_HOME/.lock"
+  flock -w 600 8 || die "timed out waiting for $KAFKA_HOME/.lock"
+  if [[ -f "$LIBS_MARKER" && -d "$LIBS" ]]; then exec 8>&-; return 0; fi
+  local t0 tmp; t0=$(now); tmp="$KAFKA_HOME/libs.partial.$$"
+  log "fetching Kafka $KAFKA_VERSION jars with Maven into $LIBS (once) ..."
+  rm -rf "$LIBS" "$KAFKA_HOME"/libs.partial.*
+  # Output goes to a file (Maven 3.8's jansi prints stray colour resets even with -B -q).
+  if ! mvn -B -q -Dstyle.color=never -f "$INFRA_DIR/kafka/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$KAFKA_HOME/maven.log" 2>&1 8>&- 9>&-; then
+    rm -rf "$tmp"
+    show_tail "$KAFKA_HOME/maven.log"
+    die "Maven could not fetch the Kafka jars (log: $KAFKA_HOME/maven.log)"
+  fi
+  ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || { rm -rf "$tmp"; die "kafka_2.13-$KAFKA_VERSION.jar missing after Maven copy"; }
+  mv "$tmp" "$LIBS"
+  date -u +%FT%TZ >"$LIBS_MARKER" # written only after a complete copy
+  exec 8>&-
+  log "Kafka jars ready ($(ls "$LIBS" | wc -l) jars, $(elapsed "$t0")s)"
+}
+
+kafka_pid_alive() {
+  [[ -f "$KAFKA_PID" ]] || return 1
+  local pid; pid=$(cat "$KAFKA_PID" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  proc_alive "$pid" || return 1
+  # Guard against pid reuse: the process must be our broker.
+  grep -qa 'kafka\.Kafka' "/proc/$pid/cmdline" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+kafkajs_available() {
+  REPO_DIR="$REPO_DIR" node -e "require.resolve('kafkajs', { paths: [process.env.REPO_DIR] })" >/dev/null 2>&1
+}
+
+# A metadata round trip through kafkajs' admin client (listTopics + describeCluster).
+kafka_probe() {
+  command -v node >/dev/null || return 2
+  REPO_DIR="$REPO_DIR" PROBE_BROKER="$KAFKA_BROKERS" timeout 10 node -e '
+    let kafkajs;
+    try { kafkajs = require(require.resolve("kafkajs", { paths: [process.env.REPO_DIR] })); }
+    catch { process.exit(2); }
+    const { Kafka, logLevel } = kafkajs;
+    const kafka = new Kafka({ clientId: "stack-probe", brokers: [process.env.PROBE_BROKER],
+      logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    setTimeout(() => process.exit(1), 8000).unref();
+    (async () => {
+      await admin.connect();
+      await admin.listTopics();
+      const c = await admin.describeCluster();
+      if (!c.brokers.length || c.controller == null) throw new Error("no brokers/controller yet");
+      await admin.disconnect();
+    })().then(() => process.exit(0), () => process.exit(1));
+  ' >/dev/null 2>&1
+}
+
+# Does Kafka answer? Uses kafkajs when installed; otherwise (before npm install) port + log line.
+kafka_answers() {
+  port_open "$KAFKA_PORT" || return 1
+  local rc=0
+  kafka_probe || rc=$?
+  if [[ $rc -eq 2 ]]; then
+    [[ -f "$KAFKA_LOG" ]] && grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null && return 0
+    return 1
+  fi
+  return $rc
+}
+
+write_kafka_config() {
+  mkdir -p "$KAFKA_DATA" "$KAFKA_DIR/logs"
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+# Generated by infra/stack.sh on every start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+
+num.partitions=3
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+
+# Small machine (2 cores): few threads.
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+num.recovery.threads.per.data.dir=1
+num.replica.fetchers=1
+log.cleaner.threads=1
+EOF
+  cat >"$KAFKA_DIR/log4j.properties" <<EOF
+# Generated by infra/stack.sh: all broker logging goes to one rolling file in the state dir.
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$KAFKA_LOG
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.kafka.network.RequestChannel\$=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+EOF
+}
+
+format_kafka_storage() {
+  if [[ -f "$KAFKA_DATA/meta.properties" ]]; then return 0; fi
+  local cid
+  if [[ -s "$KAFKA_DIR/cluster-id" ]]; then
+    cid=$(cat "$KAFKA_DIR/cluster-id")
+  else
+    cid=$("$JAVA" -cp "$LIBS/*" -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
+      kafka.tools.StorageTool random-uuid 2>>"$KAFKA_OUT" | tail -n 1)
+    [[ "$cid" =~ ^[A-Za-z0-9_-]{22}$ ]] || { show_tail "$KAFKA_OUT"; die "could not generate a Kafka cluster id (got '$cid')"; }
+    echo "$cid" >"$KAFKA_DIR/cluster-id"
+  fi
+  log "formatting Kafka storage (cluster id $cid)"
+  if ! "$JAVA" -cp "$LIBS/*" -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
+      kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_DIR/server.properties" >>"$KAFKA_OUT" 2>&1; then
+    show_tail "$KAFKA_OUT"
+    die "kafka storage format failed"
+  fi
+}
+
+kafka_up() {
+  local t0 pid; t0=$(now)
+  if pid=$(kafka_pid_alive) && kafka_answers; then
+    log "kafka: already running (pid $pid) and answering on $KAFKA_BROKERS"
+    return 0
+  fi
+  if ! pid=$(kafka_pid_alive); then
+    if kafka_answers; then
+      log "kafka: something not started by this script answers on $KAFKA_BROKERS; using it"
+      return 0
+    fi
+    if port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT"; then
+      die "kafka: port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is in use by something that is not our broker (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+    fi
+    ensure_kafka_libs
+    command -v "$JAVA" >/dev/null || die "java not found (Java 17 is needed for Kafka)"
+    write_kafka_config
+    format_kafka_storage
+    log "kafka: starting broker+controller on $KAFKA_BROKERS (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)"
+    rm -f "$KAFKA_PID"
+    printf '\n==== %s start ====\n' "$(date -u +%FT%TZ)" >>"$KAFKA_OUT"
+    # setsid: own session, so a Ctrl-C in the calling terminal does not reach the broker.
+    # In a non-interactive shell the background child is no group leader, so setsid and nohup
+    # exec in place and $! is the JVM's pid.
+    (cd "$KAFKA_DIR" && exec setsid nohup "$JAVA" -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+      -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
+      -cp "$LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$KAFKA_OUT" 2>&1 </dev/null 8>&- 9>&-) &
+    pid=$!
+    echo "$pid" >"$KAFKA_PID"
+  else
+    log "kafka: running (pid $pid) but not answering yet; waiting"
+  fi
+
+  local deadline=$((SECONDS + UP_TIMEOUT))
+  kafkajs_available || log "kafka: kafkajs not installed yet (run npm install); readiness = port + 'Kafka Server started' in the log"
+  while :; do
+    if ! proc_alive "$pid"; then
+      rm -f "$KAFKA_PID"
+      show_tail "$KAFKA_OUT" "$KAFKA_LOG"
+      die "kafka: broker process $pid exited during startup"
+    fi
+    if kafka_answers; then break; fi
+    if ((SECONDS >= deadline)); then
+      show_tail "$KAFKA_OUT" "$KAFKA_LOG"
+      die "kafka: no metadata answer on $KAFKA_BROKERS within ${UP_TIMEOUT}s (pid $pid still running; 'stack.sh down' stops it)"
+    fi
+    sleep 0.5
+  done
+  log "kafka: answering on $KAFKA_BROKERS (pid $pid, $(elapsed "$t0")s)"
+}
+
+kafka_down() {
+  local pid
+  if ! pid=$(kafka_pid_alive); then
+    [[ -f "$KAFKA_PID" ]] && log "kafka: stale pid file removed"
+    rm -f "$KAFKA_PID"
+    log "kafka: not running (nothing to stop)"
+    return 0
+  fi
+  log "kafka: stopping pid $pid (SIGTERM)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 60; i++)); do
+    proc_alive "$pid" || break
+    sleep 0.5
+  done
+  if proc_alive "$pid"; then
+    log "kafka: still running after 30s; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do proc_alive "$pid" || break; sleep 0.25; done
+  fi
+  if proc_alive "$pid"; then die "kafka: pid $pid survived SIGKILL"; fi
+  rm -f "$KAFKA_PID"
+  log "kafka: stopped"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+pg_bindir() {
+  if [[ -n "${PG_BIN:-}" ]]; then echo "$PG_BIN"; return; fi
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [[ -n "$d" && -x "$d/initdb" ]]; then echo "$d"; return; fi
+  if command -v initdb >/dev/null; then dirname "$(command -v initdb)"; return; fi
+  die "PostgreSQL server binaries (initdb, pg_ctl) not found; install PostgreSQL, set PG_BIN, or set DATABASE_URL"
+}
+
+# The OS user that runs the local server: postgres refuses to run as root.
+pg_os_user() {
+  if [[ -d "$PGDATA_DIR" ]]; then stat -c %U "$PGDATA_DIR"; return; fi
+  if [[ $(id -u) -eq 0 ]]; then
+    id -u postgres >/dev/null 2>&1 || die "running as root and there is no 'postgres' user to run the server as"
+    echo postgres
+  else
+    id -un
+  fi
+}
+
+# Run a command as the server's user (from /, so an unreadable cwd such as /root does not matter).
+# The lock fds are closed so a server started here does not hold our locks for its lifetime.
+as_pg() {
+  local user="$1"; shift
+  if [[ "$user" == "$(id -un)" ]]; then
+    (cd / && exec "$@" 8>&- 9>&-)
+  else
+    (cd / && exec runuser -u "$user" -- "$@" 8>&- 9>&-)
+  fi
+}
+
+pg_local_answers() {
+  PGCONNECT_TIMEOUT=3 psql "postgres://mlops@127.0.0.1:$PG_PORT/postgres" -XAtqc 'select 1' 2>/dev/null | grep -qx 1
+}
+
+pg_running() { # our server (by its data dir) is running
+  [[ -f "$PGDATA_DIR/PG_VERSION" ]] || return 1
+  local bin user; bin=$(pg_bindir); user=$(pg_os_user)
+  as_pg "$user" "$bin/pg_ctl" status -D "$PGDATA_DIR" >/dev/null 2>&1
+}
+
+write_pg_config() {
+  local user="$1" sockdir="$PG_RUN_DIR"
+  # Unix socket paths are limited to 107 bytes; with a very deep state dir, go TCP-only.
+  if (( ${#sockdir} + 20 > 107 )); then
+    log "postgres: state dir too deep for a unix socket; TCP only"
+    sockdir=""
+  fi
+  cat >"$PGDATA_DIR/mlops-stack.conf" <<EOF
+# Generated by infra/stack.sh on every start (included from postgresql.conf).
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$sockdir'
+max_connections = 200
+# Dev stack only: no crash safety. A power loss / OS crash can corrupt this database;
+# the trade is much faster tests on slow disks. Never use these settings for real data.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  chown "$user" "$PGDATA_DIR/mlops-stack.conf" 2>/dev/null || true
+}
+
+pg_up_local() {
+  local t0 bin user; t0=$(now); bin=$(pg_bindir)
+  command -v psql >/dev/null || die "psql not found (needed to check and create the database)"
+  if pg_running && pg_local_answers; then
+    log "postgres: already running and answering on 127.0.0.1:$PG_PORT"
+  elif ! pg_running && pg_local_answers; then
+    log "postgres: a server not started by this script (not $PGDATA_DIR) answers on 127.0.0.1:$PG_PORT; using it"
+  elif ! pg_running && port_open "$PG_PORT"; then
+    die "postgres: port $PG_PORT is in use by something that does not answer as postgres user mlops (set PG_PORT)"
+  else
+    user=$(pg_os_user)
+    if [[ "$user" != "$(id -un)" ]]; then
+      # Every parent of the state dir must be traversable by the server's user.
+      if ! runuser -u "$user" -- test -x "$STATE_DIR"; then
+        # Name the first directory (from / down) that blocks the way.
+        local p="" part bad="$STATE_DIR"
+        IFS=/ read -ra parts <<<"${STATE_DIR#/}"
+        for part in "${parts[@]}"; do
+          p="$p/$part"
+          if ! runuser -u "$user" -- test -x "$p" 2>/dev/null; then bad="$p"; break; fi
+        done
+        die "postgres: user '$user' cannot traverse $bad (on the way to $STATE_DIR); chmod o+x it or set MLOPS_STATE_DIR elsewhere"
+      fi
+    fi
+    mkdir -p "$PG_RUN_DIR"
+    chown "$user" "$PG_RUN_DIR"
+    chmod 755 "$PG_RUN_DIR"
+    if [[ ! -f "$PGDATA_DIR/PG_VERSION" ]]; then
+      [[ -e "$PGDATA_DIR" ]] && die "postgres: $PGDATA_DIR exists but is no data directory; remove it (or 'stack.sh down --purge')"
+      log "postgres: initdb into $PGDATA_DIR (as $user)"
+      # initdb into a scratch dir and rename, so a failed initdb never leaves a half data dir.
+      local tmp="$STATE_DIR/postgres.initdb"
+      rm -rf "$tmp"; mkdir -p "$tmp"; chown "$user" "$tmp"
+      if ! as_pg "$user" "$bin/initdb" -D "$tmp" --auth=trust -U mlops -E UTF8 --locale=C >"$STATE_DIR/initdb.log" 2>&1; then
+        show_tail "$STATE_DIR/initdb.log"
+        rm -rf "$tmp"
+        die "postgres: initdb failed"
+      fi
+      echo "include_if_exists = 'mlops-stack.conf'" >>"$tmp/postgresql.conf"
+      mv "$tmp" "$PGDATA_DIR"
+    fi
+    write_pg_config "$user"
+    if pg_running; then
+      log "postgres: running but not answering yet; waiting"
+    else
+      log "postgres: starting on 127.0.0.1:$PG_PORT (as $user)"
+      if ! as_pg "$user" "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$PG_LOG" -w -t "$UP_TIMEOUT" start >/dev/null 2>&1; then
+        show_tail "$PG_LOG"
+        die "postgres: pg_ctl start failed (or was not ready within ${UP_TIMEOUT}s)"
+      fi
+    fi
+    local deadline=$((SECONDS + UP_TIMEOUT))
+    until pg_local_answers; do
+      if ((SECONDS >= deadline)); then
+        show_tail "$PG_LOG"
+        die "postgres: no answer on 127.0.0.1:$PG_PORT within ${UP_TIMEOUT}s"
+      fi
+      sleep 0.5
+    done
+  fi
+  local has
+  has=$(psql "postgres://mlops@127.0.0.1:$PG_PORT/postgres" -XAtqc "select 1 from pg_database where datname = 'mlops'")
+  if [[ "$has" != "1" ]]; then
+    log "postgres: creating database mlops"
+    psql "postgres://mlops@127.0.0.1:$PG_PORT/postgres" -XqAtc 'create database mlops' >/dev/null
+  fi
+  log "postgres: answering at $LOCAL_DATABASE_URL ($(elapsed "$t0")s)"
+}
+
+pg_external_answers() {
+  PGCONNECT_TIMEOUT=3 psql "$DATABASE_URL" -XAtqc 'select 1' 2>/dev/null | grep -qx 1
+}
+
+pg_up_external() {
+  local t0; t0=$(now)
+  command -v psql >/dev/null || die "psql not found (needed to check DATABASE_URL)"
+  local deadline=$((SECONDS + UP_TIMEOUT))
+  until pg_external_answers; do
+    if ((SECONDS >= deadline)); then
+      PGCONNECT_TIMEOUT=3 psql "$DATABASE_URL" -XAtqc 'select 1' 2>&1 | tail -n 5 | sed 's/^/[infra]   /' >&2 || true
+      die "postgres: DATABASE_URL does not answer within ${UP_TIMEOUT}s"
+    fi
+    sleep 1
+  done
+  log "postgres: DATABASE_URL answers ($(elapsed "$t0")s)"
+}
+
+pg_down() {
+  if [[ ! -f "$PGDATA_DIR/PG_VERSION" ]]; then
+    log "postgres: no local data dir (nothing to stop)"
+    return 0
+  fi
+  if ! pg_running; then
+    log "postgres: not running (nothing to stop)"
+    return 0
+  fi
+  local bin user; bin=$(pg_bindir); user=$(pg_os_user)
+  log "postgres: stopping (pg_ctl stop -m fast)"
+  if ! as_pg "$user" "$bin/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null 2>&1; then
+    show_tail "$PG_LOG"
+    die "postgres: pg_ctl stop failed"
+  fi
+  log "postgres: stopped"
+}
+
+# ---------------------------------------------------------------------------------------------
+# ClickHouse (embedded chdb unless CLICKHOUSE_URL is set)
+# ---------------------------------------------------------------------------------------------
+ch_answers() { curl -fsS --max-time 3 "${CLICKHOUSE_URL%/}/ping" 2>/dev/null | grep -q 'Ok'; }
+
+ch_up() {
+  if [[ -z "${CLICKHOUSE_URL:-}" ]]; then
+    log "clickhouse: embedded (chdb, in-process); nothing to start"
+    return 0
+  fi
+  local t0 deadline; t0=$(now); deadline=$((SECONDS + UP_TIMEOUT))
+  until ch_answers; do
+    if ((SECONDS >= deadline)); then die "clickhouse: ${CLICKHOUSE_URL%/}/ping does not answer within ${UP_TIMEOUT}s"; fi
+    sleep 1
+  done
+  log "clickhouse: CLICKHOUSE_URL answers ($(elapsed "$t0")s)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
+# ---------------------------------------------------------------------------------------------
+write_stack_env() {
+  local tmp="$STACK_ENV.tmp.$$"
+  {
+    echo "# Written by infra/stack.sh up; source it or: eval \"\$(bash infra/stack.sh env)\""
+    printf 'export KAFKA_BROKERS=%q\n' "$KAFKA_BROKERS"
+    printf 'export DATABASE_URL=%q\n' "${DATABASE_URL:-$LOCAL_DATABASE_URL}"
+    if [[ -n "${CLICKHOUSE_URL:-}" ]]; then printf 'export CLICKHOUSE_URL=%q\n' "$CLICKHOUSE_URL"; fi
+  } >"$tmp"
+  mv "$tmp" "$STACK_ENV"
+}
+
+cmd_up() {
+  local t0; t0=$(now)
+  take_lock
+  kafka_up
+  if [[ -n "${DATABASE_URL:-}" ]]; then pg_up_external; else pg_up_local; fi
+  ch_up
+  write_stack_env
+  log "wrote $STACK_ENV"
+  if [[ -f "$INFRA_DIR/create-topics.mjs" ]]; then
+    log "running infra/create-topics.mjs"
+    (
+      # shellcheck disable=SC1090
+      source "$STACK_ENV"
+      cd "$REPO_DIR" && node "$INFRA_DIR/create-topics.mjs"
+    ) || die "infra/create-topics.mjs failed (exit $?); Kafka and Postgres are up, the topics may be missing"
+  fi
+  log "stack up ($(elapsed "$t0")s)"
+}
+
+cmd_down() {
+  local purge=0
+  for a in "$@"; do
+    case "$a" in
+      --purge) purge=1 ;;
+      *) die "down: unknown option '$a' (only --purge)" ;;
+    esac
+  done
+  if [[ ! -d "$STATE_DIR" ]]; then
+    log "nothing to stop (no state dir $STATE_DIR)"
+    return 0
+  fi
+  take_lock
+  kafka_down
+  pg_down
+  rm -f "$STACK_ENV"
+  if ((purge)); then
+    case "$(cd "$STATE_DIR" && pwd -P)" in
+      / | "$HOME" | "$REPO_DIR" | "$INFRA_DIR") die "refusing to purge $STATE_DIR" ;;
+    esac
+    rm -rf "$STATE_DIR"
+    log "purged $STATE_DIR (the jar cache $KAFKA_HOME is kept)"
+  fi
+  log "stack down"
+}
+
+cmd_status() {
+  local ok=0 pid
+  if kafka_answers; then
+    if pid=$(kafka_pid_alive); then echo "[infra] kafka      up    $KAFKA_BROKERS (pid $pid)"
+    else echo "[infra] kafka      up    $KAFKA_BROKERS (not started by this script)"; fi
+  else
+    if pid=$(kafka_pid_alive); then echo "[infra] kafka      DOWN  $KAFKA_BROKERS (pid $pid running but not answering)"
+    else echo "[infra] kafka      DOWN  $KAFKA_BROKERS"; fi
+    ok=1
+  fi
+  if [[ -n "${DATABASE_URL:-}" ]]; then
+    if pg_external_answers; then echo "[infra] postgres   up    DATABASE_URL (external)"
+    else echo "[infra] postgres   DOWN  DATABASE_URL (external)"; ok=1; fi
+  else
+    if pg_local_answers; then echo "[infra] postgres   up    $LOCAL_DATABASE_URL"
+    else echo "[infra] postgres   DOWN  $LOCAL_DATABASE_URL"; ok=1; fi
+  fi
+  if [[ -n "${CLICKHOUSE_URL:-}" ]]; then
+    if ch_answers; then echo "[infra] clickhouse up    $CLICKHOUSE_URL"
+    else echo "[infra] clickhouse DOWN  $CLICKHOUSE_URL"; ok=1; fi
+  else
+    echo "[infra] clickhouse embedded (chdb, in-process)"
+  fi
+  return $((ok ? 3 : 0))
+}
+
+# Stops and starts only the broker (its data kept): the broker-restart tests use it.
+cmd_restart_kafka() {
+  take_lock
+  kafka_down
+  kafka_up
+}
+
+cmd_env() {
+  [[ -f "$STACK_ENV" ]] || die "no $STACK_ENV; run 'bash infra/stack.sh up' first"
+  cat "$STACK_ENV"
+}
+
+usage() {
+  cat >&2 <<EOF
+usage: bash infra/stack.sh <command>
+  up              start Kafka and Postgres unless running; wait until they answer; write stack.env
+  down [--purge]  stop what this script started; --purge also deletes $STATE_DIR
+  status          print each part and whether it answers (exit 3 if one does not)
+  env             print $STACK_ENV
+  restart-kafka   stop and start the broker only, keeping its data
+EOF
+}
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down "$@" ;;
+    status) cmd_status "$@" ;;
+    env) cmd_env "$@" ;;
+    restart-kafka) cmd_restart_kafka "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage; exit 2 ;;
+  esac
+}
+
+main "$@"

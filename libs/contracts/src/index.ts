@@ -1,0 +1,26 @@
+// @mlops/contracts: the event catalog as types, schemas, validators and topic specs, generated from schemas/.
+export * from './generated/types';
+export { EventTypes, EVENT_TYPE_LIST } from './generated/event-types';
+export { EVENT_SCHEMAS, type EventJsonSchema, type InvalidExample } from './generated/schemas';
+export {
+  type EventType,
+  type EventData,
+  type ParsedEventType,
+  EVENT_TYPES,
+  parseEventType,
+  isKnownEventType,
+  schemaOf,
+  schemaUriOf,
+  exampleEventData,
+  partitionKeyFieldsOf,
+  partitionKeyOf,
+} from './catalog';
+export { type TopicSpec, TOPIC_SPECS, DLQ_RETENTION_MS, dlqTopicOf, topicSpecOf } from './topics';
+export {
+  type ValidationIssue,
+  type ValidationResult,
+  type ValidationOptions,
+  validateEventData,
+  assertEventData,
+  EventValidationError,
+} from './validation';

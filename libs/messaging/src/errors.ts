@@ -1,0 +1,43 @@
+import type { ValidationIssue } from '@mlops/contracts';
+
+/** Why a message can never be processed, whatever the retry: it goes to the DLQ at once. */
+export type PoisonReason =
+  | 'malformed-json'
+  | 'missing-attribute'
+  | 'unsupported-specversion'
+  | 'unknown-type'
+  | 'type-topic-mismatch'
+  | 'schema-violation'
+  | 'oversized'
+  | 'no-handler'
+  | 'rejected-by-handler';
+
+export class PoisonMessageError extends Error {
+  constructor(
+    readonly reason: PoisonReason,
+    message: string,
+    readonly issues: readonly ValidationIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+/** Thrown by a handler when the event is understood but can never succeed (e.g. refers to nothing). */
+export class PermanentHandlerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentHandlerError';
+  }
+}
+
+export class EventTooLargeError extends Error {
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+    readonly type: string,
+  ) {
+    super(`event ${type} is ${sizeBytes} bytes, over the ${limitBytes} byte limit`);
+    this.name = 'EventTooLargeError';
+  }
+}

@@ -1,0 +1,42 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+function schemaOf(queryRunner: QueryRunner): string {
+  const schema = (queryRunner.connection.options as { schema?: string }).schema;
+  if (!schema) throw new Error('messaging tables need a DataSource with a schema');
+  return schema;
+}
+
+/** Inbox (processed events per consumer) and outbox (events born of a state change) in the service's schema. */
+export class MessagingTables1732320000000 implements MigrationInterface {
+  name = 'MessagingTables1732320000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const s = schemaOf(queryRunner);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".inbox (
+        consumer     text        NOT NULL,
+        source       text        NOT NULL,
+        event_id     text        NOT NULL,
+        event_type   text        NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, source, event_id)
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".outbox (
+        id         bigserial   PRIMARY KEY,
+        topic      text        NOT NULL,
+        key        text        NOT NULL,
+        headers    jsonb       NOT NULL,
+        value      bytea       NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const s = schemaOf(queryRunner);
+    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".outbox`);
+    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".inbox`);
+  }
+}
+
+export const messagingMigrations = [MessagingTables1732320000000];

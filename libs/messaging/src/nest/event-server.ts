@@ -1,0 +1,66 @@
+import { ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
+import type { EventType } from '@mlops/contracts';
+import type { CloudEvent } from '../cloud-event';
+import { type ConsumerRunnerOptions, EventConsumerRunner, type HandlerContext } from '../consumer';
+
+/** What `@Ctx()` gives a handler: the transaction of its effect and where the event came from. */
+export class CloudEventContext extends BaseRpcContext<[CloudEvent, HandlerContext]> {
+  get event(): CloudEvent {
+    return this.args[0];
+  }
+  get handler(): HandlerContext {
+    return this.args[1];
+  }
+}
+
+/**
+ * A Nest microservice transport over our consumer runner: `@EventPattern('mlops.x.y.v1')` handlers
+ * receive the decoded, validated CloudEvent; inbox, retries and dead letters happen around them.
+ */
+export class CloudEventsKafkaServer extends Server implements CustomTransportStrategy {
+  readonly runner: EventConsumerRunner;
+
+  constructor(options: ConsumerRunnerOptions) {
+    super();
+    this.runner = new EventConsumerRunner(options);
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      for (const [pattern, handler] of this.messageHandlers) {
+        if (!handler.isEventHandler) continue;
+        this.runner.on(pattern as EventType, async (event, context) => {
+          const result = await handler(event, new CloudEventContext([event, context]));
+          const stream = this.transformToObservable(result) as Observable<unknown>;
+          if (isObservable(stream)) await lastValueFrom(stream, { defaultValue: undefined });
+        });
+      }
+      if (this.runner.topics.length > 0) await this.runner.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  on(): never {
+    throw new Error('CloudEventsKafkaServer does not emit transport events');
+  }
+
+  unwrap<T>(): T {
+    return this.runner as T;
+  }
+}
+
+/** Nest turns unknown errors into `{status:'error'}`; the runner needs the real error to choose retry or DLQ. */
+@Catch()
+export class RethrowRpcExceptionFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => exception);
+  }
+}

@@ -1,0 +1,79 @@
+import { DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { HealthRegistry, METRICS_REGISTRY } from '@mlops/observability';
+import { MessagingMetrics } from '../metrics';
+import { EventProducer } from '../producer';
+
+export const KAFKA = Symbol('KAFKA');
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+export interface MessagingModuleOptions {
+  /** Service name: Kafka client id and CloudEvents source prefix. */
+  service: string;
+  brokers: string[];
+  maxEventBytes?: number;
+}
+
+export function createKafka(clientId: string, brokers: string[]): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    connectionTimeout: 3_000,
+    retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 5_000 },
+  });
+}
+
+@Injectable()
+class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly producer: EventProducer,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const admin = this.kafka.admin();
+    let adminConnected = false;
+    this.health.register({
+      name: 'kafka',
+      check: async () => {
+        if (!adminConnected) {
+          await admin.connect();
+          adminConnected = true;
+        }
+        await admin.describeCluster();
+      },
+    });
+    await this.producer.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+/** Kafka client, the validating producer and messaging metrics for one service. */
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        { provide: KAFKA, useFactory: () => createKafka(options.service, options.brokers) },
+        { provide: MessagingMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => MessagingMetrics.for(registry) },
+        {
+          provide: EventProducer,
+          inject: [KAFKA, MessagingMetrics],
+          useFactory: (kafka: Kafka, metrics: MessagingMetrics) =>
+            new EventProducer({ kafka, metrics, ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}) }),
+        },
+        MessagingLifecycle,
+      ],
+      exports: [KAFKA, MESSAGING_OPTIONS, MessagingMetrics, EventProducer],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './clickhouse';
+export * from './postgres';
+export * from './nest';

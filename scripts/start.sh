@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The main command (npm start): installs what is missing, builds, starts the real stack and the six
+# services (each its own process), waits until every one is ready, runs the demo, and keeps the platform
+# up until Ctrl-C (or exits after the demo with --exit-after-demo). Stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1
+state="${MLOPS_STATE_DIR:-$PWD/.data}"
+exit_after_demo=0
+[ "${1:-}" = "--exit-after-demo" ] && exit_after_demo=1
+
+[ -d node_modules/kafkajs ] || npm ci --no-audit --no-fund
+npx tsc -b tsconfig.json
+
+stack_was_up=0
+bash infra/stack.sh status >/dev/null 2>&1 && stack_was_up=1
+pids=()
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$stack_was_up" = 0 ]; then bash infra/stack.sh down || true; fi
+  exit "$rc"
+}
+trap cleanup EXIT INT TERM
+bash infra/stack.sh up
+# shellcheck disable=SC1091
+source "$state/stack.env"
+
+mkdir -p "$state/logs"
+declare -A ports=([ingestion]=3001 [feature-store]=3002 [trainer]=3003 [registry]=3004 [deployer]=3005 [monitor]=3006)
+for svc in ingestion feature-store trainer registry deployer monitor; do
+  HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" \
+    node "services/$svc/dist/src/main.js" >"$state/logs/$svc.log" 2>&1 &
+  pids+=($!)
+  echo "[start] $svc pid $! -> http://127.0.0.1:${ports[$svc]} (log $state/logs/$svc.log)"
+done
+for svc in "${!ports[@]}"; do
+  url="http://127.0.0.1:${ports[$svc]}/health/ready"
+  for _ in $(seq 1 120); do
+    curl -fsS "$url" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fsS "$url" >/dev/null || { echo "[start] $svc is not ready; last log lines:"; tail -20 "$state/logs/$svc.log"; exit 1; }
+done
+echo "[start] all six services are ready"
+if [ -f scripts/demo.mjs ]; then node scripts/demo.mjs; fi
+[ "$exit_after_demo" = 1 ] && exit 0
+echo "[start] platform running; Ctrl-C stops it"
+wait

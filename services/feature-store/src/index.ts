@@ -1,0 +1,3 @@
+export * from './app';
+export * from './app.module';
+export * from './config';

@@ -1,0 +1,17 @@
+import type { INestApplication } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { createServiceApp } from '@mlops/messaging';
+import { POSTGRES } from '@mlops/storage';
+import { AppModule, PG_SCHEMA, SERVICE } from './app.module';
+import type { RegistryConfig } from './config';
+
+/** The registry app with its event handlers running, not yet listening on HTTP. */
+export function createRegistryApp(config: RegistryConfig): Promise<INestApplication> {
+  return createServiceApp({
+    service: SERVICE,
+    module: AppModule.forRoot(config),
+    logLevel: config.LOG_LEVEL,
+    maxEventBytes: config.MAX_EVENT_BYTES,
+    inbox: { dataSource: (app) => app.get<DataSource>(POSTGRES), schema: PG_SCHEMA },
+  });
+}

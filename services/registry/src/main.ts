@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@mlops/config';
+import { listenService } from '@mlops/messaging';
+import { createRegistryApp } from './app';
+import { SERVICE } from './app.module';
+import { RegistryConfigSpec } from './config';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(SERVICE, RegistryConfigSpec);
+  const app = await createRegistryApp(config);
+  await listenService(app, config.HTTP_HOST, config.HTTP_PORT, SERVICE);
+}
+
+main().catch((error: unknown) => {
+  console.error(`${SERVICE} failed to start:`, error);
+  process.exit(1);
+});
