@@ -21,12 +21,14 @@
 #   `chdb/connection` lazily, only when CLICKHOUSE_URL is unset. So both installs below run with
 #   --omit=optional: the engine is never downloaded, and the 1.5 MB `chdb` JS package that remains is
 #   never loaded. (tsc only needs chdb's type declarations, which are in that JS package.)
-#   Consequence: an image started WITHOUT CLICKHOUSE_URL fails at start-up in feature-store/monitor with
-#   "Cannot find module '@chdb/lib-...'" - set CLICKHOUSE_URL. The other optional packages skipped are
-#   pg-cloudflare (Cloudflare Workers only) and @pkgjs/parseargs (a fallback for Node < 18.3).
+#   Consequence: feature-store/monitor started WITHOUT CLICKHOUSE_URL stop at start-up with
+#   "ChdbPlatformUnsupportedError: chdb: no native binding ..." - set CLICKHOUSE_URL.
+#   The other optional packages left out are pg-cloudflare (Cloudflare Workers only) and
+#   @pkgjs/parseargs (a fallback for Node < 18.3), plus the native bindings of nx (a dev tool).
 #
 # ONNX Runtime: onnxruntime-node carries its CPU binaries in the package; ONNXRUNTIME_NODE_INSTALL=skip
-# stops its install script from downloading GPU binaries.
+# (and --ignore-scripts) keep its install script from downloading GPU binaries; prod-deps keeps only the
+# binary of the image's own platform.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 # Which service to build: a directory name under services/ (ingestion, feature-store, trainer, registry,
@@ -60,8 +62,8 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_update_notifier=false
 COPY --from=manifests /app/ ./
 # --ignore-scripts: building needs no install script (chdb's is empty, onnxruntime-node's would only fetch
-# GPU binaries), and nx's postinstall (a dev tool the image does not use) can spin without its optional
-# native binding and without nx.json.
+# GPU binaries), and nx's postinstall (nx is a dev tool the build does not use) spins at 100% CPU without
+# its optional native binding instead of exiting.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=optional --ignore-scripts --no-audit --no-fund
 
@@ -102,6 +104,17 @@ COPY --from=manifests /app/ ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
       --workspace "@mlops/${SERVICE}" --include-workspace-root=false
+# onnxruntime-node (deployer) ships its binding for every OS and CPU (~290 MB); keep only this platform's
+# (bin/napi-v*/<platform>/<arch>, the path it loads), which saves ~240 MB.
+RUN set -eu; \
+    ort=node_modules/onnxruntime-node/bin; \
+    if [ -d "$ort" ]; then \
+      keep="$(node -p 'process.platform + "/" + process.arch')"; \
+      for dir in "$ort"/napi-v*/*/*/; do \
+        case "${dir%/}" in */"$keep") ;; *) rm -rf "$dir" ;; esac; \
+      done; \
+      find "$ort" -depth -type d -empty -delete; \
+    fi
 
 # ---------------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

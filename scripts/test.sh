@@ -25,7 +25,17 @@ bash infra/stack.sh up
 # shellcheck disable=SC1091
 source "${MLOPS_STATE_DIR:-.data}/stack.env"
 
-mapfile -t files < <(find libs services infra bench -path '*/node_modules' -prune -o -path '*/dist/test/*.test.js' -print | sort)
-[ "$#" -gt 0 ] && mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$1")
-echo "[test] ${#files[@]} test files"
-node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${files[@]}"
+# Optional argument: a regular expression selecting test files.
+mapfile -t all < <(find libs services infra bench -path '*/node_modules' -prune -o -path '*/dist/test/*.test.js' -print | sort | grep -E "${1:-.}")
+mapfile -t parallel < <(printf '%s\n' "${all[@]}" | grep -v '\.serial\.test\.js$' | grep . || true)
+# Files that disturb the shared stack (a broker restart) run alone, after the others.
+mapfile -t serial < <(printf '%s\n' "${all[@]}" | grep '\.serial\.test\.js$' | grep . || true)
+echo "[test] ${#parallel[@]} test files in parallel, then ${#serial[@]} alone"
+rc=0
+if [ "${#parallel[@]}" -gt 0 ]; then
+  node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${parallel[@]}" || rc=$?
+fi
+if [ "${#serial[@]}" -gt 0 ]; then
+  node --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${serial[@]}" || rc=$?
+fi
+exit "$rc"

@@ -1,5 +1,5 @@
 import { type DynamicModule, type INestApplication, Logger, type LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { HealthRegistry } from '@mlops/observability';
@@ -29,6 +29,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
     abortOnError: false,
   });
   app.enableShutdownHooks();
+  // Global, and inherited by the event transport below: filters must be in place before it connects.
+  app.useGlobalFilters(new RethrowRpcExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
   const server = new CloudEventsKafkaServer({
     kafka: app.get<Kafka>(KAFKA),
     consumerName: options.service,
@@ -38,8 +40,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
     logger: new Logger(`${options.service}:events`),
     ...(options.inbox ? { inbox: { dataSource: options.inbox.dataSource(app), schema: options.inbox.schema } } : {}),
   });
-  const microservice = app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
-  microservice.useGlobalFilters(new RethrowRpcExceptionFilter());
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   // Draining: readiness fails first, so traffic stops before connections close.
   const health = app.get(HealthRegistry);

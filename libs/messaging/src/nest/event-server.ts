@@ -1,4 +1,5 @@
-import { ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { type ArgumentsHost, Catch } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { EventType } from '@mlops/contracts';
@@ -57,10 +58,14 @@ export class CloudEventsKafkaServer extends Server implements CustomTransportStr
   }
 }
 
-/** Nest turns unknown errors into `{status:'error'}`; the runner needs the real error to choose retry or DLQ. */
+/**
+ * Nest turns unknown errors of event handlers into `{status:'error'}`; the runner needs the real error
+ * to choose between retry and dead letter. HTTP errors keep Nest's usual handling.
+ */
 @Catch()
-export class RethrowRpcExceptionFilter implements RpcExceptionFilter<unknown> {
-  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
-    return throwError(() => exception);
+export class RethrowRpcExceptionFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (host.getType() === 'rpc') return throwError(() => exception);
+    return super.catch(exception, host);
   }
 }
