@@ -32,8 +32,24 @@ KAFKA_LOG="$KAFKA_DIR/logs/server.log"
 KAFKA_OUT="$KAFKA_DIR/kafka.out"
 KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 
-PGDATA_DIR="$STATE_DIR/postgres"
-PG_RUN_DIR="$STATE_DIR/postgres-run" # unix socket + server log; owned by the server's user
+# Postgres refuses to run as root, and its user must reach its data dir. When the state dir lies behind
+# a directory that user cannot traverse (a private temp clone in CI), its files go under /var/tmp instead,
+# keyed by the state dir so that every clone keeps its own.
+state_reachable_by_postgres() {
+  local d="$STATE_DIR"
+  while [[ ! -e "$d" ]]; do d=$(dirname "$d"); done
+  runuser -u postgres -- test -x "$d" 2>/dev/null
+}
+if [[ -n "${MLOPS_PG_DIR:-}" ]]; then
+  PG_BASE="$MLOPS_PG_DIR"
+elif [[ "$(id -u)" -eq 0 ]] && id -u postgres >/dev/null 2>&1 && ! state_reachable_by_postgres; then
+  PG_BASE="/var/tmp/mlops-platform-pg-$(printf '%s' "$STATE_DIR" | sha1sum | cut -c1-12)"
+  mkdir -p "$PG_BASE" && chmod 755 "$PG_BASE"
+else
+  PG_BASE="$STATE_DIR"
+fi
+PGDATA_DIR="$PG_BASE/postgres"
+PG_RUN_DIR="$PG_BASE/postgres-run" # unix socket + server log; owned by the server's user
 PG_LOG="$PG_RUN_DIR/postgres.log"
 LOCAL_DATABASE_URL="postgres://mlops@127.0.0.1:$PG_PORT/mlops"
 
@@ -375,16 +391,16 @@ pg_up_local() {
   else
     user=$(pg_os_user)
     if [[ "$user" != "$(id -un)" ]]; then
-      # Every parent of the state dir must be traversable by the server's user.
-      if ! runuser -u "$user" -- test -x "$STATE_DIR"; then
+      # Every parent of the Postgres dir must be traversable by the server's user.
+      if ! runuser -u "$user" -- test -x "$PG_BASE"; then
         # Name the first directory (from / down) that blocks the way.
-        local p="" part bad="$STATE_DIR"
-        IFS=/ read -ra parts <<<"${STATE_DIR#/}"
+        local p="" part bad="$PG_BASE"
+        IFS=/ read -ra parts <<<"${PG_BASE#/}"
         for part in "${parts[@]}"; do
           p="$p/$part"
           if ! runuser -u "$user" -- test -x "$p" 2>/dev/null; then bad="$p"; break; fi
         done
-        die "postgres: user '$user' cannot traverse $bad (on the way to $STATE_DIR); chmod o+x it or set MLOPS_STATE_DIR elsewhere"
+        die "postgres: user '$user' cannot traverse $bad (on the way to $PG_BASE); chmod o+x it or set MLOPS_PG_DIR elsewhere"
       fi
     fi
     mkdir -p "$PG_RUN_DIR"
@@ -540,6 +556,7 @@ cmd_down() {
       / | "$HOME" | "$REPO_DIR" | "$INFRA_DIR") die "refusing to purge $STATE_DIR" ;;
     esac
     rm -rf "$STATE_DIR"
+    [[ "$PG_BASE" != "$STATE_DIR" ]] && rm -rf "$PG_BASE"
     log "purged $STATE_DIR (the jar cache $KAFKA_HOME is kept)"
   fi
   log "stack down"
