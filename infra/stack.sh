@@ -410,7 +410,7 @@ pg_up_local() {
       [[ -e "$PGDATA_DIR" ]] && die "postgres: $PGDATA_DIR exists but is no data directory; remove it (or 'stack.sh down --purge')"
       log "postgres: initdb into $PGDATA_DIR (as $user)"
       # initdb into a scratch dir and rename, so a failed initdb never leaves a half data dir.
-      local tmp="$STATE_DIR/postgres.initdb"
+      local tmp="$PG_BASE/postgres.initdb"
       rm -rf "$tmp"; mkdir -p "$tmp"; chown "$user" "$tmp"
       if ! as_pg "$user" "$bin/initdb" -D "$tmp" --auth=trust -U mlops -E UTF8 --locale=C >"$STATE_DIR/initdb.log" 2>&1; then
         show_tail "$STATE_DIR/initdb.log"
