@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { type EventType, dlqTopicOf } from '@mlops/contracts';
 import { type CloudEvent, decodeMessage } from './cloud-event';
 import { PermanentHandlerError, PoisonMessageError, type PoisonReason } from './errors';
-import { claimInInbox } from './inbox';
+import { claimInInbox, claimManyInInbox, inboxKey } from './inbox';
 import type { MessagingMetrics } from './metrics';
 import { DEFAULT_MAX_EVENT_BYTES, type EventProducer } from './producer';
 
@@ -45,6 +45,30 @@ export interface ConsumerRunnerOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5_000 };
+/** Most consecutive events whose effects share one inbox transaction. */
+const MAX_GROUP = 200;
+
+interface Decoded {
+  message: KafkaMessage;
+  event: CloudEvent;
+  handler: EventHandler;
+}
+
+/** A handler of a group failed: the whole group rolled back; `index` names the event that failed. */
+class GroupFailure extends Error {
+  constructor(
+    readonly index: number,
+    readonly failure: unknown,
+  ) {
+    super('group failed');
+  }
+}
+
+/** A failure seen before `process` starts (in a group): it counts as that attempt. */
+interface PriorFailure {
+  attempt: number;
+  error: unknown;
+}
 
 type Outcome = 'processed' | 'duplicate' | 'dead_lettered';
 
@@ -90,7 +114,7 @@ export class EventConsumerRunner {
       autoCommit: true,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 2,
+      partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }
@@ -116,21 +140,91 @@ export class EventConsumerRunner {
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { consumerName, metrics } = this.options;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      const stopTimer = metrics.handlerSeconds.startTimer({ topic: batch.topic, consumer: consumerName });
-      const outcome = await this.process(batch.topic, batch.partition, message, heartbeat, () => isRunning() && !isStale());
-      if (outcome === undefined) return; // stopping mid-retry: leave the offset for the next owner
-      stopTimer();
-      metrics.consumed.inc({ topic: batch.topic, consumer: consumerName, outcome });
+    const labels = { topic: batch.topic, consumer: consumerName };
+    const done = (message: KafkaMessage, outcome: Outcome) => {
+      metrics.consumed.inc({ ...labels, outcome });
       resolveOffset(message.offset);
       metrics.consumerLag.set(
-        { topic: batch.topic, partition: String(batch.partition), consumer: consumerName },
+        { ...labels, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
       );
-      await heartbeat();
+    };
+    const messages = batch.messages;
+    for (let i = 0; i < messages.length; ) {
+      if (!isRunning() || isStale()) return;
+      // Fast path: consecutive good events share one inbox transaction; any failure in it rolls the
+      // group back and its events go one by one below, so retries and dead letters stay per event.
+      const group = this.options.inbox ? this.decodableRun(batch.topic, messages, i) : [];
+      let one = 1;
+      let prior: PriorFailure | undefined;
+      let failedAt = -1;
+      if (group.length > 1) {
+        const stopTimer = metrics.handlerSeconds.startTimer(labels);
+        try {
+          const outcomes = await this.runGroup(group, batch.topic, batch.partition);
+          stopTimer();
+          group.forEach((item, k) => done(item.message, outcomes[k]!));
+          i += group.length;
+          await heartbeat();
+          continue;
+        } catch (error) {
+          if (!(error instanceof GroupFailure)) throw error;
+          // The group's events go one by one; the one that failed has used its first attempt.
+          one = group.length;
+          failedAt = i + error.index;
+          prior = { attempt: 1, error: error.failure };
+        }
+      }
+      for (const end = i + one; i < end; i++) {
+        const message = messages[i]!;
+        const stopTimer = metrics.handlerSeconds.startTimer(labels);
+        const outcome = await this.process(batch.topic, batch.partition, message, heartbeat, () => isRunning() && !isStale(), i === failedAt ? prior : undefined);
+        if (outcome === undefined) return; // stopping mid-retry: leave the offset for the next owner
+        stopTimer();
+        done(message, outcome);
+        await heartbeat();
+      }
     }
     await commitOffsetsIfNecessary();
+  }
+
+  /** The run of messages from `start` that decode and have a handler, at most MAX_GROUP long. */
+  private decodableRun(topic: string, messages: KafkaMessage[], start: number): Decoded[] {
+    const run: Decoded[] = [];
+    for (let i = start; i < messages.length && run.length < MAX_GROUP; i++) {
+      let event: CloudEvent;
+      try {
+        event = decodeMessage(topic, messages[i]!, { maxEventBytes: this.maxEventBytes });
+      } catch {
+        break;
+      }
+      const handler = this.handlers.get(event.type);
+      if (!handler) break;
+      run.push({ message: messages[i]!, event, handler });
+    }
+    return run;
+  }
+
+  private runGroup(group: Decoded[], topic: string, partition: number): Promise<Outcome[]> {
+    const inbox = this.options.inbox!;
+    return inbox.dataSource.transaction(async (manager) => {
+      const fresh = await claimManyInInbox(manager, inbox.schema, this.options.consumerName, group.map((g) => g.event));
+      const outcomes: Outcome[] = [];
+      for (const [index, { message, event, handler }] of group.entries()) {
+        // Deleting the key makes a second copy of the same event within the group a duplicate too.
+        if (!fresh.delete(inboxKey(event.source, event.id))) {
+          outcomes.push('duplicate');
+          continue;
+        }
+        try {
+          await handler(event, { manager, topic, partition, offset: message.offset, attempt: 1 });
+        } catch (error) {
+          throw new GroupFailure(index, error);
+        }
+        outcomes.push('processed');
+      }
+      return outcomes;
+    });
   }
 
   private async process(
@@ -139,6 +233,7 @@ export class EventConsumerRunner {
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
     stillOwned: () => boolean,
+    prior?: PriorFailure,
   ): Promise<Outcome | undefined> {
     let event: CloudEvent;
     try {
@@ -153,22 +248,30 @@ export class EventConsumerRunner {
       await this.deadLetter(topic, partition, message, 'no-handler', `${this.options.consumerName} has no handler for ${event.type}`, 0);
       return 'dead_lettered';
     }
-    for (let attempt = 1; ; attempt++) {
+    let attempt = prior?.attempt ?? 0;
+    let failed = prior !== undefined;
+    let failure: unknown = prior?.error;
+    for (;;) {
+      if (failed) {
+        const reason: PoisonReason | 'retries-exhausted' =
+          failure instanceof PermanentHandlerError ? 'rejected-by-handler' : failure instanceof PoisonMessageError ? failure.reason : 'retries-exhausted';
+        if (reason !== 'retries-exhausted' || attempt >= this.retry.attempts) {
+          await this.deadLetter(topic, partition, message, reason, (failure as Error)?.message ?? String(failure), attempt);
+          return 'dead_lettered';
+        }
+        const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+        this.options.logger?.warn(`${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${(failure as Error)?.message}`);
+        await sleep(delay);
+        if (!stillOwned()) return undefined;
+        await heartbeat().catch(() => undefined);
+      }
+      attempt++;
       try {
         const processed = await this.runHandler(handler, event, { topic, partition, offset: message.offset, attempt });
         return processed ? 'processed' : 'duplicate';
       } catch (error) {
-        const reason: PoisonReason | 'retries-exhausted' =
-          error instanceof PermanentHandlerError ? 'rejected-by-handler' : error instanceof PoisonMessageError ? error.reason : 'retries-exhausted';
-        if (reason !== 'retries-exhausted' || attempt >= this.retry.attempts) {
-          await this.deadLetter(topic, partition, message, reason, (error as Error).message, attempt);
-          return 'dead_lettered';
-        }
-        const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
-        this.options.logger?.warn(`${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${(error as Error).message}`);
-        await sleep(delay);
-        if (!stillOwned()) return undefined;
-        await heartbeat().catch(() => undefined);
+        failed = true;
+        failure = error;
       }
     }
   }
