@@ -41,6 +41,7 @@ FROM scratch AS manifests
 # refuses to run when the lockfile and the workspace manifests disagree. infra/test/compose.test.ts
 # checks that this list matches the workspaces on disk.
 COPY package.json package-lock.json .npmrc /app/
+COPY libs/artifacts/package.json /app/libs/artifacts/
 COPY libs/config/package.json /app/libs/config/
 COPY libs/contracts/package.json /app/libs/contracts/
 COPY libs/messaging/package.json /app/libs/messaging/

@@ -1,0 +1,5 @@
+export * from './offline-tables';
+export * from './offline-store';
+export * from './point-in-time';
+export * from './snapshot-format';
+export * from './snapshot-builder';

@@ -1,0 +1,90 @@
+import type { ClickHouseClient } from '@mlops/storage';
+import { FEATURE_ROWS_TABLE, LABEL_ROWS_TABLE, assertDatabaseName, createOfflineTables, toClickHouseTime } from './offline-tables';
+
+export type FeatureValue = number | string | boolean | null;
+
+/** One computed feature vector of an entity, as of one event. */
+export interface OfflineFeatureRow {
+  viewName: string;
+  viewVersion: number;
+  entityId: string;
+  /** When the underlying fact happened. */
+  eventTime: Date | string;
+  /** When feature-store computed and stored the row (processing time): the row is unknowable before it. */
+  createdAt: Date | string;
+  features: Record<string, FeatureValue>;
+  /** The event the row was computed from (lineage; also the final tie-breaker). */
+  sourceEventId: string;
+}
+
+/** One validated record of a labels dataset. */
+export interface OfflineLabelRow {
+  dataset: string;
+  entityId: string;
+  eventTime: Date | string;
+  createdAt: Date | string;
+  record: Record<string, unknown>;
+  sourceEventId: string;
+}
+
+/** Append-only writer of the offline feature and label history in ClickHouse. */
+export class OfflineFeatureStore {
+  constructor(
+    private readonly clickhouse: ClickHouseClient,
+    private readonly database: string,
+  ) {
+    assertDatabaseName(database);
+  }
+
+  createTables(): Promise<void> {
+    return createOfflineTables(this.clickhouse, this.database);
+  }
+
+  async appendFeatureRows(rows: readonly OfflineFeatureRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.clickhouse.insert({
+      table: `${this.database}.${FEATURE_ROWS_TABLE}`,
+      format: 'JSONEachRow',
+      values: rows.map((row) => {
+        if (!row.entityId) throw new Error('feature row without entity id');
+        if (!Number.isInteger(row.viewVersion) || row.viewVersion < 1) throw new Error(`invalid feature view version ${row.viewVersion}`);
+        const numeric: Record<string, number> = {};
+        for (const [name, value] of Object.entries(row.features)) {
+          if (value !== null && !['number', 'string', 'boolean'].includes(typeof value)) throw new Error(`feature ${name} is not a number, string, boolean or null`);
+          if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`feature ${name} is not finite`);
+          if (typeof value === 'number') numeric[name] = value;
+          else if (typeof value === 'boolean') numeric[name] = value ? 1 : 0;
+        }
+        return {
+          view_name: row.viewName,
+          view_version: row.viewVersion,
+          entity_id: row.entityId,
+          event_time: toClickHouseTime(row.eventTime),
+          created_at: toClickHouseTime(row.createdAt),
+          features: JSON.stringify(row.features),
+          numeric_features: numeric,
+          source_event_id: row.sourceEventId,
+        };
+      }),
+    });
+  }
+
+  async appendLabelRows(rows: readonly OfflineLabelRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.clickhouse.insert({
+      table: `${this.database}.${LABEL_ROWS_TABLE}`,
+      format: 'JSONEachRow',
+      values: rows.map((row) => {
+        if (!row.entityId) throw new Error('label row without entity id');
+        return {
+          dataset: row.dataset,
+          entity_id: row.entityId,
+          event_time: toClickHouseTime(row.eventTime),
+          created_at: toClickHouseTime(row.createdAt),
+          record: JSON.stringify(row.record),
+          source_event_id: row.sourceEventId,
+        };
+      }),
+    });
+  }
+}
