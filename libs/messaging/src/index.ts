@@ -9,3 +9,4 @@ export * from './producer';
 export * from './nest/event-server';
 export * from './nest/messaging.module';
 export * from './nest/bootstrap';
+export * from './nest/platform.module';

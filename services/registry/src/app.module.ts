@@ -1,7 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingModule, messagingMigrations } from '@mlops/messaging';
-import { ObservabilityModule } from '@mlops/observability';
-import { PostgresModule } from '@mlops/storage';
+import { PlatformModule } from '@mlops/messaging';
 import type { RegistryConfig } from './config';
 
 export const SERVICE = 'registry';
@@ -12,12 +10,7 @@ export class AppModule {
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        ObservabilityModule.forRoot({ service: SERVICE }),
-        MessagingModule.forRoot({ service: SERVICE, brokers: config.KAFKA_BROKERS, maxEventBytes: config.MAX_EVENT_BYTES }),
-        PostgresModule.forRoot({ url: config.DATABASE_URL, schema: PG_SCHEMA, migrations: [...messagingMigrations], applicationName: SERVICE }),
-
-      ],
+      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, })],
     };
   }
 }
