@@ -1,22 +1,43 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingModule, messagingMigrations } from '@mlops/messaging';
-import { ObservabilityModule } from '@mlops/observability';
-import { PostgresModule } from '@mlops/storage';
+import type { DataSource } from 'typeorm';
+import { PlatformModule } from '@mlops/messaging';
+import { POSTGRES } from '@mlops/storage';
 import type { IngestionConfig } from './config';
+import { GetDatasetController } from './datasets/get-dataset/get-dataset.controller';
+import { RegisterDatasetController } from './datasets/register-dataset/register-dataset.controller';
+import { RegisterDatasetService } from './datasets/register-dataset/register-dataset.service';
+import { AcceptedRecords } from './infrastructure/accepted-records';
+import { DatasetStore } from './infrastructure/dataset-store';
+import { ingestionEntities } from './infrastructure/entities';
+import { ingestionMigrations } from './infrastructure/migrations';
+import { RecordValidators } from './infrastructure/record-validators';
+import { IngestionLifecycle } from './ingestion.lifecycle';
+import { QualityTracker } from './quality/quality-tracker';
+import { ReportQualityService } from './quality/report-quality/report-quality.service';
+import { IngestRecordsHttpController } from './records/ingest-records/ingest-records.http.controller';
+import { IngestRecordsMessageController } from './records/ingest-records/ingest-records.message.controller';
+import { IngestRecordsService } from './records/ingest-records/ingest-records.service';
+import { INGESTION_CONFIG, PG_SCHEMA, SERVICE } from './tokens';
 
-export const SERVICE = 'ingestion';
-export const PG_SCHEMA = 'ingestion';
+export { PG_SCHEMA, SERVICE } from './tokens';
 
 @Module({})
 export class AppModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        ObservabilityModule.forRoot({ service: SERVICE }),
-        MessagingModule.forRoot({ service: SERVICE, brokers: config.KAFKA_BROKERS, maxEventBytes: config.MAX_EVENT_BYTES }),
-        PostgresModule.forRoot({ url: config.DATABASE_URL, schema: PG_SCHEMA, migrations: [...messagingMigrations], applicationName: SERVICE }),
-
+      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations })],
+      controllers: [RegisterDatasetController, GetDatasetController, IngestRecordsHttpController, IngestRecordsMessageController],
+      providers: [
+        { provide: INGESTION_CONFIG, useValue: config },
+        { provide: DatasetStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new DatasetStore(dataSource) },
+        { provide: AcceptedRecords, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new AcceptedRecords(dataSource, PG_SCHEMA) },
+        { provide: RecordValidators, useValue: new RecordValidators() },
+        QualityTracker,
+        RegisterDatasetService,
+        IngestRecordsService,
+        ReportQualityService,
+        IngestionLifecycle,
       ],
     };
   }

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { type EventData, EventTypes } from '@mlops/contracts';
+import { enqueueInOutbox, newEvent } from '@mlops/messaging';
+import { POSTGRES } from '@mlops/storage';
+import { type DatasetVersion, incompatibilities, parseDefinition, sameDefinition } from '../../domain/dataset';
+import { uuidV5 } from '../../domain/event-ids';
+import type { CompatViolation } from '../../domain/schema-compat';
+import { needsHashKey } from '../../domain/sensitive-fields';
+import { DatasetStore } from '../../infrastructure/dataset-store';
+import { RecordValidators } from '../../infrastructure/record-validators';
+import type { IngestionConfig } from '../../config';
+import { INGESTION_CONFIG, PG_SCHEMA, SOURCE } from '../../tokens';
+
+export type RegistrationOutcome =
+  | { kind: 'registered'; dataset: DatasetVersion }
+  | { kind: 'unchanged'; dataset: DatasetVersion }
+  | { kind: 'invalid'; problems: string[] }
+  | { kind: 'incompatible'; previousVersion: number; reasons: CompatViolation[] };
+
+/** Registers a dataset, or a new version of it that accepts every record the previous one accepted. */
+@Injectable()
+export class RegisterDatasetService {
+  constructor(
+    @Inject(POSTGRES) private readonly dataSource: DataSource,
+    private readonly datasets: DatasetStore,
+    private readonly validators: RecordValidators,
+    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
+  ) {}
+
+  async register(name: string, body: unknown, now = new Date()): Promise<RegistrationOutcome> {
+    const parsed = parseDefinition(name, body);
+    if (!parsed.ok) return { kind: 'invalid', problems: parsed.error };
+    const definition = parsed.value;
+    if (needsHashKey(definition.sensitiveFields) && this.config.INGESTION_HASH_KEY === undefined) {
+      return { kind: 'invalid', problems: ['sensitive fields marked "hash" need INGESTION_HASH_KEY, which this service is not configured with'] };
+    }
+    const compileProblem = this.validators.compileProblem(definition.recordSchema);
+    if (compileProblem) return { kind: 'invalid', problems: [compileProblem] };
+
+    return this.dataSource.transaction(async (manager) => {
+      await this.datasets.lock(manager, name);
+      const previous = await this.datasets.latest(name, manager);
+      if (previous && sameDefinition(previous, definition)) return { kind: 'unchanged', dataset: previous };
+      if (previous) {
+        const reasons = incompatibilities(previous, definition);
+        if (reasons.length > 0) return { kind: 'incompatible', previousVersion: previous.version, reasons };
+      }
+      const dataset = await this.datasets.insert(manager, definition, (previous?.version ?? 0) + 1, now);
+      const type = EventTypes.DatasetRegisteredV1;
+      await enqueueInOutbox(manager, PG_SCHEMA, newEvent(type, registeredData(dataset), { source: SOURCE, id: uuidV5(`${type}\u0000${name}\u0000${dataset.version}`), subject: name, time: now }));
+      return { kind: 'registered', dataset };
+    });
+  }
+}
+
+function registeredData(dataset: DatasetVersion): EventData<typeof EventTypes.DatasetRegisteredV1> {
+  return {
+    dataset: dataset.name,
+    version: dataset.version,
+    role: dataset.role,
+    recordSchema: dataset.recordSchema as EventData<typeof EventTypes.DatasetRegisteredV1>['recordSchema'],
+    entityKeyField: dataset.entityKeyField,
+    eventTimeField: dataset.eventTimeField,
+    ...(dataset.labelField !== undefined ? { labelField: dataset.labelField } : {}),
+    sensitiveFields: Object.keys(dataset.sensitiveFields),
+    ...(dataset.description !== undefined ? { description: dataset.description } : {}),
+    ...(dataset.owner !== undefined ? { owner: dataset.owner } : {}),
+    registeredAt: dataset.registeredAt.toISOString(),
+  };
+}

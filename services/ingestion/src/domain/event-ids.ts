@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+
+/** Namespace of our name-based ids (a fixed random UUID; changing it changes every derived id). */
+export const INGESTION_NAMESPACE = '6f1c2a3e-5b7d-4e2f-9a1b-3c4d5e6f7a8b';
+
+/** RFC 9562 UUID version 5: SHA-1 of namespace + name, so the same name always gives the same id. */
+export function uuidV5(name: string, namespace = INGESTION_NAMESPACE): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (ns.length !== 16) throw new TypeError(`namespace must be a UUID, got "${namespace}"`);
+  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The CloudEvents id of what ingestion emits for a record: derived from dataset + record id when the record
+ * has one (a retried request or a redelivered event gets the same id, and consumers' inboxes drop the copy),
+ * otherwise from the id of the event that carried it.
+ */
+export function outcomeEventId(type: string, dataset: string, origin: { recordId?: string; sourceEventId: string }): string {
+  return origin.recordId !== undefined
+    ? uuidV5(`${type}\u0000${dataset}\u0000record\u0000${origin.recordId}`)
+    : uuidV5(`${type}\u0000${dataset}\u0000event\u0000${origin.sourceEventId}`);
+}
+
+/** Id standing for the (virtual) mlops.data.record.v1 event of a record that arrived over HTTP. */
+export function httpRecordEventId(dataset: string, recordId: string | undefined, random: () => string): string {
+  return recordId !== undefined ? uuidV5(`http-record\u0000${dataset}\u0000${recordId}`) : random();
+}

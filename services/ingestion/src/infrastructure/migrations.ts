@@ -1,0 +1,48 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+function schemaOf(queryRunner: QueryRunner): string {
+  const schema = (queryRunner.connection.options as { schema?: string }).schema;
+  if (!schema) throw new Error('ingestion tables need a DataSource with a schema');
+  return schema;
+}
+
+/** Dataset versions and the bounded table of accepted record ids. */
+export class IngestionTables1763900000000 implements MigrationInterface {
+  name = 'IngestionTables1763900000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const s = schemaOf(queryRunner);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".dataset_versions (
+        dataset          text        NOT NULL,
+        version          integer     NOT NULL CHECK (version >= 1),
+        role             text        NOT NULL CHECK (role IN ('features', 'labels')),
+        record_schema    jsonb       NOT NULL,
+        entity_key_field text        NOT NULL,
+        event_time_field text        NOT NULL,
+        label_field      text,
+        sensitive_fields jsonb       NOT NULL DEFAULT '{}',
+        description      text,
+        owner            text,
+        registered_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (dataset, version)
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".accepted_records (
+        dataset     text        NOT NULL,
+        record_id   text        NOT NULL,
+        event_id    text        NOT NULL,
+        accepted_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (dataset, record_id)
+      )`);
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS accepted_records_accepted_at ON "${s}".accepted_records (accepted_at)`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const s = schemaOf(queryRunner);
+    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".accepted_records`);
+    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".dataset_versions`);
+  }
+}
+
+export const ingestionMigrations = [IngestionTables1763900000000];
