@@ -124,20 +124,6 @@ export class EventConsumerRunner {
     this.consumer = undefined;
   }
 
-  /** Resolves once the group has assigned partitions to this consumer (tests and warm-up). */
-  whenJoined(timeoutMs = 30_000): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return Promise.reject(new Error('runner not started'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.options.consumerName} did not join its group in ${timeoutMs} ms`)), timeoutMs);
-      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        remove();
-        resolve();
-      });
-    });
-  }
-
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const { consumerName, metrics } = this.options;
     const labels = { topic: batch.topic, consumer: consumerName };
@@ -155,7 +141,7 @@ export class EventConsumerRunner {
       // Fast path: consecutive good events share one inbox transaction; any failure in it rolls the
       // group back and its events go one by one below, so retries and dead letters stay per event.
       const group = this.options.inbox ? this.decodableRun(batch.topic, messages, i) : [];
-      let one = 1;
+      let singles = 1;
       let prior: PriorFailure | undefined;
       let failedAt = -1;
       if (group.length > 1) {
@@ -168,14 +154,16 @@ export class EventConsumerRunner {
           await heartbeat();
           continue;
         } catch (error) {
-          if (!(error instanceof GroupFailure)) throw error;
-          // The group's events go one by one; the one that failed has used its first attempt.
-          one = group.length;
-          failedAt = i + error.index;
-          prior = { attempt: 1, error: error.failure };
+          // The group's events go one by one; a handler that failed in it has used its first attempt
+          // (any other failure, such as a lost connection, costs no attempt).
+          singles = group.length;
+          if (error instanceof GroupFailure) {
+            failedAt = i + error.index;
+            prior = { attempt: 1, error: error.failure };
+          }
         }
       }
-      for (const end = i + one; i < end; i++) {
+      for (const end = i + singles; i < end; i++) {
         const message = messages[i]!;
         const stopTimer = metrics.handlerSeconds.startTimer(labels);
         const outcome = await this.process(batch.topic, batch.partition, message, heartbeat, () => isRunning() && !isStale(), i === failedAt ? prior : undefined);
