@@ -1,0 +1,105 @@
+/**
+ * Records/s from HTTP batches of 100 through the ingestion service (parse, ajv validation against the
+ * dataset's schema, sensitive-field hashing, CloudEvents to mlops.data.validated.v1 with acks=all), beside
+ * raw kafkajs batched produce of the same records to the same topic, in the same run.
+ * Bounded: BENCH_RECORDS records per path (default 20000), BENCH_CONCURRENCY requests in flight (default 4).
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '@mlops/config';
+import { EventTypes } from '@mlops/contracts';
+import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
+const BATCH = 100;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+
+const dataset = `bench_ingest_${randomUUID().slice(0, 8)}`;
+const definition = {
+  role: 'features',
+  entityKeyField: 'customer_id',
+  eventTimeField: 'event_time',
+  sensitiveFields: { email: 'hash' },
+  recordSchema: {
+    type: 'object',
+    required: ['customer_id', 'event_time', 'tenure_days', 'plan'],
+    additionalProperties: false,
+    properties: {
+      customer_id: { type: 'string' },
+      event_time: { type: 'string', format: 'date-time' },
+      email: { type: ['string', 'null'], format: 'email' },
+      tenure_days: { type: 'integer', minimum: 0 },
+      monthly_spend: { type: ['number', 'null'], minimum: 0 },
+      plan: { enum: ['basic', 'premium', 'enterprise'] },
+    },
+  },
+};
+
+function record(i: number): Record<string, unknown> {
+  return {
+    customer_id: `c-${i % 5_000}`,
+    event_time: new Date(Date.UTC(2025, 10, 1) + i * 1_000).toISOString(),
+    email: `user${i}@example.com`,
+    tenure_days: i % 900,
+    monthly_spend: (i % 300) + 0.5,
+    plan: ['basic', 'premium', 'enterprise'][i % 3],
+  };
+}
+
+async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await run(items[next++]!);
+  }));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig('ingestion', IngestionConfigSpec, { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn', INGESTION_HASH_KEY: 'bench-hash-key-0123456789abcdef0123456789' });
+  const records = Array.from({ length: RECORDS }, (_, i) => record(i));
+  const batches = Array.from({ length: Math.ceil(RECORDS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
+  console.log(`bench/ingest: ${RECORDS} records in HTTP batches of ${BATCH}, ${CONCURRENCY} requests in flight`);
+
+  // Baseline: the same records as JSON, batched produce with acks=all to the validated topic.
+  const kafka = new Kafka({ clientId: 'bench-ingest', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let started = performance.now();
+  await pool(batches, CONCURRENCY, async (batch) => {
+    await producer.send({
+      topic: EventTypes.DataValidatedV1,
+      acks: -1,
+      messages: batch.map((r) => ({ key: `${dataset}/${String(r.customer_id)}`, value: JSON.stringify(r) })),
+    });
+  });
+  const raw = RECORDS / ((performance.now() - started) / 1000);
+  await producer.disconnect();
+
+  const app = await createIngestionApp(config);
+  await app.listen(0, '127.0.0.1');
+  try {
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    const registered = await fetch(`${base}/datasets/${dataset}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(definition) });
+    if (registered.status !== 201) throw new Error(`dataset registration failed: ${registered.status} ${await registered.text()}`);
+    let accepted = 0;
+    started = performance.now();
+    await pool(batches, CONCURRENCY, async (batch) => {
+      const res = await fetch(`${base}/datasets/${dataset}/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+      if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      const body = (await res.json()) as { results: Array<{ status: string }> };
+      accepted += body.results.filter((r) => r.status === 'accepted').length;
+    });
+    const platform = RECORDS / ((performance.now() - started) / 1000);
+    if (accepted !== RECORDS) throw new Error(`only ${accepted} of ${RECORDS} records were accepted`);
+    console.log(`raw kafkajs batched produce (acks=all)      ${raw.toFixed(0).padStart(8)} records/s`);
+    console.log(`HTTP -> validate -> data.validated.v1       ${platform.toFixed(0).padStart(8)} records/s`);
+    console.log(`ratio ingest/raw                            ${(platform / raw).toFixed(3).padStart(8)}`);
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
