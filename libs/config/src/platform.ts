@@ -7,6 +7,10 @@ export function serviceKeys(defaultPort: number) {
     HTTP_HOST: str({ description: 'Interface the HTTP API listens on', default: '127.0.0.1' }),
     HTTP_PORT: port({ description: 'Port of the HTTP API (health, metrics, the service API)', default: defaultPort }),
     LOG_LEVEL: oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const, { description: 'Most verbose log level printed', default: 'log' }),
+    CONSUMER_GROUP: str({
+      description: 'Kafka consumer group of the event handlers (also the inbox owner); replicas share it. Default: the service name',
+      optional: true,
+    }),
     MAX_EVENT_BYTES: int({ description: 'Largest event value produced or consumed; larger ones are refused or dead-lettered', default: 1_000_000, min: 1_024 }),
   };
 }

@@ -106,6 +106,8 @@ export class EventConsumerRunner {
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: Math.max(1_048_576, this.maxEventBytes * 2),
+      // kafkajs restarts a crashed consumer on a timer; once stop() is called that restart must not happen.
+      retry: { restartOnFailure: async () => this.consumer === consumer },
     });
     this.consumer = consumer;
     await consumer.connect();

@@ -10,3 +10,4 @@ export * from './nest/event-server';
 export * from './nest/messaging.module';
 export * from './nest/bootstrap';
 export * from './nest/platform.module';
+export * from './admin';

@@ -12,6 +12,7 @@ export function createDeployerApp(config: DeployerConfig): Promise<INestApplicat
     module: AppModule.forRoot(config),
     logLevel: config.LOG_LEVEL,
     maxEventBytes: config.MAX_EVENT_BYTES,
+    consumerGroup: config.CONSUMER_GROUP,
     inbox: { dataSource: (app) => app.get<DataSource>(POSTGRES), schema: PG_SCHEMA },
   });
 }

@@ -1,16 +1,86 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
 import { PlatformModule } from '@mlops/messaging';
+import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import type { FeatureStoreConfig } from './config';
+import { DatasetRegisteredMessageController } from './datasets/track-dataset/dataset-registered.message.controller';
+import { CreateFeatureViewHttpController } from './feature-views/create-feature-view/create-feature-view.http.controller';
+import { CreateFeatureViewService } from './feature-views/create-feature-view/create-feature-view.service';
+import { GetFeatureViewHttpController } from './feature-views/get-feature-view/get-feature-view.http.controller';
+import { GetOnlineFeaturesHttpController } from './feature-views/get-online-features/get-online-features.http.controller';
+import { FeatureStoreLifecycle } from './feature-store.lifecycle';
+import { MaterializeFeaturesService } from './features/materialize-features/materialize-features.service';
+import { ValidatedRecordsMessageController } from './features/materialize-features/validated.message.controller';
+import { CatalogStore } from './infrastructure/catalog-store';
+import { featureStoreEntities } from './infrastructure/entities';
+import { featureStoreMigrations } from './infrastructure/migrations';
+import { OfflineWriteBehind } from './infrastructure/offline-write-behind';
+import { OnlineStore } from './infrastructure/online-store';
+import { SnapshotLog } from './infrastructure/snapshot-log';
+import { AppendLabelService } from './labels/append-label.service';
+import { OfflineFeatureStore, SnapshotBuilder } from './offline';
+import { BuildSnapshotService } from './snapshots/build-snapshot/build-snapshot.service';
+import { SnapshotRequestedMessageController } from './snapshots/build-snapshot/snapshot-requested.message.controller';
+import { ARTIFACT_STORE, CLICKHOUSE_DATABASE, PG_SCHEMA, SERVICE } from './tokens';
 
-export const SERVICE = 'feature-store';
-export const PG_SCHEMA = 'feature_store';
+export { PG_SCHEMA, SERVICE } from './tokens';
+
+/** The artifact store the config names (s3:// needs the credential keys). */
+export function artifactStoreOf(config: FeatureStoreConfig): ArtifactStore {
+  const { ARTIFACT_STORE_ACCESS_KEY_ID: accessKeyId, ARTIFACT_STORE_SECRET_ACCESS_KEY: secretAccessKey, ARTIFACT_STORE_SESSION_TOKEN: sessionToken } = config;
+  return createArtifactStore({
+    url: config.ARTIFACT_STORE_URL,
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
+  });
+}
 
 @Module({})
 export class AppModule {
   static forRoot(config: FeatureStoreConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, clickhouseDatabase: PG_SCHEMA })],
+      imports: [
+        PlatformModule.forRoot({
+          service: SERVICE,
+          pgSchema: PG_SCHEMA,
+          config,
+          clickhouseDatabase: CLICKHOUSE_DATABASE,
+          entities: featureStoreEntities,
+          migrations: featureStoreMigrations,
+        }),
+      ],
+      controllers: [
+        CreateFeatureViewHttpController,
+        GetFeatureViewHttpController,
+        GetOnlineFeaturesHttpController,
+        DatasetRegisteredMessageController,
+        ValidatedRecordsMessageController,
+        SnapshotRequestedMessageController,
+      ],
+      providers: [
+        // Built at start: a bad URL or missing S3 credentials stop the service before it consumes anything.
+        { provide: ARTIFACT_STORE, useFactory: () => artifactStoreOf(config) },
+        { provide: CatalogStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new CatalogStore(dataSource) },
+        { provide: OnlineStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new OnlineStore(dataSource) },
+        { provide: SnapshotLog, useValue: new SnapshotLog() },
+        { provide: OfflineFeatureStore, inject: [CLICKHOUSE], useFactory: (clickhouse: ClickHouseClient) => new OfflineFeatureStore(clickhouse, CLICKHOUSE_DATABASE) },
+        {
+          provide: OfflineWriteBehind,
+          inject: [POSTGRES, OfflineFeatureStore],
+          useFactory: (dataSource: DataSource, offline: OfflineFeatureStore) => OfflineWriteBehind.attach(dataSource, offline),
+        },
+        {
+          provide: SnapshotBuilder,
+          inject: [CLICKHOUSE, ARTIFACT_STORE],
+          useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) => new SnapshotBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
+        },
+        CreateFeatureViewService,
+        MaterializeFeaturesService,
+        AppendLabelService,
+        BuildSnapshotService,
+        FeatureStoreLifecycle,
+      ],
     };
   }
 }

@@ -14,6 +14,7 @@ export async function createIngestionApp(config: IngestionConfig): Promise<INest
     module: AppModule.forRoot(config),
     logLevel: config.LOG_LEVEL,
     maxEventBytes: config.MAX_EVENT_BYTES,
+    consumerGroup: config.CONSUMER_GROUP,
     inbox: { dataSource: (app) => app.get<DataSource>(POSTGRES), schema: PG_SCHEMA },
   });
   // Registered before Nest's body parsers (they are added when the app initialises, at listen).

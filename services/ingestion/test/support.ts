@@ -18,6 +18,8 @@ export function testConfig(overrides: Record<string, string> = {}): IngestionCon
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
     DATABASE_URL: requireEnv('DATABASE_URL'),
     LOG_LEVEL: 'error',
+    // Its own consumer group: another ingestion process (npm start, a bench) must not take our events.
+    CONSUMER_GROUP: `ingestion-test-${randomUUID().slice(0, 8)}`,
     INGESTION_HASH_KEY: HASH_KEY,
     ...overrides,
   });

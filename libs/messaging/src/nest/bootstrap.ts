@@ -15,6 +15,8 @@ export interface ServiceAppOptions {
   module: DynamicModule;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   maxEventBytes: number;
+  /** Consumer group (and inbox owner) of the app's event handlers; default the service name. */
+  consumerGroup?: string | undefined;
   /** Postgres for the inbox of the service's event handlers (absent: handlers run without one). */
   inbox?: { dataSource: (app: INestApplication) => DataSource; schema: string };
 }
@@ -33,7 +35,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
   app.useGlobalFilters(new RethrowRpcExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
   const server = new CloudEventsKafkaServer({
     kafka: app.get<Kafka>(KAFKA),
-    consumerName: options.service,
+    consumerName: options.consumerGroup ?? options.service,
     producer: app.get(EventProducer),
     metrics: app.get(MessagingMetrics),
     maxEventBytes: options.maxEventBytes,

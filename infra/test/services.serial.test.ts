@@ -1,3 +1,5 @@
+// Boots each service as its own process in its default consumer group, so `npm test` runs this file alone,
+// after the parallel files: a second member of a group would take events other tests wait for.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';

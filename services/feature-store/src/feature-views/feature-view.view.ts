@@ -1,0 +1,13 @@
+import type { StoredFeatureView } from '../infrastructure/catalog-store';
+
+/** The JSON of one feature view version in HTTP answers. */
+export function featureViewVersionView(view: StoredFeatureView) {
+  return {
+    name: view.name,
+    version: view.version,
+    dataset: view.dataset,
+    datasetVersion: view.datasetVersion,
+    definition: view.definition,
+    createdAt: view.createdAt.toISOString(),
+  };
+}

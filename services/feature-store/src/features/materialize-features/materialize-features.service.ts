@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { type DataValidatedV1, EventTypes } from '@mlops/contracts';
+import { type CloudEvent, PermanentHandlerError, enqueueInOutbox, newEvent } from '@mlops/messaging';
+import { computeFeatures } from '../../domain';
+import { CatalogStore } from '../../infrastructure/catalog-store';
+import { OfflineWriteBehind } from '../../infrastructure/offline-write-behind';
+import { OnlineStore } from '../../infrastructure/online-store';
+import { PG_SCHEMA, SOURCE } from '../../tokens';
+
+const VALIDATED = EventTypes.DataValidatedV1;
+const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
+
+/**
+ * A validated record of a features dataset through every view over it (newest version each): state and online
+ * vector in the inbox transaction, the offline row in ClickHouse, the new latest vector through the outbox.
+ */
+@Injectable()
+export class MaterializeFeaturesService {
+  constructor(
+    private readonly catalog: CatalogStore,
+    private readonly online: OnlineStore,
+    private readonly offline: OfflineWriteBehind,
+  ) {}
+
+  async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager, now = new Date()): Promise<void> {
+    const data: DataValidatedV1 = event.data;
+    const views = await this.catalog.latestViewsOf(data.dataset, manager);
+    for (const view of views) {
+      const state = await this.online.loadStateForUpdate(manager, view.name, view.version, data.entityId);
+      // recordId when upstream has one: the same record under another event id is then counted once.
+      const computed = computeFeatures(view, { id: data.recordId ?? data.sourceEventId, eventTime: data.eventTime, fields: data.record }, state);
+      if (!computed.ok) throw new PermanentHandlerError(`record of ${data.dataset}/${data.entityId} cannot feed ${view.name}@${view.version}: ${computed.error}`);
+      const { features, latest, outcome } = computed.value;
+      if (outcome === 'duplicate') continue;
+      await this.online.saveState(manager, view.name, view.version, data.entityId, computed.value.state, now);
+      // Into ClickHouse just before the commit, at least once: point-in-time reads pick one row among equal ones.
+      this.offline.addFeatureRow(manager, {
+        viewName: view.name,
+        viewVersion: view.version,
+        entityId: data.entityId,
+        eventTime: data.eventTime,
+        createdAt: now,
+        features,
+        sourceEventId: event.id,
+      });
+      // The latest vector changes when the record is the newest, or when it counts in a window; otherwise
+      // (late, or an older record of a view without aggregates) it stays as it was.
+      const isNewest = latest.eventTimeMs === Date.parse(data.eventTime);
+      if (outcome === 'late' || (!isNewest && view.series.length === 0)) continue;
+      const eventTime = new Date(latest.eventTimeMs);
+      await this.online.saveVector(manager, {
+        viewName: view.name,
+        viewVersion: view.version,
+        entityId: data.entityId,
+        features: latest.features,
+        eventTime,
+        sourceEventId: event.id,
+        updatedAt: now,
+      });
+      const materialized = newEvent(
+        MATERIALIZED,
+        {
+          featureView: { name: view.name, version: view.version },
+          entityId: data.entityId,
+          features: latest.features,
+          eventTime: eventTime.toISOString(),
+          materializedAt: now.toISOString(),
+          sourceEventId: event.id,
+        },
+        { source: SOURCE, subject: view.name, causedBy: event, time: now },
+      );
+      await enqueueInOutbox(manager, PG_SCHEMA, materialized);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+function schemaOf(queryRunner: QueryRunner): string {
+  const schema = (queryRunner.connection.options as { schema?: string }).schema;
+  if (!schema) throw new Error('feature-store tables need a DataSource with a schema');
+  return schema;
+}
+
+/** Dataset catalog, versioned feature views, online store, aggregation states, answered snapshot requests. */
+export class FeatureStoreTables1763910000000 implements MigrationInterface {
+  name = 'FeatureStoreTables1763910000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const s = schemaOf(queryRunner);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".datasets (
+        dataset          text        PRIMARY KEY,
+        version          integer     NOT NULL CHECK (version >= 1),
+        role             text        NOT NULL CHECK (role IN ('features', 'labels')),
+        record_schema    jsonb       NOT NULL,
+        entity_key_field text        NOT NULL,
+        event_time_field text        NOT NULL,
+        label_field      text,
+        sensitive_fields jsonb       NOT NULL DEFAULT '[]',
+        registered_at    timestamptz NOT NULL
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".feature_views (
+        name            text        NOT NULL,
+        version         integer     NOT NULL CHECK (version >= 1),
+        dataset         text        NOT NULL,
+        dataset_version integer     NOT NULL,
+        definition      jsonb       NOT NULL,
+        source_dataset  jsonb       NOT NULL,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (name, version)
+      )`);
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS feature_views_dataset ON "${s}".feature_views (dataset, name, version)`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".online_features (
+        view_name       text        NOT NULL,
+        view_version    integer     NOT NULL,
+        entity_id       text        NOT NULL,
+        features        jsonb       NOT NULL,
+        event_time      timestamptz NOT NULL,
+        source_event_id text        NOT NULL,
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (view_name, view_version, entity_id)
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".aggregation_states (
+        view_name    text        NOT NULL,
+        view_version integer     NOT NULL,
+        entity_id    text        NOT NULL,
+        state        jsonb       NOT NULL,
+        updated_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (view_name, view_version, entity_id)
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".snapshots (
+        snapshot_id text        PRIMARY KEY,
+        request     jsonb       NOT NULL,
+        result      jsonb       NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const s = schemaOf(queryRunner);
+    for (const table of ['snapshots', 'aggregation_states', 'online_features', 'feature_views', 'datasets']) {
+      await queryRunner.query(`DROP TABLE IF EXISTS "${s}".${table}`);
+    }
+  }
+}
+
+export const featureStoreMigrations = [FeatureStoreTables1763910000000];

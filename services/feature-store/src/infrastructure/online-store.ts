@@ -1,0 +1,74 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { type AggregationState, type FeatureVector, deserializeState, emptyAggregationState, serializeState } from '../domain';
+import { OnlineFeaturesEntity } from './entities';
+
+export interface OnlineVector {
+  readonly viewName: string;
+  readonly viewVersion: number;
+  readonly entityId: string;
+  readonly features: FeatureVector;
+  readonly eventTime: Date;
+  readonly sourceEventId: string;
+  readonly updatedAt: Date;
+}
+
+/** Per-entity state and latest vector of each view version, written in the event's inbox transaction. */
+export class OnlineStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The entity's state, locked until the transaction ends (replicas taking over a partition wait here). */
+  async loadStateForUpdate(manager: EntityManager, viewName: string, viewVersion: number, entityId: string): Promise<AggregationState> {
+    const rows: Array<{ state: unknown }> = await manager.query(
+      `SELECT state FROM aggregation_states WHERE view_name = $1 AND view_version = $2 AND entity_id = $3 FOR UPDATE`,
+      [viewName, viewVersion, entityId],
+    );
+    if (rows.length === 0) return emptyAggregationState();
+    const state = deserializeState(rows[0]!.state);
+    if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
+    return state.value;
+  }
+
+  /** The entity's state for reading (no lock), or undefined when it has none. */
+  async state(viewName: string, viewVersion: number, entityId: string): Promise<AggregationState | undefined> {
+    const rows: Array<{ state: unknown }> = await this.dataSource.query(
+      `SELECT state FROM aggregation_states WHERE view_name = $1 AND view_version = $2 AND entity_id = $3`,
+      [viewName, viewVersion, entityId],
+    );
+    if (rows.length === 0) return undefined;
+    const state = deserializeState(rows[0]!.state);
+    if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
+    return state.value;
+  }
+
+  async saveState(manager: EntityManager, viewName: string, viewVersion: number, entityId: string, state: AggregationState, now: Date): Promise<void> {
+    await manager.query(
+      `INSERT INTO aggregation_states (view_name, view_version, entity_id, state, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
+      [viewName, viewVersion, entityId, JSON.stringify(serializeState(state)), now],
+    );
+  }
+
+  async saveVector(manager: EntityManager, vector: OnlineVector): Promise<void> {
+    await manager.query(
+      `INSERT INTO online_features (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET features = EXCLUDED.features, event_time = EXCLUDED.event_time,
+         source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at`,
+      [vector.viewName, vector.viewVersion, vector.entityId, JSON.stringify(vector.features), vector.eventTime, vector.sourceEventId, vector.updatedAt],
+    );
+  }
+
+  async vector(viewName: string, viewVersion: number, entityId: string): Promise<OnlineVector | undefined> {
+    const row = await this.dataSource.getRepository(OnlineFeaturesEntity).findOne({ where: { viewName, viewVersion, entityId } });
+    return row
+      ? {
+          viewName: row.viewName,
+          viewVersion: row.viewVersion,
+          entityId: row.entityId,
+          features: row.features,
+          eventTime: new Date(row.eventTime),
+          sourceEventId: row.sourceEventId,
+          updatedAt: new Date(row.updatedAt),
+        }
+      : undefined;
+  }
+}
