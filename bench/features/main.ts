@@ -16,6 +16,7 @@ import { loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { FeatureStoreConfigSpec, createFeatureStoreApp } from '@mlops/feature-store';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
+import { startGroupAtEnd } from '@mlops/messaging';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 5_000);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 180) * 1000;
@@ -30,6 +31,12 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const env = { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn' as const };
+  // Fresh groups positioned at the end of their topics: only this run's events are processed and timed.
+  const kafka = new Kafka({ clientId: 'bench-features', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
+  await startGroupAtEnd(kafka, `bench-ingestion-${run}`, [EventTypes.DataRecordV1]);
+  await startGroupAtEnd(kafka, `bench-feature-store-${run}`, [EventTypes.DatasetRegisteredV1, EventTypes.DataValidatedV1, EventTypes.DatasetSnapshotRequestedV1]);
+  await startGroupAtEnd(kafka, `bench-features-${run}`, [EventTypes.FeaturesMaterializedV1]);
+  await startGroupAtEnd(kafka, `bench-features-baseline-${run}`, [EventTypes.DataValidatedV1]);
   const ingestion = await createIngestionApp(loadConfig('ingestion', IngestionConfigSpec, { ...env, CONSUMER_GROUP: `bench-ingestion-${run}` }));
   const featureStore = await createFeatureStoreApp(
     loadConfig('feature-store', FeatureStoreConfigSpec, { ...env, CONSUMER_GROUP: `bench-feature-store-${run}`, CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bench-features-')) }),
@@ -38,7 +45,6 @@ async function main(): Promise<void> {
   await featureStore.listen(0, '127.0.0.1');
   const url = (app: typeof ingestion) => `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   const [ingest, features] = [url(ingestion), url(featureStore)];
-  const kafka = new Kafka({ clientId: 'bench-features', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
   const consumer = kafka.consumer({ groupId: `bench-features-${run}` });
   const baseline = kafka.consumer({ groupId: `bench-features-baseline-${run}` });
   try {
