@@ -1,17 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { migrationSchema } from '@mlops/storage';
 
-function schemaOf(queryRunner: QueryRunner): string {
-  const schema = (queryRunner.connection.options as { schema?: string }).schema;
-  if (!schema) throw new Error('messaging tables need a DataSource with a schema');
-  return schema;
-}
 
 /** Inbox (processed events per consumer) and outbox (events born of a state change) in the service's schema. */
 export class MessagingTables1732320000000 implements MigrationInterface {
   name = 'MessagingTables1732320000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = schemaOf(queryRunner);
+    const s = migrationSchema(queryRunner);
     await queryRunner.query(`
       CREATE TABLE IF NOT EXISTS "${s}".inbox (
         consumer     text        NOT NULL,
@@ -33,7 +29,7 @@ export class MessagingTables1732320000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = schemaOf(queryRunner);
+    const s = migrationSchema(queryRunner);
     await queryRunner.query(`DROP TABLE IF EXISTS "${s}".outbox`);
     await queryRunner.query(`DROP TABLE IF EXISTS "${s}".inbox`);
   }

@@ -62,3 +62,11 @@ async function ensureSchema(url: string, schema: string): Promise<void> {
 export function assertIdentifier(name: string): void {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
 }
+
+/** The schema a migration runs in: the one its DataSource was created for (createPostgresDataSource). */
+export function migrationSchema(queryRunner: { connection: { options: object } }): string {
+  const schema = (queryRunner.connection.options as { schema?: string }).schema;
+  if (!schema) throw new Error('these tables need a DataSource with a schema (createPostgresDataSource sets one)');
+  assertIdentifier(schema);
+  return schema;
+}

@@ -1,17 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { migrationSchema } from '@mlops/storage';
 
-function schemaOf(queryRunner: QueryRunner): string {
-  const schema = (queryRunner.connection.options as { schema?: string }).schema;
-  if (!schema) throw new Error('feature-store tables need a DataSource with a schema');
-  return schema;
-}
 
 /** Dataset catalog, versioned feature views, online store, aggregation states, answered snapshot requests. */
 export class FeatureStoreTables1763910000000 implements MigrationInterface {
   name = 'FeatureStoreTables1763910000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = schemaOf(queryRunner);
+    const s = migrationSchema(queryRunner);
     await queryRunner.query(`
       CREATE TABLE IF NOT EXISTS "${s}".datasets (
         dataset          text        PRIMARY KEY,
@@ -66,7 +62,7 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = schemaOf(queryRunner);
+    const s = migrationSchema(queryRunner);
     for (const table of ['snapshots', 'aggregation_states', 'online_features', 'feature_views', 'datasets']) {
       await queryRunner.query(`DROP TABLE IF EXISTS "${s}".${table}`);
     }

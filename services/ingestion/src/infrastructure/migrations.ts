@@ -1,17 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { migrationSchema } from '@mlops/storage';
 
-function schemaOf(queryRunner: QueryRunner): string {
-  const schema = (queryRunner.connection.options as { schema?: string }).schema;
-  if (!schema) throw new Error('ingestion tables need a DataSource with a schema');
-  return schema;
-}
 
 /** Dataset versions and the bounded table of accepted record ids. */
 export class IngestionTables1763900000000 implements MigrationInterface {
   name = 'IngestionTables1763900000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = schemaOf(queryRunner);
+    const s = migrationSchema(queryRunner);
     await queryRunner.query(`
       CREATE TABLE IF NOT EXISTS "${s}".dataset_versions (
         dataset          text        NOT NULL,
@@ -39,7 +35,7 @@ export class IngestionTables1763900000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = schemaOf(queryRunner);
+    const s = migrationSchema(queryRunner);
     await queryRunner.query(`DROP TABLE IF EXISTS "${s}".accepted_records`);
     await queryRunner.query(`DROP TABLE IF EXISTS "${s}".dataset_versions`);
   }
