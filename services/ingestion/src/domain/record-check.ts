@@ -1,16 +1,10 @@
 /** Judging one record against its dataset version: every error with its kind, or the normalised record. */
+import type { DataRejectedV1 } from '@mlops/contracts';
 import type { DatasetVersion } from './dataset';
 import { type Json, type JsonObject, escapePointer, isJsonObject } from './json';
 
-/** The error kinds of mlops.data.rejected.v1 (and of the quality counts). */
-export type ErrorKind =
-  | 'unknown_dataset'
-  | 'missing_field'
-  | 'unknown_field'
-  | 'type_mismatch'
-  | 'constraint_violation'
-  | 'entity_key_mismatch'
-  | 'invalid_event_time';
+/** The error kinds of mlops.data.rejected.v1 (and of the quality counts), taken from its schema. */
+export type ErrorKind = DataRejectedV1['errors'][number]['kind'];
 
 export interface RecordError {
   kind: ErrorKind;
