@@ -8,14 +8,22 @@ import type { EventProducer } from './producer';
 
 /** Writes an event to the outbox in the caller's transaction: it is published if and only if that commits. */
 export async function enqueueInOutbox<T extends EventType>(manager: EntityManager, schema: string, event: CloudEvent<T>): Promise<void> {
-  assertEventData(event.type, event.data);
-  const encoded = encodeEvent(event);
-  await manager.query(`INSERT INTO "${schema}".outbox (topic, key, headers, value) VALUES ($1, $2, $3, $4)`, [
-    event.type,
-    encoded.key,
-    JSON.stringify(encoded.headers),
-    encoded.value,
-  ]);
+  await enqueueManyInOutbox(manager, schema, [event]);
+}
+
+/** Several events in one statement, in the given order (their ids, hence their publishing order, follow it). */
+export async function enqueueManyInOutbox(manager: EntityManager, schema: string, events: readonly CloudEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const encoded = events.map((event) => {
+    assertEventData(event.type, event.data);
+    return encodeEvent(event);
+  });
+  await manager.query(
+    `INSERT INTO "${schema}".outbox (topic, key, headers, value)
+     SELECT u.topic, u.key, u.headers::jsonb, u.value
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(topic, key, headers, value, ord) ORDER BY u.ord`,
+    [events.map((e) => e.type), encoded.map((e) => e.key), encoded.map((e) => JSON.stringify(e.headers)), encoded.map((e) => e.value)],
+  );
 }
 
 export interface OutboxRelayOptions {
@@ -77,7 +85,8 @@ export class OutboxRelay {
       );
       if (rows.length === 0) break;
       await Promise.all(rows.map((r) => producer.send(r.topic, { key: r.key, value: r.value, headers: r.headers })));
-      await dataSource.query(`DELETE FROM "${schema}".outbox WHERE id <= $1`, [rows[rows.length - 1]!.id]);
+      // Exactly the rows sent: a transaction that took a lower id but commits later is still pending, not lost.
+      await dataSource.query(`DELETE FROM "${schema}".outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       total += rows.length;
     }
     return total;

@@ -238,6 +238,33 @@ describe('messaging against the real broker and database', () => {
     }
   });
 
+  test('an outbox row whose transaction commits while the relay is sending a later row is published, not deleted', async () => {
+    const subject = uid('outbox-late');
+    const early = newEvent(FAILED, exampleEventData(FAILED), { source: 'urn:mlops:test', key: 'late-a', subject });
+    const later = newEvent(FAILED, exampleEventData(FAILED), { source: 'urn:mlops:test', key: 'late-b', subject });
+    // The slow transaction takes the lower id first; it commits while the relay is sending the later row.
+    const slow = dataSource.createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    try {
+      await enqueueInOutbox(slow.manager, schema, early);
+      await dataSource.transaction((m) => enqueueInOutbox(m, schema, later));
+      const sending: EventProducer['send'] = async (...args) => {
+        if (slow.isTransactionActive) await slow.commitTransaction();
+        return producer.send(...args);
+      };
+      const relay = new OutboxRelay({ dataSource, schema, producer: { send: sending } as EventProducer, metrics });
+      // The first batch holds the committed row only; the row committed meanwhile leaves in the next batch.
+      assert.equal(await relay.publishPending(), 2);
+      assert.equal(await relay.publishPending(), 0);
+      const seen = await readTopic(kafka, FAILED, (m) => header(m, 'ce_subject') === subject, (m) => m.length === 2);
+      assert.deepEqual(seen.map((m) => header(m, 'ce_id')).sort(), [early.id, later.id].sort());
+    } finally {
+      if (slow.isTransactionActive) await slow.rollbackTransaction();
+      await slow.release();
+    }
+  });
+
   test('the producer refuses an invalid event: it never reaches the topic', async () => {
     const subject = uid('invalid');
     const bad = newEvent(REQUESTED, { nonsense: 1 } as unknown as EventData<typeof REQUESTED>, { source: 'urn:mlops:test', key: 'inv', subject });
