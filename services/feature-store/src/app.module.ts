@@ -15,7 +15,7 @@ import { ValidatedRecordsMessageController } from './features/materialize-featur
 import { CatalogStore } from './infrastructure/catalog-store';
 import { featureStoreEntities } from './infrastructure/entities';
 import { featureStoreMigrations } from './infrastructure/migrations';
-import { OfflineWriteBehind } from './infrastructure/offline-write-behind';
+import { WriteBehind } from './infrastructure/write-behind';
 import { OnlineStore } from './infrastructure/online-store';
 import { SnapshotLog } from './infrastructure/snapshot-log';
 import { AppendLabelService } from './labels/append-label.service';
@@ -66,9 +66,9 @@ export class AppModule {
         { provide: SnapshotLog, useValue: new SnapshotLog() },
         { provide: OfflineFeatureStore, inject: [CLICKHOUSE], useFactory: (clickhouse: ClickHouseClient) => new OfflineFeatureStore(clickhouse, CLICKHOUSE_DATABASE) },
         {
-          provide: OfflineWriteBehind,
-          inject: [POSTGRES, OfflineFeatureStore],
-          useFactory: (dataSource: DataSource, offline: OfflineFeatureStore) => OfflineWriteBehind.attach(dataSource, offline),
+          provide: WriteBehind,
+          inject: [POSTGRES, OnlineStore, OfflineFeatureStore],
+          useFactory: (dataSource: DataSource, online: OnlineStore, offline: OfflineFeatureStore) => WriteBehind.attach(dataSource, online, offline, PG_SCHEMA),
         },
         {
           provide: SnapshotBuilder,

@@ -12,6 +12,14 @@ export interface OnlineVector {
   readonly updatedAt: Date;
 }
 
+export interface StateRow {
+  readonly viewName: string;
+  readonly viewVersion: number;
+  readonly entityId: string;
+  readonly state: AggregationState;
+  readonly updatedAt: Date;
+}
+
 /** Per-entity state and latest vector of each view version, written in the event's inbox transaction. */
 export class OnlineStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -40,20 +48,40 @@ export class OnlineStore {
     return state.value;
   }
 
-  async saveState(manager: EntityManager, viewName: string, viewVersion: number, entityId: string, state: AggregationState, now: Date): Promise<void> {
+  /** Upserts states, one row per entity (a row appears at most once: ON CONFLICT cannot touch a row twice). */
+  async saveStates(manager: EntityManager, rows: readonly StateRow[]): Promise<void> {
+    if (rows.length === 0) return;
     await manager.query(
-      `INSERT INTO aggregation_states (view_name, view_version, entity_id, state, updated_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO aggregation_states (view_name, view_version, entity_id, state, updated_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[])
        ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-      [viewName, viewVersion, entityId, JSON.stringify(serializeState(state)), now],
+      [
+        rows.map((r) => r.viewName),
+        rows.map((r) => r.viewVersion),
+        rows.map((r) => r.entityId),
+        rows.map((r) => JSON.stringify(serializeState(r.state))),
+        rows.map((r) => r.updatedAt.toISOString()),
+      ],
     );
   }
 
-  async saveVector(manager: EntityManager, vector: OnlineVector): Promise<void> {
+  /** Upserts latest vectors, one row per entity. */
+  async saveVectors(manager: EntityManager, vectors: readonly OnlineVector[]): Promise<void> {
+    if (vectors.length === 0) return;
     await manager.query(
-      `INSERT INTO online_features (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO online_features (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::text[], $7::timestamptz[])
        ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET features = EXCLUDED.features, event_time = EXCLUDED.event_time,
          source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at`,
-      [vector.viewName, vector.viewVersion, vector.entityId, JSON.stringify(vector.features), vector.eventTime, vector.sourceEventId, vector.updatedAt],
+      [
+        vectors.map((v) => v.viewName),
+        vectors.map((v) => v.viewVersion),
+        vectors.map((v) => v.entityId),
+        vectors.map((v) => JSON.stringify(v.features)),
+        vectors.map((v) => v.eventTime.toISOString()),
+        vectors.map((v) => v.sourceEventId),
+        vectors.map((v) => v.updatedAt.toISOString()),
+      ],
     );
   }
 

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { EventTypes } from '@mlops/contracts';
 import type { CloudEvent } from '@mlops/messaging';
 import { CatalogStore } from '../infrastructure/catalog-store';
-import { OfflineWriteBehind } from '../infrastructure/offline-write-behind';
+import { WriteBehind } from '../infrastructure/write-behind';
 
 const VALIDATED = EventTypes.DataValidatedV1;
 
@@ -12,7 +12,7 @@ const VALIDATED = EventTypes.DataValidatedV1;
 export class AppendLabelService {
   constructor(
     private readonly catalog: CatalogStore,
-    private readonly offline: OfflineWriteBehind,
+    private readonly writes: WriteBehind,
   ) {}
 
   async append(event: CloudEvent<typeof VALIDATED>, manager: EntityManager, now = new Date()): Promise<void> {
@@ -20,6 +20,6 @@ export class AppendLabelService {
     const sensitive = new Set((await this.catalog.dataset(dataset, manager))?.sensitiveFields ?? []);
     const kept = Object.fromEntries(Object.entries(record).filter(([field]) => !sensitive.has(field)));
     // The label id is the event id: a row written twice (a failed commit after the insert) is read once.
-    this.offline.addLabelRow(manager, { dataset, entityId, eventTime, createdAt: now, record: kept, sourceEventId: event.id });
+    this.writes.addLabelRow(manager, { dataset, entityId, eventTime, createdAt: now, record: kept, sourceEventId: event.id });
   }
 }

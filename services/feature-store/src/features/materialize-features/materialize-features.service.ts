@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type DataValidatedV1, EventTypes } from '@mlops/contracts';
-import { type CloudEvent, PermanentHandlerError, enqueueInOutbox, newEvent } from '@mlops/messaging';
+import { type CloudEvent, PermanentHandlerError, newEvent } from '@mlops/messaging';
 import { computeFeatures } from '../../domain';
 import { CatalogStore } from '../../infrastructure/catalog-store';
-import { OfflineWriteBehind } from '../../infrastructure/offline-write-behind';
-import { OnlineStore } from '../../infrastructure/online-store';
-import { PG_SCHEMA, SOURCE } from '../../tokens';
+import { WriteBehind } from '../../infrastructure/write-behind';
+import { SOURCE } from '../../tokens';
 
 const VALIDATED = EventTypes.DataValidatedV1;
 const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
@@ -19,23 +18,22 @@ const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
 export class MaterializeFeaturesService {
   constructor(
     private readonly catalog: CatalogStore,
-    private readonly online: OnlineStore,
-    private readonly offline: OfflineWriteBehind,
+    private readonly writes: WriteBehind,
   ) {}
 
   async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager, now = new Date()): Promise<void> {
     const data: DataValidatedV1 = event.data;
-    const views = await this.catalog.latestViewsOf(data.dataset, manager);
+    const views = await this.writes.memo(manager, `views-of:${data.dataset}`, () => this.catalog.latestViewsOf(data.dataset, manager));
     for (const view of views) {
-      const state = await this.online.loadStateForUpdate(manager, view.name, view.version, data.entityId);
+      const state = await this.writes.stateForUpdate(manager, view.name, view.version, data.entityId);
       // recordId when upstream has one: the same record under another event id is then counted once.
       const computed = computeFeatures(view, { id: data.recordId ?? data.sourceEventId, eventTime: data.eventTime, fields: data.record }, state);
       if (!computed.ok) throw new PermanentHandlerError(`record of ${data.dataset}/${data.entityId} cannot feed ${view.name}@${view.version}: ${computed.error}`);
       const { features, latest, outcome } = computed.value;
       if (outcome === 'duplicate') continue;
-      await this.online.saveState(manager, view.name, view.version, data.entityId, computed.value.state, now);
+      this.writes.putState(manager, { viewName: view.name, viewVersion: view.version, entityId: data.entityId, state: computed.value.state, updatedAt: now });
       // Into ClickHouse just before the commit, at least once: point-in-time reads pick one row among equal ones.
-      this.offline.addFeatureRow(manager, {
+      this.writes.addFeatureRow(manager, {
         viewName: view.name,
         viewVersion: view.version,
         entityId: data.entityId,
@@ -49,7 +47,7 @@ export class MaterializeFeaturesService {
       const isNewest = latest.eventTimeMs === Date.parse(data.eventTime);
       if (outcome === 'late' || (!isNewest && view.series.length === 0)) continue;
       const eventTime = new Date(latest.eventTimeMs);
-      await this.online.saveVector(manager, {
+      this.writes.putVector(manager, {
         viewName: view.name,
         viewVersion: view.version,
         entityId: data.entityId,
@@ -70,7 +68,7 @@ export class MaterializeFeaturesService {
         },
         { source: SOURCE, subject: view.name, causedBy: event, time: now },
       );
-      await enqueueInOutbox(manager, PG_SCHEMA, materialized);
+      this.writes.addEvent(manager, materialized);
     }
   }
 }

@@ -1,0 +1,113 @@
+import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { assertEventData } from '@mlops/contracts';
+import { type CloudEvent, enqueueManyInOutbox } from '@mlops/messaging';
+import type { AggregationState } from '../domain';
+import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow } from '../offline';
+import type { OnlineStore, OnlineVector, StateRow } from './online-store';
+
+interface Pending {
+  readonly states: Map<string, StateRow>;
+  readonly vectors: Map<string, OnlineVector>;
+  readonly events: CloudEvent[];
+  readonly features: OfflineFeatureRow[];
+  readonly labels: OfflineLabelRow[];
+  readonly memo: Map<string, Promise<unknown>>;
+}
+
+const keyOf = (viewName: string, viewVersion: number, entityId: string) => `${viewName}\u0000${viewVersion}\u0000${entityId}`;
+
+/**
+ * The writes of the handlers of one Postgres transaction (up to a whole group of events), made just before it
+ * commits: one multi-row statement each for aggregation states, online vectors and outbox events, then one
+ * ClickHouse insert for the offline rows. A group of 200 records thus costs a few statements instead of a few
+ * per record, and the last state of an entity is written once. The handlers read their own pending writes
+ * (an entity updated twice in a group sees its first update). A failed write rolls the transaction back, so
+ * its events are retried; offline rows are therefore written at least once.
+ */
+export class WriteBehind implements EntitySubscriberInterface {
+  private readonly pending = new WeakMap<QueryRunner, Pending>();
+
+  constructor(
+    private readonly online: OnlineStore,
+    private readonly offline: OfflineFeatureStore,
+    private readonly outboxSchema: string,
+  ) {}
+
+  /** Registers the subscriber on the DataSource whose transactions carry the writes. */
+  static attach(dataSource: DataSource, online: OnlineStore, offline: OfflineFeatureStore, outboxSchema: string): WriteBehind {
+    const writer = new WriteBehind(online, offline, outboxSchema);
+    dataSource.subscribers.push(writer);
+    return writer;
+  }
+
+  /** The entity's aggregation state as this transaction left it, or its stored state locked until the transaction ends. */
+  async stateForUpdate(manager: EntityManager, viewName: string, viewVersion: number, entityId: string): Promise<AggregationState> {
+    const pending = this.of(manager).states.get(keyOf(viewName, viewVersion, entityId));
+    return pending ? pending.state : this.online.loadStateForUpdate(manager, viewName, viewVersion, entityId);
+  }
+
+  putState(manager: EntityManager, row: StateRow): void {
+    this.of(manager).states.set(keyOf(row.viewName, row.viewVersion, row.entityId), row);
+  }
+
+  putVector(manager: EntityManager, vector: OnlineVector): void {
+    this.of(manager).vectors.set(keyOf(vector.viewName, vector.viewVersion, vector.entityId), vector);
+  }
+
+  /** An event for the outbox, checked now so that a bad one fails the handler that made it. */
+  addEvent(manager: EntityManager, event: CloudEvent): void {
+    assertEventData(event.type, event.data);
+    this.of(manager).events.push(event);
+  }
+
+  addFeatureRow(manager: EntityManager, row: OfflineFeatureRow): void {
+    this.of(manager).features.push(row);
+  }
+
+  addLabelRow(manager: EntityManager, row: OfflineLabelRow): void {
+    this.of(manager).labels.push(row);
+  }
+
+  /** A value read once per transaction (such as the views over a dataset), shared by its handlers. */
+  memo<T>(manager: EntityManager, key: string, read: () => Promise<T>): Promise<T> {
+    const memo = this.of(manager).memo;
+    let value = memo.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = read();
+      memo.set(key, value);
+    }
+    return value;
+  }
+
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const pending = this.pending.get(event.queryRunner);
+    if (!pending) return;
+    const manager = event.queryRunner.manager;
+    await this.online.saveStates(manager, [...pending.states.values()]);
+    await this.online.saveVectors(manager, [...pending.vectors.values()]);
+    await enqueueManyInOutbox(manager, this.outboxSchema, pending.events);
+    // ClickHouse last: a failure there still rolls the Postgres writes back.
+    await this.offline.appendFeatureRows(pending.features);
+    await this.offline.appendLabelRows(pending.labels);
+    this.pending.delete(event.queryRunner);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    this.pending.delete(event.queryRunner);
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    this.pending.delete(event.queryRunner);
+  }
+
+  private of(manager: EntityManager): Pending {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) throw new Error('feature store writes are made from within a Postgres transaction');
+    let pending = this.pending.get(runner);
+    if (!pending) {
+      pending = { states: new Map(), vectors: new Map(), events: [], features: [], labels: [], memo: new Map() };
+      this.pending.set(runner, pending);
+    }
+    return pending;
+  }
+}
