@@ -47,6 +47,7 @@ COPY libs/contracts/package.json /app/libs/contracts/
 COPY libs/messaging/package.json /app/libs/messaging/
 COPY libs/observability/package.json /app/libs/observability/
 COPY libs/storage/package.json /app/libs/storage/
+COPY libs/testing/package.json /app/libs/testing/
 COPY services/ingestion/package.json /app/services/ingestion/
 COPY services/feature-store/package.json /app/services/feature-store/
 COPY services/trainer/package.json /app/services/trainer/

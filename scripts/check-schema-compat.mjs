@@ -4,11 +4,12 @@
 // --base defaults to HEAD (the last commit: checks the working tree's uncommitted changes); in CI pass the
 // merge base of the branch. Outside a git repository, or before the first commit, there is nothing to
 // compare with: the check says so and passes. Exit codes: 0 compatible, 1 violations, 2 usage error.
-// Rules and rationale: scripts/lib/schema-compat.mjs and schemas/README.md.
+// Rules and rationale: libs/contracts/src/schema-compat.ts and schemas/README.md. It runs the compiled lib:
+// build first (`npx tsc -b tsconfig.json`; scripts/test.sh and `npm run check:schemas` do).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { COMPATIBILITY_MODES, compareSchemaSets } from './lib/schema-compat.mjs';
+import { COMPATIBILITY_MODES, compareSchemaSets } from '../libs/contracts/dist/src/schema-compat.js';
 import { REPO_ROOT, SCHEMAS_DIR_NAME, listSchemaFiles } from './lib/schema-files.mjs';
 
 const USAGE = 'usage: check-schema-compat.mjs [--base <git ref>] [--mode backward|forward|full] [--root <repo dir>]';

@@ -24,3 +24,15 @@ export {
   assertEventData,
   EventValidationError,
 } from './validation';
+export {
+  type CompatibilityMode,
+  type CompatibilityOptions,
+  type SchemaViolation,
+  type ViolationDirection,
+  COMPATIBILITY_MODES,
+  compareSchemas,
+  compareSchemaSets,
+  compatibilityViolations,
+  consequenceOf,
+  declaredTypes,
+} from './schema-compat';

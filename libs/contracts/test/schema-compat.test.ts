@@ -1,13 +1,7 @@
-// scripts/lib/schema-compat.mjs: one test per rule, on planted changes, plus the changes it must allow.
-import { before, describe, it } from 'node:test';
+// src/schema-compat.ts on event schemas: one test per rule, on planted changes, plus the changes it must allow.
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EVENT_TYPES, schemaOf } from '../src';
-import { type CompatViolation, type CompatibilityMode, type SchemaCompatModule, importScript } from './support';
-
-let compat: SchemaCompatModule;
-before(async () => {
-  compat = await importScript<SchemaCompatModule>('scripts/lib/schema-compat.mjs');
-});
+import { type CompatibilityMode, type SchemaViolation, EVENT_TYPES, compareSchemaSets, compareSchemas, schemaOf } from '../src';
 
 type Schema = Record<string, any>;
 
@@ -49,13 +43,13 @@ function changed(mutate: (schema: Schema) => void): Schema {
   return schema;
 }
 
-function compare(mutate: (schema: Schema) => void, mode: CompatibilityMode = 'backward'): CompatViolation[] {
-  return compat.compareSchemas(baseSchema(), changed(mutate), { mode });
+function compare(mutate: (schema: Schema) => void, mode: CompatibilityMode = 'backward'): SchemaViolation[] {
+  return compareSchemas(baseSchema(), changed(mutate), { mode });
 }
 
-function assertOneViolation(violations: CompatViolation[], rule: string, path: string): CompatViolation {
+function assertOneViolation(violations: SchemaViolation[], rule: string, path: string): SchemaViolation {
   assert.equal(violations.length, 1, JSON.stringify(violations, null, 2));
-  const [violation] = violations as [CompatViolation];
+  const [violation] = violations as [SchemaViolation];
   assert.equal(violation.rule, rule);
   assert.equal(violation.path, path);
   return violation;
@@ -152,22 +146,22 @@ describe('backward compatibility (the default: new readers, old data)', () => {
       withUnion(s);
       s.properties.value.oneOf.pop();
     });
-    const violations = compat.compareSchemas(old, narrowed);
+    const violations = compareSchemas(old, narrowed);
     assert.equal(violations.length, 1, JSON.stringify(violations));
     assert.equal(violations[0]?.rule, 'oneOf-narrowed');
     assert.equal(violations[0]?.path, '#/properties/value/oneOf');
     assert.match(violations[0]?.message ?? '', /alternative 1 of the old schema is accepted by no alternative of the new schema/);
-    assert.deepEqual(compat.compareSchemas(narrowed, old), [], 'adding a discriminated alternative is fine');
+    assert.deepEqual(compareSchemas(narrowed, old), [], 'adding a discriminated alternative is fine');
   });
 
   it('breaks on an added oneOf alternative that may overlap the others', () => {
     const old = changed((s) => (s.properties.value = { oneOf: [{ type: 'string' }, { type: 'integer' }] }));
     const overlapping = changed((s) => (s.properties.value = { oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'number' }] }));
-    const violations = compat.compareSchemas(old, overlapping);
+    const violations = compareSchemas(old, overlapping);
     assert.deepEqual(violations.map((v) => `${v.rule} ${v.path}`), ['oneOf-overlap #/properties/value/oneOf']);
     const anyOf = changed((s) => (s.properties.value = { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'number' }] }));
     const anyOfOld = changed((s) => (s.properties.value = { anyOf: [{ type: 'string' }, { type: 'integer' }] }));
-    assert.deepEqual(compat.compareSchemas(anyOfOld, anyOf), [], 'anyOf alternatives may overlap');
+    assert.deepEqual(compareSchemas(anyOfOld, anyOf), [], 'anyOf alternatives may overlap');
   });
 
   it('fails closed on keywords it cannot reason about', () => {
@@ -183,7 +177,7 @@ describe('backward compatibility (the default: new readers, old data)', () => {
     });
     const reworded = structuredClone(unchanged);
     reworded.then.description = 'Retired things say why.';
-    assert.deepEqual(compat.compareSchemas(unchanged, reworded, { mode: 'full' }), [], 'annotations inside are not changes');
+    assert.deepEqual(compareSchemas(unchanged, reworded, { mode: 'full' }), [], 'annotations inside are not changes');
   });
 
   it('breaks on a changed $id or partition key, in every mode', () => {
@@ -258,7 +252,7 @@ describe('forward and full modes (old readers, new data)', () => {
   });
 
   it('rejects an unknown mode', () => {
-    assert.throws(() => compat.compareSchemas({}, {}, { mode: 'sideways' as CompatibilityMode }), /unknown compatibility mode/);
+    assert.throws(() => compareSchemas({}, {}, { mode: 'sideways' as CompatibilityMode }), /unknown compatibility mode/);
   });
 });
 
@@ -266,20 +260,20 @@ describe('compareSchemaSets', () => {
   it('flags a deleted schema file and accepts new ones', () => {
     const old = new Map<string, unknown>([['a.v1.json', baseSchema()], ['b.v1.json', baseSchema()]]);
     const current = new Map<string, unknown>([['a.v1.json', baseSchema()], ['c.v1.json', baseSchema()]]);
-    const results = compat.compareSchemaSets(old, current);
+    const results = compareSchemaSets(old, current);
     assert.deepEqual(results.map((r) => [r.file, r.violations.map((v) => v.rule)]), [['b.v1.json', ['schema-deleted']]]);
   });
 
   it('allows deleting a schema that the base version marked deprecated', () => {
     const old = new Map<string, unknown>([['a.v1.json', { ...baseSchema(), deprecated: true }]]);
-    assert.deepEqual(compat.compareSchemaSets(old, new Map()), []);
+    assert.deepEqual(compareSchemaSets(old, new Map()), []);
   });
 
   it('reports changed files with their violations, sorted by file name', () => {
     const old = new Map<string, unknown>([['b.v1.json', baseSchema()], ['a.v1.json', baseSchema()]]);
     const narrowed = changed((s) => (s.properties.status.enum = ['active']));
     const current = new Map<string, unknown>([['b.v1.json', narrowed], ['a.v1.json', narrowed]]);
-    assert.deepEqual(compat.compareSchemaSets(old, current).map((r) => r.file), ['a.v1.json', 'b.v1.json']);
+    assert.deepEqual(compareSchemaSets(old, current).map((r) => r.file), ['a.v1.json', 'b.v1.json']);
   });
 });
 
@@ -287,7 +281,7 @@ describe('the catalog itself', () => {
   it('every schema is fully compatible with itself (no false positives on real schemas)', () => {
     for (const type of EVENT_TYPES) {
       const schema = structuredClone(schemaOf(type));
-      assert.deepEqual(compat.compareSchemas(schema, structuredClone(schema), { mode: 'full' }), [], type);
+      assert.deepEqual(compareSchemas(schema, structuredClone(schema), { mode: 'full' }), [], type);
     }
   });
 
@@ -296,9 +290,9 @@ describe('the catalog itself', () => {
       const old = structuredClone(schemaOf(type)) as Schema;
       const added = structuredClone(old);
       added.properties.addedLater = { type: 'string', description: 'New optional field.' };
-      assert.deepEqual(compat.compareSchemas(old, added), [], type);
+      assert.deepEqual(compareSchemas(old, added), [], type);
       added.required = [...added.required, 'addedLater'];
-      assert.deepEqual(compat.compareSchemas(old, added).map((v) => v.rule), ['required-added'], type);
+      assert.deepEqual(compareSchemas(old, added).map((v) => v.rule), ['required-added'], type);
     }
   });
 
@@ -306,7 +300,7 @@ describe('the catalog itself', () => {
     const old = structuredClone(schemaOf('mlops.model.trained.v1')) as Schema;
     const tightened = structuredClone(old);
     tightened.$defs.numericHistogram.properties.binEdges.minItems = 3;
-    const violations = compat.compareSchemas(old, tightened);
+    const violations = compareSchemas(old, tightened);
     assert.ok(violations.length >= 1);
     assert.ok(violations.every((v) => v.rule === 'minItems-tightened' && v.path === '#/$defs/numericHistogram/properties/binEdges'), JSON.stringify(violations));
     assert.deepEqual(violations.map((v) => v.dataPath).sort(), ['$.predictionDistribution.binEdges', '$.referenceDistributions.*.binEdges']);

@@ -8,7 +8,7 @@ import { EventTypes, dlqTopicOf, exampleEventData } from '@mlops/contracts';
 import { ObservabilityModule } from '@mlops/observability';
 import { POSTGRES, PostgresModule } from '@mlops/storage';
 import { type CloudEvent, CloudEventContext, EventProducer, MessagingModule, PermanentHandlerError, createServiceApp, messagingMigrations, newEvent } from '../src';
-import { brokers, databaseUrl, eventually, header, readTopic, testKafka, uid } from './support';
+import { databaseUrl, eventually, header, kafkaBrokers, readTopic, testKafka, uid } from './support';
 
 const TYPE = EventTypes.ModelPromotedV1;
 const service = uid('nest-probe');
@@ -30,7 +30,7 @@ class PromotionsHandler {
 @Module({
   imports: [
     ObservabilityModule.forRoot({ service }),
-    MessagingModule.forRoot({ service, brokers: brokers() }),
+    MessagingModule.forRoot({ service, brokers: kafkaBrokers() }),
     PostgresModule.forRoot({ url: databaseUrl(), schema, migrations: [...messagingMigrations] }),
   ],
   controllers: [PromotionsHandler],

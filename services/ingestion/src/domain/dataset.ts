@@ -1,6 +1,6 @@
 /** A dataset: a named, versioned record schema with its entity key, event time, role and sensitive fields. */
+import { compatibilityViolations, declaredTypes } from '@mlops/contracts';
 import { type JsonObject, deepEqual, isJsonObject } from './json';
-import { type CompatViolation, backwardViolations, typesOf } from './schema-compat';
 
 export type DatasetRole = 'features' | 'labels';
 /** `hash`: replaced by HMAC-SHA256 under the service's secret key; `drop`: removed. */
@@ -26,6 +26,15 @@ export interface DatasetVersion extends DatasetDefinition {
 export const DATASET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const SCALAR_TYPES = new Set(['null', 'boolean', 'number', 'integer', 'string']);
+
+/** Why a registration cannot become the next version: the `reasons` of a 409. */
+export interface CompatViolation {
+  /** JSON Pointer into the new definition (or the old one for removed parts), e.g. "#/properties/plan". */
+  path: string;
+  /** Stable rule id, e.g. "required-added", "enum-narrowed". */
+  rule: string;
+  message: string;
+}
 
 export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
 
@@ -56,7 +65,7 @@ export function parseDefinition(name: string, body: unknown): Result<DatasetDefi
     if (!properties || Object.keys(properties).length === 0) problems.push('recordSchema.properties must declare at least one field');
     for (const [field, schema] of Object.entries(properties ?? {})) {
       if (!FIELD_NAME.test(field)) problems.push(`field name "${field}" must match ${FIELD_NAME.source}`);
-      const types = isJsonObject(schema) ? typesOf(schema) : undefined;
+      const types = isJsonObject(schema) ? declaredTypes(schema) : undefined;
       if (!types || types.size === 0 || [...types].some((t) => !SCALAR_TYPES.has(t))) {
         problems.push(`field "${field}" must declare scalar type(s) (string, number, integer, boolean, null) with type, enum or const`);
       }
@@ -73,7 +82,7 @@ export function parseDefinition(name: string, body: unknown): Result<DatasetDefi
       return false;
     }
     if (mustBeRequired && !required.includes(field)) problems.push(`${label} "${field}" must be listed in recordSchema.required`);
-    const types = typesOf(schema);
+    const types = declaredTypes(schema);
     if (types && [...types].some((t) => !allowed.includes(t))) problems.push(`${label} "${field}" may only be of type ${allowed.join(' or ')}`);
     return true;
   };
@@ -120,7 +129,9 @@ export function sameDefinition(a: DatasetDefinition, b: DatasetDefinition): bool
  * previous one accepted, and the identity of records (role, entity key, event time) cannot change.
  */
 export function incompatibilities(previous: DatasetDefinition, next: DatasetDefinition): CompatViolation[] {
-  const violations = backwardViolations(previous.recordSchema, next.recordSchema);
+  // Only what the 409 documents ({path, rule, message}); dataPath and direction say nothing more for records.
+  const violations: CompatViolation[] = compatibilityViolations(previous.recordSchema, next.recordSchema, { mode: 'backward' })
+    .map(({ path, rule, message }) => ({ path, rule, message }));
   for (const key of ['role', 'entityKeyField', 'eventTimeField'] as const) {
     if (previous[key] !== next[key]) {
       violations.push({ path: `#/${key}`, rule: `${key}-changed`, message: `${key} changed from "${previous[key]}" to "${next[key]}": consumers key and order records by it; register a new dataset instead` });

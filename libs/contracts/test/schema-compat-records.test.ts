@@ -1,6 +1,8 @@
+// src/schema-compat.ts on what ingestion gives it: a dataset's record schema (a flat object of scalar fields)
+// against its previous version. The new schema must accept every record the old one accepted.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backwardViolations } from '../src/domain/schema-compat';
+import { compatibilityViolations, declaredTypes } from '../src';
 
 const base = {
   type: 'object',
@@ -17,7 +19,7 @@ const base = {
 };
 type Props = Record<string, unknown>;
 const withProps = (props: Props, extra: Props = {}) => ({ ...base, ...extra, properties: { ...base.properties, ...props } });
-const rules = (next: unknown, previous: unknown = base) => backwardViolations(previous, next).map((v) => `${v.rule} ${v.path}`);
+const rules = (next: unknown, previous: unknown = base) => compatibilityViolations(previous, next).map((v) => `${v.rule} ${v.path}`);
 
 describe('record schema backward compatibility (new schema must accept every record the old one accepted)', () => {
   test('identical, annotated, or widened schemas are compatible', () => {
@@ -54,8 +56,23 @@ describe('record schema backward compatibility (new schema must accept every rec
   });
 
   test('fails closed on a keyword it does not model', () => {
-    const violations = backwardViolations(base, { ...base, if: { required: ['n'] }, then: { required: ['plan'] } });
+    const violations = compatibilityViolations(base, { ...base, if: { required: ['n'] }, then: { required: ['plan'] } });
     assert.deepEqual(violations.map((v) => v.rule), ['unsupported-change', 'unsupported-change']);
     assert.match(violations[0]!.message, /cannot prove the change compatible/);
+  });
+
+  test('$id and x-partition-key are annotations here: only compareSchemas treats them as the identity of an event type', () => {
+    assert.deepEqual(rules({ ...base, $id: 'https://example.com/records/v2.json', 'x-partition-key': ['n'] }, { ...base, $id: 'https://example.com/records/v1.json' }), []);
+  });
+});
+
+describe('declaredTypes (what a field declares with type, const or enum)', () => {
+  test('reads type, const and enum, and nothing deeper', () => {
+    assert.deepEqual(declaredTypes({ type: 'string' }), new Set(['string']));
+    assert.deepEqual(declaredTypes({ type: ['number', 'null', 7] }), new Set(['number', 'null']));
+    assert.deepEqual(declaredTypes({ const: 3 }), new Set(['integer']));
+    assert.deepEqual(declaredTypes({ enum: ['a', 1.5, null] }), new Set(['string', 'number', 'null']));
+    assert.equal(declaredTypes({ anyOf: [{ type: 'string' }, { type: 'null' }] }), undefined);
+    assert.equal(declaredTypes({ description: 'anything' }), undefined);
   });
 });

@@ -1,31 +1,47 @@
-// Compatibility of two versions of one JSON Schema (2020-12), after Confluent Schema Registry's JSON Schema rules.
-// Pure: no I/O. Used by scripts/check-schema-compat.mjs and by the contracts tests.
-//
-// The question is always "does the READER schema accept every instance the WRITER schema accepts?".
-//   backward: reader = new schema, writer = old schema. New consumers must read old data (retained topics,
-//             replays, DLQ re-drives, producers not yet upgraded). Default.
-//   forward:  reader = old schema, writer = new schema. Old consumers must read new data.
-//   full:     both.
-// When the answer cannot be proven (an unmodelled keyword changed, two regexes differ) it is "no":
-// the check fails closed and the change needs a new major version or a reviewer's judgement.
-
-/** @typedef {'backward' | 'forward' | 'full'} CompatibilityMode */
 /**
- * @typedef {object} Violation
- * @property {string} path        JSON Pointer into the schema (new version, or old for removed parts), e.g. "#/properties/artifact/properties/sha256"
- * @property {string} dataPath    where in the event data it applies, e.g. "$.artifact.sha256"
- * @property {string} rule        stable rule id, e.g. "required-added", "enum-narrowed"
- * @property {'backward' | 'forward' | 'both'} direction  which readers break: backward = new readers of old data; forward = old readers of new data
- * @property {string} message     what changed and why it breaks
+ * Compatibility of two versions of one JSON Schema (2020-12), after Confluent Schema Registry's JSON Schema
+ * rules. Pure: no I/O. Used by scripts/check-schema-compat.mjs (event schemas against git) and by ingestion
+ * (a dataset's new record schema against its previous version).
+ *
+ * The question is always "does the READER schema accept every instance the WRITER schema accepts?".
+ *   backward: reader = new schema, writer = old schema. New consumers must read old data (retained topics,
+ *             replays, DLQ re-drives, producers not yet upgraded). Default.
+ *   forward:  reader = old schema, writer = new schema. Old consumers must read new data.
+ *   full:     both.
+ * When the answer cannot be proven (an unmodelled keyword changed, two regexes differ) it is "no": the check
+ * fails closed and the change needs a new major version or a reviewer's judgement.
  */
 
-export const COMPATIBILITY_MODES = ['backward', 'forward', 'full'];
+export type CompatibilityMode = 'backward' | 'forward' | 'full';
+/** Which readers break: backward = new readers of old data; forward = old readers of new data. */
+export type ViolationDirection = 'backward' | 'forward' | 'both';
+
+export interface SchemaViolation {
+  /** JSON Pointer into the schema (new version, or old for removed parts), e.g. "#/properties/artifact/properties/sha256". */
+  path: string;
+  /** Where in the data it applies, e.g. "$.artifact.sha256". */
+  dataPath: string;
+  /** Stable rule id, e.g. "required-added", "enum-narrowed". */
+  rule: string;
+  direction: ViolationDirection;
+  /** What changed and why it breaks. */
+  message: string;
+}
+
+export interface CompatibilityOptions {
+  mode?: CompatibilityMode;
+}
+
+export const COMPATIBILITY_MODES: readonly CompatibilityMode[] = ['backward', 'forward', 'full'];
+
+type SchemaObject = { [keyword: string]: unknown };
+type Schema = SchemaObject | false;
 
 const ANNOTATIONS = new Set([
   'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', '$comment', '$schema',
   '$id', '$anchor', '$defs', 'definitions', 'contentMediaType', 'contentEncoding', 'contentSchema',
 ]);
-const isAnnotation = (keyword) => ANNOTATIONS.has(keyword) || keyword.startsWith('x-');
+const isAnnotation = (keyword: string): boolean => ANNOTATIONS.has(keyword) || keyword.startsWith('x-');
 
 // Keywords compared by a dedicated rule below; any other validation keyword that changed fails closed.
 const HANDLED = new Set([
@@ -34,20 +50,16 @@ const HANDLED = new Set([
   'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'uniqueItems', 'pattern', 'format',
   'anyOf', 'oneOf', 'allOf',
 ]);
-const UPPER_BOUNDS = ['maxLength', 'maxItems', 'maxProperties'];
-const LOWER_BOUNDS = ['minLength', 'minItems', 'minProperties'];
+const UPPER_BOUNDS = ['maxLength', 'maxItems', 'maxProperties'] as const;
+const LOWER_BOUNDS = ['minLength', 'minItems', 'minProperties'] as const;
 
 /**
- * Violations that make `newSchema` incompatible with `oldSchema` under the mode.
- * @param {unknown} oldSchema
- * @param {unknown} newSchema
- * @param {{ mode?: CompatibilityMode }} [options]
- * @returns {Violation[]}
+ * Violations that make an event schema `newSchema` incompatible with `oldSchema` under the mode: the content
+ * rules of `compatibilityViolations`, plus the identity of the event type ($id, x-partition-key), in every mode.
  */
-export function compareSchemas(oldSchema, newSchema, options = {}) {
-  const mode = options.mode ?? 'backward';
-  if (!COMPATIBILITY_MODES.includes(mode)) throw new TypeError(`unknown compatibility mode "${mode}"`);
-  const violations = [];
+export function compareSchemas(oldSchema: unknown, newSchema: unknown, options: CompatibilityOptions = {}): SchemaViolation[] {
+  const mode = modeOf(options);
+  const violations: SchemaViolation[] = [];
   if (isObject(oldSchema) && isObject(newSchema)) {
     if (oldSchema.$id !== newSchema.$id) {
       violations.push(violation('#/$id', '$', 'id-changed', 'both', `$id changed from ${show(oldSchema.$id)} to ${show(newSchema.$id)}: it is the CloudEvents dataschema consumers key on`));
@@ -56,6 +68,14 @@ export function compareSchemas(oldSchema, newSchema, options = {}) {
       violations.push(violation('#/x-partition-key', '$', 'partition-key-changed', 'both', `x-partition-key changed from ${show(oldSchema['x-partition-key'])} to ${show(newSchema['x-partition-key'])}: per-key ordering and compaction would break`));
     }
   }
+  violations.push(...compatibilityViolations(oldSchema, newSchema, { mode }));
+  return violations;
+}
+
+/** Violations of the content rules only: whether readers of one version accept the data of the other. */
+export function compatibilityViolations(oldSchema: unknown, newSchema: unknown, options: CompatibilityOptions = {}): SchemaViolation[] {
+  const mode = modeOf(options);
+  const violations: SchemaViolation[] = [];
   if (mode === 'backward' || mode === 'full') {
     check(newSchema, oldSchema, rootContext('backward', newSchema, oldSchema, violations));
   }
@@ -69,64 +89,94 @@ export function compareSchemas(oldSchema, newSchema, options = {}) {
  * Compares whole schema sets (file name -> schema). A file that existed before and is gone is a violation:
  * its event type may still be produced or sitting in a topic. New files are fine. To retire a type, first
  * commit its schema with top-level `"deprecated": true`; deleting a schema deprecated in the base is allowed.
- * @param {Map<string, unknown>} oldByFile
- * @param {Map<string, unknown>} newByFile
- * @param {{ mode?: CompatibilityMode }} [options]
- * @returns {{ file: string, violations: Violation[] }[]}  only files with violations, sorted by name
+ * Returns only the files with violations, sorted by name.
  */
-export function compareSchemaSets(oldByFile, newByFile, options = {}) {
-  const results = [];
+export function compareSchemaSets(
+  oldByFile: ReadonlyMap<string, unknown>,
+  newByFile: ReadonlyMap<string, unknown>,
+  options: CompatibilityOptions = {},
+): { file: string; violations: SchemaViolation[] }[] {
+  const results: { file: string; violations: SchemaViolation[] }[] = [];
   for (const file of [...oldByFile.keys()].sort()) {
+    const oldSchema = oldByFile.get(file);
     if (!newByFile.has(file)) {
-      if (isObject(oldByFile.get(file)) && oldByFile.get(file).deprecated === true) continue;
+      if (isObject(oldSchema) && oldSchema.deprecated === true) continue;
       results.push({
         file,
         violations: [violation('#', '$', 'schema-deleted', 'both', 'the schema of a published event type was deleted (or renamed); mark it "deprecated": true first and delete it once no producer emits the type and its topic retention has passed')],
       });
       continue;
     }
-    const violations = compareSchemas(oldByFile.get(file), newByFile.get(file), options);
+    const violations = compareSchemas(oldSchema, newByFile.get(file), options);
     if (violations.length > 0) results.push({ file, violations });
   }
   return results;
 }
 
 /** "new readers would reject old data" / "old readers would reject new data" */
-export function consequenceOf(direction) {
+export function consequenceOf(direction: ViolationDirection): string {
   if (direction === 'backward') return 'consumers on the new schema would reject data written with the old one';
   if (direction === 'forward') return 'consumers still on the old schema would reject data written with the new one';
   return 'consumers of either version are affected';
 }
 
+/** The JSON types a schema declares at this level with type, const or enum; undefined when it declares none. */
+export function declaredTypes(schema: { readonly [keyword: string]: unknown }): Set<string> | undefined {
+  const type = schema.type;
+  if (typeof type === 'string') return new Set([type]);
+  if (Array.isArray(type)) return new Set(type.filter((t): t is string => typeof t === 'string'));
+  if ('const' in schema) return new Set([jsonTypeOf(schema.const)]);
+  if (Array.isArray(schema.enum)) return new Set(schema.enum.map(jsonTypeOf));
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------
 
-function rootContext(direction, readerRoot, writerRoot, violations) {
+type Direction = 'backward' | 'forward';
+
+interface Context {
+  direction: Direction;
+  readerRoot: unknown;
+  writerRoot: unknown;
+  violations: SchemaViolation[];
+  path: string;
+  dataPath: string;
+  seen: Set<string>;
+}
+
+function modeOf(options: CompatibilityOptions): CompatibilityMode {
+  const mode = options.mode ?? 'backward';
+  if (!COMPATIBILITY_MODES.includes(mode)) throw new TypeError(`unknown compatibility mode "${String(mode)}"`);
+  return mode;
+}
+
+function rootContext(direction: Direction, readerRoot: unknown, writerRoot: unknown, violations: SchemaViolation[]): Context {
   return { direction, readerRoot, writerRoot, violations, path: '#', dataPath: '$', seen: new Set() };
 }
 
-function child(ctx, pathSuffix, dataSuffix) {
+function child(ctx: Context, pathSuffix: string, dataSuffix?: string): Context {
   return { ...ctx, path: `${ctx.path}/${pathSuffix}`, dataPath: dataSuffix === undefined ? ctx.dataPath : `${ctx.dataPath}${dataSuffix}` };
 }
 
-function violation(path, dataPath, rule, direction, message) {
+function violation(path: string, dataPath: string, rule: string, direction: ViolationDirection, message: string): SchemaViolation {
   return { path, dataPath, rule, direction, message };
 }
 
 /** Records a violation; `change` describes it as old -> new, so messages read the same in both directions. */
-function report(ctx, rule, change, certain = true) {
+function report(ctx: Context, rule: string, change: string, certain = true): void {
   const consequence = certain ? consequenceOf(ctx.direction) : `review it: ${consequenceOf(ctx.direction).replace(' would ', ' may ')}`;
   ctx.violations.push(violation(ctx.path, ctx.dataPath, rule, ctx.direction, `${change}; ${consequence}`));
 }
 
 /** old/new view of a reader/writer pair, for messages. */
-function oldNew(ctx, readerValue, writerValue) {
+function oldNew<T>(ctx: Context, readerValue: T, writerValue: T): { before: T; after: T } {
   return ctx.direction === 'backward' ? { before: writerValue, after: readerValue } : { before: readerValue, after: writerValue };
 }
 
 /** Does `reader` accept every instance `writer` accepts? Appends violations to ctx. */
-function check(reader, writer, ctx) {
-  reader = normalise(reader);
-  writer = normalise(writer);
+function check(readerSchema: unknown, writerSchema: unknown, ctx: Context): void {
+  const reader = normalise(readerSchema);
+  const writer = normalise(writerSchema);
   if (writer === false) return; // the writer produces nothing
   if (reader === false) {
     report(ctx, 'schema-false', ctx.direction === 'backward' ? 'the schema became `false`' : 'the schema was `false` and now accepts data');
@@ -164,16 +214,16 @@ function check(reader, writer, ctx) {
   checkUnmodelled(reader, writer, ctx);
 }
 
-function normalise(schema) {
-  if (schema === true || schema === undefined) return {};
+function normalise(schema: unknown): Schema {
   if (schema === false) return false;
   return isObject(schema) ? schema : {};
 }
 
-function resolveRef(schema, root) {
-  const ref = schema.$ref;
+/** The target of a local $ref with the referring schema's other keywords; undefined when it cannot be resolved. */
+function resolveRef(schema: SchemaObject, root: unknown): Schema | undefined {
+  const ref = schema.$ref as string;
   if (!ref.startsWith('#')) return undefined;
-  let node = root;
+  let node: unknown = root;
   for (const raw of ref.slice(1).split('/').slice(1)) {
     const segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
     if (!isObject(node) || !(segment in node)) return undefined;
@@ -185,27 +235,24 @@ function resolveRef(schema, root) {
   return target === false ? false : { ...target, ...stripAnnotations(siblings) };
 }
 
-function acceptsEverything(schema) {
+function acceptsEverything(schema: SchemaObject): boolean {
   return Object.keys(schema).every((keyword) => isAnnotation(keyword));
 }
 
 // ---- type ------------------------------------------------------------------------------------------
 
-const JSON_TYPES = ['null', 'boolean', 'object', 'array', 'number', 'integer', 'string'];
-
 /** The JSON types a schema admits at this level, or undefined for "any". */
-function typesOf(schema, root) {
+function typesOf(schema: Schema, root: unknown): Set<string> | undefined {
   if (schema === false) return new Set();
-  if (schema.type !== undefined) return new Set(Array.isArray(schema.type) ? schema.type : [schema.type]);
-  if ('const' in schema) return new Set([jsonTypeOf(schema.const)]);
-  if (Array.isArray(schema.enum)) return new Set(schema.enum.map(jsonTypeOf));
+  const declared = declaredTypes(schema);
+  if (declared !== undefined) return declared;
   const branches = schema.oneOf ?? schema.anyOf;
   if (Array.isArray(branches) && branches.length > 0) {
-    const union = new Set();
+    const union = new Set<string>();
     for (const branch of branches) {
-      let resolved = normalise(branch);
+      let resolved: Schema = normalise(branch);
       if (resolved !== false && typeof resolved.$ref === 'string') resolved = resolveRef(resolved, root) ?? {};
-      const types = resolved === false ? new Set() : typesOf(resolved, root);
+      const types = typesOf(resolved, root);
       if (types === undefined) return undefined;
       types.forEach((t) => union.add(t));
     }
@@ -214,24 +261,24 @@ function typesOf(schema, root) {
   return undefined;
 }
 
-function jsonTypeOf(value) {
+function jsonTypeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
   return typeof value;
 }
 
-function typeAccepts(types, type) {
-  return types === undefined || types.has(type) || (type === 'integer' && types.has('number'));
+function typeAccepts(types: Set<string>, type: string): boolean {
+  return types.has(type) || (type === 'integer' && types.has('number'));
 }
 
-function checkTypes(reader, writer, ctx) {
+function checkTypes(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   const readerTypes = typesOf(reader, ctx.readerRoot);
   if (readerTypes === undefined) return;
   const writerTypes = typesOf(writer, ctx.writerRoot);
   const rejected = writerTypes === undefined ? ['any other type'] : [...writerTypes].filter((t) => !typeAccepts(readerTypes, t));
   if (rejected.length === 0) return;
-  const { before, after } = oldNew(ctx, [...readerTypes], writerTypes === undefined ? undefined : [...writerTypes]);
+  const { before, after } = oldNew(ctx, [...readerTypes] as string[] | undefined, writerTypes === undefined ? undefined : [...writerTypes]);
   const rule = ctx.direction === 'backward' ? 'type-narrowed' : 'type-widened';
   const readerAge = ctx.direction === 'backward' ? 'new' : 'old';
   report(ctx, rule, `type changed from ${before === undefined ? 'any' : show(before)} to ${after === undefined ? 'any' : show(after)} (${rejected.join(', ')} values fail the ${readerAge} schema)`);
@@ -239,13 +286,13 @@ function checkTypes(reader, writer, ctx) {
 
 // ---- enum / const ----------------------------------------------------------------------------------
 
-function allowedValues(schema) {
+function allowedValues(schema: SchemaObject): unknown[] | undefined {
   if ('const' in schema) return [schema.const];
   if (Array.isArray(schema.enum)) return schema.enum;
   return undefined;
 }
 
-function checkEnum(reader, writer, ctx) {
+function checkEnum(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   const readerValues = allowedValues(reader);
   if (readerValues === undefined) return;
   const writerValues = allowedValues(writer);
@@ -264,23 +311,29 @@ function checkEnum(reader, writer, ctx) {
 
 // ---- bounds ----------------------------------------------------------------------------------------
 
-function upperBound(schema) {
-  const candidates = [];
+interface Bound {
+  value: number;
+  exclusive: boolean;
+  keyword: string;
+}
+
+function upperBound(schema: SchemaObject): Bound | undefined {
+  const candidates: Bound[] = [];
   if (typeof schema.maximum === 'number') candidates.push({ value: schema.maximum, exclusive: false, keyword: 'maximum' });
   if (typeof schema.exclusiveMaximum === 'number') candidates.push({ value: schema.exclusiveMaximum, exclusive: true, keyword: 'exclusiveMaximum' });
   return candidates.sort((a, b) => a.value - b.value || Number(b.exclusive) - Number(a.exclusive))[0];
 }
 
-function lowerBound(schema) {
-  const candidates = [];
+function lowerBound(schema: SchemaObject): Bound | undefined {
+  const candidates: Bound[] = [];
   if (typeof schema.minimum === 'number') candidates.push({ value: schema.minimum, exclusive: false, keyword: 'minimum' });
   if (typeof schema.exclusiveMinimum === 'number') candidates.push({ value: schema.exclusiveMinimum, exclusive: true, keyword: 'exclusiveMinimum' });
   return candidates.sort((a, b) => b.value - a.value || Number(b.exclusive) - Number(a.exclusive))[0];
 }
 
-const showBound = (bound) => (bound === undefined ? 'none' : `${bound.keyword} ${bound.value}`);
+const showBound = (bound: Bound | undefined): string => (bound === undefined ? 'none' : `${bound.keyword} ${bound.value}`);
 
-function checkNumericBounds(reader, writer, ctx) {
+function checkNumericBounds(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   const readerMax = upperBound(reader);
   const writerMax = upperBound(writer);
   if (readerMax !== undefined) {
@@ -302,37 +355,39 @@ function checkNumericBounds(reader, writer, ctx) {
   }
 }
 
-function reportBound(ctx, kind, readerBound, writerBound) {
-  const { before, after } = oldNew(ctx, readerBound, writerBound);
+function reportBound(ctx: Context, kind: string, readerBound: Bound, writerBound: Bound | undefined): void {
+  const { before, after } = oldNew<Bound | undefined>(ctx, readerBound, writerBound);
   const verb = ctx.direction === 'backward' ? 'tightened' : 'loosened';
   report(ctx, `${kind}-${verb}`, `${kind} ${verb} from ${showBound(before)} to ${showBound(after)}`);
 }
 
-function checkCountBounds(reader, writer, ctx) {
+function checkCountBounds(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   for (const keyword of UPPER_BOUNDS) {
-    if (typeof reader[keyword] !== 'number') continue;
+    const readerValue = reader[keyword];
+    if (typeof readerValue !== 'number') continue;
     const writerValue = typeof writer[keyword] === 'number' ? writer[keyword] : Infinity;
-    if (writerValue > reader[keyword]) reportCount(ctx, keyword, reader[keyword], writer[keyword]);
+    if (writerValue > readerValue) reportCount(ctx, keyword, readerValue, writer[keyword]);
   }
   for (const keyword of LOWER_BOUNDS) {
-    if (typeof reader[keyword] !== 'number') continue;
+    const readerValue = reader[keyword];
+    if (typeof readerValue !== 'number') continue;
     const writerValue = typeof writer[keyword] === 'number' ? writer[keyword] : 0;
-    if (writerValue < reader[keyword]) reportCount(ctx, keyword, reader[keyword], writer[keyword]);
+    if (writerValue < readerValue) reportCount(ctx, keyword, readerValue, writer[keyword]);
   }
   if (reader.uniqueItems === true && writer.uniqueItems !== true) {
     report(ctx, ctx.direction === 'backward' ? 'uniqueItems-added' : 'uniqueItems-removed', ctx.direction === 'backward' ? 'uniqueItems: true was added' : 'uniqueItems: true was removed');
   }
 }
 
-function reportCount(ctx, keyword, readerValue, writerValue) {
+function reportCount(ctx: Context, keyword: string, readerValue: unknown, writerValue: unknown): void {
   const { before, after } = oldNew(ctx, readerValue, writerValue);
   const verb = ctx.direction === 'backward' ? 'tightened' : 'loosened';
-  report(ctx, `${keyword}-${verb}`, `${keyword} ${verb} from ${before ?? 'none'} to ${after ?? 'none'}`);
+  report(ctx, `${keyword}-${verb}`, `${keyword} ${verb} from ${String(before ?? 'none')} to ${String(after ?? 'none')}`);
 }
 
 // ---- strings ---------------------------------------------------------------------------------------
 
-function checkStringRules(reader, writer, ctx) {
+function checkStringRules(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   for (const keyword of ['pattern', 'format']) {
     if (reader[keyword] === undefined || reader[keyword] === writer[keyword]) continue;
     const { before, after } = oldNew(ctx, reader[keyword], writer[keyword]);
@@ -343,22 +398,24 @@ function checkStringRules(reader, writer, ctx) {
 
 // ---- objects ---------------------------------------------------------------------------------------
 
-const propertiesOf = (schema) => (isObject(schema.properties) ? schema.properties : {});
-const patternPropertiesOf = (schema) => (isObject(schema.patternProperties) ? schema.patternProperties : {});
-const requiredOf = (schema) => (Array.isArray(schema.required) ? schema.required : []);
-const isClosed = (schema) => schema.additionalProperties === false;
-const showAdditional = (value) => (value === undefined ? 'absent (true)' : value === true || value === false ? String(value) : 'a schema');
+const propertiesOf = (schema: SchemaObject): SchemaObject => (isObject(schema.properties) ? schema.properties : {});
+const patternPropertiesOf = (schema: SchemaObject): SchemaObject => (isObject(schema.patternProperties) ? schema.patternProperties : {});
+const requiredOf = (schema: SchemaObject): unknown[] => (Array.isArray(schema.required) ? schema.required : []);
+const isClosed = (schema: SchemaObject): boolean => schema.additionalProperties === false;
+const showAdditional = (value: unknown): string => (value === undefined ? 'absent (true)' : value === true || value === false ? String(value) : 'a schema');
+/** A property schema that constrains its value; `false` (no value allowed) counts. */
+const constrains = (schema: unknown): boolean => !acceptsEverything(normalise(schema) || { not: {} });
 
-function matchingPatterns(schema, name) {
+function matchingPatterns(schema: SchemaObject, name: string): [string, unknown][] {
   return Object.entries(patternPropertiesOf(schema)).filter(([pattern]) => safeRegExp(pattern)?.test(name) ?? false);
 }
 
-function checkObject(reader, writer, ctx) {
+function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   const readerProps = propertiesOf(reader);
   const writerProps = propertiesOf(writer);
 
   for (const name of requiredOf(reader)) {
-    if (requiredOf(writer).includes(name)) continue;
+    if (typeof name !== 'string' || requiredOf(writer).includes(name)) continue;
     const sub = child(ctx, `properties/${escapePointer(name)}`, `.${name}`);
     report(sub, ctx.direction === 'backward' ? 'required-added' : 'required-removed', ctx.direction === 'backward'
       ? `property "${name}" became required (data written before may lack it)`
@@ -395,7 +452,7 @@ function checkObject(reader, writer, ctx) {
       continue;
     } else if (writer.additionalProperties !== undefined && writer.additionalProperties !== true) {
       check(readerProp, writer.additionalProperties, sub);
-    } else if (!acceptsEverything(normalise(readerProp) || { not: {} })) {
+    } else if (constrains(readerProp)) {
       report(sub, ctx.direction === 'backward' ? 'open-property-constrained' : 'open-property-released', ctx.direction === 'backward'
         ? `property "${name}" was added to an open object (additionalProperties not false): data written before may carry "${name}" with any value`
         : `property "${name}" was removed from an open object: new data may carry "${name}" with any value, old readers still constrain it`);
@@ -408,7 +465,7 @@ function checkObject(reader, writer, ctx) {
     if (writerSchema !== undefined) check(readerSchema, writerSchema, sub);
     else if (isClosed(writer)) continue;
     else if (writer.additionalProperties !== undefined && writer.additionalProperties !== true) check(readerSchema, writer.additionalProperties, sub);
-    else if (!acceptsEverything(normalise(readerSchema) || { not: {} })) {
+    else if (constrains(readerSchema)) {
       report(sub, 'pattern-property-constrained', `patternProperties ${show(pattern)} ${ctx.direction === 'backward' ? 'was added to' : 'was removed from'} an open object`);
     }
   }
@@ -436,7 +493,7 @@ function checkObject(reader, writer, ctx) {
       if (!(onlyPattern && pattern !== undefined && names.every((n) => pattern.test(n)))) {
         report(sub, 'propertyNames-added', `a propertyNames constraint was ${ctx.direction === 'backward' ? 'added' : 'removed'}`);
       }
-    } else if (!acceptsEverything(normalise(reader.propertyNames) || { not: {} })) {
+    } else if (constrains(reader.propertyNames)) {
       report(sub, ctx.direction === 'backward' ? 'propertyNames-added' : 'propertyNames-removed', `a propertyNames constraint was ${ctx.direction === 'backward' ? 'added' : 'removed'}`);
     }
   }
@@ -444,9 +501,9 @@ function checkObject(reader, writer, ctx) {
 
 // ---- arrays ----------------------------------------------------------------------------------------
 
-function checkArray(reader, writer, ctx) {
-  const readerPrefix = Array.isArray(reader.prefixItems) ? reader.prefixItems : [];
-  const writerPrefix = Array.isArray(writer.prefixItems) ? writer.prefixItems : [];
+function checkArray(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
+  const readerPrefix: unknown[] = Array.isArray(reader.prefixItems) ? reader.prefixItems : [];
+  const writerPrefix: unknown[] = Array.isArray(writer.prefixItems) ? writer.prefixItems : [];
   const length = Math.max(readerPrefix.length, writerPrefix.length);
   for (let i = 0; i < length; i++) {
     const readerItem = i < readerPrefix.length ? readerPrefix[i] : reader.items;
@@ -458,32 +515,31 @@ function checkArray(reader, writer, ctx) {
 
 // ---- combinators -----------------------------------------------------------------------------------
 
-function withoutCombinators(schema) {
+function withoutCombinators(schema: SchemaObject): SchemaObject {
   const { oneOf: _oneOf, anyOf: _anyOf, allOf: _allOf, ...rest } = schema;
   return rest;
 }
 
-function branchesOf(schema, keyword) {
-  if (Array.isArray(schema[keyword])) {
-    const siblings = stripAnnotations(withoutCombinators(schema));
-    return schema[keyword].map((branch) => {
-      const normal = normalise(branch);
-      return normal === false ? false : { ...siblings, ...normal };
-    });
-  }
-  return undefined;
+function branchesOf(schema: SchemaObject, keyword: 'oneOf' | 'anyOf'): Schema[] | undefined {
+  const branches = schema[keyword];
+  if (!Array.isArray(branches)) return undefined;
+  const siblings = stripAnnotations(withoutCombinators(schema));
+  return branches.map((branch: unknown) => {
+    const normal = normalise(branch);
+    return normal === false ? false : { ...siblings, ...normal };
+  });
 }
 
 /** Each writer alternative must be accepted by some reader alternative. */
-function checkCombinators(reader, writer, ctx) {
-  for (const keyword of ['anyOf', 'oneOf']) {
-    const readerBranches = Array.isArray(reader[keyword]) ? reader[keyword] : undefined;
+function checkCombinators(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
+  for (const keyword of ['anyOf', 'oneOf'] as const) {
+    const readerBranches: unknown[] | undefined = Array.isArray(reader[keyword]) ? (reader[keyword] as unknown[]) : undefined;
     if (readerBranches === undefined) continue;
     const writerBranches = branchesOf(writer, 'oneOf') ?? branchesOf(writer, 'anyOf') ?? [withoutCombinators(writer)];
-    const used = new Set();
+    const used = new Set<number>();
     writerBranches.forEach((writerBranch, j) => {
       const trials = readerBranches.map((readerBranch, i) => {
-        const scratch = { ...child(ctx, `${keyword}/${i}`), violations: [] };
+        const scratch: Context = { ...child(ctx, `${keyword}/${i}`), violations: [] };
         check(readerBranch, writerBranch, scratch);
         return scratch.violations;
       });
@@ -496,10 +552,11 @@ function checkCombinators(reader, writer, ctx) {
         report(child(ctx, keyword), `${keyword}-narrowed`, `${keyword} has no alternatives left`);
         return;
       }
-      const closest = trials.reduce((best, found, i) => (found.length < trials[best].length ? i : best), Math.min(j, trials.length - 1));
+      const closest = trials.reduce((best, found, i) => (found.length < trials[best]!.length ? i : best), Math.min(j, trials.length - 1));
+      const closestTrial = trials[closest]!;
       if (closest === j) {
         // Most likely the same alternative, edited in place: report exactly what changed in it.
-        ctx.violations.push(...trials[closest]);
+        ctx.violations.push(...closestTrial);
         return;
       }
       // An alternative with no counterpart: one violation, citing the most similar alternative's first problem.
@@ -507,7 +564,7 @@ function checkCombinators(reader, writer, ctx) {
       report(
         child(ctx, keyword),
         ctx.direction === 'backward' ? `${keyword}-narrowed` : `${keyword}-widened`,
-        `${keyword} alternative ${j} of the ${side.gone} schema is accepted by no alternative of the ${side.judge} schema (closest, ${closest}: ${trials[closest][0].message.split('; ')[0]})`,
+        `${keyword} alternative ${j} of the ${side.gone} schema is accepted by no alternative of the ${side.judge} schema (closest, ${closest}: ${closestTrial[0]!.message.split('; ')[0]})`,
       );
     });
     if (keyword === 'oneOf' && readerBranches.length > used.size && !isDiscriminated(readerBranches, ctx.readerRoot)) {
@@ -516,8 +573,8 @@ function checkCombinators(reader, writer, ctx) {
   }
   if (Array.isArray(reader.allOf) || Array.isArray(writer.allOf)) {
     if (!deepEqual(stripAnnotationsDeep(reader.allOf), stripAnnotationsDeep(writer.allOf))) {
-      const readerAll = Array.isArray(reader.allOf) ? reader.allOf : [];
-      const writerAll = Array.isArray(writer.allOf) ? writer.allOf : [];
+      const readerAll: unknown[] = Array.isArray(reader.allOf) ? reader.allOf : [];
+      const writerAll: unknown[] = Array.isArray(writer.allOf) ? writer.allOf : [];
       if (readerAll.length === writerAll.length) readerAll.forEach((r, i) => check(r, writerAll[i], child(ctx, `allOf/${i}`)));
       else report(child(ctx, 'allOf'), 'allOf-changed', `allOf went from ${ctx.direction === 'backward' ? writerAll.length : readerAll.length} to ${ctx.direction === 'backward' ? readerAll.length : writerAll.length} subschemas`);
     }
@@ -525,22 +582,28 @@ function checkCombinators(reader, writer, ctx) {
 }
 
 /** oneOf alternatives that all require one property with distinct const values can never overlap. */
-function isDiscriminated(branches, root) {
+function isDiscriminated(branches: unknown[], root: unknown): boolean {
   const resolved = branches.map((branch) => {
     const normal = normalise(branch);
     return normal !== false && typeof normal.$ref === 'string' ? resolveRef(normal, root) : normal;
   });
-  if (resolved.some((b) => !isObject(b))) return false;
-  const candidates = Object.keys(propertiesOf(resolved[0])).filter((name) => resolved.every((b) => requiredOf(b).includes(name) && isObject(propertiesOf(b)[name]) && 'const' in propertiesOf(b)[name]));
+  if (!resolved.every(isObject)) return false;
+  const [first] = resolved;
+  if (first === undefined) return false;
+  const constOf = (b: SchemaObject, name: string): SchemaObject | undefined => {
+    const property = propertiesOf(b)[name];
+    return isObject(property) && 'const' in property ? property : undefined;
+  };
+  const candidates = Object.keys(propertiesOf(first)).filter((name) => resolved.every((b) => requiredOf(b).includes(name) && constOf(b, name) !== undefined));
   return candidates.some((name) => {
-    const values = resolved.map((b) => JSON.stringify(propertiesOf(b)[name].const));
+    const values = resolved.map((b) => JSON.stringify(constOf(b, name)?.const));
     return new Set(values).size === values.length;
   });
 }
 
 // ---- everything else -------------------------------------------------------------------------------
 
-function checkUnmodelled(reader, writer, ctx) {
+function checkUnmodelled(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   const keywords = new Set([...Object.keys(reader), ...Object.keys(writer)]);
   for (const keyword of [...keywords].sort()) {
     if (HANDLED.has(keyword) || isAnnotation(keyword)) continue;
@@ -551,21 +614,21 @@ function checkUnmodelled(reader, writer, ctx) {
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
-function isObject(value) {
+function isObject(value: unknown): value is SchemaObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function stripAnnotations(schema) {
+function stripAnnotations(schema: SchemaObject): SchemaObject {
   return Object.fromEntries(Object.entries(schema).filter(([keyword]) => !isAnnotation(keyword)));
 }
 
-function stripAnnotationsDeep(value) {
+function stripAnnotationsDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripAnnotationsDeep);
   if (!isObject(value)) return value;
   return Object.fromEntries(Object.entries(value).filter(([k]) => !isAnnotation(k) || k === '$defs').map(([k, v]) => [k, stripAnnotationsDeep(v)]));
 }
 
-function deepEqual(a, b) {
+function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
@@ -577,7 +640,7 @@ function deepEqual(a, b) {
   return false;
 }
 
-function safeRegExp(pattern) {
+function safeRegExp(pattern: unknown): RegExp | undefined {
   if (typeof pattern !== 'string') return undefined;
   try {
     return new RegExp(pattern, 'u');
@@ -586,14 +649,14 @@ function safeRegExp(pattern) {
   }
 }
 
-function escapePointer(segment) {
+function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function show(value) {
+function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function describeChange({ before, after }) {
+function describeChange({ before, after }: { before: unknown; after: unknown }): string {
   return `from ${show(before)} to ${show(after)}`;
 }

@@ -1,0 +1,52 @@
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { eventually, kafkaBrokers, uid } from './wait';
+
+/** A client of the stack's broker; quiet, and patient enough to ride out a broker restart. */
+export function testKafka(clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, retry: { initialRetryTime: 200, retries: 12, maxRetryTime: 5_000 } });
+}
+
+/** The first value of a message header as a string. */
+export function header(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** Reads a topic from the beginning until `until` says the matching messages are enough. */
+export function readTopic(
+  kafka: Kafka,
+  topic: string,
+  filter: (message: KafkaMessage) => boolean,
+  until: (matched: KafkaMessage[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<KafkaMessage[]> {
+  return readTopicAs(kafka, topic, (message) => message, filter, until, timeoutMs);
+}
+
+/** `readTopic` on messages decoded once each, for tests that look at their own view of an event. */
+export async function readTopicAs<T>(
+  kafka: Kafka,
+  topic: string,
+  decode: (message: KafkaMessage) => T,
+  filter: (item: T) => boolean,
+  until: (matched: T[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<T[]> {
+  const consumer = kafka.consumer({ groupId: uid('reader') });
+  const matched: T[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const item = decode(message);
+        if (filter(item)) matched.push(item);
+      },
+    });
+    await eventually(() => until(matched), `messages on ${topic}`, timeoutMs);
+    return matched;
+  } finally {
+    await consumer.disconnect();
+  }
+}
