@@ -16,6 +16,7 @@ import { CatalogStore } from './infrastructure/catalog-store';
 import { featureStoreEntities } from './infrastructure/entities';
 import { featureStoreMigrations } from './infrastructure/migrations';
 import { WriteBehind } from './infrastructure/write-behind';
+import { BackfillFeatureViewService } from './feature-views/backfill-feature-view/backfill-feature-view.service';
 import { OnlineStore } from './infrastructure/online-store';
 import { SnapshotLog } from './infrastructure/snapshot-log';
 import { AppendLabelService } from './labels/append-label.service';
@@ -76,6 +77,7 @@ export class AppModule {
           useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) => new SnapshotBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
         },
         CreateFeatureViewService,
+        BackfillFeatureViewService,
         MaterializeFeaturesService,
         AppendLabelService,
         BuildSnapshotService,

@@ -9,5 +9,8 @@ export function featureViewVersionView(view: StoredFeatureView) {
     datasetVersion: view.datasetVersion,
     definition: view.definition,
     createdAt: view.createdAt.toISOString(),
+    // 'backfilling' until its history is replayed from the offline store, then 'ready' (materialized and served).
+    status: view.status,
+    ...(view.backfill ? { backfill: view.backfill } : {}),
   };
 }

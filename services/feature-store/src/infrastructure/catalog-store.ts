@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { DatasetRegisteredV1 } from '@mlops/contracts';
 import { type FeatureView, type FeatureViewDefinition, type RecordSchema, type SourceDataset, validateFeatureView } from '../domain';
-import { DatasetEntity, FeatureViewEntity } from './entities';
+import { type BackfillSummary, DatasetEntity, FeatureViewEntity } from './entities';
 
 /** A dataset as the feature store knows it: its latest registration. */
 export interface KnownDataset extends SourceDataset {
@@ -18,6 +18,8 @@ export interface StoredFeatureView {
   readonly datasetVersion: number;
   readonly definition: FeatureViewDefinition;
   readonly createdAt: Date;
+  readonly status: 'backfilling' | 'ready';
+  readonly backfill: BackfillSummary | null;
 }
 
 /** Datasets and feature view versions in Postgres. Views are immutable, so each is compiled once. */
@@ -68,7 +70,7 @@ export class CatalogStore {
       sensitiveFields: dataset.sensitiveFields ?? [],
     };
     await manager.query(
-      `INSERT INTO feature_views (name, version, dataset, dataset_version, definition, source_dataset, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO feature_views (name, version, dataset, dataset_version, definition, source_dataset, created_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'backfilling')`,
       [view.name, view.version, dataset.name, dataset.version, JSON.stringify(view.definition), JSON.stringify(source), createdAt],
     );
   }
@@ -78,7 +80,7 @@ export class CatalogStore {
     return rows.map(toStoredView);
   }
 
-  /** The compiled view of one version (the newest when version is omitted), or undefined. */
+  /** The compiled view of one version (the newest ready one when version is omitted), or undefined. */
   async view(name: string, version?: number, manager: EntityManager = this.dataSource.manager): Promise<FeatureView | undefined> {
     if (version !== undefined) {
       const cached = this.compiled.get(`${name}@${version}`);
@@ -86,14 +88,19 @@ export class CatalogStore {
     }
     const row = await manager
       .getRepository(FeatureViewEntity)
-      .findOne({ where: version === undefined ? { name } : { name, version }, order: { version: 'DESC' } });
+      .findOne({ where: version === undefined ? { name, status: 'ready' } : { name, version }, order: { version: 'DESC' } });
     return row ? this.compile(row) : undefined;
   }
 
-  /** The newest version of every view that reads the dataset. */
+  async stored(name: string, version: number, manager: EntityManager = this.dataSource.manager): Promise<StoredFeatureView | undefined> {
+    const row = await manager.getRepository(FeatureViewEntity).findOne({ where: { name, version } });
+    return row ? toStoredView(row) : undefined;
+  }
+
+  /** The newest ready version of every view that reads the dataset: what its records are materialized into. */
   async latestViewsOf(dataset: string, manager: EntityManager): Promise<FeatureView[]> {
     const rows: Array<{ name: string; version: number }> = await manager.query(
-      `SELECT DISTINCT ON (name) name, version FROM feature_views WHERE dataset = $1 ORDER BY name, version DESC`,
+      `SELECT DISTINCT ON (name) name, version FROM feature_views WHERE dataset = $1 AND status = 'ready' ORDER BY name, version DESC`,
       [dataset],
     );
     const views: FeatureView[] = [];
@@ -102,6 +109,30 @@ export class CatalogStore {
       if (view) views.push(view);
     }
     return views;
+  }
+
+  /** Every view version still to be backfilled, oldest first. */
+  async backfilling(): Promise<StoredFeatureView[]> {
+    const rows = await this.dataSource.getRepository(FeatureViewEntity).find({ where: { status: 'backfilling' }, order: { createdAt: 'ASC' } });
+    return rows.map(toStoredView);
+  }
+
+  async recordBackfill(manager: EntityManager, name: string, version: number, summary: BackfillSummary, status: 'backfilling' | 'ready'): Promise<void> {
+    await manager.query(`UPDATE feature_views SET backfill = $3, status = $4 WHERE name = $1 AND version = $2`, [name, version, JSON.stringify(summary), status]);
+  }
+
+  /**
+   * Materialization of a dataset's records holds this lock (shared) for its transaction, taken before it reads
+   * the clock for created_at; a backfill takes it exclusively. When the backfill holds it, every record with an
+   * earlier created_at has committed, its source row in ClickHouse included, and every later one will carry a
+   * later created_at.
+   */
+  async lockDatasetShared(manager: EntityManager, dataset: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [`feature-dataset:${dataset}`]);
+  }
+
+  async lockDatasetExclusive(manager: EntityManager, dataset: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`feature-dataset:${dataset}`]);
   }
 
   private compile(row: FeatureViewEntity): FeatureView {
@@ -137,5 +168,7 @@ function toStoredView(row: FeatureViewEntity): StoredFeatureView {
     datasetVersion: row.datasetVersion,
     definition: row.definition as unknown as FeatureViewDefinition,
     createdAt: new Date(row.createdAt),
+    status: row.status,
+    backfill: row.backfill,
   };
 }

@@ -1,5 +1,18 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+/** What a view version's backfill did (or the error of its last attempt). */
+export interface BackfillSummary {
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  /** Source records replayed, feature rows written, entities with a state. */
+  readonly records: number;
+  readonly rows: number;
+  readonly entities: number;
+  /** Arrival time of the newest record replayed. */
+  readonly upTo?: string;
+  readonly lastError?: string;
+}
+
 /** The latest registered version of a dataset (from mlops.dataset.registered.v1). */
 @Entity({ name: 'datasets' })
 export class DatasetEntity {
@@ -57,6 +70,13 @@ export class FeatureViewEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** 'backfilling' until its history is replayed, then 'ready': only ready versions are materialized and served. */
+  @Column({ type: 'text', default: 'ready' })
+  status!: 'backfilling' | 'ready';
+
+  @Column({ type: 'jsonb', nullable: true })
+  backfill!: BackfillSummary | null;
 }
 
 /** Online store: the latest vector of each entity per view version. */

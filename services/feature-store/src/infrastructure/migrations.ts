@@ -1,7 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { migrationSchema } from '@mlops/storage';
 
-
 /** Dataset catalog, versioned feature views, online store, aggregation states, answered snapshot requests. */
 export class FeatureStoreTables1763910000000 implements MigrationInterface {
   name = 'FeatureStoreTables1763910000000';
@@ -69,4 +68,23 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
   }
 }
 
-export const featureStoreMigrations = [FeatureStoreTables1763910000000];
+/**
+ * A view version is 'backfilling' from its creation until its history is replayed from the offline store's
+ * source records, then 'ready'; versions made before this migration are ready.
+ */
+export class FeatureViewBackfill1764000000000 implements MigrationInterface {
+  name = 'FeatureViewBackfill1764000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const s = migrationSchema(queryRunner);
+    await queryRunner.query(`ALTER TABLE "${s}".feature_views ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'ready' CHECK (status IN ('backfilling', 'ready'))`);
+    await queryRunner.query(`ALTER TABLE "${s}".feature_views ADD COLUMN IF NOT EXISTS backfill jsonb`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const s = migrationSchema(queryRunner);
+    await queryRunner.query(`ALTER TABLE "${s}".feature_views DROP COLUMN IF EXISTS backfill, DROP COLUMN IF EXISTS status`);
+  }
+}
+
+export const featureStoreMigrations = [FeatureStoreTables1763910000000, FeatureViewBackfill1764000000000];

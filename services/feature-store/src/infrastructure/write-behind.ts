@@ -2,7 +2,7 @@ import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner,
 import { assertEventData } from '@mlops/contracts';
 import { type CloudEvent, enqueueManyInOutbox } from '@mlops/messaging';
 import type { AggregationState } from '../domain';
-import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow } from '../offline';
+import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow, SourceRecordRow } from '../offline';
 import type { OnlineStore, OnlineVector, StateRow } from './online-store';
 
 interface Pending {
@@ -11,6 +11,7 @@ interface Pending {
   readonly events: CloudEvent[];
   readonly features: OfflineFeatureRow[];
   readonly labels: OfflineLabelRow[];
+  readonly sources: SourceRecordRow[];
   readonly memo: Map<string, Promise<unknown>>;
 }
 
@@ -68,6 +69,10 @@ export class WriteBehind implements EntitySubscriberInterface {
     this.of(manager).labels.push(row);
   }
 
+  addSourceRecord(manager: EntityManager, row: SourceRecordRow): void {
+    this.of(manager).sources.push(row);
+  }
+
   /** A value read once per transaction (such as the views over a dataset), shared by its handlers. */
   memo<T>(manager: EntityManager, key: string, read: () => Promise<T>): Promise<T> {
     const memo = this.of(manager).memo;
@@ -89,6 +94,7 @@ export class WriteBehind implements EntitySubscriberInterface {
     // ClickHouse last: a failure there still rolls the Postgres writes back.
     await this.offline.appendFeatureRows(pending.features);
     await this.offline.appendLabelRows(pending.labels);
+    await this.offline.appendSourceRecords(pending.sources);
     this.pending.delete(event.queryRunner);
   }
 
@@ -105,7 +111,7 @@ export class WriteBehind implements EntitySubscriberInterface {
     if (!runner?.isTransactionActive) throw new Error('feature store writes are made from within a Postgres transaction');
     let pending = this.pending.get(runner);
     if (!pending) {
-      pending = { states: new Map(), vectors: new Map(), events: [], features: [], labels: [], memo: new Map() };
+      pending = { states: new Map(), vectors: new Map(), events: [], features: [], labels: [], sources: [], memo: new Map() };
       this.pending.set(runner, pending);
     }
     return pending;

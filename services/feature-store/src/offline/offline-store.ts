@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@mlops/storage';
-import { FEATURE_ROWS_TABLE, LABEL_ROWS_TABLE, assertDatabaseName, createOfflineTables, toClickHouseTime } from './offline-tables';
+import { FEATURE_ROWS_TABLE, LABEL_ROWS_TABLE, SOURCE_RECORDS_TABLE, assertDatabaseName, createOfflineTables, toClickHouseTime } from './offline-tables';
 
 export type FeatureValue = number | string | boolean | null;
 
@@ -25,6 +25,28 @@ export interface OfflineLabelRow {
   createdAt: Date | string;
   record: Record<string, unknown>;
   sourceEventId: string;
+}
+
+/** One validated record of a features dataset, kept to backfill the views created after it. */
+export interface SourceRecordRow {
+  dataset: string;
+  entityId: string;
+  eventTime: Date | string;
+  /** When feature-store received it: the rows a backfill computes from it carry this created_at. */
+  createdAt: Date | string;
+  recordId: string;
+  record: Record<string, unknown>;
+  sourceEventId: string;
+}
+
+/** A source record read back, times in ms. */
+export interface StoredSourceRecord {
+  readonly entityId: string;
+  readonly eventTimeMs: number;
+  readonly createdAtMs: number;
+  readonly recordId: string;
+  readonly record: Record<string, unknown>;
+  readonly sourceEventId: string;
 }
 
 /** Append-only writer of the offline feature and label history in ClickHouse. */
@@ -86,5 +108,50 @@ export class OfflineFeatureStore {
         };
       }),
     });
+  }
+
+  async appendSourceRecords(rows: readonly SourceRecordRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.clickhouse.insert({
+      table: `${this.database}.${SOURCE_RECORDS_TABLE}`,
+      format: 'JSONEachRow',
+      values: rows.map((row) => ({
+        dataset: row.dataset,
+        entity_id: row.entityId,
+        event_time: toClickHouseTime(row.eventTime),
+        created_at: toClickHouseTime(row.createdAt),
+        record_id: row.recordId,
+        record: JSON.stringify(row.record),
+        source_event_id: row.sourceEventId,
+      })),
+    });
+  }
+
+  /**
+   * The dataset's source records with createdAfter < created_at <= upTo (createdAfter null: from the first),
+   * in arrival order (created_at, then source event id), streamed.
+   */
+  async *sourceRecords(dataset: string, createdAfter: Date | null, upTo: Date): AsyncGenerator<StoredSourceRecord> {
+    const result = await this.clickhouse.query({
+      query: `SELECT entity_id, toUnixTimestamp64Milli(event_time) AS event_ms, toUnixTimestamp64Milli(created_at) AS created_ms, record_id, record, source_event_id
+              FROM ${this.database}.${SOURCE_RECORDS_TABLE}
+              WHERE dataset = {dataset:String} AND created_at > {after:DateTime64(3, 'UTC')} AND created_at <= {upTo:DateTime64(3, 'UTC')}
+              ORDER BY created_at, source_event_id`,
+      query_params: { dataset, after: toClickHouseTime(createdAfter ?? new Date(0)), upTo: toClickHouseTime(upTo) },
+      format: 'JSONEachRow',
+    });
+    for await (const rows of result.stream<{ entity_id: string; event_ms: string | number; created_ms: string | number; record_id: string; record: string; source_event_id: string }>()) {
+      for (const row of rows) {
+        const r = row.json();
+        yield {
+          entityId: r.entity_id,
+          eventTimeMs: Number(r.event_ms),
+          createdAtMs: Number(r.created_ms),
+          recordId: r.record_id,
+          record: JSON.parse(r.record) as Record<string, unknown>,
+          sourceEventId: r.source_event_id,
+        };
+      }
+    }
   }
 }

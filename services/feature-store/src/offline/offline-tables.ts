@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@mlops/storage';
 
 export const FEATURE_ROWS_TABLE = 'offline_feature_rows';
 export const LABEL_ROWS_TABLE = 'offline_label_rows';
+export const SOURCE_RECORDS_TABLE = 'offline_source_records';
 
 /**
  * The offline store's ClickHouse tables, append-only (plain MergeTree: history is the point).
@@ -33,6 +34,19 @@ export function offlineTableDdl(database: string): string[] {
     ) ENGINE = MergeTree
     PARTITION BY toYYYYMM(event_time)
     ORDER BY (dataset, entity_id, event_time, source_event_id)`,
+    // Every validated record of a features dataset, in arrival order: a new view version is backfilled by
+    // replaying them, each row keeping the created_at of its record (the time its data was known).
+    `CREATE TABLE IF NOT EXISTS ${database}.${SOURCE_RECORDS_TABLE} (
+      dataset LowCardinality(String),
+      entity_id String,
+      event_time DateTime64(3, 'UTC'),
+      created_at DateTime64(3, 'UTC'),
+      record_id String COMMENT 'recordId when upstream gave one, else the source event id: the record counts once',
+      record String COMMENT 'the validated record (sensitive fields already hashed or dropped by ingestion), a JSON object',
+      source_event_id String
+    ) ENGINE = MergeTree
+    PARTITION BY toYYYYMM(created_at)
+    ORDER BY (dataset, created_at, source_event_id)`,
   ];
 }
 

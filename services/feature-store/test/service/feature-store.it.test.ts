@@ -314,27 +314,88 @@ test('a snapshot request for a view that does not exist is dead-lettered, not re
   assert.match(letter!.headers.dlq_error!, /unknown feature view/);
 });
 
-test('a new definition is a new version: records feed the newest version only, older versions keep their vectors', async () => {
-  const e1 = `${RUN}-e1`;
+test('a new version is backfilled from the offline store, then fed live; older versions keep their vectors', async () => {
+  const [e1, e2] = [`${RUN}-e1`, `${RUN}-e2`];
   const v2Definition = { ...viewDefinition, features: [...viewDefinition.features, { kind: 'log', name: 'log_amount', field: 'amount' }] };
   const created = await http('POST', '/feature-views', v2Definition);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.version, 2);
-  const versions = await http('GET', `/feature-views/${VIEW}`);
-  assert.deepEqual(versions.body.versions.map((v: { version: number }) => v.version), [1, 2]);
-  assert.equal(versions.body.latestVersion, 2);
-  // No backfill: version 2 knows e1 only from its next record on.
-  assert.equal((await http('GET', `/feature-views/${VIEW}/entities/${e1}`)).status, 404);
+  assert.equal(created.body.status, 'backfilling');
+  const versions = await eventually(async () => {
+    const res = await http('GET', `/feature-views/${VIEW}`);
+    return res.body.servingVersion === 2 ? res.body : undefined;
+  }, 'version 2 to be backfilled and serving');
+  assert.deepEqual(versions.versions.map((v: { version: number; status: string }) => [v.version, v.status]), [[1, 'ready'], [2, 'ready']]);
+  assert.equal(versions.latestVersion, 2);
+  const backfill = versions.versions[1].backfill;
+  assert.ok(backfill.rows >= 5 && backfill.entities >= 2 && typeof backfill.finishedAt === 'string', JSON.stringify(backfill));
 
+  // Version 2 knows the history: the same windows as version 1, plus its new feature.
+  const history = await http('GET', `/feature-views/${VIEW}/entities/${e1}`);
+  assert.deepEqual(history.body.featureView, { name: VIEW, version: 2 });
+  assert.equal(history.body.features.txn_count_1h, 4, 'the four records of e1, the retried one counted once');
+  assert.equal(history.body.features.amount_sum_1h, 18.5);
+  assert.ok(Math.abs(history.body.features.log_amount - Math.log(2)) < 1e-12, 'log(1 + 1) of the newest amount');
+  // Its offline rows are those version 1 computed live, same times: a past label sees them as it saw version 1's.
+  const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
+  const rows = async (version: number) =>
+    (await (
+      await clickhouse.query({
+        query: `SELECT entity_id, toString(event_time) AS t, toString(created_at) AS c, JSONExtractInt(features, 'txn_count_1h') AS n
+                FROM feature_store.offline_feature_rows WHERE view_name = {view:String} AND view_version = {v:UInt32} AND entity_id IN ({e1:String}, {e2:String})
+                ORDER BY entity_id, event_time, created_at`,
+        query_params: { view: VIEW, v: version, e1, e2 },
+        format: 'JSONEachRow',
+      })
+    ).json()) as unknown[];
+  const v1Rows = await rows(1);
+  assert.equal(v1Rows.length, 5);
+  assert.deepEqual(await rows(2), v1Rows);
+
+  // From now on records feed version 2 only.
   await producer.publish(activity(e1, -1 * MINUTE, Math.E - 1, 'enterprise'));
   const v2 = await eventually(async () => {
     const res = await http('GET', `/feature-views/${VIEW}/entities/${e1}`);
-    return res.status === 200 ? res : undefined;
-  }, 'the version 2 vector of e1');
-  assert.deepEqual(v2.body.featureView, { name: VIEW, version: 2 });
-  assert.equal(v2.body.features.txn_count_1h, 1, 'version 2 starts its own windows');
+    return res.status === 200 && res.body.features.txn_count_1h === 5 ? res : undefined;
+  }, 'the version 2 vector of e1 to count the new record');
   assert.equal(v2.body.features.plan_idx, 2, 'out of vocabulary');
   assert.ok(Math.abs(v2.body.features.log_amount - 1) < 1e-12);
   const v1 = await http('GET', `/feature-views/${VIEW}/entities/${e1}?version=1`);
   assert.equal(v1.body.features.txn_count_1h, 4, 'version 1 no longer changes');
+});
+
+test('records arriving while a version is backfilled are counted once: by the replay or live, never both, never neither', async () => {
+  const e5 = `${RUN}-e5`;
+  const v3Definition = { ...viewDefinition, features: [...viewDefinition.features, { kind: 'aggregate', name: 'amount_max_1h', field: 'amount', function: 'max', window: '1h' }] };
+  const batches = 10;
+  const perBatch = 5;
+  // Records of one entity within the last 50 minutes, in batches before, during and after the version's creation.
+  const records = Array.from({ length: batches * perBatch }, (_, i) => activity(e5, -50 * MINUTE + i * 1_000, 1, 'basic'));
+  await producer.publishMany(records.slice(0, perBatch));
+  const creating = http('POST', '/feature-views', v3Definition);
+  for (let b = 1; b < batches; b++) {
+    await producer.publishMany(records.slice(b * perBatch, (b + 1) * perBatch));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const created = await creating;
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const version = created.body.version as number;
+  const vector = await eventually(async () => {
+    const res = await http('GET', `/feature-views/${VIEW}/entities/${e5}?version=${version}`);
+    return res.status === 200 && res.body.features.txn_count_1h >= records.length ? res : undefined;
+  }, `version ${version} to count every record of e5`);
+  // Give a double count time to show, then check the exact figure and the offline rows, one per record.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const settled = await http('GET', `/feature-views/${VIEW}/entities/${e5}?version=${version}`);
+  assert.equal(settled.body.features.txn_count_1h, records.length, JSON.stringify(vector.body));
+  const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
+  const [row] = (await (
+    await clickhouse.query({
+      query: `SELECT count() AS n, uniqExact(source_event_id) AS events FROM feature_store.offline_feature_rows WHERE view_name = {view:String} AND view_version = {v:UInt32} AND entity_id = {e:String}`,
+      query_params: { view: VIEW, v: version, e: e5 },
+      format: 'JSONEachRow',
+    })
+  ).json()) as Array<{ n: string | number; events: string | number }>;
+  assert.equal(Number(row!.events), records.length, 'a row for every record');
+  assert.equal(Number(row!.n), records.length, 'and only one');
 });

@@ -13,7 +13,7 @@ import { featureStoreEntities } from '../../src/infrastructure/entities';
 import { featureStoreMigrations } from '../../src/infrastructure/migrations';
 import { OnlineStore } from '../../src/infrastructure/online-store';
 import { WriteBehind } from '../../src/infrastructure/write-behind';
-import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow } from '../../src/offline';
+import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow, SourceRecordRow } from '../../src/offline';
 import { requireEnv, runId } from './support';
 
 const schema = runId('fs_write_behind_');
@@ -30,6 +30,9 @@ const fakeOffline = {
   },
   async appendLabelRows(rows: readonly OfflineLabelRow[]) {
     if (rows.length > 0) inserted.push(rows.map((r) => `label:${r.sourceEventId}`));
+  },
+  async appendSourceRecords(rows: readonly SourceRecordRow[]) {
+    if (rows.length > 0) inserted.push(rows.map((r) => `source:${r.sourceEventId}`));
   },
 } as unknown as OfflineFeatureStore;
 

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { type DefinitionIssue, type FeatureViewDefinition, type Result, err, isJsonObject, ok, validateFeatureView } from '../../domain';
 import { CatalogStore, type StoredFeatureView } from '../../infrastructure/catalog-store';
+import { BackfillFeatureViewService } from '../backfill-feature-view/backfill-feature-view.service';
 
 export type CreateFeatureViewError =
   | { readonly kind: 'invalid'; readonly issues: readonly DefinitionIssue[] }
@@ -20,12 +21,19 @@ export class CreateFeatureViewService {
   constructor(
     @Inject(POSTGRES) private readonly dataSource: DataSource,
     private readonly catalog: CatalogStore,
+    private readonly backfills: BackfillFeatureViewService,
   ) {}
 
+  /** A new version starts 'backfilling'; its backfill starts once the version is committed. */
   async create(body: unknown, now = new Date()): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
     const shape = checkShape(body);
     if (!shape.ok) return err({ kind: 'invalid', issues: shape.error });
-    const draft = shape.value;
+    const result = await this.insert(shape.value, now);
+    if (result.ok && result.value.created) this.backfills.start(result.value.view.name, result.value.view.version);
+    return result;
+  }
+
+  private insert(draft: Draft, now: Date): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
     return this.dataSource.transaction(async (manager) => {
       const dataset = await this.catalog.dataset(draft.source.dataset, manager);
       if (!dataset) return err({ kind: 'unknown-dataset' as const, dataset: draft.source.dataset });
@@ -41,7 +49,7 @@ export class CreateFeatureViewService {
       if (!compiled.ok) return err({ kind: 'invalid' as const, issues: compiled.error });
       await this.catalog.insertView(manager, compiled.value, dataset, now);
       return ok({
-        view: { name: definition.name, version: definition.version, dataset: dataset.name, datasetVersion: dataset.version, definition, createdAt: now },
+        view: { name: definition.name, version: definition.version, dataset: dataset.name, datasetVersion: dataset.version, definition, createdAt: now, status: 'backfilling' as const, backfill: null },
         created: true,
       });
     });

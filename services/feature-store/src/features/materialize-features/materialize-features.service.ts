@@ -21,8 +21,21 @@ export class MaterializeFeaturesService {
     private readonly writes: WriteBehind,
   ) {}
 
-  async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager, now = new Date()): Promise<void> {
+  async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager): Promise<void> {
     const data: DataValidatedV1 = event.data;
+    // The clock is read after the dataset lock: a backfill holding it exclusively sees every earlier record.
+    await this.writes.memo(manager, `dataset-lock:${data.dataset}`, () => this.catalog.lockDatasetShared(manager, data.dataset));
+    const now = new Date();
+    // Kept for the backfill of views created later, whether or not a view reads the dataset now.
+    this.writes.addSourceRecord(manager, {
+      dataset: data.dataset,
+      entityId: data.entityId,
+      eventTime: data.eventTime,
+      createdAt: now,
+      recordId: data.recordId ?? data.sourceEventId,
+      record: data.record,
+      sourceEventId: event.id,
+    });
     const views = await this.writes.memo(manager, `views-of:${data.dataset}`, () => this.catalog.latestViewsOf(data.dataset, manager));
     for (const view of views) {
       const state = await this.writes.stateForUpdate(manager, view.name, view.version, data.entityId);

@@ -33,6 +33,9 @@ export class BuildSnapshotService {
     if (!result) {
       const view = await this.catalog.view(request.featureView.name, request.featureView.version, manager);
       if (!view) throw new PermanentHandlerError(`snapshot ${request.snapshotId}: unknown feature view ${request.featureView.name}@${request.featureView.version}`);
+      const stored = await this.catalog.stored(view.name, view.version, manager);
+      // Its offline rows are still being written: retried (and dead-lettered if the backfill outlasts the retries).
+      if (stored?.status !== 'ready') throw new Error(`snapshot ${request.snapshotId}: ${view.name}@${view.version} is still being backfilled`);
       if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end))) {
         throw new PermanentHandlerError(`snapshot ${request.snapshotId}: timeRange.start must be before timeRange.end`);
       }
