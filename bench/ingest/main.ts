@@ -1,19 +1,21 @@
 /**
  * Records/s from HTTP batches of 100 through the ingestion service (parse, ajv validation against the
  * dataset's schema, sensitive-field hashing, CloudEvents to mlops.data.validated.v1 with acks=all), beside
- * raw kafkajs batched produce of the same records to the same topic, in the same run.
+ * raw kafkajs batched produce of the same records to a bench topic with as many partitions, in the same run
+ * (never to the validated topic itself: its consumers would dead-letter records that are not CloudEvents).
  * Bounded: BENCH_RECORDS records per path (default 20000), BENCH_CONCURRENCY requests in flight (default 4).
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
-import { EventTypes } from '@mlops/contracts';
+import { EventTypes, TOPIC_SPECS } from '@mlops/contracts';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
 const BATCH = 100;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const BASELINE_TOPIC = 'bench.ingest.baseline';
 
 const dataset = `bench_ingest_${randomUUID().slice(0, 8)}`;
 const definition = {
@@ -60,14 +62,19 @@ async function main(): Promise<void> {
   const batches = Array.from({ length: Math.ceil(RECORDS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
   console.log(`bench/ingest: ${RECORDS} records in HTTP batches of ${BATCH}, ${CONCURRENCY} requests in flight`);
 
-  // Baseline: the same records as JSON, batched produce with acks=all to the validated topic.
+  // Baseline: the same records as JSON, batched produce with acks=all to a topic shaped like the validated one.
   const kafka = new Kafka({ clientId: 'bench-ingest', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = TOPIC_SPECS.find((t) => t.name === EventTypes.DataValidatedV1)?.partitions ?? 6;
+  await admin.createTopics({ topics: [{ topic: BASELINE_TOPIC, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   let started = performance.now();
   await pool(batches, CONCURRENCY, async (batch) => {
     await producer.send({
-      topic: EventTypes.DataValidatedV1,
+      topic: BASELINE_TOPIC,
       acks: -1,
       messages: batch.map((r) => ({ key: `${dataset}/${String(r.customer_id)}`, value: JSON.stringify(r) })),
     });
