@@ -15,6 +15,11 @@ export interface HandlerContext {
   readonly partition: number;
   readonly offset: string;
   readonly attempt: number;
+  /**
+   * The events whose effects share this transaction, in order, this one included (just this one outside a
+   * group): a handler may read ahead to batch its reads for all of them on its first call.
+   */
+  readonly transactionEvents?: readonly CloudEvent[];
 }
 
 export type EventHandler<T extends EventType = EventType> = (event: CloudEvent<T>, context: HandlerContext) => Promise<void>;
@@ -200,6 +205,7 @@ export class EventConsumerRunner {
     return inbox.dataSource.transaction(async (manager) => {
       const fresh = await claimManyInInbox(manager, inbox.schema, this.options.consumerName, group.map((g) => g.event));
       const outcomes: Outcome[] = [];
+      const transactionEvents = group.map((g) => g.event);
       for (const [index, { message, event, handler }] of group.entries()) {
         // Deleting the key makes a second copy of the same event within the group a duplicate too.
         if (!fresh.delete(inboxKey(event.source, event.id))) {
@@ -207,7 +213,7 @@ export class EventConsumerRunner {
           continue;
         }
         try {
-          await handler(event, { manager, topic, partition, offset: message.offset, attempt: 1 });
+          await handler(event, { manager, topic, partition, offset: message.offset, attempt: 1, transactionEvents });
         } catch (error) {
           throw new GroupFailure(index, error);
         }
@@ -275,7 +281,7 @@ export class EventConsumerRunner {
     }
     return inbox.dataSource.transaction(async (manager) => {
       if (!(await claimInInbox(manager, inbox.schema, this.options.consumerName, event))) return false;
-      await handler(event, { ...position, manager });
+      await handler(event, { ...position, manager, transactionEvents: [event] });
       return true;
     });
   }

@@ -12,6 +12,11 @@ export interface OnlineVector {
   readonly updatedAt: Date;
 }
 
+/** The key of an entity's state of a view version in maps. */
+export function stateKey(viewName: string, viewVersion: number, entityId: string): string {
+  return `${viewName}\u0000${viewVersion}\u0000${entityId}`;
+}
+
 export interface StateRow {
   readonly viewName: string;
   readonly viewVersion: number;
@@ -34,6 +39,29 @@ export class OnlineStore {
     const state = deserializeState(rows[0]!.state);
     if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
     return state.value;
+  }
+
+  /**
+   * The states of several entities of view versions, locked until the transaction ends (in key order, so two
+   * transactions lock common rows in the same order); an entity without a stored state is absent from the map.
+   */
+  async loadStatesForUpdate(manager: EntityManager, keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>): Promise<Map<string, AggregationState>> {
+    const states = new Map<string, AggregationState>();
+    if (keys.length === 0) return states;
+    const rows: Array<{ view_name: string; view_version: number; entity_id: string; state: unknown }> = await manager.query(
+      `SELECT s.view_name, s.view_version, s.entity_id, s.state FROM aggregation_states s
+       JOIN unnest($1::text[], $2::int[], $3::text[]) AS k(view_name, view_version, entity_id)
+         ON s.view_name = k.view_name AND s.view_version = k.view_version AND s.entity_id = k.entity_id
+       ORDER BY s.view_name, s.view_version, s.entity_id
+       FOR UPDATE OF s`,
+      [keys.map((k) => k.viewName), keys.map((k) => k.viewVersion), keys.map((k) => k.entityId)],
+    );
+    for (const row of rows) {
+      const state = deserializeState(row.state);
+      if (!state.ok) throw new Error(`aggregation state of ${row.view_name}@${row.view_version}/${row.entity_id} is unreadable: ${state.error}`);
+      states.set(stateKey(row.view_name, row.view_version, row.entity_id), state.value);
+    }
+    return states;
   }
 
   /** The entity's state for reading (no lock), or undefined when it has none. */

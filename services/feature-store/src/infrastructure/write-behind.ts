@@ -1,12 +1,14 @@
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { assertEventData } from '@mlops/contracts';
 import { type CloudEvent, enqueueManyInOutbox } from '@mlops/messaging';
-import type { AggregationState } from '../domain';
+import { type AggregationState, emptyAggregationState } from '../domain';
 import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow, SourceRecordRow } from '../offline';
-import type { OnlineStore, OnlineVector, StateRow } from './online-store';
+import { type OnlineStore, type OnlineVector, type StateRow, stateKey } from './online-store';
 
 interface Pending {
   readonly states: Map<string, StateRow>;
+  /** States read ahead for the transaction's events (locked); keys read ahead without a stored state map to null. */
+  readonly preloaded: Map<string, AggregationState | null>;
   readonly vectors: Map<string, OnlineVector>;
   readonly events: CloudEvent[];
   readonly features: OfflineFeatureRow[];
@@ -14,8 +16,6 @@ interface Pending {
   readonly sources: SourceRecordRow[];
   readonly memo: Map<string, Promise<unknown>>;
 }
-
-const keyOf = (viewName: string, viewVersion: number, entityId: string) => `${viewName}\u0000${viewVersion}\u0000${entityId}`;
 
 /**
  * The writes of the handlers of one Postgres transaction (up to a whole group of events), made just before it
@@ -43,16 +43,35 @@ export class WriteBehind implements EntitySubscriberInterface {
 
   /** The entity's aggregation state as this transaction left it, or its stored state locked until the transaction ends. */
   async stateForUpdate(manager: EntityManager, viewName: string, viewVersion: number, entityId: string): Promise<AggregationState> {
-    const pending = this.of(manager).states.get(keyOf(viewName, viewVersion, entityId));
-    return pending ? pending.state : this.online.loadStateForUpdate(manager, viewName, viewVersion, entityId);
+    const { states, preloaded } = this.of(manager);
+    const key = stateKey(viewName, viewVersion, entityId);
+    const pending = states.get(key);
+    if (pending) return pending.state;
+    const read = preloaded.get(key);
+    if (read !== undefined) return read ?? emptyAggregationState();
+    return this.online.loadStateForUpdate(manager, viewName, viewVersion, entityId);
+  }
+
+  /** Reads (and locks) the states of many entities in one statement, for the stateForUpdate calls to come. */
+  async preloadStates(manager: EntityManager, keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>): Promise<void> {
+    const { states, preloaded } = this.of(manager);
+    const wanted = keys.filter((k) => {
+      const key = stateKey(k.viewName, k.viewVersion, k.entityId);
+      return !states.has(key) && !preloaded.has(key);
+    });
+    const stored = await this.online.loadStatesForUpdate(manager, wanted);
+    for (const k of wanted) {
+      const key = stateKey(k.viewName, k.viewVersion, k.entityId);
+      preloaded.set(key, stored.get(key) ?? null);
+    }
   }
 
   putState(manager: EntityManager, row: StateRow): void {
-    this.of(manager).states.set(keyOf(row.viewName, row.viewVersion, row.entityId), row);
+    this.of(manager).states.set(stateKey(row.viewName, row.viewVersion, row.entityId), row);
   }
 
   putVector(manager: EntityManager, vector: OnlineVector): void {
-    this.of(manager).vectors.set(keyOf(vector.viewName, vector.viewVersion, vector.entityId), vector);
+    this.of(manager).vectors.set(stateKey(vector.viewName, vector.viewVersion, vector.entityId), vector);
   }
 
   /** An event for the outbox, checked now so that a bad one fails the handler that made it. */
@@ -111,7 +130,7 @@ export class WriteBehind implements EntitySubscriberInterface {
     if (!runner?.isTransactionActive) throw new Error('feature store writes are made from within a Postgres transaction');
     let pending = this.pending.get(runner);
     if (!pending) {
-      pending = { states: new Map(), vectors: new Map(), events: [], features: [], labels: [], sources: [], memo: new Map() };
+      pending = { states: new Map(), preloaded: new Map(), vectors: new Map(), events: [], features: [], labels: [], sources: [], memo: new Map() };
       this.pending.set(runner, pending);
     }
     return pending;

@@ -130,3 +130,21 @@ test('states, vectors and events are written once at commit, and the transaction
     'an invalid event fails the handler that made it, not the commit',
   );
 });
+
+test('states read ahead for a group are locked and answered without another read; missing ones start empty', async () => {
+  const stored = { ...emptyAggregationState(), watermarkMs: 42 };
+  await dataSource.transaction((manager) => online.saveStates(manager, [{ viewName: 'p', viewVersion: 1, entityId: 'has', state: stored, updatedAt: new Date() }]));
+  await dataSource.transaction(async (manager) => {
+    await writer.preloadStates(manager, [
+      { viewName: 'p', viewVersion: 1, entityId: 'has' },
+      { viewName: 'p', viewVersion: 1, entityId: 'none' },
+    ]);
+    // Another transaction cannot take the row meanwhile.
+    await assert.rejects(
+      dataSource.transaction((other) => other.query(`SELECT 1 FROM "${schema}".aggregation_states WHERE view_name = 'p' AND entity_id = 'has' FOR UPDATE NOWAIT`)),
+      /could not obtain lock/,
+    );
+    assert.equal((await writer.stateForUpdate(manager, 'p', 1, 'has')).watermarkMs, 42);
+    assert.deepEqual(await writer.stateForUpdate(manager, 'p', 1, 'none'), emptyAggregationState());
+  });
+});

@@ -21,7 +21,8 @@ export class MaterializeFeaturesService {
     private readonly writes: WriteBehind,
   ) {}
 
-  async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager): Promise<void> {
+  /** `transactionEvents`: the events sharing the transaction, whose entities' states are read in one go. */
+  async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager, transactionEvents: readonly CloudEvent[] = [event]): Promise<void> {
     const data: DataValidatedV1 = event.data;
     // The clock is read after the dataset lock: a backfill holding it exclusively sees every earlier record.
     await this.writes.memo(manager, `dataset-lock:${data.dataset}`, () => this.catalog.lockDatasetShared(manager, data.dataset));
@@ -37,6 +38,15 @@ export class MaterializeFeaturesService {
       sourceEventId: event.id,
     });
     const views = await this.writes.memo(manager, `views-of:${data.dataset}`, () => this.catalog.latestViewsOf(data.dataset, manager));
+    await this.writes.memo(manager, `states-of:${data.dataset}`, () => {
+      const entities = new Set<string>();
+      for (const other of transactionEvents) {
+        if (other.type !== VALIDATED) continue;
+        const d = other.data as DataValidatedV1;
+        if (d.dataset === data.dataset && d.role === 'features') entities.add(d.entityId);
+      }
+      return this.writes.preloadStates(manager, views.flatMap((view) => [...entities].map((entityId) => ({ viewName: view.name, viewVersion: view.version, entityId }))));
+    });
     for (const view of views) {
       const state = await this.writes.stateForUpdate(manager, view.name, view.version, data.entityId);
       // recordId when upstream has one: the same record under another event id is then counted once.
