@@ -3,14 +3,21 @@ import { createHash } from 'node:crypto';
 /** Namespace of our name-based ids (a fixed random UUID; changing it changes every derived id). */
 export const INGESTION_NAMESPACE = '6f1c2a3e-5b7d-4e2f-9a1b-3c4d5e6f7a8b';
 
+function namespaceBytes(namespace: string): Buffer {
+  const bytes = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (bytes.length !== 16) throw new TypeError(`namespace must be a UUID, got "${namespace}"`);
+  return bytes;
+}
+
+// Parsed once: every id ingestion derives uses it.
+const INGESTION_NAMESPACE_BYTES = namespaceBytes(INGESTION_NAMESPACE);
+
 /** RFC 9562 UUID version 5: SHA-1 of namespace + name, so the same name always gives the same id. */
 export function uuidV5(name: string, namespace = INGESTION_NAMESPACE): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  if (ns.length !== 16) throw new TypeError(`namespace must be a UUID, got "${namespace}"`);
-  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  const bytes = createHash('sha1').update(namespace === INGESTION_NAMESPACE ? INGESTION_NAMESPACE_BYTES : namespaceBytes(namespace)).update(name, 'utf8').digest();
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
+  const hex = bytes.toString('hex', 0, 16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

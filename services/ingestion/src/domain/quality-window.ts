@@ -35,9 +35,16 @@ export class QualityWindow {
 
   /** An accepted record: `values` holds every declared field (null when missing). Returns the window's null rates so far. */
   accepted(dataset: string, values: Readonly<Record<string, unknown>>): Record<string, number> {
+    return this.acceptedAll(dataset, [values]);
+  }
+
+  /** Accepted records of one dataset, counted one by one; returns the window's null rates after the last. */
+  acceptedAll(dataset: string, records: ReadonlyArray<Readonly<Record<string, unknown>>>): Record<string, number> {
     const counts = this.of(dataset);
-    counts.accepted += 1;
-    for (const [field, value] of Object.entries(values)) counts.nulls.set(field, (counts.nulls.get(field) ?? 0) + (value === null ? 1 : 0));
+    for (const values of records) {
+      counts.accepted += 1;
+      for (const field in values) counts.nulls.set(field, (counts.nulls.get(field) ?? 0) + (values[field] === null ? 1 : 0));
+    }
     return nullRates(counts);
   }
 

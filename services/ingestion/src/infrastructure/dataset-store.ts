@@ -6,11 +6,21 @@ import { DatasetVersionEntity } from './entities';
 /** Dataset versions in Postgres. Versions are immutable, so each is cached once read. */
 export class DatasetStore {
   private readonly versions = new Map<string, DatasetVersion>();
+  private readonly table: string;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    const { schema, tableName } = dataSource.getMetadata(DatasetVersionEntity);
+    this.table = schema ? `${dataSource.driver.escape(schema)}.${dataSource.driver.escape(tableName)}` : dataSource.driver.escape(tableName);
+  }
 
+  /** Asks Postgres only for the latest version number (a new version may come from another replica); its row is cached. */
   async latest(name: string, manager: EntityManager = this.dataSource.manager): Promise<DatasetVersion | undefined> {
-    const row = await manager.getRepository(DatasetVersionEntity).findOne({ where: { dataset: name }, order: { version: 'DESC' } });
+    const rows: Array<{ version: number | null }> = await manager.query(`SELECT max(version) AS version FROM ${this.table} WHERE dataset = $1`, [name]);
+    const version = rows[0]?.version;
+    if (version === null || version === undefined) return undefined;
+    const cached = this.versions.get(`${name}@${version}`);
+    if (cached) return cached;
+    const row = await manager.getRepository(DatasetVersionEntity).findOne({ where: { dataset: name, version } });
     return row ? this.remember(toDomain(row)) : undefined;
   }
 

@@ -51,8 +51,14 @@ export class QualityTracker {
   }
 
   accepted(dataset: string, values: Readonly<Record<string, unknown>>): void {
-    this.metrics.accepted.inc({ dataset });
-    for (const [field, rate] of Object.entries(this.window.accepted(dataset, values))) this.metrics.nullRate.set({ dataset, field }, rate);
+    this.acceptedAll(dataset, [values]);
+  }
+
+  /** Accepted records of one dataset (one request): the series are updated once, not once per record. */
+  acceptedAll(dataset: string, records: ReadonlyArray<Readonly<Record<string, unknown>>>): void {
+    if (records.length === 0) return;
+    this.metrics.accepted.inc({ dataset }, records.length);
+    for (const [field, rate] of Object.entries(this.window.acceptedAll(dataset, records))) this.metrics.nullRate.set({ dataset, field }, rate);
   }
 
   rejected(dataset: string | undefined, errors: readonly RecordError[]): void {

@@ -98,9 +98,10 @@ export class IngestRecordsService {
     await this.markDuplicates(dataset.name, judged);
     for (const j of judged) {
       if (!j.item.ok || !j.verdict || j.duplicate) continue;
+      // Without a record id the source event id is random, so an id derived from it would be random too: skip the SHA-1.
       const origin: RecordOrigin = {
         sourceEventId: httpRecordEventId(dataset.name, j.item.recordId, randomUUID),
-        ...(j.item.recordId !== undefined ? { recordId: j.item.recordId } : {}),
+        ...(j.item.recordId !== undefined ? { recordId: j.item.recordId } : { eventId: randomUUID() }),
         correlationId,
       };
       j.event = j.verdict.ok
@@ -198,6 +199,7 @@ export class IngestRecordsService {
 
   /** Counts each record's outcome (metrics, quality window) and builds the per-record answer. */
   private account(dataset: DatasetVersion, judged: Judged[]): IngestResponse {
+    const acceptedValues: Array<Record<string, unknown>> = [];
     const results = judged.map((j): RecordResult => {
       const base = { index: j.item.index, ...(j.item.line !== undefined ? { line: j.item.line } : {}), ...(j.item.ok && j.item.recordId !== undefined ? { recordId: j.item.recordId } : {}) };
       if (!j.item.ok) {
@@ -218,9 +220,10 @@ export class IngestRecordsService {
         this.quality.duplicate(dataset.name);
         return { ...withEntity, status: 'accepted', duplicate: true };
       }
-      this.quality.accepted(dataset.name, verdict.values);
+      acceptedValues.push(verdict.values);
       return { ...withEntity, status: 'accepted', eventId: j.event!.id };
     });
+    this.quality.acceptedAll(dataset.name, acceptedValues);
     return {
       dataset: dataset.name,
       datasetVersion: dataset.version,

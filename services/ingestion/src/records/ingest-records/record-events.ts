@@ -19,12 +19,14 @@ export interface RecordOrigin {
   /** The record event itself when the record came from Kafka; the HTTP request's id otherwise. */
   causedBy?: Pick<CloudEvent, 'id' | 'correlationid'>;
   correlationId?: string;
+  /** Id of the outcome event when nothing can ever send the record again under the same id (HTTP, no record id): random. */
+  eventId?: string;
 }
 
 function eventOptions(type: string, dataset: string, origin: RecordOrigin, now: Date) {
   return {
     source: SOURCE,
-    id: outcomeEventId(type, dataset, origin),
+    id: origin.eventId ?? outcomeEventId(type, dataset, origin),
     subject: dataset,
     time: now,
     ...(origin.causedBy ? { causedBy: origin.causedBy } : {}),
