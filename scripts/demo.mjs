@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The demo `npm start` runs once the six services are ready: the data plane end to end, through the
 // services' own APIs and events. Register a features and a labels dataset at ingestion, define a feature
-// view at the feature store, send records, read the online vector, then ask for a point-in-time training
-// set the way the trainer will (mlops.dataset.snapshot.requested.v1) and wait for its announcement.
+// view at the feature store, send records, read the online vector, backfill a second version of the view,
+// then ask for a point-in-time training set of it the way the trainer will (mlops.dataset.snapshot.requested.v1)
+// and wait for its announcement.
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 
@@ -84,6 +85,17 @@ const vector = await until('the online vector of c1', async () => {
 });
 say(`online vector of c1: ${JSON.stringify(vector.features)} (fresh: ${vector.fresh})`);
 
+say('a new version of the view (one more feature) is backfilled from the offline store before it serves');
+r = await call('POST', `${FEATURES}/feature-views`, { ...definition, features: [...definition.features, { kind: 'aggregate', name: 'max_spend_1h', field: 'spend', function: 'max', window: 'PT1H' }] });
+if (r.status !== 201) throw new Error(`feature view version 2: ${r.status} ${JSON.stringify(r.body)}`);
+const v2 = await until('version 2 to be backfilled', async () => {
+  const res = await call('GET', `${FEATURES}/feature-views/${view}`);
+  return res.body?.servingVersion === 2 ? res.body.versions[1] : undefined;
+});
+say(`  version 2 ${v2.status}: ${v2.backfill.records} records replayed, ${v2.backfill.rows} offline rows, ${v2.backfill.entities} entities`);
+const backfilled = await call('GET', `${FEATURES}/feature-views/${view}/entities/c1`);
+say(`  online vector of c1 in version 2: ${JSON.stringify(backfilled.body.features)}`);
+
 say('labels arrive, then a point-in-time training set is requested');
 await call('POST', `${INGESTION}/datasets/${churn}/records`, [
   { customer_id: 'c1', event_time: new Date().toISOString(), churned: false },
@@ -101,7 +113,7 @@ const producer = new EventProducer({ kafka, metrics: MessagingMetrics.for(new Re
 await producer.connect();
 await sleep(3_000); // the labels reach the offline store
 await producer.publish(newEvent(EventTypes.DatasetSnapshotRequestedV1, {
-  snapshotId: randomUUID(), trainingRunId: randomUUID(), featureView: { name: view, version: 1 },
+  snapshotId: randomUUID(), trainingRunId: randomUUID(), featureView: { name: view, version: 2 },
   labels: { dataset: churn, field: 'churned' }, timeRange: { start: iso(120), end: new Date(Date.now() + 60_000).toISOString() },
   featureTtlSeconds: 86_400, requestedAt: new Date().toISOString(),
 }, { source: 'urn:mlops:demo' }));

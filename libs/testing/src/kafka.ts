@@ -13,7 +13,28 @@ export function header(message: KafkaMessage, name: string): string | undefined 
   return first === undefined ? undefined : first.toString();
 }
 
-/** Reads a topic from the beginning until `until` says the matching messages are enough. */
+/**
+ * Messages older than the test process are never a test's own: readers start here rather than at the
+ * beginning of topics that a long-lived local stack (and its benchmark runs) may have filled with millions.
+ * A minute of slack covers producers' clocks.
+ */
+export const TEST_EPOCH_MS = Date.now() - 60_000;
+
+/** Positions a new consumer group on each topic at the first message at or after `sinceMs`. */
+export async function positionGroupAt(kafka: Kafka, groupId: string, topics: readonly string[], sinceMs = TEST_EPOCH_MS): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
+      await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads a topic from the test process's start (TEST_EPOCH_MS) until `until` says the matching messages are enough. */
 export function readTopic(
   kafka: Kafka,
   topic: string,
@@ -33,7 +54,9 @@ export async function readTopicAs<T>(
   until: (matched: T[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<T[]> {
-  const consumer = kafka.consumer({ groupId: uid('reader') });
+  const groupId = uid('reader');
+  await positionGroupAt(kafka, groupId, [topic]);
+  const consumer = kafka.consumer({ groupId });
   const matched: T[] = [];
   await consumer.connect();
   try {

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { createIngestionApp } from '../src/app';
 import { AcceptedRecords } from '../src/infrastructure/accepted-records';
+import { positionGroupAt, testKafka } from '@mlops/testing';
 import { HASH_KEY, type Seen, TopicTap, eventually, testConfig } from './support';
 
 const RUN = `ing${randomUUID().slice(0, 8)}`;
@@ -77,7 +78,10 @@ const NAME = dataset('customers');
 
 before(async () => {
   await tap.start();
-  app = await createIngestionApp(testConfig({ INGESTION_MAX_BODY_BYTES: String(MAX_BODY), INGESTION_MAX_BATCH: String(MAX_BATCH), INGESTION_QUALITY_INTERVAL_MS: String(QUALITY_WINDOW_MS) }));
+  const config = testConfig({ INGESTION_MAX_BODY_BYTES: String(MAX_BODY), INGESTION_MAX_BATCH: String(MAX_BATCH), INGESTION_QUALITY_INTERVAL_MS: String(QUALITY_WINDOW_MS) });
+  // The app's fresh consumer group reads records from the test's start, not the topic's whole history.
+  await positionGroupAt(testKafka('ingestion-test-position'), config.CONSUMER_GROUP!, [EventTypes.DataRecordV1]);
+  app = await createIngestionApp(config);
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   assert.equal((await register(NAME)).status, 201);

@@ -1,7 +1,7 @@
 // Helpers of the ingestion tests; the ones every integration test shares come from @mlops/testing.
 import type { Consumer } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
-import { header, requireEnv, testKafka, uid } from '@mlops/testing';
+import { header, positionGroupAt, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type IngestionConfig, IngestionConfigSpec } from '../src/config';
 
 export { eventually } from '@mlops/testing';
@@ -28,7 +28,7 @@ export interface Seen {
   data: Record<string, unknown>;
 }
 
-/** Reads topics from the beginning and keeps the events whose subject (the dataset) starts with a prefix. */
+/** Reads topics from the test process's start and keeps the events whose subject (the dataset) starts with a prefix. */
 export class TopicTap {
   readonly seen: Seen[] = [];
   private consumer?: Consumer;
@@ -39,7 +39,10 @@ export class TopicTap {
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = testKafka('ingestion-test-tap').consumer({ groupId: uid('ingestion-tap') });
+    const kafka = testKafka('ingestion-test-tap');
+    const groupId = uid('ingestion-tap');
+    await positionGroupAt(kafka, groupId, this.topics);
+    this.consumer = kafka.consumer({ groupId });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
