@@ -192,6 +192,7 @@ test('validated records become online vectors, materialized events and offline r
     return res.status === 200 && res.body.features.txn_count_1h === 3 ? res : undefined;
   }, 'the online vector of e1');
   assert.deepEqual(first.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 3, amount_sum_1h: 17.5, avg_amount_1h: 17.5 / 3 });
+  assert.deepEqual(Object.keys(first.body.features), ['tenure', 'plan_idx', 'txn_count_1h', 'amount_sum_1h', 'avg_amount_1h'], 'in declaration order');
   assert.equal(first.body.eventTime, at(-10 * MINUTE));
   assert.equal(first.body.fresh, true);
   assert.deepEqual(first.body.featureView, { name: VIEW, version: 1 });

@@ -37,7 +37,8 @@ export class GetOnlineFeaturesHttpController {
     const answer = {
       featureView: { name: view.name, version: view.version },
       entityId,
-      features: vector.features,
+      // In declaration order (jsonb keeps keys in its own order).
+      features: Object.fromEntries(view.outputNames.map((name) => [name, vector.features[name] ?? null])),
       eventTime: vector.eventTime.toISOString(),
       fresh: isFresh(view, vector.eventTime.getTime(), now),
       ttlSeconds: view.ttlMs / 1000,
