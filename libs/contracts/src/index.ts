@@ -35,4 +35,5 @@ export {
   compatibilityViolations,
   consequenceOf,
   declaredTypes,
+  deepEqual,
 } from './schema-compat';

@@ -628,7 +628,8 @@ function stripAnnotationsDeep(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !isAnnotation(k) || k === '$defs').map(([k, v]) => [k, stripAnnotationsDeep(v)]));
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Structural equality of JSON values (object key order does not matter). */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));

@@ -1,6 +1,6 @@
 /** A dataset: a named, versioned record schema with its entity key, event time, role and sensitive fields. */
-import { compatibilityViolations, declaredTypes } from '@mlops/contracts';
-import { type JsonObject, deepEqual, isJsonObject } from './json';
+import { compatibilityViolations, declaredTypes, deepEqual } from '@mlops/contracts';
+import { type JsonObject, isJsonObject } from './json';
 
 export type DatasetRole = 'features' | 'labels';
 /** `hash`: replaced by HMAC-SHA256 under the service's secret key; `drop`: removed. */
