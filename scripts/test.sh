@@ -36,8 +36,6 @@ if [ "${#parallel[@]}" -gt 0 ]; then
   node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${parallel[@]}" || rc=$?
 fi
 if [ "${#serial[@]}" -gt 0 ]; then
-  # --test-force-exit: after a broker restart kafkajs can keep one reconnecting socket open (see the note in
-  # libs/messaging/test/broker-restart.serial.test.ts); the assertions have run by then.
-  node --test --test-concurrency=1 --test-force-exit --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${serial[@]}" || rc=$?
+  node --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${serial[@]}" || rc=$?
 fi
 exit "$rc"

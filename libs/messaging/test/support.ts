@@ -9,7 +9,7 @@ import { createPostgresDataSource } from '@mlops/storage';
 import { databaseUrl } from '@mlops/testing';
 import { EventProducer, MessagingMetrics, messagingMigrations } from '../src';
 
-export { databaseUrl, eventually, header, kafkaBrokers, readTopic, testKafka, uid } from '@mlops/testing';
+export { databaseUrl, endLeftoverSockets, eventually, header, kafkaBrokers, readTopic, testKafka, uid } from '@mlops/testing';
 
 /** A fresh Postgres schema with the messaging tables and an `effects` table that shows duplicates. */
 export async function effectsStore(schema: string): Promise<DataSource> {

@@ -1,4 +1,4 @@
 // @mlops/testing: what the integration tests of every package share. They run against the real stack that
 // `npm test` (or `infra/stack.sh up`) starts, and refuse to run without it.
 export { databaseUrl, eventually, kafkaBrokers, requireEnv, uid } from './wait';
-export { TEST_EPOCH_MS, header, positionGroupAt, readTopic, readTopicAs, testKafka } from './kafka';
+export { TEST_EPOCH_MS, endLeftoverSockets, header, positionGroupAt, readTopic, readTopicAs, testKafka } from './kafka';

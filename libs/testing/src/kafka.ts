@@ -1,9 +1,50 @@
+import net from 'node:net';
+import { once } from 'node:events';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { eventually, kafkaBrokers, uid } from './wait';
 
+/** The sockets each test client has open (kafkajs's own socket factory, plus this bookkeeping). */
+const openSockets = new WeakMap<Kafka, Set<net.Socket>>();
+
 /** A client of the stack's broker; quiet, and patient enough to ride out a broker restart. */
 export function testKafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, retry: { initialRetryTime: 200, retries: 12, maxRetryTime: 5_000 } });
+  const sockets = new Set<net.Socket>();
+  const kafka = new Kafka({
+    clientId,
+    brokers: kafkaBrokers(),
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 200, retries: 12, maxRetryTime: 5_000 },
+    socketFactory: ({ host, port, onConnect }) => {
+      const socket = net.connect({ host, port }, onConnect);
+      socket.setKeepAlive(true, 60_000);
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      return socket;
+    },
+  });
+  openSockets.set(kafka, sockets);
+  return kafka;
+}
+
+/**
+ * Call once every producer, consumer and admin of a `testKafka` client is disconnected: ends the sockets
+ * kafkajs (2.2.4) still holds and returns how many there were. After a broker restart a consumer can keep
+ * one: its ConsumerGroup keeps using the group coordinator Broker it joined through (`this.coordinator`,
+ * for heartbeats and LeaveGroup) after `BrokerPool.removeBroker` dropped that Broker on a closed connection
+ * during a fetch; the next heartbeat reconnects it, and `consumer.disconnect()` (→ `BrokerPool.disconnect`)
+ * no longer knows it. Ending the socket lets kafkajs close that connection its own way (its `end` handler
+ * disconnects it and stops its request-timeout timer); nothing else keeps the process alive.
+ */
+export async function endLeftoverSockets(kafka: Kafka, timeoutMs = 5_000): Promise<number> {
+  const left = [...(openSockets.get(kafka) ?? [])].filter((s) => !s.destroyed && !s.writableEnded);
+  await Promise.all(
+    left.map(async (socket) => {
+      const closed = once(socket, 'close');
+      socket.end();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    }),
+  );
+  return left.length;
 }
 
 /** The first value of a message header as a string. */

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { HealthRegistry, METRICS_REGISTRY } from '@mlops/observability';
 import { MessagingMetrics } from '../metrics';
@@ -27,23 +27,27 @@ export function createKafka(clientId: string, brokers: string[]): Kafka {
 
 @Injectable()
 class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
+  /** The readiness check's admin client, connected on the first check. */
+  private readonly admin: Admin;
+  private adminConnected = false;
+
   constructor(
     private readonly producer: EventProducer,
-    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(KAFKA) kafka: Kafka,
     private readonly health: HealthRegistry,
-  ) {}
+  ) {
+    this.admin = kafka.admin();
+  }
 
   async onModuleInit(): Promise<void> {
-    const admin = this.kafka.admin();
-    let adminConnected = false;
     this.health.register({
       name: 'kafka',
       check: async () => {
-        if (!adminConnected) {
-          await admin.connect();
-          adminConnected = true;
+        if (!this.adminConnected) {
+          await this.admin.connect();
+          this.adminConnected = true;
         }
-        await admin.describeCluster();
+        await this.admin.describeCluster();
       },
     });
     await this.producer.connect();
@@ -51,6 +55,9 @@ class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.producer.disconnect();
+    // Unconditional: a no-op when no readiness check ever connected it.
+    await this.admin.disconnect();
+    this.adminConnected = false;
   }
 }
 
