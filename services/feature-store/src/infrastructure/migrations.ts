@@ -87,4 +87,25 @@ export class FeatureViewBackfill1764000000000 implements MigrationInterface {
   }
 }
 
-export const featureStoreMigrations = [FeatureStoreTables1763910000000, FeatureViewBackfill1764000000000];
+/** Snapshot requests for a version still backfilling, answered when it is ready (the request event as received). */
+export class DeferredSnapshots1764000000001 implements MigrationInterface {
+  name = 'DeferredSnapshots1764000000001';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const s = migrationSchema(queryRunner);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS "${s}".deferred_snapshots (
+        snapshot_id  text        PRIMARY KEY,
+        view_name    text        NOT NULL,
+        view_version integer     NOT NULL,
+        event        jsonb       NOT NULL,
+        deferred_at  timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE IF EXISTS "${migrationSchema(queryRunner)}".deferred_snapshots`);
+  }
+}
+
+export const featureStoreMigrations = [FeatureStoreTables1763910000000, FeatureViewBackfill1764000000000, DeferredSnapshots1764000000001];

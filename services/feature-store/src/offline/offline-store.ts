@@ -37,6 +37,9 @@ export interface SourceRecordRow {
   recordId: string;
   record: Record<string, unknown>;
   sourceEventId: string;
+  /** Where the validated event was read: records of one entity share a partition, processed in offset order. */
+  sourcePartition: number;
+  sourceOffset: string;
 }
 
 /** A source record read back, times in ms. */
@@ -123,20 +126,22 @@ export class OfflineFeatureStore {
         record_id: row.recordId,
         record: JSON.stringify(row.record),
         source_event_id: row.sourceEventId,
+        source_partition: row.sourcePartition,
+        source_offset: row.sourceOffset,
       })),
     });
   }
 
   /**
    * The dataset's source records with createdAfter < created_at <= upTo (createdAfter null: from the first),
-   * in arrival order (created_at, then source event id), streamed.
+   * in the order they were processed (created_at, then Kafka partition and offset), streamed.
    */
   async *sourceRecords(dataset: string, createdAfter: Date | null, upTo: Date): AsyncGenerator<StoredSourceRecord> {
     const result = await this.clickhouse.query({
       query: `SELECT entity_id, toUnixTimestamp64Milli(event_time) AS event_ms, toUnixTimestamp64Milli(created_at) AS created_ms, record_id, record, source_event_id
               FROM ${this.database}.${SOURCE_RECORDS_TABLE}
               WHERE dataset = {dataset:String} AND created_at > {after:DateTime64(3, 'UTC')} AND created_at <= {upTo:DateTime64(3, 'UTC')}
-              ORDER BY created_at, source_event_id`,
+              ORDER BY created_at, source_partition, source_offset`,
       query_params: { dataset, after: toClickHouseTime(createdAfter ?? new Date(0)), upTo: toClickHouseTime(upTo) },
       format: 'JSONEachRow',
     });

@@ -43,10 +43,12 @@ export function offlineTableDdl(database: string): string[] {
       created_at DateTime64(3, 'UTC'),
       record_id String COMMENT 'recordId when upstream gave one, else the source event id: the record counts once',
       record String COMMENT 'the validated record (sensitive fields already hashed or dropped by ingestion), a JSON object',
-      source_event_id String
+      source_event_id String,
+      source_partition UInt32 COMMENT 'Kafka partition and offset of the validated event: with created_at, the order records were processed in',
+      source_offset UInt64
     ) ENGINE = MergeTree
     PARTITION BY toYYYYMM(created_at)
-    ORDER BY (dataset, created_at, source_event_id)`,
+    ORDER BY (dataset, created_at, source_partition, source_offset)`,
   ];
 }
 

@@ -400,3 +400,35 @@ test('records arriving while a version is backfilled are counted once: by the re
   assert.equal(Number(row!.events), records.length, 'a row for every record');
   assert.equal(Number(row!.n), records.length, 'and only one');
 });
+
+test('a snapshot request for a version still backfilling waits for it, then is answered', async () => {
+  const dataSource = app.get<DataSource>(POSTGRES);
+  const setStatus = (status: string) => dataSource.query(`UPDATE feature_store.feature_views SET status = $3 WHERE name = $1 AND version = $2`, [VIEW, 2, status]);
+  const request: DatasetSnapshotRequestedV1 = {
+    snapshotId: randomUUID(),
+    trainingRunId: randomUUID(),
+    featureView: { name: VIEW, version: 2 },
+    labels: { dataset: CHURN, field: 'churned' },
+    timeRange: { start: at(-60 * MINUTE), end: new Date(Date.now() + MINUTE).toISOString() },
+    featureTtlSeconds: 86_400,
+    requestedAt: new Date().toISOString(),
+  };
+  const count = async (table: string) =>
+    (await dataSource.query(`SELECT count(*)::int AS n FROM feature_store.${table} WHERE snapshot_id = $1`, [request.snapshotId]))[0].n as number;
+  await setStatus('backfilling');
+  try {
+    await producer.publish(newEvent(REQUESTED, request, { source: TEST_SOURCE }));
+    await eventually(async () => (await count('deferred_snapshots')) === 1, 'the request to be deferred');
+    assert.equal(await count('snapshots'), 0, 'nothing is built from a version whose offline rows are still being written');
+  } finally {
+    await setStatus('ready');
+  }
+  assert.equal(await app.get(BuildSnapshotService).answerDeferred({ name: VIEW, version: 2 }), 1);
+  assert.equal(await app.get(BuildSnapshotService).answerDeferred({ name: VIEW, version: 2 }), 0, 'answered once');
+  const [created] = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.length >= 1);
+  const answer = created!.data as Record<string, any>;
+  assert.equal(answer.rows, 3);
+  assert.ok(answer.columns.some((c: { name: string }) => c.name === 'log_amount'), 'built from version 2');
+  assert.equal(await count('deferred_snapshots'), 0);
+  assert.equal(await count('snapshots'), 1);
+});

@@ -8,6 +8,7 @@ import { CatalogStore } from '../../infrastructure/catalog-store';
 import type { BackfillSummary } from '../../infrastructure/entities';
 import { OnlineStore, type OnlineVector, type StateRow } from '../../infrastructure/online-store';
 import { type OfflineFeatureRow, OfflineFeatureStore, type StoredSourceRecord } from '../../offline';
+import { BuildSnapshotService } from '../../snapshots/build-snapshot/build-snapshot.service';
 import { PG_SCHEMA, SOURCE } from '../../tokens';
 
 const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
@@ -57,14 +58,17 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
     private readonly catalog: CatalogStore,
     private readonly online: OnlineStore,
     @Inject(OfflineFeatureStore) private readonly offline: OfflineFeatureStore,
+    private readonly snapshots: BuildSnapshotService,
   ) {}
 
   /** Resumes the backfills an earlier process left (the hook runs for the event transport and the HTTP app: once each is enough). */
   async onApplicationBootstrap(): Promise<void> {
     try {
       for (const view of await this.catalog.backfilling()) this.start(view.name, view.version);
+      // Requests that waited for a backfill a stopped process finished.
+      await this.snapshots.answerDeferred();
     } catch (error) {
-      this.logger.error(`backfills to resume could not be read: ${(error as Error).message}`);
+      this.logger.error(`backfills or deferred snapshots to resume: ${(error as Error).message}`);
     }
   }
 
@@ -184,6 +188,13 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
       `${view.name}@${view.version} backfilled and ready: ${replay.records} records, ${replay.written} rows, ${replay.states.size} entities` +
         (replay.skipped > 0 ? `, ${replay.skipped} records that cannot feed it skipped` : ''),
     );
+    // The version is ready whatever happens here: a request left waiting is answered at the next start.
+    try {
+      const answered = await this.snapshots.answerDeferred({ name: view.name, version: view.version });
+      if (answered > 0) this.logger.log(`${view.name}@${view.version}: ${answered} snapshot requests that waited for it answered`);
+    } catch (error) {
+      this.logger.error(`${view.name}@${view.version}: snapshot requests that waited for it are left for the next start: ${(error as Error).message}`);
+    }
   }
 
   /** Replays the records that arrived after the previous pass and up to `upTo`; their offline rows are written. */

@@ -21,8 +21,16 @@ export class MaterializeFeaturesService {
     private readonly writes: WriteBehind,
   ) {}
 
-  /** `transactionEvents`: the events sharing the transaction, whose entities' states are read in one go. */
-  async materialize(event: CloudEvent<typeof VALIDATED>, manager: EntityManager, transactionEvents: readonly CloudEvent[] = [event]): Promise<void> {
+  /**
+   * `position`: where the event was read (its partition and offset order the records of an entity for a later
+   * backfill); `transactionEvents`: the events sharing the transaction, whose entities' states are read in one go.
+   */
+  async materialize(
+    event: CloudEvent<typeof VALIDATED>,
+    manager: EntityManager,
+    position: { partition: number; offset: string },
+    transactionEvents: readonly CloudEvent[] = [event],
+  ): Promise<void> {
     const data: DataValidatedV1 = event.data;
     // The clock is read after the dataset lock: a backfill holding it exclusively sees every earlier record.
     await this.writes.memo(manager, `dataset-lock:${data.dataset}`, () => this.catalog.lockDatasetShared(manager, data.dataset));
@@ -36,6 +44,8 @@ export class MaterializeFeaturesService {
       recordId: data.recordId ?? data.sourceEventId,
       record: data.record,
       sourceEventId: event.id,
+      sourcePartition: position.partition,
+      sourceOffset: position.offset,
     });
     const views = await this.writes.memo(manager, `views-of:${data.dataset}`, () => this.catalog.latestViewsOf(data.dataset, manager));
     await this.writes.memo(manager, `states-of:${data.dataset}`, () => {

@@ -20,6 +20,6 @@ export class ValidatedRecordsMessageController {
     const manager = context.handler.manager;
     if (!manager) throw new Error('feature-store handles records only with an inbox transaction');
     if (event.data.role === 'labels') await this.labels.append(event, manager);
-    else await this.features.materialize(event, manager, context.handler.transactionEvents);
+    else await this.features.materialize(event, manager, context.handler, context.handler.transactionEvents);
   }
 }

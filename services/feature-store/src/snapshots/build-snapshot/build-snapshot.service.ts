@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { POSTGRES } from '@mlops/storage';
 import { type DatasetSnapshotCreatedV1, EventTypes } from '@mlops/contracts';
 import { type CloudEvent, PermanentHandlerError, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { CatalogStore } from '../../infrastructure/catalog-store';
@@ -21,12 +22,14 @@ export class BuildSnapshotService {
   builds = 0;
 
   constructor(
+    @Inject(POSTGRES) private readonly dataSource: DataSource,
     private readonly catalog: CatalogStore,
     private readonly log: SnapshotLog,
     @Inject(SnapshotBuilder) private readonly builder: SnapshotBuilder,
   ) {}
 
-  async answer(event: CloudEvent<typeof REQUESTED>, manager: EntityManager, now = new Date()): Promise<DatasetSnapshotCreatedV1> {
+  /** Undefined when the request waits for its view version's backfill. */
+  async answer(event: CloudEvent<typeof REQUESTED>, manager: EntityManager, now = new Date()): Promise<DatasetSnapshotCreatedV1 | undefined> {
     const request = event.data;
     await this.log.lock(manager, request.snapshotId);
     let result = await this.log.find(manager, request.snapshotId);
@@ -34,8 +37,12 @@ export class BuildSnapshotService {
       const view = await this.catalog.view(request.featureView.name, request.featureView.version, manager);
       if (!view) throw new PermanentHandlerError(`snapshot ${request.snapshotId}: unknown feature view ${request.featureView.name}@${request.featureView.version}`);
       const stored = await this.catalog.stored(view.name, view.version, manager);
-      // Its offline rows are still being written: retried (and dead-lettered if the backfill outlasts the retries).
-      if (stored?.status !== 'ready') throw new Error(`snapshot ${request.snapshotId}: ${view.name}@${view.version} is still being backfilled`);
+      if (stored?.status !== 'ready') {
+        // Its offline rows are still being written: answered when its backfill is done (answerDeferred).
+        await this.log.defer(manager, event);
+        this.logger.log(`snapshot ${request.snapshotId}: ${view.name}@${view.version} is being backfilled; the request waits for it`);
+        return undefined;
+      }
       if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end))) {
         throw new PermanentHandlerError(`snapshot ${request.snapshotId}: timeRange.start must be before timeRange.end`);
       }
@@ -61,5 +68,29 @@ export class BuildSnapshotService {
     }
     await enqueueInOutbox(manager, PG_SCHEMA, newEvent(CREATED, result, { source: SOURCE, subject: request.snapshotId, causedBy: event }));
     return result;
+  }
+
+  /**
+   * Answers the requests that waited for a backfill, of one view version or of every ready one (at start, for
+   * those a stopped process left); each in its own transaction. A request that cannot be built is logged and
+   * dropped, as its event would have been dead-lettered.
+   */
+  async answerDeferred(view?: { name: string; version: number }): Promise<number> {
+    let answered = 0;
+    for (const event of await this.log.deferredReady(this.dataSource.manager, view)) {
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          await this.log.lock(manager, event.data.snapshotId);
+          if (!(await this.log.forgetDeferred(manager, event.data.snapshotId))) return;
+          await this.answer(event, manager);
+          answered += 1;
+        });
+      } catch (error) {
+        if (!(error instanceof PermanentHandlerError)) throw error;
+        this.logger.error(`deferred snapshot ${event.data.snapshotId} dropped: ${error.message}`);
+        await this.dataSource.transaction((manager) => this.log.forgetDeferred(manager, event.data.snapshotId));
+      }
+    }
+    return answered;
   }
 }
