@@ -107,6 +107,19 @@ function label(entityId: string, eventTime: string, churned: boolean): CloudEven
   );
 }
 
+/** A snapshot request over the churn labels of the last hour (and the next minute) for a view version. */
+function snapshotRequest(featureView: { name: string; version: number }, featureTtlSeconds: number | undefined = 86_400): DatasetSnapshotRequestedV1 {
+  return {
+    snapshotId: randomUUID(),
+    trainingRunId: randomUUID(),
+    featureView,
+    labels: { dataset: CHURN, field: 'churned' },
+    timeRange: { start: at(-60 * MINUTE), end: new Date(Date.now() + MINUTE).toISOString() },
+    ...(featureTtlSeconds !== undefined ? { featureTtlSeconds } : {}),
+    requestedAt: new Date().toISOString(),
+  };
+}
+
 let app: INestApplication;
 let config: FeatureStoreConfig;
 let dirs: string[] = [];
@@ -260,15 +273,7 @@ test('snapshot requests: point-in-time rows in the artifact store, one build per
     return Number(row?.n) === 3;
   }, 'the label rows');
 
-  const request: DatasetSnapshotRequestedV1 = {
-    snapshotId: randomUUID(),
-    trainingRunId: randomUUID(),
-    featureView: { name: VIEW, version: 1 },
-    labels: { dataset: CHURN, field: 'churned' },
-    timeRange: { start: at(-60 * MINUTE), end: new Date(Date.now() + MINUTE).toISOString() },
-    featureTtlSeconds: 86_400,
-    requestedAt: new Date().toISOString(),
-  };
+  const request = snapshotRequest({ name: VIEW, version: 1 });
   // The same request twice, as two events (a requester retrying): one build, the same answer twice.
   await producer.publish(newEvent(REQUESTED, request, { source: TEST_SOURCE }));
   await producer.publish(newEvent(REQUESTED, { ...request, requestedAt: new Date().toISOString() }, { source: TEST_SOURCE }));
@@ -299,14 +304,7 @@ test('snapshot requests: point-in-time rows in the artifact store, one build per
 });
 
 test('a snapshot request for a view that does not exist is dead-lettered, not retried forever', async () => {
-  const request: DatasetSnapshotRequestedV1 = {
-    snapshotId: randomUUID(),
-    trainingRunId: randomUUID(),
-    featureView: { name: `${RUN}_ghost`, version: 1 },
-    labels: { dataset: CHURN, field: 'churned' },
-    timeRange: { start: at(-60 * MINUTE), end: new Date(Date.now() + MINUTE).toISOString() },
-    requestedAt: new Date().toISOString(),
-  };
+  const request = snapshotRequest({ name: `${RUN}_ghost`, version: 1 }, undefined);
   const poison = newEvent(REQUESTED, request, { source: TEST_SOURCE });
   await producer.publish(poison);
   const [letter] = await readTopic(dlqTopicOf(REQUESTED), (s) => s.id === poison.id, (m) => m.length >= 1);
@@ -404,15 +402,7 @@ test('records arriving while a version is backfilled are counted once: by the re
 test('a snapshot request for a version still backfilling waits for it, then is answered', async () => {
   const dataSource = app.get<DataSource>(POSTGRES);
   const setStatus = (status: string) => dataSource.query(`UPDATE feature_store.feature_views SET status = $3 WHERE name = $1 AND version = $2`, [VIEW, 2, status]);
-  const request: DatasetSnapshotRequestedV1 = {
-    snapshotId: randomUUID(),
-    trainingRunId: randomUUID(),
-    featureView: { name: VIEW, version: 2 },
-    labels: { dataset: CHURN, field: 'churned' },
-    timeRange: { start: at(-60 * MINUTE), end: new Date(Date.now() + MINUTE).toISOString() },
-    featureTtlSeconds: 86_400,
-    requestedAt: new Date().toISOString(),
-  };
+  const request = snapshotRequest({ name: VIEW, version: 2 });
   const count = async (table: string) =>
     (await dataSource.query(`SELECT count(*)::int AS n FROM feature_store.${table} WHERE snapshot_id = $1`, [request.snapshotId]))[0].n as number;
   await setStatus('backfilling');
