@@ -52,6 +52,31 @@ export function computeFeatures(view: FeatureView, record: SourceRecord, state: 
   return ok({ features: own.features, latest, state: applied.state, outcome: applied.outcome, nullReasons: own.nullReasons });
 }
 
+/** What one record does to a view's entity, as materialization applies it (live, or replayed by a backfill). */
+export interface RecordEffect {
+  /** The entity's state to save. */
+  readonly state: AggregationState;
+  /** The record's row for the offline store. */
+  readonly row: FeatureVector;
+  /** The entity's new online vector, or null when it stays as it was. */
+  readonly vector: FeatureComputation['latest'] | null;
+}
+
+/**
+ * computeFeatures, then what to write: nothing for a duplicate (null); otherwise the state and the offline row,
+ * and the latest vector when it changes: when the record is the newest, or when it counts in a window (a late
+ * record, or an older one of a view without aggregates, leaves it as it was).
+ */
+export function applyRecord(view: FeatureView, record: SourceRecord, state: AggregationState): Result<RecordEffect | null, string> {
+  const computed = computeFeatures(view, record, state);
+  if (!computed.ok) return computed;
+  const { features, latest, outcome } = computed.value;
+  if (outcome === 'duplicate') return ok(null);
+  const isNewest = latest.eventTimeMs === (typeof record.eventTime === 'number' ? record.eventTime : Date.parse(record.eventTime));
+  const moves = outcome !== 'late' && (isNewest || view.series.length > 0);
+  return ok({ state: computed.value.state, row: features, vector: moves ? latest : null });
+}
+
 /**
  * The entity's vector at any time from its state alone: row-level features of its newest record, aggregates
  * as of `asOfMs` (e.g. now, so that windows keep sliding without new events). Null when the state has no record.

@@ -6,6 +6,7 @@ import {
   type FeatureView,
   aggregateAsOf,
   applyEvent,
+  applyRecord,
   computeFeatures,
   deserializeState,
   emptyAggregationState,
@@ -191,4 +192,31 @@ test('expressions can read windowed aggregates', () => {
     { share_of_day: 1, sum_1h: 30, sum_24h: 30 },
     { share_of_day: 0.25, sum_1h: 10, sum_24h: 40 },
   ]);
+});
+
+test('applyRecord: what a record writes (state, row, and the vector only when it moves), nothing for a duplicate', () => {
+  const rowOnly: FeatureView = view([{ kind: 'field', name: 'plan', field: 'plan' }]);
+  const record = (id: string, time: string, plan: string) => ({ id, eventTime: `2025-11-${time}Z`, fields: { amount: 1, plan } });
+  const step = (v: FeatureView, state: AggregationState, id: string, time: string, plan = 'basic') => {
+    const result = applyRecord(v, record(id, time, plan), state);
+    if (!result.ok) assert.fail(result.error);
+    return result.value;
+  };
+  // A view without aggregates: the newest record moves the vector, an older one only gets its row.
+  const first = step(rowOnly, emptyAggregationState(), 'a', '20T10:00:00');
+  assert.deepEqual(first?.vector, { features: { plan: 'basic' }, eventTimeMs: at('20T10:00:00') });
+  const older = step(rowOnly, first!.state, 'b', '20T09:00:00', 'premium');
+  assert.deepEqual(older?.row, { plan: 'premium' });
+  assert.equal(older?.vector, null);
+  assert.equal(step(rowOnly, older!.state, 'a', '20T10:00:00'), null, 'the same record id again writes nothing');
+  // With a window, an older record still counting in it moves the vector (the newest record's row, one more count)...
+  const newest = step(amountView, emptyAggregationState(), 'a', '20T10:00:00');
+  const counted = step(amountView, newest!.state, 'b', '20T09:30:00', 'premium');
+  assert.equal(counted?.vector?.eventTimeMs, at('20T10:00:00'));
+  assert.equal(counted?.vector?.features.plan, 'basic');
+  assert.equal(counted?.vector?.features.count_1h, 2);
+  // ...one older than the longest window (late) does not.
+  const late = step(amountView, counted!.state, 'c', '10T10:00:00');
+  assert.equal(late?.vector, null);
+  assert.equal(late?.row.count_1h, 0, 'it still gets its row, but counts in no window (late records update no aggregate)');
 });

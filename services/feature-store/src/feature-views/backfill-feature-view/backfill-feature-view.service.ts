@@ -1,17 +1,16 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { EventTypes } from '@mlops/contracts';
-import { type CloudEvent, enqueueManyInOutbox, newEvent } from '@mlops/messaging';
+import { type CloudEvent, enqueueManyInOutbox } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
-import { type AggregationState, type FeatureVector, type FeatureView, type JsonObject, computeFeatures, emptyAggregationState } from '../../domain';
+import { type AggregationState, type FeatureVector, type FeatureView, type JsonObject, applyRecord, emptyAggregationState } from '../../domain';
 import { CatalogStore } from '../../infrastructure/catalog-store';
 import type { BackfillSummary } from '../../infrastructure/entities';
 import { OnlineStore, type OnlineVector, type StateRow } from '../../infrastructure/online-store';
 import { type OfflineFeatureRow, OfflineFeatureStore, type StoredSourceRecord } from '../../offline';
 import { BuildSnapshotService } from '../../snapshots/build-snapshot/build-snapshot.service';
-import { PG_SCHEMA, SOURCE } from '../../tokens';
+import { materializedEvent } from '../../features/materialize-features/materialized-event';
+import { PG_SCHEMA } from '../../tokens';
 
-const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
 /** Offline rows per ClickHouse insert, and Postgres rows per statement when the states are saved. */
 const ROWS_PER_INSERT = 10_000;
 const ROWS_PER_STATEMENT = 2_000;
@@ -52,6 +51,7 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
   private readonly logger = new Logger('backfill');
   private readonly running = new Map<string, Promise<void>>();
   private stopping = false;
+  private resumed = false;
 
   constructor(
     @Inject(POSTGRES) private readonly dataSource: DataSource,
@@ -61,8 +61,11 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
     private readonly snapshots: BuildSnapshotService,
   ) {}
 
-  /** Resumes the backfills an earlier process left (the hook runs for the event transport and the HTTP app: once each is enough). */
+  /** Resumes the backfills an earlier process left and answers the snapshot requests that waited for them. */
   async onApplicationBootstrap(): Promise<void> {
+    // The hook runs for the event transport and for the HTTP app: resuming once is enough.
+    if (this.resumed) return;
+    this.resumed = true;
     try {
       for (const view of await this.catalog.backfilling()) this.start(view.name, view.version);
       // Requests that waited for a backfill a stopped process finished.
@@ -162,22 +165,8 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
       const vectors: OnlineVector[] = [];
       const events: CloudEvent[] = [];
       for (const [entityId, latest] of replay.vectors) {
-        const eventTime = new Date(latest.eventTimeMs);
-        vectors.push({ viewName: view.name, viewVersion: view.version, entityId, features: latest.features, eventTime, sourceEventId: latest.sourceEventId, updatedAt: now });
-        events.push(
-          newEvent(
-            MATERIALIZED,
-            {
-              featureView: { name: view.name, version: view.version },
-              entityId,
-              features: latest.features,
-              eventTime: eventTime.toISOString(),
-              materializedAt: now.toISOString(),
-              sourceEventId: latest.sourceEventId,
-            },
-            { source: SOURCE, subject: view.name, time: now },
-          ),
-        );
+        vectors.push({ viewName: view.name, viewVersion: view.version, entityId, features: latest.features, eventTime: new Date(latest.eventTimeMs), sourceEventId: latest.sourceEventId, updatedAt: now });
+        events.push(materializedEvent(view, entityId, latest, latest.sourceEventId, now));
       }
       for (let i = 0; i < states.length; i += ROWS_PER_STATEMENT) await this.online.saveStates(manager, states.slice(i, i + ROWS_PER_STATEMENT));
       for (let i = 0; i < vectors.length; i += ROWS_PER_STATEMENT) await this.online.saveVectors(manager, vectors.slice(i, i + ROWS_PER_STATEMENT));
@@ -214,28 +203,26 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
     replay.records += 1;
     replay.upToMs = record.createdAtMs;
     const state = replay.states.get(record.entityId) ?? emptyAggregationState();
-    const computed = computeFeatures(view, { id: record.recordId, eventTime: record.eventTimeMs, fields: record.record as JsonObject }, state);
-    if (!computed.ok) {
+    const applied = applyRecord(view, { id: record.recordId, eventTime: record.eventTimeMs, fields: record.record as JsonObject }, state);
+    if (!applied.ok) {
       // Live, such a record is dead-lettered; replayed, it is left out (and counted) rather than blocking the version.
       replay.skipped += 1;
-      this.logger.warn(`backfill of ${view.name}@${view.version}: record ${record.sourceEventId} of ${record.entityId} skipped: ${computed.error}`);
+      this.logger.warn(`backfill of ${view.name}@${view.version}: record ${record.sourceEventId} of ${record.entityId} skipped: ${applied.error}`);
       return;
     }
-    const { features, latest, outcome } = computed.value;
-    if (outcome === 'duplicate') return;
-    replay.states.set(record.entityId, computed.value.state);
+    const effect = applied.value;
+    if (!effect) return; // a duplicate
+    replay.states.set(record.entityId, effect.state);
     replay.rows.push({
       viewName: view.name,
       viewVersion: view.version,
       entityId: record.entityId,
       eventTime: new Date(record.eventTimeMs),
       createdAt: new Date(record.createdAtMs),
-      features,
+      features: effect.row,
       sourceEventId: record.sourceEventId,
     });
     replay.written += 1;
-    const isNewest = latest.eventTimeMs === record.eventTimeMs;
-    if (outcome === 'late' || (!isNewest && view.series.length === 0)) return;
-    replay.vectors.set(record.entityId, { features: latest.features, eventTimeMs: latest.eventTimeMs, sourceEventId: record.sourceEventId });
+    if (effect.vector) replay.vectors.set(record.entityId, { ...effect.vector, sourceEventId: record.sourceEventId });
   }
 }

@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type DataValidatedV1, EventTypes } from '@mlops/contracts';
-import { type CloudEvent, PermanentHandlerError, newEvent } from '@mlops/messaging';
-import { computeFeatures } from '../../domain';
+import { type CloudEvent, PermanentHandlerError } from '@mlops/messaging';
+import { applyRecord } from '../../domain';
 import { CatalogStore } from '../../infrastructure/catalog-store';
 import { WriteBehind } from '../../infrastructure/write-behind';
-import { SOURCE } from '../../tokens';
+import { materializedEvent } from './materialized-event';
 
 const VALIDATED = EventTypes.DataValidatedV1;
-const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
 
 /**
  * A validated record of a features dataset through every view over it (newest version each): state and online
@@ -60,11 +59,11 @@ export class MaterializeFeaturesService {
     for (const view of views) {
       const state = await this.writes.stateForUpdate(manager, view.name, view.version, data.entityId);
       // recordId when upstream has one: the same record under another event id is then counted once.
-      const computed = computeFeatures(view, { id: data.recordId ?? data.sourceEventId, eventTime: data.eventTime, fields: data.record }, state);
-      if (!computed.ok) throw new PermanentHandlerError(`record of ${data.dataset}/${data.entityId} cannot feed ${view.name}@${view.version}: ${computed.error}`);
-      const { features, latest, outcome } = computed.value;
-      if (outcome === 'duplicate') continue;
-      this.writes.putState(manager, { viewName: view.name, viewVersion: view.version, entityId: data.entityId, state: computed.value.state, updatedAt: now });
+      const applied = applyRecord(view, { id: data.recordId ?? data.sourceEventId, eventTime: data.eventTime, fields: data.record }, state);
+      if (!applied.ok) throw new PermanentHandlerError(`record of ${data.dataset}/${data.entityId} cannot feed ${view.name}@${view.version}: ${applied.error}`);
+      const effect = applied.value;
+      if (!effect) continue; // a duplicate
+      this.writes.putState(manager, { viewName: view.name, viewVersion: view.version, entityId: data.entityId, state: effect.state, updatedAt: now });
       // Into ClickHouse just before the commit, at least once: point-in-time reads pick one row among equal ones.
       this.writes.addFeatureRow(manager, {
         viewName: view.name,
@@ -72,36 +71,20 @@ export class MaterializeFeaturesService {
         entityId: data.entityId,
         eventTime: data.eventTime,
         createdAt: now,
-        features,
+        features: effect.row,
         sourceEventId: event.id,
       });
-      // The latest vector changes when the record is the newest, or when it counts in a window; otherwise
-      // (late, or an older record of a view without aggregates) it stays as it was.
-      const isNewest = latest.eventTimeMs === Date.parse(data.eventTime);
-      if (outcome === 'late' || (!isNewest && view.series.length === 0)) continue;
-      const eventTime = new Date(latest.eventTimeMs);
+      if (!effect.vector) continue;
       this.writes.putVector(manager, {
         viewName: view.name,
         viewVersion: view.version,
         entityId: data.entityId,
-        features: latest.features,
-        eventTime,
+        features: effect.vector.features,
+        eventTime: new Date(effect.vector.eventTimeMs),
         sourceEventId: event.id,
         updatedAt: now,
       });
-      const materialized = newEvent(
-        MATERIALIZED,
-        {
-          featureView: { name: view.name, version: view.version },
-          entityId: data.entityId,
-          features: latest.features,
-          eventTime: eventTime.toISOString(),
-          materializedAt: now.toISOString(),
-          sourceEventId: event.id,
-        },
-        { source: SOURCE, subject: view.name, causedBy: event, time: now },
-      );
-      this.writes.addEvent(manager, materialized);
+      this.writes.addEvent(manager, materializedEvent(view, data.entityId, effect.vector, event.id, now, event));
     }
   }
 }
