@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { EventType } from '@mlops/contracts';
 import { assertEventData } from '@mlops/contracts';
-import { type CloudEvent, encodeEvent } from './cloud-event';
+import { type CloudEvent, type EncodedMessage, encodeEvent } from './cloud-event';
 import type { MessagingMetrics } from './metrics';
 import type { EventProducer } from './producer';
 
@@ -13,16 +13,29 @@ export async function enqueueInOutbox<T extends EventType>(manager: EntityManage
 
 /** Several events in one statement, in the given order (their ids, hence their publishing order, follow it). */
 export async function enqueueManyInOutbox(manager: EntityManager, schema: string, events: readonly CloudEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const encoded = events.map((event) => {
-    assertEventData(event.type, event.data);
-    return encodeEvent(event);
-  });
+  await insertIntoOutbox(manager, schema, events.map(outboxMessageOf));
+}
+
+/** An event checked against its schema and encoded, ready for the outbox. */
+export interface OutboxMessage {
+  readonly topic: string;
+  readonly message: EncodedMessage;
+}
+
+/** Checks and encodes an event once, when it is made (a handler that keeps events for later fails on a bad one at once). */
+export function outboxMessageOf(event: CloudEvent): OutboxMessage {
+  assertEventData(event.type, event.data);
+  return { topic: event.type, message: encodeEvent(event) };
+}
+
+/** Writes checked messages to the outbox in one statement, in order. */
+export async function insertIntoOutbox(manager: EntityManager, schema: string, messages: readonly OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
   await manager.query(
     `INSERT INTO "${schema}".outbox (topic, key, headers, value)
      SELECT u.topic, u.key, u.headers::jsonb, u.value
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(topic, key, headers, value, ord) ORDER BY u.ord`,
-    [events.map((e) => e.type), encoded.map((e) => e.key), encoded.map((e) => JSON.stringify(e.headers)), encoded.map((e) => e.value)],
+    [messages.map((m) => m.topic), messages.map((m) => m.message.key), messages.map((m) => JSON.stringify(m.message.headers)), messages.map((m) => m.message.value)],
   );
 }
 

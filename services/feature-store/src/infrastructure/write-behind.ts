@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import { assertEventData } from '@mlops/contracts';
-import { type CloudEvent, enqueueManyInOutbox } from '@mlops/messaging';
+import { type CloudEvent, type OutboxMessage, insertIntoOutbox, outboxMessageOf } from '@mlops/messaging';
 import { type AggregationState, emptyAggregationState } from '../domain';
 import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow, SourceRecordRow } from '../offline';
 import { type OnlineStore, type OnlineVector, type StateRow, stateKey } from './online-store';
@@ -10,7 +9,7 @@ interface Pending {
   /** States read ahead for the transaction's events (locked); keys read ahead without a stored state map to null. */
   readonly preloaded: Map<string, AggregationState | null>;
   readonly vectors: Map<string, OnlineVector>;
-  readonly events: CloudEvent[];
+  readonly events: OutboxMessage[];
   readonly features: OfflineFeatureRow[];
   readonly labels: OfflineLabelRow[];
   readonly sources: SourceRecordRow[];
@@ -76,8 +75,7 @@ export class WriteBehind implements EntitySubscriberInterface {
 
   /** An event for the outbox, checked now so that a bad one fails the handler that made it. */
   addEvent(manager: EntityManager, event: CloudEvent): void {
-    assertEventData(event.type, event.data);
-    this.of(manager).events.push(event);
+    this.of(manager).events.push(outboxMessageOf(event));
   }
 
   addFeatureRow(manager: EntityManager, row: OfflineFeatureRow): void {
@@ -109,7 +107,7 @@ export class WriteBehind implements EntitySubscriberInterface {
     const manager = event.queryRunner.manager;
     await this.online.saveStates(manager, [...pending.states.values()]);
     await this.online.saveVectors(manager, [...pending.vectors.values()]);
-    await enqueueManyInOutbox(manager, this.outboxSchema, pending.events);
+    await insertIntoOutbox(manager, this.outboxSchema, pending.events);
     // ClickHouse last: a failure there still rolls the Postgres writes back.
     await this.offline.appendFeatureRows(pending.features);
     await this.offline.appendLabelRows(pending.labels);
