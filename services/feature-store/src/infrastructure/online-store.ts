@@ -17,6 +17,13 @@ export function stateKey(viewName: string, viewVersion: number, entityId: string
   return `${viewName}\u0000${viewVersion}\u0000${entityId}`;
 }
 
+/** A stored state, or an error naming the entity when it cannot be read (a bug or a tampered row, not bad input). */
+function readState(stored: unknown, viewName: string, viewVersion: number, entityId: string): AggregationState {
+  const state = deserializeState(stored);
+  if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
+  return state.value;
+}
+
 export interface StateRow {
   readonly viewName: string;
   readonly viewVersion: number;
@@ -35,10 +42,7 @@ export class OnlineStore {
       `SELECT state FROM aggregation_states WHERE view_name = $1 AND view_version = $2 AND entity_id = $3 FOR UPDATE`,
       [viewName, viewVersion, entityId],
     );
-    if (rows.length === 0) return emptyAggregationState();
-    const state = deserializeState(rows[0]!.state);
-    if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
-    return state.value;
+    return rows.length === 0 ? emptyAggregationState() : readState(rows[0]!.state, viewName, viewVersion, entityId);
   }
 
   /**
@@ -56,11 +60,7 @@ export class OnlineStore {
        FOR UPDATE OF s`,
       [keys.map((k) => k.viewName), keys.map((k) => k.viewVersion), keys.map((k) => k.entityId)],
     );
-    for (const row of rows) {
-      const state = deserializeState(row.state);
-      if (!state.ok) throw new Error(`aggregation state of ${row.view_name}@${row.view_version}/${row.entity_id} is unreadable: ${state.error}`);
-      states.set(stateKey(row.view_name, row.view_version, row.entity_id), state.value);
-    }
+    for (const row of rows) states.set(stateKey(row.view_name, row.view_version, row.entity_id), readState(row.state, row.view_name, row.view_version, row.entity_id));
     return states;
   }
 
@@ -70,10 +70,7 @@ export class OnlineStore {
       `SELECT state FROM aggregation_states WHERE view_name = $1 AND view_version = $2 AND entity_id = $3`,
       [viewName, viewVersion, entityId],
     );
-    if (rows.length === 0) return undefined;
-    const state = deserializeState(rows[0]!.state);
-    if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
-    return state.value;
+    return rows.length === 0 ? undefined : readState(rows[0]!.state, viewName, viewVersion, entityId);
   }
 
   /** Upserts states, one row per entity (a row appears at most once: ON CONFLICT cannot touch a row twice). */
