@@ -130,9 +130,7 @@ async function main(): Promise<void> {
     }),
   );
   started = performance.now();
-  let next = 0;
-  await pool(batches, CONCURRENCY, async () => {
-    const messages = encoded[next++]!;
+  await pool(encoded, CONCURRENCY, async (messages) => {
     await producer.send({ topic: BASELINE_TOPIC, acks: -1, messages });
   });
   const rawEvents = RECORDS / ((performance.now() - started) / 1000);
