@@ -121,4 +121,4 @@ await until('mlops.dataset.snapshot.created.v1', async () => created);
 say(`snapshot: ${created.rows} rows, sha256 ${created.sha256}, ${created.uri}`);
 await producer.disconnect();
 await consumer.disconnect();
-say('data plane done; training, registry, serving and monitoring join the loop in the next issues');
+say('data plane demonstrated: records validated, features online and offline, a point-in-time training set written and announced');
