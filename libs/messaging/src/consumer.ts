@@ -5,6 +5,7 @@ import { type EventType, dlqTopicOf } from '@mlops/contracts';
 import { type CloudEvent, decodeMessage } from './cloud-event';
 import { PermanentHandlerError, PoisonMessageError, type PoisonReason } from './errors';
 import { claimInInbox, claimManyInInbox, inboxKey } from './inbox';
+import { isTransientError } from './transient';
 import type { MessagingMetrics } from './metrics';
 import { DEFAULT_MAX_EVENT_BYTES, type EventProducer } from './producer';
 
@@ -25,9 +26,12 @@ export interface HandlerContext {
 export type EventHandler<T extends EventType = EventType> = (event: CloudEvent<T>, context: HandlerContext) => Promise<void>;
 
 export interface RetryPolicy {
+  /** Attempts at a handler failing for an unknown reason (a bug) before its event is dead-lettered. */
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
+  /** Longest wait between tries while a dependency is unavailable; those tries never run out. */
+  unavailableMaxDelayMs: number;
 }
 
 export interface InboxOptions {
@@ -49,7 +53,7 @@ export interface ConsumerRunnerOptions {
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
 }
 
-const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5_000 };
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5_000, unavailableMaxDelayMs: 10_000 };
 /** Most consecutive events whose effects share one inbox transaction. */
 const MAX_GROUP = 200;
 
@@ -247,28 +251,51 @@ export class EventConsumerRunner {
     let attempt = prior?.attempt ?? 0;
     let failed = prior !== undefined;
     let failure: unknown = prior?.error;
-    for (;;) {
-      if (failed) {
-        const reason: PoisonReason | 'retries-exhausted' =
-          failure instanceof PermanentHandlerError ? 'rejected-by-handler' : failure instanceof PoisonMessageError ? failure.reason : 'retries-exhausted';
-        if (reason !== 'retries-exhausted' || attempt >= this.retry.attempts) {
-          await this.deadLetter(topic, partition, message, reason, (failure as Error)?.message ?? String(failure), attempt);
-          return 'dead_lettered';
+    // Tries while a dependency is unavailable: they wait, and do not count towards the dead letter.
+    let unavailableTries = 0;
+    const waiting = { topic, partition: String(partition), consumer: this.options.consumerName };
+    try {
+      for (;;) {
+        if (failed) {
+          const unavailable = isTransientError(failure);
+          let delay: number;
+          if (unavailable) {
+            unavailableTries++;
+            attempt = Math.max(0, attempt - 1);
+            delay = Math.min(this.retry.unavailableMaxDelayMs, this.retry.initialDelayMs * 2 ** Math.min(unavailableTries - 1, 20));
+            this.options.metrics.waitingOnDependency.set(waiting, 1);
+            // One line when the wait starts, then one about every minute: an outage must not flood the log.
+            if (unavailableTries === 1 || unavailableTries % Math.max(1, Math.round(60_000 / this.retry.unavailableMaxDelayMs)) === 0) {
+              this.options.logger?.warn(
+                `${this.options.consumerName}: ${topic}[${partition}] waits for a dependency (try ${unavailableTries}, next in ${delay} ms): ${describe(failure)}`,
+              );
+            }
+          } else {
+            const reason: PoisonReason | 'retries-exhausted' =
+              failure instanceof PermanentHandlerError ? 'rejected-by-handler' : failure instanceof PoisonMessageError ? failure.reason : 'retries-exhausted';
+            if (reason !== 'retries-exhausted' || attempt >= this.retry.attempts) {
+              await this.deadLetter(topic, partition, message, reason, describe(failure), attempt);
+              return 'dead_lettered';
+            }
+            delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+            this.options.logger?.warn(`${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${describe(failure)}`);
+          }
+          await sleep(delay);
+          if (!stillOwned()) return undefined;
+          await heartbeat().catch(() => undefined);
         }
-        const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
-        this.options.logger?.warn(`${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${(failure as Error)?.message}`);
-        await sleep(delay);
-        if (!stillOwned()) return undefined;
-        await heartbeat().catch(() => undefined);
+        attempt++;
+        try {
+          const processed = await this.runHandler(handler, event, { topic, partition, offset: message.offset, attempt });
+          if (unavailableTries > 0) this.options.logger?.log(`${this.options.consumerName}: ${topic}[${partition}] resumed after ${unavailableTries} tries`);
+          return processed ? 'processed' : 'duplicate';
+        } catch (error) {
+          failed = true;
+          failure = error;
+        }
       }
-      attempt++;
-      try {
-        const processed = await this.runHandler(handler, event, { topic, partition, offset: message.offset, attempt });
-        return processed ? 'processed' : 'duplicate';
-      } catch (error) {
-        failed = true;
-        failure = error;
-      }
+    } finally {
+      if (unavailableTries > 0) this.options.metrics.waitingOnDependency.set(waiting, 0);
     }
   }
 
@@ -324,4 +351,9 @@ export class EventConsumerRunner {
     metrics.deadLettered.inc({ topic, consumer: consumerName, reason });
     this.options.logger?.warn(`${consumerName}: ${topic}[${partition}]@${message.offset} dead-lettered (${reason}): ${error}`);
   }
+}
+
+/** An error's message without what a driver may attach (SQL parameters carry record values). */
+function describe(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
 }

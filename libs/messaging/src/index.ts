@@ -6,6 +6,7 @@ export * from './metrics';
 export * from './migrations';
 export * from './outbox';
 export * from './producer';
+export * from './transient';
 export * from './nest/event-server';
 export * from './nest/messaging.module';
 export * from './nest/bootstrap';

@@ -8,6 +8,7 @@ export class MessagingMetrics {
   readonly handlerSeconds: Histogram<'topic' | 'consumer'>;
   readonly consumerLag: Gauge<'topic' | 'partition' | 'consumer'>;
   readonly outboxPending: Gauge<'schema'>;
+  readonly waitingOnDependency: Gauge<'topic' | 'partition' | 'consumer'>;
 
   private static readonly byRegistry = new WeakMap<Registry, MessagingMetrics>();
 
@@ -46,6 +47,12 @@ export class MessagingMetrics {
     this.consumerLag = new Gauge({
       name: 'mlops_consumer_lag',
       help: 'Messages between the last processed offset and the partition high watermark',
+      labelNames: ['topic', 'partition', 'consumer'],
+      registers,
+    });
+    this.waitingOnDependency = new Gauge({
+      name: 'mlops_consumer_waiting_on_dependency',
+      help: '1 while a partition waits for an unavailable dependency (Postgres, ClickHouse, Kafka) before it goes on',
       labelNames: ['topic', 'partition', 'consumer'],
       registers,
     });
