@@ -1,4 +1,5 @@
 export * from './cloud-event';
+export * from './dead-letters';
 export * from './consumer';
 export * from './errors';
 export * from './inbox';
