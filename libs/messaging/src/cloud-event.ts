@@ -90,30 +90,37 @@ export interface DecodeOptions {
   maxEventBytes: number;
 }
 
-/** Decodes and validates one Kafka message; anything that can never be processed is a PoisonMessageError. */
+/** The attributes of a message, read from ce_* headers (binary mode) or from the JSON envelope (structured mode). */
+interface ReadAttributes {
+  required(name: string): string;
+  optional(name: string): string | undefined;
+}
+
+const STRUCTURED = /^application\/cloudevents\+json\b/i;
+
+/**
+ * Decodes and validates one Kafka message, in either content mode of the CloudEvents Kafka binding: binary
+ * (attributes in ce_* headers, data as the value) or structured (`content-type: application/cloudevents+json`,
+ * the whole event as a JSON envelope in the value, as Debezium's and the official SDKs' structured emitters send).
+ * Anything that can never be processed is a PoisonMessageError.
+ */
 export function decodeMessage(topic: string, message: KafkaMessage, options: DecodeOptions): CloudEvent {
   const size = message.value?.length ?? 0;
   if (size > options.maxEventBytes) {
     throw new PoisonMessageError('oversized', `value is ${size} bytes, over the ${options.maxEventBytes} byte limit`);
   }
-  const attr = (name: string): string => {
-    const value = headerText(message.headers, `ce_${name}`);
-    if (value === undefined || value === '') throw new PoisonMessageError('missing-attribute', `missing CloudEvents attribute ce_${name}`);
-    return value;
-  };
-  const specversion = attr('specversion');
-  if (specversion !== '1.0') throw new PoisonMessageError('unsupported-specversion', `unsupported CloudEvents specversion "${specversion}"`);
-  const id = attr('id');
-  const source = attr('source');
-  const type = attr('type');
-  if (!isKnownEventType(type)) {
-    const parsed = parseEventType(type);
-    const why = parsed ? `no schema for ${parsed.domain}.${parsed.name} major version ${parsed.major}` : 'not of the form mlops.<domain>.<event>.v<major>';
-    throw new PoisonMessageError('unknown-type', `unknown event type "${type}": ${why}`);
-  }
-  if (type !== topic) throw new PoisonMessageError('type-topic-mismatch', `event type "${type}" arrived on topic "${topic}"`);
   const contentType = headerText(message.headers, 'content-type');
-  if (contentType !== undefined && !/^application\/(cloudevents\+)?json\b/.test(contentType)) {
+  if (contentType !== undefined && STRUCTURED.test(contentType)) return decodeStructured(topic, message);
+  const attributes: ReadAttributes = {
+    required(name) {
+      const value = headerText(message.headers, `ce_${name}`);
+      if (value === undefined || value === '') throw new PoisonMessageError('missing-attribute', `missing CloudEvents attribute ce_${name}`);
+      return value;
+    },
+    optional: (name) => headerText(message.headers, `ce_${name}`),
+  };
+  const type = checkedType(topic, attributes);
+  if (contentType !== undefined && !/^application\/json\b/i.test(contentType)) {
     throw new PoisonMessageError('malformed-json', `unsupported content-type "${contentType}"`);
   }
   let data: unknown;
@@ -122,26 +129,86 @@ export function decodeMessage(topic: string, message: KafkaMessage, options: Dec
   } catch (error) {
     throw new PoisonMessageError('malformed-json', `value is not JSON: ${(error as Error).message}`);
   }
+  return eventOf(type, attributes, data, message);
+}
+
+function decodeStructured(topic: string, message: KafkaMessage): CloudEvent {
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(message.value?.toString('utf8') ?? '');
+  } catch (error) {
+    throw new PoisonMessageError('malformed-json', `structured-mode value is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    throw new PoisonMessageError('malformed-json', 'a structured-mode value must be one CloudEvents JSON object (batches are not supported)');
+  }
+  const fields = envelope as Record<string, unknown>;
+  const attributes: ReadAttributes = {
+    required(name) {
+      const value = fields[name];
+      if (typeof value !== 'string' || value === '') throw new PoisonMessageError('missing-attribute', `missing CloudEvents attribute "${name}" in the structured-mode envelope`);
+      return value;
+    },
+    optional(name) {
+      const value = fields[name];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'string') throw new PoisonMessageError('missing-attribute', `CloudEvents attribute "${name}" must be a string`);
+      return value;
+    },
+  };
+  const type = checkedType(topic, attributes);
+  const datacontenttype = attributes.optional('datacontenttype');
+  if (datacontenttype !== undefined && !/^application\/json\b/i.test(datacontenttype)) {
+    throw new PoisonMessageError('malformed-json', `unsupported datacontenttype "${datacontenttype}"`);
+  }
+  let data: unknown = fields.data;
+  if (data === undefined && typeof fields.data_base64 === 'string') {
+    try {
+      data = JSON.parse(Buffer.from(fields.data_base64, 'base64').toString('utf8'));
+    } catch (error) {
+      throw new PoisonMessageError('malformed-json', `data_base64 is not base64 JSON: ${(error as Error).message}`);
+    }
+  }
+  return eventOf(type, attributes, data, message);
+}
+
+function checkedType(topic: string, attributes: ReadAttributes): EventType {
+  const specversion = attributes.required('specversion');
+  if (specversion !== '1.0') throw new PoisonMessageError('unsupported-specversion', `unsupported CloudEvents specversion "${specversion}"`);
+  attributes.required('id');
+  attributes.required('source');
+  const type = attributes.required('type');
+  if (!isKnownEventType(type)) {
+    const parsed = parseEventType(type);
+    const why = parsed ? `no schema for ${parsed.domain}.${parsed.name} major version ${parsed.major}` : 'not of the form mlops.<domain>.<event>.v<major>';
+    throw new PoisonMessageError('unknown-type', `unknown event type "${type}": ${why}`);
+  }
+  if (type !== topic) throw new PoisonMessageError('type-topic-mismatch', `event type "${type}" arrived on topic "${topic}"`);
+  return type;
+}
+
+function eventOf(type: EventType, attributes: ReadAttributes, data: unknown, message: KafkaMessage): CloudEvent {
   // Readers ignore properties they do not know yet: a producer may ship a new optional field first.
   const validation = validateEventData(type, data, { unknownProperties: 'ignore' });
   if (!validation.ok) {
     const detail = validation.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ');
     throw new PoisonMessageError('schema-violation', `data does not match ${type}: ${detail}`, validation.errors);
   }
-  const subject = headerText(message.headers, 'ce_subject');
-  const causationid = headerText(message.headers, 'ce_causationid');
+  const id = attributes.required('id');
+  const subject = attributes.optional('subject');
+  const causationid = attributes.optional('causationid');
   return {
     specversion: '1.0',
     id,
-    source,
+    source: attributes.required('source'),
     type,
-    time: headerText(message.headers, 'ce_time') ?? new Date(Number(message.timestamp)).toISOString(),
+    time: attributes.optional('time') ?? new Date(Number(message.timestamp)).toISOString(),
     ...(subject !== undefined ? { subject } : {}),
-    dataschema: headerText(message.headers, 'ce_dataschema') ?? schemaUriOf(type),
+    dataschema: attributes.optional('dataschema') ?? schemaUriOf(type),
     datacontenttype: 'application/json',
-    correlationid: headerText(message.headers, 'ce_correlationid') ?? id,
+    correlationid: attributes.optional('correlationid') ?? id,
     ...(causationid !== undefined ? { causationid } : {}),
-    partitionkey: message.key?.toString('utf8') ?? '',
+    partitionkey: message.key?.toString('utf8') ?? attributes.optional('partitionkey') ?? '',
     data: data as EventData<typeof type>,
   };
 }
