@@ -51,7 +51,7 @@ function dropAnnotationsBesideRefs(node) {
 }
 
 async function typesFile(schemas) {
-  const parts = [HEADER, '/* eslint-disable */\n'];
+  const parts = [HEADER];
   for (const { type, schema } of schemas) {
     const name = pascalNameOf(type);
     const code = await compile(typeShapeOf(schema, name), name, COMPILE_OPTIONS);

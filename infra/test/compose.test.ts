@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
 import Ajv2019 from 'ajv/dist/2019';
@@ -418,10 +419,12 @@ const buildArg = (service: ComposeService, arg: string): string | undefined => {
   return args?.[arg] === undefined ? undefined : String(args[arg]);
 };
 
+// Services are loaded by the names compose gives them: a module name computed at run time, so not a static import.
+const loadWorkspacePackage = createRequire(__filename);
+
 /** The ConfigSpec a service exports from its package (`<Name>ConfigSpec`), through the workspace link. */
 function configSpecOf(service: string): ConfigSpec {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exports = require(`@mlops/${service}`) as Record<string, unknown>;
+  const exports = loadWorkspacePackage(`@mlops/${service}`) as Record<string, unknown>;
   const specs = Object.entries(exports).filter(([name]) => name.endsWith('ConfigSpec'));
   assert.equal(specs.length, 1, `@mlops/${service} exports exactly one *ConfigSpec (found ${specs.map(([n]) => n).join(', ') || 'none'})`);
   return specs[0]![1] as ConfigSpec;

@@ -1,23 +1,16 @@
 // validateEventData / assertEventData: every issue reported, useful paths, compiled once, tolerant consumer mode.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import Ajv2020 from 'ajv/dist/2020';
-
-// Count compilations before the library compiles anything: validators must be compiled lazily, once per type.
-const compiledIds: string[] = [];
-const originalCompile = Ajv2020.prototype.compile;
-Ajv2020.prototype.compile = function countingCompile(this: Ajv2020, ...args: Parameters<Ajv2020['compile']>) {
-  const schema = args[0] as { $id?: string };
-  compiledIds.push(schema.$id ?? '(anonymous)');
-  return originalCompile.apply(this, args);
-} as Ajv2020['compile'];
-
-// Imported after the spy is in place (require keeps the order; a hoisted import would not).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const contracts: typeof import('../src') = require('../src');
-const { EventValidationError, exampleEventData, schemaUriOf, validateEventData } = contracts;
-const assertEventData: typeof contracts.assertEventData = contracts.assertEventData;
-type ValidationIssue = import('../src').ValidationIssue;
+// The spy must be imported first: imports run in source order, so it wraps compile before the library loads.
+import { compiledIds } from './compile-spy';
+import {
+  EventValidationError,
+  type ValidationIssue,
+  assertEventData,
+  exampleEventData,
+  schemaUriOf,
+  validateEventData,
+} from '../src';
 
 const issuesOf = (result: ReturnType<typeof validateEventData>): ValidationIssue[] => (result.ok ? [] : result.errors);
 const brief = (issues: readonly ValidationIssue[]) => issues.map((i) => `${i.path} ${i.keyword}`).sort();
