@@ -46,7 +46,8 @@ const frameworkPackages = [
 const frameworkImports = [
   {
     group: frameworkPackages.flatMap((name) => (name.endsWith('/*') ? [name] : [name, `${name}/*`])),
-    message: 'domain code imports no framework or adapter (STYLE.md habit 3): keep it in the application or infrastructure layer',
+    message:
+      'domain code imports no framework or adapter (STYLE.md habit 3): keep it in the application or infrastructure layer',
   },
 ];
 
@@ -110,7 +111,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: serviceImports(services, 'libs never import services: a lib is shared by services, not built on one') },
+        {
+          patterns: serviceImports(
+            services,
+            'libs never import services: a lib is shared by services, not built on one',
+          ),
+        },
       ],
     },
   },

@@ -43,7 +43,10 @@ describe('lint: a service domain imports no framework', () => {
   }
 
   test('reports a framework import in a nested domain folder of any service', async () => {
-    const messages = await violations('services/feature-store/src/domain/rules/lint-probe.ts', importing('@nestjs/common'));
+    const messages = await violations(
+      'services/feature-store/src/domain/rules/lint-probe.ts',
+      importing('@nestjs/common'),
+    );
     assert.equal(messages.length, 1);
   });
 
@@ -112,7 +115,10 @@ describe('lint: libs never import services', () => {
   });
 
   test('reports a relative path from a lib into services/', async () => {
-    const messages = await violations('libs/storage/src/lint-probe.ts', importing('../../../services/feature-store/src'));
+    const messages = await violations(
+      'libs/storage/src/lint-probe.ts',
+      importing('../../../services/feature-store/src'),
+    );
     assert.equal(messages.length, 1);
   });
 
@@ -127,12 +133,16 @@ describe('lint: types', () => {
   const anyCode = 'export function parse(text: string): any {\n  return JSON.parse(text);\n}\n';
 
   test('reports an explicit any in src', async () => {
-    const messages = await violations('services/ingestion/src/lint-probe.ts', anyCode, '@typescript-eslint/no-explicit-any');
+    const messages = await violations(
+      'services/ingestion/src/lint-probe.ts',
+      anyCode,
+      '@typescript-eslint/no-explicit-any',
+    );
     assert.equal(messages.length, 1);
   });
 
   test('reports an unused variable', async () => {
-    const code = "export function f(): number {\n  const unused = 1;\n  return 2;\n}\n";
+    const code = 'export function f(): number {\n  const unused = 1;\n  return 2;\n}\n';
     const messages = await violations('libs/config/src/lint-probe.ts', code, '@typescript-eslint/no-unused-vars');
     assert.equal(messages.length, 1);
   });
