@@ -205,7 +205,7 @@ export function fixedHostPorts(service: ComposeService): string[] {
     let spec = String(port).replace(/\/\w+$/, '');
     if (spec.startsWith('[')) spec = spec.slice(spec.indexOf(']') + 2); // [ipv6]:...
     const parts = spec.split(':');
-    const host = parts.length === 3 ? parts[1] : parts.length === 2 ? parts[0] : '';
+    const host = (parts.length === 3 ? parts[1] : parts.length === 2 ? parts[0] : undefined) ?? '';
     if (/^\d+$/.test(host)) fixed.push(String(port));
   }
   return fixed;
@@ -296,7 +296,8 @@ export function parseDockerfile(text: string): Dockerfile {
     };
     if (instruction.keyword === 'FROM') {
       const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
-      result.stages.push({ base: from?.[1] ?? '', name: from?.[2]?.toLowerCase(), instructions: [] });
+      const name = from?.[2]?.toLowerCase();
+      result.stages.push({ base: from?.[1] ?? '', ...(name === undefined ? {} : { name }), instructions: [] });
     } else if (result.stages.length === 0) {
       if (instruction.keyword === 'ARG') result.globalArgs.push(instruction);
     } else {
@@ -485,7 +486,7 @@ describe('docker-compose.yml', () => {
     badDuration.services.postgres!.healthcheck = {
       test: ['CMD', 'true'],
       interval: 'ten seconds',
-    } as ComposeService['healthcheck'];
+    } as NonNullable<ComposeService['healthcheck']>;
     assert.notDeepEqual(validateCompose(badDuration), [], 'a malformed duration is rejected');
     const badCondition = clone(compose);
     badCondition.services.trainer!.depends_on = { kafka: { condition: 'service_ready' } };

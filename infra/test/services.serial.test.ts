@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
 
-function stackEnv(): Record<string, string> {
+function stackEnv(): { KAFKA_BROKERS: string; DATABASE_URL: string } {
   for (const key of ['KAFKA_BROKERS', 'DATABASE_URL']) {
     if (!process.env[key])
       throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
