@@ -94,6 +94,7 @@ describe('lint: a service never imports another service', () => {
     ['services/feature-store/src/features/lint-probe.ts', '../feature-store.lifecycle'],
     ['services/ingestion/src/records/ingest-records/lint-probe.ts', '../../domain/records-body'],
     ['services/ingestion/test/lint-probe.test.ts', '../src/index'],
+    ['services/ingestion/test/lint-probe.test.ts', '@mlops/ingestion'],
     ['services/ingestion/src/lint-probe.ts', '@mlops/contracts'],
     ['services/ingestion/src/lint-probe.ts', '@mlops/messaging'],
     // Benchmarks and deployment tests sit above the services and may load them.
