@@ -121,6 +121,16 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // libs/core is what domain code may import, so it is held to the domain's rule.
+    files: ['libs/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...serviceImports(services, 'libs never import services'), ...frameworkImports] },
+      ],
+    },
+  },
   // Last: turns off every stylistic rule that Prettier owns.
   prettier,
 );

@@ -123,6 +123,13 @@ describe('lint: libs never import services', () => {
     assert.equal(messages.length, 1);
   });
 
+  test('holds libs/core, which domain code imports, to the domain rule', async () => {
+    const messages = await violations('libs/core/src/lint-probe.ts', importing('@nestjs/common'));
+    assert.equal(messages.length, 1);
+    assert.match(messages[0]!, /domain code imports no framework/);
+    assert.equal((await violations('libs/core/src/lint-probe.ts', importing('@mlops/ingestion'))).length, 1);
+  });
+
   test('allows libs importing libs', async () => {
     for (const source of ['@mlops/contracts', '@mlops/observability', '../../core/src']) {
       assert.deepEqual(await violations('libs/messaging/src/lint-probe.ts', importing(source)), [], source);
