@@ -26,7 +26,8 @@ function configEntries(spec) {
     { name: 'min.insync.replicas', value: '1' },
   ];
   if (spec.retentionMs !== undefined) entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
-  if (spec.compacted) entries.push({ name: 'min.cleanable.dirty.ratio', value: '0.1' }, { name: 'segment.ms', value: String(3_600_000) });
+  if (spec.compacted)
+    entries.push({ name: 'min.cleanable.dirty.ratio', value: '0.1' }, { name: 'segment.ms', value: String(3_600_000) });
   return entries;
 }
 
@@ -37,16 +38,26 @@ try {
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: configEntries(t) })),
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: 1,
+        configEntries: configEntries(t),
+      })),
     });
   }
   const present = contracts.TOPIC_SPECS.filter((t) => existing.has(t.name));
   if (present.length > 0) {
     const metadata = await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
     const grow = metadata.topics
-      .map((m) => ({ topic: m.name, have: m.partitions.length, want: present.find((t) => t.name === m.name).partitions }))
+      .map((m) => ({
+        topic: m.name,
+        have: m.partitions.length,
+        want: present.find((t) => t.name === m.name).partitions,
+      }))
       .filter((g) => g.have < g.want);
-    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((g) => ({ topic: g.topic, count: g.want })) });
+    if (grow.length > 0)
+      await admin.createPartitions({ topicPartitions: grow.map((g) => ({ topic: g.topic, count: g.want })) });
   }
   console.log(`[topics] ${contracts.TOPIC_SPECS.length} topics ready (${missing.length} created)`);
 } finally {

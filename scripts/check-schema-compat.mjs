@@ -30,14 +30,19 @@ function parseArgs(argv) {
     else if (flag === '--help' || flag === '-h') options.help = true;
     else throw new UsageError(`unknown argument "${arg}"`);
   }
-  if (!COMPATIBILITY_MODES.includes(options.mode)) throw new UsageError(`--mode must be one of ${COMPATIBILITY_MODES.join(', ')}`);
+  if (!COMPATIBILITY_MODES.includes(options.mode))
+    throw new UsageError(`--mode must be one of ${COMPATIBILITY_MODES.join(', ')}`);
   return options;
 }
 
 class UsageError extends Error {}
 
 function git(root, args) {
-  return execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  return execFileSync('git', ['-C', root, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 function tryGit(root, args) {
@@ -103,7 +108,11 @@ function main() {
   const listing = git(root, ['ls-tree', '--name-only', baseCommit, '--', `${SCHEMAS_DIR_NAME}/`]);
   for (const path of listing.split('\n').filter((line) => line.endsWith('.json'))) {
     const file = path.slice(path.lastIndexOf('/') + 1);
-    const schema = parseJson(git(root, ['show', `${baseCommit}:./${SCHEMAS_DIR_NAME}/${file}`]), `${baseRef}:${SCHEMAS_DIR_NAME}/${file}`, []);
+    const schema = parseJson(
+      git(root, ['show', `${baseCommit}:./${SCHEMAS_DIR_NAME}/${file}`]),
+      `${baseRef}:${SCHEMAS_DIR_NAME}/${file}`,
+      [],
+    );
     if (schema !== undefined) previous.set(file, schema); // an unparsable old version constrains nothing
   }
 
@@ -111,7 +120,9 @@ function main() {
   const added = [...current.keys()].filter((file) => !previous.has(file));
   const header = `check-schema-compat (mode ${mode}, base ${baseRef} ${baseCommit.slice(0, 12)})`;
   if (results.length === 0) {
-    console.log(`${header}: ${previous.size} schema(s) compared, all compatible${added.length > 0 ? `; new: ${added.join(', ')}` : ''}.`);
+    console.log(
+      `${header}: ${previous.size} schema(s) compared, all compatible${added.length > 0 ? `; new: ${added.join(', ')}` : ''}.`,
+    );
     return reportProblems(problems);
   }
   const count = results.reduce((sum, { violations }) => sum + violations.length, 0);

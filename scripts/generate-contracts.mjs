@@ -51,7 +51,7 @@ function dropAnnotationsBesideRefs(node) {
 }
 
 async function typesFile(schemas) {
-  const parts = [HEADER, '/* eslint-disable */\n'];
+  const parts = [HEADER];
   for (const { type, schema } of schemas) {
     const name = pascalNameOf(type);
     const code = await compile(typeShapeOf(schema, name), name, COMPILE_OPTIONS);
@@ -140,12 +140,16 @@ async function main() {
   const check = process.argv.includes('--check');
   const unknown = process.argv.slice(2).filter((arg) => arg !== '--check');
   if (unknown.length > 0) {
-    console.error(`generate-contracts: unknown argument(s) ${unknown.join(' ')}; usage: generate-contracts.mjs [--check]`);
+    console.error(
+      `generate-contracts: unknown argument(s) ${unknown.join(' ')}; usage: generate-contracts.mjs [--check]`,
+    );
     return 2;
   }
   const { schemas, problems } = loadEventSchemas(join(REPO_ROOT, SCHEMAS_DIR_NAME));
   if (problems.length > 0) {
-    console.error(`generate-contracts: ${problems.length} schema problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    console.error(
+      `generate-contracts: ${problems.length} schema problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     return 1;
   }
   if (schemas.length === 0) {
@@ -163,15 +167,21 @@ async function main() {
       if (!existsSync(path)) stale.push(`${rel} is missing`);
       else {
         const current = readFileSync(path, 'utf8');
-        if (current !== content) stale.push(`${rel} is stale (first difference at line ${firstDifferentLine(current, content)})`);
+        if (current !== content)
+          stale.push(`${rel} is stale (first difference at line ${firstDifferentLine(current, content)})`);
       }
     }
-    for (const path of extra) stale.push(`${relative(REPO_ROOT, path)} is not generated from schemas/ and should not be there`);
+    for (const path of extra)
+      stale.push(`${relative(REPO_ROOT, path)} is not generated from schemas/ and should not be there`);
     if (stale.length > 0) {
-      console.error(`generate-contracts --check: generated contracts do not match schemas/:\n${stale.map((s) => `  - ${s}`).join('\n')}\nRun \`npm run generate\` and commit the result.`);
+      console.error(
+        `generate-contracts --check: generated contracts do not match schemas/:\n${stale.map((s) => `  - ${s}`).join('\n')}\nRun \`npm run generate\` and commit the result.`,
+      );
       return 1;
     }
-    console.log(`generate-contracts --check: ${files.size} generated files are up to date with ${schemas.length} schemas.`);
+    console.log(
+      `generate-contracts --check: ${files.size} generated files are up to date with ${schemas.length} schemas.`,
+    );
     return 0;
   }
 
@@ -187,7 +197,9 @@ async function main() {
     rmSync(path, { recursive: true, force: true });
     console.log(`removed ${relative(REPO_ROOT, path)}`);
   }
-  console.log(`generate-contracts: ${schemas.length} schemas, ${written} file(s) written, ${files.size - written} unchanged.`);
+  console.log(
+    `generate-contracts: ${schemas.length} schemas, ${written} file(s) written, ${files.size - written} unchanged.`,
+  );
   return 0;
 }
 

@@ -3,9 +3,15 @@
 # stack (Kafka, Postgres; ClickHouse is embedded), runs every test file, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1
+export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1 NX_DAEMON=false
 
 [ -d node_modules/kafkajs ] || npm ci --no-audit --no-fund
+# LINT=1 runs `npm run lint` (ESLint + Prettier check) before anything else.
+# TODO(issue 7): default to 1 once the repo-wide `npm run format` has landed: LINT="${LINT:-1}".
+if [ "${LINT:-0}" = 1 ]; then
+  echo "[test] lint"
+  npm run --silent lint
+fi
 echo "[test] build"
 npx tsc -b tsconfig.json
 echo "[test] generated contracts are up to date"
@@ -27,15 +33,5 @@ source "${MLOPS_STATE_DIR:-.data}/stack.env"
 
 # Optional argument: a regular expression selecting test files.
 mapfile -t all < <(find libs services infra bench -path '*/node_modules' -prune -o -path '*/dist/test/*.test.js' -print | sort | grep -E "${1:-.}")
-mapfile -t parallel < <(printf '%s\n' "${all[@]}" | grep -v '\.serial\.test\.js$' | grep . || true)
-# Files that disturb the shared stack (a broker restart) run alone, after the others.
-mapfile -t serial < <(printf '%s\n' "${all[@]}" | grep '\.serial\.test\.js$' | grep . || true)
-echo "[test] ${#parallel[@]} test files in parallel, then ${#serial[@]} alone"
-rc=0
-if [ "${#parallel[@]}" -gt 0 ]; then
-  node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${parallel[@]}" || rc=$?
-fi
-if [ "${#serial[@]}" -gt 0 ]; then
-  node --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${serial[@]}" || rc=$?
-fi
-exit "$rc"
+[ "${#all[@]}" -gt 0 ] || { echo "[test] no test file matches '${1:-.}'" >&2; exit 1; }
+bash scripts/lib/run-test-files.sh "${all[@]}"

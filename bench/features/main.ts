@@ -32,14 +32,28 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const env = { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn' as const };
   // Fresh groups positioned at the end of their topics: only this run's events are processed and timed.
-  const kafka = new Kafka({ clientId: 'bench-features', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
+  const kafka = new Kafka({
+    clientId: 'bench-features',
+    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    logLevel: logLevel.ERROR,
+  });
   await startGroupAtEnd(kafka, `bench-ingestion-${run}`, [EventTypes.DataRecordV1]);
-  await startGroupAtEnd(kafka, `bench-feature-store-${run}`, [EventTypes.DatasetRegisteredV1, EventTypes.DataValidatedV1, EventTypes.DatasetSnapshotRequestedV1]);
+  await startGroupAtEnd(kafka, `bench-feature-store-${run}`, [
+    EventTypes.DatasetRegisteredV1,
+    EventTypes.DataValidatedV1,
+    EventTypes.DatasetSnapshotRequestedV1,
+  ]);
   await startGroupAtEnd(kafka, `bench-features-${run}`, [EventTypes.FeaturesMaterializedV1]);
   await startGroupAtEnd(kafka, `bench-features-baseline-${run}`, [EventTypes.DataValidatedV1]);
-  const ingestion = await createIngestionApp(loadConfig('ingestion', IngestionConfigSpec, { ...env, CONSUMER_GROUP: `bench-ingestion-${run}` }));
+  const ingestion = await createIngestionApp(
+    loadConfig('ingestion', IngestionConfigSpec, { ...env, CONSUMER_GROUP: `bench-ingestion-${run}` }),
+  );
   const featureStore = await createFeatureStoreApp(
-    loadConfig('feature-store', FeatureStoreConfigSpec, { ...env, CONSUMER_GROUP: `bench-feature-store-${run}`, CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bench-features-')) }),
+    loadConfig('feature-store', FeatureStoreConfigSpec, {
+      ...env,
+      CONSUMER_GROUP: `bench-feature-store-${run}`,
+      CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bench-features-')),
+    }),
   );
   await ingestion.listen(0, '127.0.0.1');
   await featureStore.listen(0, '127.0.0.1');
@@ -59,11 +73,16 @@ async function main(): Promise<void> {
           type: 'object',
           required: ['customer_id', 'event_time', 'spend'],
           additionalProperties: false,
-          properties: { customer_id: { type: 'string' }, event_time: { type: 'string', format: 'date-time' }, spend: { type: 'number', minimum: 0 } },
+          properties: {
+            customer_id: { type: 'string' },
+            event_time: { type: 'string', format: 'date-time' },
+            spend: { type: 'number', minimum: 0 },
+          },
         },
       }),
     });
-    if (registered.status !== 201) throw new Error(`dataset registration: ${registered.status} ${await registered.text()}`);
+    if (registered.status !== 201)
+      throw new Error(`dataset registration: ${registered.status} ${await registered.text()}`);
     const definition = {
       name: view,
       source: { dataset },
@@ -77,7 +96,11 @@ async function main(): Promise<void> {
     };
     // The feature store learns the dataset from its registered event: retry until it has.
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${features}/feature-views`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(definition) });
+      const res = await fetch(`${features}/feature-views`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(definition),
+      });
       if (res.status === 201) break;
       if (res.status !== 404 || attempt > 100) throw new Error(`feature view: ${res.status} ${await res.text()}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -91,7 +114,11 @@ async function main(): Promise<void> {
     await consumer.subscribe({ topic: EventTypes.FeaturesMaterializedV1, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const data = JSON.parse(message.value?.toString() ?? '{}') as { featureView?: { name: string }; entityId?: string; eventTime?: string };
+        const data = JSON.parse(message.value?.toString() ?? '{}') as {
+          featureView?: { name: string };
+          entityId?: string;
+          eventTime?: string;
+        };
         if (data.featureView?.name !== view) return;
         const key = `${data.entityId}@${new Date(data.eventTime ?? 0).toISOString()}`;
         const accepted = acceptedAt.get(key);
@@ -131,7 +158,11 @@ async function main(): Promise<void> {
         acceptedAt.set(key, sentAt);
         acceptedTimes.set(key, sentAt);
       }
-      const res = await fetch(`${ingest}/datasets/${dataset}/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+      const res = await fetch(`${ingest}/datasets/${dataset}/records`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      });
       if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     }
     const deadline = Date.now() + TIMEOUT_MS;
@@ -145,17 +176,27 @@ async function main(): Promise<void> {
     }
     const sorted = [...freshness].sort((a, b) => a - b);
     console.log(`bench/features: ${RECORDS} records over 500 entities, 4 features (2 windowed aggregates)`);
-    console.log(`materialized            ${freshness.length} of ${RECORDS} (${(freshness.length / seconds).toFixed(0)} records/s end to end)`);
+    console.log(
+      `materialized            ${freshness.length} of ${RECORDS} (${(freshness.length / seconds).toFixed(0)} records/s end to end)`,
+    );
     // Materialization alone: from the first validated record on the topic to the last vector.
     const firstValidated = Math.min(...validatedSeen.values());
     if (freshness.length > 0 && Number.isFinite(firstValidated)) {
-      console.log(`materialization         ${(freshness.length / ((lastVectorAt - firstValidated) / 1000)).toFixed(0)} records/s (first validated record -> last vector)`);
+      console.log(
+        `materialization         ${(freshness.length / ((lastVectorAt - firstValidated) / 1000)).toFixed(0)} records/s (first validated record -> last vector)`,
+      );
     }
     const floor = [...transport].sort((a, b) => a - b);
     if (sorted.length > 0 && floor.length > 0) {
-      console.log(`freshness send->online vector   p50 ${percentile(sorted, 50).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms`);
-      console.log(`baseline send->validated topic  p50 ${percentile(floor, 50).toFixed(0)} ms   p99 ${percentile(floor, 99).toFixed(0)} ms (raw consumer)`);
-      console.log(`ratio p50 online/validated        ${(percentile(sorted, 50) / Math.max(1, percentile(floor, 50))).toFixed(2)}`);
+      console.log(
+        `freshness send->online vector   p50 ${percentile(sorted, 50).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms`,
+      );
+      console.log(
+        `baseline send->validated topic  p50 ${percentile(floor, 50).toFixed(0)} ms   p99 ${percentile(floor, 99).toFixed(0)} ms (raw consumer)`,
+      );
+      console.log(
+        `ratio p50 online/validated        ${(percentile(sorted, 50) / Math.max(1, percentile(floor, 50))).toFixed(2)}`,
+      );
     }
     if (freshness.length < RECORDS) process.exitCode = 1;
   } finally {

@@ -54,9 +54,11 @@ function record(i: number): Record<string, unknown> {
 
 async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await run(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
 }
 
 /** CONCURRENCY clients POSTing the bodies in a worker thread; answers the accepted count and the seconds taken. */
@@ -92,9 +94,16 @@ function httpLoad(url: string, bodies: string[], concurrency: number): Promise<{
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig('ingestion', IngestionConfigSpec, { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn', INGESTION_HASH_KEY: 'bench-hash-key-0123456789abcdef0123456789' });
+  const config = loadConfig('ingestion', IngestionConfigSpec, {
+    ...process.env,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    INGESTION_HASH_KEY: 'bench-hash-key-0123456789abcdef0123456789',
+  });
   const records = Array.from({ length: RECORDS }, (_, i) => record(i));
-  const batches = Array.from({ length: Math.ceil(RECORDS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
+  const batches = Array.from({ length: Math.ceil(RECORDS / BATCH) }, (_, b) =>
+    records.slice(b * BATCH, (b + 1) * BATCH),
+  );
   console.log(`bench/ingest: ${RECORDS} records in HTTP batches of ${BATCH}, ${CONCURRENCY} requests in flight`);
 
   // Baseline: the same records as JSON, batched produce with acks=all to a topic shaped like the validated one.
@@ -102,7 +111,10 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const partitions = TOPIC_SPECS.find((t) => t.name === EventTypes.DataValidatedV1)?.partitions ?? 6;
-  await admin.createTopics({ topics: [{ topic: BASELINE_TOPIC, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic: BASELINE_TOPIC, numPartitions: partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -122,7 +134,16 @@ async function main(): Promise<void> {
       const entityId = String(r.customer_id);
       const event = newEvent(
         EventTypes.DataValidatedV1,
-        { dataset, datasetVersion: 1, role: 'features', entityId, eventTime: String(r.event_time), record: r as Record<string, string | number | boolean | null>, sourceEventId: randomUUID(), validatedAt: new Date().toISOString() },
+        {
+          dataset,
+          datasetVersion: 1,
+          role: 'features',
+          entityId,
+          eventTime: String(r.event_time),
+          record: r as Record<string, string | number | boolean | null>,
+          sourceEventId: randomUUID(),
+          validatedAt: new Date().toISOString(),
+        },
         { source: 'urn:mlops:bench', subject: dataset },
       );
       const m = encodeEvent(event);
@@ -140,10 +161,19 @@ async function main(): Promise<void> {
   await app.listen(0, '127.0.0.1');
   try {
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    const registered = await fetch(`${base}/datasets/${dataset}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(definition) });
-    if (registered.status !== 201) throw new Error(`dataset registration failed: ${registered.status} ${await registered.text()}`);
+    const registered = await fetch(`${base}/datasets/${dataset}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(definition),
+    });
+    if (registered.status !== 201)
+      throw new Error(`dataset registration failed: ${registered.status} ${await registered.text()}`);
     // The HTTP clients run in a worker thread, as they would elsewhere: the service's event loop is its own.
-    const { accepted, seconds } = await httpLoad(`${base}/datasets/${dataset}/records`, batches.map((batch) => JSON.stringify(batch)), CONCURRENCY);
+    const { accepted, seconds } = await httpLoad(
+      `${base}/datasets/${dataset}/records`,
+      batches.map((batch) => JSON.stringify(batch)),
+      CONCURRENCY,
+    );
     const platform = RECORDS / seconds;
     if (accepted !== RECORDS) throw new Error(`only ${accepted} of ${RECORDS} records were accepted`);
     console.log(`raw kafkajs batched produce (acks=all)      ${raw.toFixed(0).padStart(8)} records/s`);

@@ -7,9 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, type Message, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { EventTypes, type EventData, exampleEventData } from '@mlops/contracts';
-import { EventConsumerRunner, EventProducer, MessagingMetrics, encodeEvent, messagingMigrations, newEvent } from '@mlops/messaging';
+import {
+  EventConsumerRunner,
+  EventProducer,
+  MessagingMetrics,
+  encodeEvent,
+  messagingMigrations,
+  newEvent,
+} from '@mlops/messaging';
 import { createPostgresDataSource } from '@mlops/storage';
-
 
 const TYPE = EventTypes.PredictionLoggedV1;
 const N = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -29,14 +35,20 @@ async function groupAtEnd(topic: string): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+  await admin.setOffsets({
+    groupId,
+    topic,
+    partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+  });
   await admin.disconnect();
   return groupId;
 }
 
 function events(): ReturnType<typeof newEvent<typeof TYPE>>[] {
   const data = exampleEventData(TYPE) as EventData<typeof TYPE>;
-  return Array.from({ length: N }, (_, i) => newEvent(TYPE, data, { source: 'urn:mlops:bench', key: `entity-${i % 1000}` }));
+  return Array.from({ length: N }, (_, i) =>
+    newEvent(TYPE, data, { source: 'urn:mlops:bench', key: `entity-${i % 1000}` }),
+  );
 }
 
 async function waitFor(done: () => boolean, what: string): Promise<void> {
@@ -60,7 +72,8 @@ async function rawPath(): Promise<number> {
   await consumer.subscribe({ topic: TYPE });
   await consumer.run({ eachMessage: async () => void received++ });
   const started = performance.now();
-  for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: TYPE, acks: -1, messages: messages.slice(i, i + 500) });
+  for (let i = 0; i < messages.length; i += 500)
+    await producer.send({ topic: TYPE, acks: -1, messages: messages.slice(i, i + 500) });
   await waitFor(() => received >= N, 'raw consumer');
   const seconds = (performance.now() - started) / 1000;
   await Promise.all([consumer.disconnect(), producer.disconnect()]);
@@ -69,11 +82,23 @@ async function rawPath(): Promise<number> {
 
 async function platformPath(): Promise<number> {
   const schema = `bench_${randomUUID().slice(0, 8)}`;
-  const dataSource = await createPostgresDataSource({ url: need('DATABASE_URL'), schema, migrations: [...messagingMigrations], poolSize: 4 });
+  const dataSource = await createPostgresDataSource({
+    url: need('DATABASE_URL'),
+    schema,
+    migrations: [...messagingMigrations],
+    poolSize: 4,
+  });
   const metrics = MessagingMetrics.for(new Registry());
   const producer = new EventProducer({ kafka, metrics });
   const consumerName = await groupAtEnd(TYPE);
-  const runner = new EventConsumerRunner({ kafka, consumerName, producer, metrics, inbox: { dataSource, schema }, fromBeginning: false });
+  const runner = new EventConsumerRunner({
+    kafka,
+    consumerName,
+    producer,
+    metrics,
+    inbox: { dataSource, schema },
+    fromBeginning: false,
+  });
   let handled = 0;
   runner.on(TYPE, async () => void handled++);
   await producer.connect();
@@ -91,7 +116,9 @@ async function platformPath(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/messaging: ${N} events of ${TYPE} (${encodeEvent(events()[0]!).value.length} bytes of data) per path`);
+  console.log(
+    `bench/messaging: ${N} events of ${TYPE} (${encodeEvent(events()[0]!).value.length} bytes of data) per path`,
+  );
   const raw = await rawPath();
   const platform = await platformPath();
   console.log(`raw kafkajs produce->consume          ${raw.toFixed(0).padStart(8)} events/s`);

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createArtifactStore } from '@mlops/artifacts';
 import { createClickHouse } from '@mlops/storage';
-import { FEATURE_ROWS_TABLE, LABEL_ROWS_TABLE, SnapshotBuilder, createOfflineTables } from '@mlops/feature-store/dist/src/offline';
+import {
+  FEATURE_ROWS_TABLE,
+  LABEL_ROWS_TABLE,
+  SnapshotBuilder,
+  createOfflineTables,
+} from '@mlops/feature-store/dist/src/offline';
 
 const FEATURE_ROWS = Number(process.env.BENCH_FEATURE_ROWS ?? 10_000_000);
 const LABELS = Number(process.env.BENCH_LABELS ?? 1_000_000);
@@ -32,7 +37,9 @@ async function main(): Promise<void> {
     const clickhouse = await createClickHouse({ dataDir: path.join(dir, 'clickhouse'), database: DB });
     const artifacts = createArtifactStore({ url: `file://${path.join(dir, 'artifacts')}` });
     await createOfflineTables(clickhouse, DB);
-    console.log(`bench/snapshot: ${LABELS} labels over ${FEATURE_ROWS} feature rows, ${ENTITIES} entities, TTL ${TTL_SECONDS} s`);
+    console.log(
+      `bench/snapshot: ${LABELS} labels over ${FEATURE_ROWS} feature rows, ${ENTITIES} entities, TTL ${TTL_SECONDS} s`,
+    );
     await timed('generate feature rows (in ClickHouse)', () =>
       clickhouse.command({
         query: `INSERT INTO ${DB}.${FEATURE_ROWS_TABLE}
@@ -76,8 +83,12 @@ async function main(): Promise<void> {
         featureTtlSeconds: TTL_SECONDS,
       }),
     );
-    console.log(`  rows: baseline ${baseline.value}, snapshot ${ours.value.rows} (${(ours.value.sizeBytes / 1e6).toFixed(1)} MB, sha256 ${ours.value.sha256.slice(0, 12)}…)`);
-    console.log(`  ratio snapshot/baseline time: ${(ours.seconds / baseline.seconds).toFixed(2)} (baseline ignores created_at and TTL, writes nothing)`);
+    console.log(
+      `  rows: baseline ${baseline.value}, snapshot ${ours.value.rows} (${(ours.value.sizeBytes / 1e6).toFixed(1)} MB, sha256 ${ours.value.sha256.slice(0, 12)}…)`,
+    );
+    console.log(
+      `  ratio snapshot/baseline time: ${(ours.seconds / baseline.seconds).toFixed(2)} (baseline ignores created_at and TTL, writes nothing)`,
+    );
     await clickhouse.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

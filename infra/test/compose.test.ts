@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
 import Ajv2019 from 'ajv/dist/2019';
@@ -53,7 +54,14 @@ interface ComposeFile {
 export function interpolate(value: string, env: Record<string, string | undefined> = {}): string {
   return value.replace(
     /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
-    (_match, dollar: string | undefined, braced: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
+    (
+      _match,
+      dollar: string | undefined,
+      braced: string | undefined,
+      op: string | undefined,
+      arg: string | undefined,
+      bare: string | undefined,
+    ) => {
       if (dollar) return '$';
       const name = (braced ?? bare)!;
       const current = env[name];
@@ -158,12 +166,14 @@ export function checkServiceEnvironment(name: string, service: ComposeService, s
   if (service.env_file !== undefined) problems.push(`${name}: env_file hides keys from this check; use environment`);
   const env = environmentOf(service);
   for (const key of Object.keys(env)) {
-    if (!Object.hasOwn(spec, key)) problems.push(`${name}: ${key} is set but ${name} does not read it (not a key of its ConfigSpec)`);
+    if (!Object.hasOwn(spec, key))
+      problems.push(`${name}: ${key} is set but ${name} does not read it (not a key of its ConfigSpec)`);
   }
   for (const [key, k] of Object.entries(spec)) {
     const value = env[key];
     if (value === undefined || value === '') {
-      if (k.default === undefined && !k.optional) problems.push(`${name}: required key ${key} is not set (${k.description})`);
+      if (k.default === undefined && !k.optional)
+        problems.push(`${name}: required key ${key} is not set (${k.description})`);
       continue;
     }
     try {
@@ -195,7 +205,7 @@ export function fixedHostPorts(service: ComposeService): string[] {
     let spec = String(port).replace(/\/\w+$/, '');
     if (spec.startsWith('[')) spec = spec.slice(spec.indexOf(']') + 2); // [ipv6]:...
     const parts = spec.split(':');
-    const host = parts.length === 3 ? parts[1] : parts.length === 2 ? parts[0] : '';
+    const host = (parts.length === 3 ? parts[1] : parts.length === 2 ? parts[0] : undefined) ?? '';
     if (/^\d+$/.test(host)) fixed.push(String(port));
   }
   return fixed;
@@ -203,7 +213,8 @@ export function fixedHostPorts(service: ComposeService): string[] {
 
 function scalingProblems(name: string, service: ComposeService): string[] {
   const problems: string[] = [];
-  if (service.container_name !== undefined) problems.push(`${name}: container_name "${service.container_name}" allows one container only`);
+  if (service.container_name !== undefined)
+    problems.push(`${name}: container_name "${service.container_name}" allows one container only`);
   for (const p of fixedHostPorts(service)) problems.push(`${name}: fixed host port ${p} allows one container only`);
   return problems;
 }
@@ -218,7 +229,9 @@ function dependsOn(service: ComposeService): Record<string, string> {
 }
 
 const builtFromDockerfile = (s: ComposeService): boolean =>
-  typeof s.build === 'object' && (s.build.dockerfile ?? 'Dockerfile') === 'Dockerfile' && (s.build.context ?? '.') === '.';
+  typeof s.build === 'object' &&
+  (s.build.dockerfile ?? 'Dockerfile') === 'Dockerfile' &&
+  (s.build.context ?? '.') === '.';
 
 const hasHealthcheck = (s: ComposeService): boolean =>
   s.healthcheck?.disable !== true && (s.healthcheck?.test !== undefined || builtFromDockerfile(s));
@@ -276,10 +289,15 @@ export function parseDockerfile(text: string): Dockerfile {
       line += lines[i]!;
     }
     const m = /^\s*(\S+)\s*(.*)$/.exec(line)!;
-    const instruction: Instruction = { keyword: m[1]!.toUpperCase(), args: m[2]!.replace(/\s+/g, ' ').trim(), line: start + 1 };
+    const instruction: Instruction = {
+      keyword: m[1]!.toUpperCase(),
+      args: m[2]!.replace(/\s+/g, ' ').trim(),
+      line: start + 1,
+    };
     if (instruction.keyword === 'FROM') {
       const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
-      result.stages.push({ base: from?.[1] ?? '', name: from?.[2]?.toLowerCase(), instructions: [] });
+      const name = from?.[2]?.toLowerCase();
+      result.stages.push({ base: from?.[1] ?? '', ...(name === undefined ? {} : { name }), instructions: [] });
     } else if (result.stages.length === 0) {
       if (instruction.keyword === 'ARG') result.globalArgs.push(instruction);
     } else {
@@ -311,7 +329,8 @@ function envOf(stage: Stage): Record<string, string> {
       env[k!] = v.join(' ');
       continue;
     }
-    for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+    for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g))
+      env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
   }
   return env;
 }
@@ -341,7 +360,10 @@ export function dockerignore(text: string): (relativePath: string) => boolean {
       return { negate, re: new RegExp(`^${re}$`) };
     });
   return (relativePath) => {
-    const parts = path.posix.normalize(relativePath).replace(/^\/+|\/+$/g, '').split('/');
+    const parts = path.posix
+      .normalize(relativePath)
+      .replace(/^\/+|\/+$/g, '')
+      .split('/');
     const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
     let ignored = false;
     for (const rule of rules) if (candidates.some((c) => rule.re.test(c))) ignored = !rule.negate;
@@ -358,7 +380,9 @@ function contextSources(dockerfile: Dockerfile, services: string[]): { source: s
       const { flags, words } = splitArgs(args);
       if (flags.from !== undefined) continue;
       for (const source of words.slice(0, -1)) {
-        const expanded = /\$\{?SERVICE\}?/.test(source) ? services.map((s) => source.replace(/\$\{SERVICE\}|\$SERVICE\b/g, s)) : [source];
+        const expanded = /\$\{?SERVICE\}?/.test(source)
+          ? services.map((s) => source.replace(/\$\{SERVICE\}|\$SERVICE\b/g, s))
+          : [source];
         for (const s of expanded) sources.push({ source: s, line });
       }
     }
@@ -381,9 +405,11 @@ export function dockerfileProblems(dockerfile: Dockerfile): string[] {
     return problems;
   }
   const user = runtime.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args;
-  if (!user || /^(root|0)(:.*)?$/.test(user)) problems.push(`runtime runs as ${user ?? 'root (no USER)'}, not as a non-root user`);
+  if (!user || /^(root|0)(:.*)?$/.test(user))
+    problems.push(`runtime runs as ${user ?? 'root (no USER)'}, not as a non-root user`);
   const cmd = runtime.instructions.filter((i) => i.keyword === 'CMD').at(-1)?.args ?? '';
-  if (!cmd.includes('services/${SERVICE}/dist/src/main.js')) problems.push(`CMD does not start services/\${SERVICE}/dist/src/main.js: ${cmd}`);
+  if (!cmd.includes('services/${SERVICE}/dist/src/main.js'))
+    problems.push(`CMD does not start services/\${SERVICE}/dist/src/main.js: ${cmd}`);
   const health = runtime.instructions.filter((i) => i.keyword === 'HEALTHCHECK').at(-1)?.args;
   if (!health || /^NONE$/i.test(health)) problems.push('runtime has no HEALTHCHECK');
   const env = envOf(runtime);
@@ -418,12 +444,18 @@ const buildArg = (service: ComposeService, arg: string): string | undefined => {
   return args?.[arg] === undefined ? undefined : String(args[arg]);
 };
 
+// Services are loaded by the names compose gives them: a module name computed at run time, so not a static import.
+const loadWorkspacePackage = createRequire(__filename);
+
 /** The ConfigSpec a service exports from its package (`<Name>ConfigSpec`), through the workspace link. */
 function configSpecOf(service: string): ConfigSpec {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exports = require(`@mlops/${service}`) as Record<string, unknown>;
+  const exports = loadWorkspacePackage(`@mlops/${service}`) as Record<string, unknown>;
   const specs = Object.entries(exports).filter(([name]) => name.endsWith('ConfigSpec'));
-  assert.equal(specs.length, 1, `@mlops/${service} exports exactly one *ConfigSpec (found ${specs.map(([n]) => n).join(', ') || 'none'})`);
+  assert.equal(
+    specs.length,
+    1,
+    `@mlops/${service} exports exactly one *ConfigSpec (found ${specs.map(([n]) => n).join(', ') || 'none'})`,
+  );
   return specs[0]![1] as ConfigSpec;
 }
 
@@ -441,11 +473,20 @@ describe('docker-compose.yml', () => {
   test('the schema check rejects broken files', () => {
     const badPorts = clone(compose);
     (badPorts.services.ingestion as Record<string, unknown>).ports = 'not-a-list';
-    assert.ok(validateCompose(badPorts).some((e) => e.startsWith('/services/ingestion/ports')), 'ports: "not-a-list" is rejected');
+    assert.ok(
+      validateCompose(badPorts).some((e) => e.startsWith('/services/ingestion/ports')),
+      'ports: "not-a-list" is rejected',
+    );
     const unknownKey = { ...clone(compose), servcies: {} };
-    assert.ok(validateCompose(unknownKey).some((e) => e.includes('servcies')), 'an unknown top-level key is rejected');
+    assert.ok(
+      validateCompose(unknownKey).some((e) => e.includes('servcies')),
+      'an unknown top-level key is rejected',
+    );
     const badDuration = clone(compose);
-    badDuration.services.postgres!.healthcheck = { test: ['CMD', 'true'], interval: 'ten seconds' } as ComposeService['healthcheck'];
+    badDuration.services.postgres!.healthcheck = {
+      test: ['CMD', 'true'],
+      interval: 'ten seconds',
+    } as NonNullable<ComposeService['healthcheck']>;
     assert.notDeepEqual(validateCompose(badDuration), [], 'a malformed duration is rejected');
     const badCondition = clone(compose);
     badCondition.services.trainer!.depends_on = { kafka: { condition: 'service_ready' } };
@@ -454,7 +495,8 @@ describe('docker-compose.yml', () => {
 
   test('the services built from the Dockerfile are exactly the directories under services/, each with SERVICE=<dir>', () => {
     assert.ok(serviceDirs.length > 0, 'services/ has service directories');
-    for (const dir of serviceDirs) assert.ok(existsSync(path.join(root, 'services', dir, 'package.json')), `services/${dir}/package.json exists`);
+    for (const dir of serviceDirs)
+      assert.ok(existsSync(path.join(root, 'services', dir, 'package.json')), `services/${dir}/package.json exists`);
     assert.deepEqual(platformServices, serviceDirs);
     for (const name of platformServices) {
       const build = compose.services[name]!.build as { context?: string; dockerfile?: string };
@@ -479,20 +521,39 @@ describe('docker-compose.yml', () => {
   test('the environment check reports a key a service does not read, a missing required key, a bad value', () => {
     const spec = configSpecOf('ingestion');
     const service = clone(compose.services.ingestion!);
-    const env = { ...environmentOf(service), KAFKA_BROKER: 'kafka:9092', HTTP_PORT: 'eighty' } as Record<string, string | undefined>;
+    const env = { ...environmentOf(service), KAFKA_BROKER: 'kafka:9092', HTTP_PORT: 'eighty' } as Record<
+      string,
+      string | undefined
+    >;
     delete env.DATABASE_URL;
     delete env.HTTP_HOST;
     service.environment = env as Record<string, string>;
     const problems = checkServiceEnvironment('ingestion', service, spec);
-    assert.ok(problems.some((p) => p.includes('KAFKA_BROKER is set but ingestion does not read it')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('required key DATABASE_URL is not set')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('HTTP_PORT=eighty is invalid')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('HTTP_HOST must be 0.0.0.0')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('KAFKA_BROKER is set but ingestion does not read it')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('required key DATABASE_URL is not set')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('HTTP_PORT=eighty is invalid')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('HTTP_HOST must be 0.0.0.0')),
+      problems.join('\n'),
+    );
     const monitor = clone(compose.services.monitor!);
     const monitorEnv = environmentOf(monitor);
     delete monitorEnv.CLICKHOUSE_URL;
     monitor.environment = monitorEnv as Record<string, string>;
-    assert.ok(checkServiceEnvironment('monitor', monitor, configSpecOf('monitor')).some((p) => p.includes('CLICKHOUSE_URL must be set')));
+    assert.ok(
+      checkServiceEnvironment('monitor', monitor, configSpecOf('monitor')).some((p) =>
+        p.includes('CLICKHOUSE_URL must be set'),
+      ),
+    );
   });
 
   test('every service can be scaled: no container_name, no fixed host port, a healthcheck, restart unless-stopped', () => {
@@ -505,17 +566,29 @@ describe('docker-compose.yml', () => {
       const port = String(environmentOf(service).HTTP_PORT ?? configSpecOf(name).HTTP_PORT?.default);
       const declared = [
         ...(service.expose ?? []).map(String),
-        ...(service.ports ?? []).map((p) => (typeof p === 'object' ? String(p.target) : String(p).replace(/\/\w+$/, '').split(':').at(-1)!)),
+        ...(service.ports ?? []).map((p) =>
+          typeof p === 'object'
+            ? String(p.target)
+            : String(p)
+                .replace(/\/\w+$/, '')
+                .split(':')
+                .at(-1)!,
+        ),
       ];
       assert.ok(declared.includes(port), `${name}: exposes its HTTP_PORT ${port} (declares ${declared.join(', ')})`);
     }
   });
 
   test('the scaling check reports container_name and fixed host ports, and accepts ephemeral ones', () => {
-    const fixed: ComposeService = { container_name: 'monitor', ports: ['3006:3006', '127.0.0.1:3007:3006/tcp', { target: 3006, published: 3008 }] };
+    const fixed: ComposeService = {
+      container_name: 'monitor',
+      ports: ['3006:3006', '127.0.0.1:3007:3006/tcp', { target: 3006, published: 3008 }],
+    };
     const problems = scalingProblems('monitor', fixed);
     assert.equal(problems.length, 4, problems.join('\n'));
-    const ephemeral: ComposeService = { ports: ['3006', '127.0.0.1::3006', '3006-3016:3006', { target: 3006, host_ip: '127.0.0.1' }] };
+    const ephemeral: ComposeService = {
+      ports: ['3006', '127.0.0.1::3006', '3006-3016:3006', { target: 3006, host_ip: '127.0.0.1' }],
+    };
     assert.deepEqual(scalingProblems('monitor', ephemeral), []);
   });
 
@@ -523,10 +596,19 @@ describe('docker-compose.yml', () => {
     const problems = dependencyProblems(compose);
     assert.deepEqual(problems, [], problems.join('\n'));
     const broken = clone(compose);
-    broken.services.trainer!.depends_on = { kafak: { condition: 'service_healthy' }, topics: { condition: 'service_healthy' } };
+    broken.services.trainer!.depends_on = {
+      kafak: { condition: 'service_healthy' },
+      topics: { condition: 'service_healthy' },
+    };
     const found = dependencyProblems(broken);
-    assert.ok(found.some((p) => p.includes('kafak, which is not a service')), found.join('\n'));
-    assert.ok(found.some((p) => p.includes('topics has no healthcheck')), found.join('\n'));
+    assert.ok(
+      found.some((p) => p.includes('kafak, which is not a service')),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((p) => p.includes('topics has no healthcheck')),
+      found.join('\n'),
+    );
   });
 
   test('topics are provisioned once, after Kafka is healthy, before any service starts', () => {
@@ -539,7 +621,11 @@ describe('docker-compose.yml', () => {
     assert.equal(dependsOn(topics).kafka, 'service_healthy');
     assert.ok(environmentOf(topics).KAFKA_BROKERS, 'topics gets KAFKA_BROKERS');
     for (const name of platformServices) {
-      assert.equal(dependsOn(compose.services[name]!).topics, 'service_completed_successfully', `${name} waits for topics`);
+      assert.equal(
+        dependsOn(compose.services[name]!).topics,
+        'service_completed_successfully',
+        `${name} waits for topics`,
+      );
     }
     // The runtime image carries the script: the build stage copies infra/*.mjs into it.
     assert.match(dockerfileText, /infra\/(\*|create-topics)\.mjs/);
@@ -554,8 +640,14 @@ describe('docker-compose.yml', () => {
       const service = compose.services[name]!;
       const env = environmentOf(service);
       const hosts = new Set<string>();
-      for (const broker of (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
-        assert.ok(advertised.has(broker), `${name}: broker ${broker} is one of Kafka's advertised listeners (${[...advertised].join(', ')})`);
+      for (const broker of (env.KAFKA_BROKERS ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean)) {
+        assert.ok(
+          advertised.has(broker),
+          `${name}: broker ${broker} is one of Kafka's advertised listeners (${[...advertised].join(', ')})`,
+        );
         hosts.add(broker.replace(/:\d+$/, ''));
       }
       for (const value of Object.values(env)) {
@@ -575,7 +667,11 @@ describe('docker-compose.yml', () => {
     assert.equal(env.KAFKA_PROCESS_ROLES, 'broker,controller');
     assert.equal(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE, 'false');
     assert.equal(env.KAFKA_CONTROLLER_QUORUM_VOTERS, `${env.KAFKA_NODE_ID}@kafka:9093`);
-    for (const key of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR']) {
+    for (const key of [
+      'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR',
+      'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
+      'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR',
+    ]) {
       assert.equal(env[key], '1', key);
     }
     assert.match(JSON.stringify(kafka.healthcheck?.test), /kafka-broker-api-versions\.sh/);
@@ -585,7 +681,10 @@ describe('docker-compose.yml', () => {
       for (const volume of service.volumes ?? []) {
         const source = typeof volume === 'string' ? volume.split(':')[0]! : (volume.source ?? '');
         if (source === '' || /^[./~]/.test(source)) continue; // bind mount or anonymous volume
-        assert.ok(compose.volumes && Object.hasOwn(compose.volumes, source), `${name}: volume ${source} is declared under top-level volumes`);
+        assert.ok(
+          compose.volumes && Object.hasOwn(compose.volumes, source),
+          `${name}: volume ${source} is declared under top-level volumes`,
+        );
       }
     }
   });
@@ -603,9 +702,18 @@ describe('Dockerfile', () => {
       .replace(/ AS build$/m, ' AS compile')
       .replace(/^CMD .*$/m, 'CMD ["node", "main.js"]');
     const problems = dockerfileProblems(parseDockerfile(broken));
-    assert.ok(problems.some((p) => p.includes('runs as root')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('AS build')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('CMD')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('runs as root')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('AS build')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('CMD')),
+      problems.join('\n'),
+    );
   });
 
   test('every file it copies from the build context exists and is not excluded by .dockerignore', () => {
@@ -629,10 +737,15 @@ describe('Dockerfile', () => {
       const dirs = pattern.endsWith('/*')
         ? readdirSync(path.join(root, pattern.slice(0, -2))).map((d) => `${pattern.slice(0, -2)}/${d}`)
         : [pattern];
-      for (const dir of dirs) if (existsSync(path.join(root, dir, 'package.json'))) manifests.push(`${dir}/package.json`);
+      for (const dir of dirs)
+        if (existsSync(path.join(root, dir, 'package.json'))) manifests.push(`${dir}/package.json`);
     }
     const missing = manifests.filter((m) => !copied.has(m));
-    assert.deepEqual(missing, [], `the Dockerfile does not copy ${missing.join(', ')} (add a COPY line to the manifests stage)`);
+    assert.deepEqual(
+      missing,
+      [],
+      `the Dockerfile does not copy ${missing.join(', ')} (add a COPY line to the manifests stage)`,
+    );
   });
 
   test('installs without GPU downloads, builds one service, ships production dependencies without chdb', () => {
@@ -642,8 +755,14 @@ describe('Dockerfile', () => {
     assert.equal(deps.base, '${NODE_IMAGE}');
     assert.match(dockerfileText, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     assert.equal(envOf(deps).ONNXRUNTIME_NODE_INSTALL, 'skip');
-    assert.ok(runs(deps).some((r) => /\bnpm ci\b/.test(r)), 'deps runs npm ci');
-    assert.ok(runs(stage('build')).some((r) => r.includes('tsc -b "services/${SERVICE}"')), 'build runs tsc -b services/${SERVICE}');
+    assert.ok(
+      runs(deps).some((r) => /\bnpm ci\b/.test(r)),
+      'deps runs npm ci',
+    );
+    assert.ok(
+      runs(stage('build')).some((r) => r.includes('tsc -b "services/${SERVICE}"')),
+      'build runs tsc -b services/${SERVICE}',
+    );
     const prod = dockerfile.stages.flatMap(runs).find((r) => /\bnpm ci\b/.test(r) && r.includes('--omit=dev'));
     assert.ok(prod, 'a production install (npm ci --omit=dev) exists');
     assert.match(prod, /--workspace "?@mlops\/\$\{SERVICE\}"?/);
@@ -651,10 +770,25 @@ describe('Dockerfile', () => {
   });
 
   test('.dockerignore keeps installed and built output out of the build context', () => {
-    for (const p of ['node_modules/ajv/package.json', 'libs/config/node_modules/x', 'libs/config/dist/src/index.js', 'services/monitor/dist/src/main.js', '.data/kafka', '.git/HEAD', 'libs/config/tsconfig.tsbuildinfo', 'tsconfig.tsbuildinfo']) {
+    for (const p of [
+      'node_modules/ajv/package.json',
+      'libs/config/node_modules/x',
+      'libs/config/dist/src/index.js',
+      'services/monitor/dist/src/main.js',
+      '.data/kafka',
+      '.git/HEAD',
+      'libs/config/tsconfig.tsbuildinfo',
+      'tsconfig.tsbuildinfo',
+    ]) {
       assert.ok(isIgnored(p), `${p} is excluded`);
     }
-    for (const p of ['package.json', 'bench/package.json', 'libs/config/src/config.ts', 'services/monitor/src/main.ts', 'infra/create-topics.mjs']) {
+    for (const p of [
+      'package.json',
+      'bench/package.json',
+      'libs/config/src/config.ts',
+      'services/monitor/src/main.ts',
+      'infra/create-topics.mjs',
+    ]) {
       assert.ok(!isIgnored(p), `${p} is in the context`);
     }
     assert.ok(isIgnored('bench/src/main.ts'));

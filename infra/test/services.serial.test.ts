@@ -12,9 +12,10 @@ const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
 
-function stackEnv(): Record<string, string> {
+function stackEnv(): { KAFKA_BROKERS: string; DATABASE_URL: string } {
   for (const key of ['KAFKA_BROKERS', 'DATABASE_URL']) {
-    if (!process.env[key]) throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
+    if (!process.env[key])
+      throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
   }
   return { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, DATABASE_URL: process.env.DATABASE_URL! };
 }
@@ -34,7 +35,9 @@ function run(service: string, env: Record<string, string>): Running {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -64,7 +67,12 @@ describe('each service boots as its own process against the real stack', { concu
     test(`${service}: live, ready when its dependencies answer, metrics, clean shutdown`, async () => {
       const port = 13_100 + i;
       const dataDir = mkdtempSync(path.join(tmpdir(), `${service}-ch-`));
-      const svc = run(service, { ...stackEnv(), HTTP_PORT: String(port), CLICKHOUSE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      const svc = run(service, {
+        ...stackEnv(),
+        HTTP_PORT: String(port),
+        CLICKHOUSE_DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+      });
       running.push(svc);
       const base = `http://127.0.0.1:${port}`;
       const ready = await waitReady(base, svc);
@@ -75,18 +83,31 @@ describe('each service boots as its own process against the real stack', { concu
       assert.deepEqual(await (await fetch(`${base}/health/live`)).json(), { status: 'ok' });
       const metrics = await (await fetch(`${base}/metrics`)).text();
       assert.match(metrics, new RegExp(`process_resident_memory_bytes\\{service="${service}"\\}`));
-      for (const name of ['mlops_messages_consumed_total', 'mlops_messages_produced_total', 'mlops_messages_dead_lettered_total', 'mlops_handler_duration_seconds', 'mlops_consumer_lag']) {
+      for (const name of [
+        'mlops_messages_consumed_total',
+        'mlops_messages_produced_total',
+        'mlops_messages_dead_lettered_total',
+        'mlops_handler_duration_seconds',
+        'mlops_consumer_lag',
+      ]) {
         assert.match(metrics, new RegExp(`# TYPE ${name} `), `${service} exposes ${name}`);
       }
       svc.child.kill('SIGTERM');
       // Nest runs the shutdown hooks, then re-raises SIGTERM so the parent sees how the process ended.
-      assert.ok([0, 'SIGTERM'].includes((await svc.exited) as number | string), `${service} exits cleanly on SIGTERM:\n${svc.output()}`);
+      assert.ok(
+        [0, 'SIGTERM'].includes((await svc.exited) as number | string),
+        `${service} exits cleanly on SIGTERM:\n${svc.output()}`,
+      );
       assert.doesNotMatch(svc.output(), /ERROR.*(shutdown|disconnect)|Unhandled|TypeError/i);
     });
   });
 
   test('a service refuses to start on bad config, naming every bad key', async () => {
-    const svc = run('monitor', { KAFKA_BROKERS: '127.0.0.1:19092', HTTP_PORT: 'eighty', CLICKHOUSE_URL: 'ftp://nowhere' });
+    const svc = run('monitor', {
+      KAFKA_BROKERS: '127.0.0.1:19092',
+      HTTP_PORT: 'eighty',
+      CLICKHOUSE_URL: 'ftp://nowhere',
+    });
     assert.equal(await svc.exited, 78);
     const out = svc.output();
     assert.match(out, /invalid configuration for monitor/);
@@ -97,7 +118,12 @@ describe('each service boots as its own process against the real stack', { concu
 
   test('not ready while a dependency does not answer', async () => {
     const port = 13_150;
-    const svc = run('registry', { KAFKA_BROKERS: '127.0.0.1:1', DATABASE_URL: stackEnv().DATABASE_URL, HTTP_PORT: String(port), LOG_LEVEL: 'error' });
+    const svc = run('registry', {
+      KAFKA_BROKERS: '127.0.0.1:1',
+      DATABASE_URL: stackEnv().DATABASE_URL,
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'error',
+    });
     running.push(svc);
     // Kafka unreachable: the service must never claim readiness; it either serves 503 or fails to start.
     const deadline = Date.now() + 120_000;

@@ -73,12 +73,14 @@ function houseRuleProblems(type, schema) {
   if (schema.$schema !== JSON_SCHEMA_DIALECT) problems.push(`$schema must be "${JSON_SCHEMA_DIALECT}"`);
   if (schema.$id !== schemaIdOf(type)) problems.push(`$id must be "${schemaIdOf(type)}"`);
   for (const key of ['title', 'description']) {
-    if (typeof schema[key] !== 'string' || schema[key].length === 0) problems.push(`"${key}" must be a non-empty string`);
+    if (typeof schema[key] !== 'string' || schema[key].length === 0)
+      problems.push(`"${key}" must be a non-empty string`);
   }
   if (schema.type !== 'object') problems.push('"type" must be "object"');
   if (!Array.isArray(schema.required)) problems.push('"required" must be an array');
   if (!('additionalProperties' in schema)) problems.push('"additionalProperties" must be set explicitly');
-  if (!Array.isArray(schema.examples) || schema.examples.length < 1) problems.push('"examples" must hold at least one valid example');
+  if (!Array.isArray(schema.examples) || schema.examples.length < 1)
+    problems.push('"examples" must hold at least one valid example');
   const invalid = schema['x-invalid-examples'];
   if (!Array.isArray(invalid) || invalid.length < 2) {
     problems.push('"x-invalid-examples" must hold at least two invalid examples');

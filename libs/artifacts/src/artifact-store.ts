@@ -76,8 +76,11 @@ export function digestKey(sha256: string): string {
  * Throws for anything else: an address without a digest cannot be verified.
  */
 export function digestOf(uriOrDigest: string): string {
-  const hex = uriOrDigest.startsWith('sha256:') ? uriOrDigest.slice('sha256:'.length) : (uriOrDigest.split('/').pop() ?? '');
-  if (!SHA256_HEX.test(hex)) throw new ArtifactStoreError(`"${uriOrDigest}" is not a content address (sha256:<hex> or …/sha256/ab/<hex>)`);
+  const hex = uriOrDigest.startsWith('sha256:')
+    ? uriOrDigest.slice('sha256:'.length)
+    : (uriOrDigest.split('/').pop() ?? '');
+  if (!SHA256_HEX.test(hex))
+    throw new ArtifactStoreError(`"${uriOrDigest}" is not a content address (sha256:<hex> or …/sha256/ab/<hex>)`);
   return hex;
 }
 
@@ -102,7 +105,9 @@ export async function readAll(content: ArtifactContent): Promise<Buffer> {
   if (isBytes(content)) return Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   const chunks: Buffer[] = [];
   for await (const chunk of content as AsyncIterable<Uint8Array | string>) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    chunks.push(
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
   }
   return Buffer.concat(chunks);
 }

@@ -26,7 +26,8 @@ export function createArtifactStore(config: ArtifactStoreConfig): ArtifactStore 
   if (url.protocol === 's3:') {
     if (!config.credentials) throw new ArtifactStoreError(`artifact store ${config.url} needs S3 credentials`);
     const pathStyle = url.searchParams.get('pathStyle');
-    if (pathStyle !== null && pathStyle !== 'true' && pathStyle !== 'false') throw new ArtifactStoreError(`pathStyle must be true or false, got "${pathStyle}"`);
+    if (pathStyle !== null && pathStyle !== 'true' && pathStyle !== 'false')
+      throw new ArtifactStoreError(`pathStyle must be true or false, got "${pathStyle}"`);
     const endpoint = url.searchParams.get('endpoint');
     return new S3ArtifactStore({
       bucket: url.hostname,

@@ -47,7 +47,10 @@ export class LocalArtifactStore implements ArtifactStore {
       // Same bytes already stored: the address is the same, nothing to do (first metadata wins).
       if (await fileExists(blobPath)) return stored;
       await mkdir(dirname(blobPath), { recursive: true });
-      const sidecar: Sidecar = { mediaType: options.mediaType, ...(options.name !== undefined ? { name: options.name } : {}) };
+      const sidecar: Sidecar = {
+        mediaType: options.mediaType,
+        ...(options.name !== undefined ? { name: options.name } : {}),
+      };
       const tmpSidecar = join(tmpDir, `${randomUUID()}.json.part`);
       await writeDurably(tmpSidecar, Buffer.from(JSON.stringify(sidecar)));
       // Sidecar first: once the blob is visible its metadata is too.
@@ -86,7 +89,10 @@ export class LocalArtifactStore implements ArtifactStore {
       if (isMissing(error)) throw new ArtifactNotFoundError(this.uriOf(sha256));
       throw error;
     }
-    const sidecar = await readFile(`${blobPath}.json`, 'utf8').then((text) => JSON.parse(text) as Sidecar, () => undefined);
+    const sidecar = await readFile(`${blobPath}.json`, 'utf8').then(
+      (text) => JSON.parse(text) as Sidecar,
+      () => undefined,
+    );
     return {
       uri: this.uriOf(sha256),
       sha256,

@@ -43,11 +43,14 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly baseUri: string;
 
   constructor(private readonly options: S3StoreOptions) {
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) throw new ArtifactStoreError(`invalid S3 bucket name "${options.bucket}"`);
-    if (!options.credentials.accessKeyId || !options.credentials.secretAccessKey) throw new ArtifactStoreError('S3 artifact store needs an access key id and a secret access key');
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket))
+      throw new ArtifactStoreError(`invalid S3 bucket name "${options.bucket}"`);
+    if (!options.credentials.accessKeyId || !options.credentials.secretAccessKey)
+      throw new ArtifactStoreError('S3 artifact store needs an access key id and a secret access key');
     this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.endpoint = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`);
-    if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:') throw new ArtifactStoreError(`S3 endpoint must be http(s): ${options.endpoint}`);
+    if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:')
+      throw new ArtifactStoreError(`S3 endpoint must be http(s): ${options.endpoint}`);
     this.pathStyle = options.pathStyle ?? options.endpoint !== undefined;
     this.baseUri = `s3://${options.bucket}/${this.prefix ? `${this.prefix}/` : ''}`;
   }
@@ -115,7 +118,13 @@ export class S3ArtifactStore implements ArtifactStore {
     return digestOf(uriOrDigest);
   }
 
-  private async send(method: 'GET' | 'HEAD' | 'PUT', sha256: string, extraHeaders: Record<string, string> = {}, body?: Buffer, payloadSha256 = EMPTY_PAYLOAD_SHA256): Promise<Response> {
+  private async send(
+    method: 'GET' | 'HEAD' | 'PUT',
+    sha256: string,
+    extraHeaders: Record<string, string> = {},
+    body?: Buffer,
+    payloadSha256 = EMPTY_PAYLOAD_SHA256,
+  ): Promise<Response> {
     const key = this.prefix ? `${this.prefix}/${digestKey(sha256)}` : digestKey(sha256);
     const host = this.pathStyle ? this.endpoint.host : `${this.options.bucket}.${this.endpoint.host}`;
     const path = this.pathStyle ? `/${this.options.bucket}/${encodeS3Path(key)}` : `/${encodeS3Path(key)}`;
@@ -132,9 +141,15 @@ export class S3ArtifactStore implements ArtifactStore {
     };
     if (this.options.credentials.sessionToken) headers['x-amz-security-token'] = this.options.credentials.sessionToken;
     try {
-      return await (this.options.fetch ?? fetch)(`${this.endpoint.protocol}//${host}${path}`, { method, headers, ...(body ? { body } : {}) });
+      return await (this.options.fetch ?? fetch)(`${this.endpoint.protocol}//${host}${path}`, {
+        method,
+        headers,
+        ...(body ? { body } : {}),
+      });
     } catch (error) {
-      throw new ArtifactStoreError(`S3 ${method} ${this.uriOf(sha256)} failed: ${(error as Error).message}`, { cause: error });
+      throw new ArtifactStoreError(`S3 ${method} ${this.uriOf(sha256)} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

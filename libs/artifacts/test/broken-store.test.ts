@@ -29,6 +29,9 @@ const expectations: Record<Exclude<Defect, 'none'>, RegExp> = {
 for (const [defect, caughtBy] of Object.entries(expectations)) {
   test(`the contract catches a store that ${defect.replace(/-/g, ' ')}`, async () => {
     const failed = await failingChecks(defect as Defect);
-    assert.ok(failed.some((name) => caughtBy.test(name)), `defect ${defect} slipped through; failing checks: ${failed.join(' | ') || 'none'}`);
+    assert.ok(
+      failed.some((name) => caughtBy.test(name)),
+      `defect ${defect} slipped through; failing checks: ${failed.join(' | ') || 'none'}`,
+    );
   });
 }

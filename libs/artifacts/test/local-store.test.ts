@@ -47,5 +47,12 @@ test('createArtifactStore refuses unknown schemes, non-URLs and S3 without crede
   assert.throws(() => createArtifactStore({ url: 'ftp://host/dir' }), /unsupported artifact store URL scheme/);
   assert.throws(() => createArtifactStore({ url: '/relative/or/bare/path' }), /not a URL/);
   assert.throws(() => createArtifactStore({ url: 's3://bucket/prefix' }), /needs S3 credentials/);
-  assert.throws(() => createArtifactStore({ url: 's3://bucket/p?pathStyle=yes', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), /pathStyle/);
+  assert.throws(
+    () =>
+      createArtifactStore({
+        url: 's3://bucket/p?pathStyle=yes',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      }),
+    /pathStyle/,
+  );
 });

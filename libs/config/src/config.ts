@@ -43,7 +43,10 @@ export const int = (o: KeyOptions<number> & { min?: number; max?: number }): Con
     return value;
   });
 
-export const port = (o: KeyOptions<number>): ConfigKey<number> => ({ ...int({ ...o, min: 0, max: 65535 }), kind: 'port' });
+export const port = (o: KeyOptions<number>): ConfigKey<number> => ({
+  ...int({ ...o, min: 0, max: 65535 }),
+  kind: 'port',
+});
 
 export const bool = (o: KeyOptions<boolean>): ConfigKey<boolean> =>
   key('boolean', o, (raw) => {
@@ -69,26 +72,25 @@ export const url = (o: KeyOptions<string> & { protocols?: string[] }): ConfigKey
 
 export const list = (o: KeyOptions<string[]>): ConfigKey<string[]> =>
   key('comma-separated list', o, (raw) => {
-    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (items.length === 0) throw new Error('must list at least one item');
     return items;
   });
 
 export const oneOf = <const V extends string>(values: readonly V[], o: KeyOptions<V>): ConfigKey<V> =>
   key(`one of ${values.join('|')}`, o, (raw) => {
-    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    if (!(values as readonly string[]).includes(raw))
+      throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
     return raw as V;
   });
 
 export type ConfigSpec = Record<string, ConfigKey<unknown>>;
 
-type ValueOf<K> = K extends ConfigKey<infer T>
-  ? K['default'] extends T
-    ? T
-    : K['optional'] extends true
-      ? T | undefined
-      : T
-  : never;
+type ValueOf<K> =
+  K extends ConfigKey<infer T> ? (K['default'] extends T ? T : K['optional'] extends true ? T | undefined : T) : never;
 
 export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: ValueOf<S[K]> };
 
@@ -131,7 +133,13 @@ export function loadConfig<S extends ConfigSpec>(
 /** A markdown table of every key: the reference the README links to. */
 export function describeConfig(spec: ConfigSpec): string {
   const rows = Object.entries(spec).map(([name, k]) => {
-    const def = k.secret ? '(secret, no default)' : k.default !== undefined ? `\`${String(k.default)}\`` : k.optional ? '(optional)' : '**required**';
+    const def = k.secret
+      ? '(secret, no default)'
+      : k.default !== undefined
+        ? `\`${String(k.default)}\``
+        : k.optional
+          ? '(optional)'
+          : '**required**';
     return `| \`${name}\` | ${k.kind} | ${def} | ${k.description} |`;
   });
   return ['| key | type | default | description |', '|---|---|---|---|', ...rows].join('\n');

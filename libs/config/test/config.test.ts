@@ -13,7 +13,11 @@ const spec = {
 };
 
 test('reads, parses and defaults every key', () => {
-  const config = loadConfig('svc', spec, { KAFKA_BROKERS: 'a:1, b:2', DATABASE_URL: 'postgres://u@h:5432/db', BATCH: '7' });
+  const config = loadConfig('svc', spec, {
+    KAFKA_BROKERS: 'a:1, b:2',
+    DATABASE_URL: 'postgres://u@h:5432/db',
+    BATCH: '7',
+  });
   assert.deepEqual(config, {
     KAFKA_BROKERS: ['a:1', 'b:2'],
     PORT: 3000,
@@ -27,11 +31,25 @@ test('reads, parses and defaults every key', () => {
 
 test('names every missing or bad key in one error', () => {
   assert.throws(
-    () => loadConfig('svc', spec, { PORT: '99999', DATABASE_URL: 'mysql://x@y/z', MODE: 'cloud', VERBOSE: 'maybe', BATCH: '1.5' }),
+    () =>
+      loadConfig('svc', spec, {
+        PORT: '99999',
+        DATABASE_URL: 'mysql://x@y/z',
+        MODE: 'cloud',
+        VERBOSE: 'maybe',
+        BATCH: '1.5',
+      }),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       const text = error.problems.join('\n');
-      for (const name of ['KAFKA_BROKERS is required', 'PORT must be <= 65535', 'DATABASE_URL must use one of', 'MODE must be one of', 'VERBOSE must be true or false', 'BATCH must be an integer']) {
+      for (const name of [
+        'KAFKA_BROKERS is required',
+        'PORT must be <= 65535',
+        'DATABASE_URL must use one of',
+        'MODE must be one of',
+        'VERBOSE must be true or false',
+        'BATCH must be an integer',
+      ]) {
         assert.match(text, new RegExp(name));
       }
       assert.equal(error.problems.length, 6);

@@ -38,17 +38,55 @@ type SchemaObject = { [keyword: string]: unknown };
 type Schema = SchemaObject | false;
 
 const ANNOTATIONS = new Set([
-  'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', '$comment', '$schema',
-  '$id', '$anchor', '$defs', 'definitions', 'contentMediaType', 'contentEncoding', 'contentSchema',
+  'title',
+  'description',
+  'examples',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+  '$schema',
+  '$id',
+  '$anchor',
+  '$defs',
+  'definitions',
+  'contentMediaType',
+  'contentEncoding',
+  'contentSchema',
 ]);
 const isAnnotation = (keyword: string): boolean => ANNOTATIONS.has(keyword) || keyword.startsWith('x-');
 
 // Keywords compared by a dedicated rule below; any other validation keyword that changed fails closed.
 const HANDLED = new Set([
-  '$ref', 'type', 'enum', 'const', 'required', 'properties', 'patternProperties', 'additionalProperties', 'propertyNames',
-  'items', 'prefixItems', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength',
-  'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'uniqueItems', 'pattern', 'format',
-  'anyOf', 'oneOf', 'allOf',
+  '$ref',
+  'type',
+  'enum',
+  'const',
+  'required',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'propertyNames',
+  'items',
+  'prefixItems',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'minProperties',
+  'maxProperties',
+  'uniqueItems',
+  'pattern',
+  'format',
+  'anyOf',
+  'oneOf',
+  'allOf',
 ]);
 const UPPER_BOUNDS = ['maxLength', 'maxItems', 'maxProperties'] as const;
 const LOWER_BOUNDS = ['minLength', 'minItems', 'minProperties'] as const;
@@ -57,15 +95,35 @@ const LOWER_BOUNDS = ['minLength', 'minItems', 'minProperties'] as const;
  * Violations that make an event schema `newSchema` incompatible with `oldSchema` under the mode: the content
  * rules of `compatibilityViolations`, plus the identity of the event type ($id, x-partition-key), in every mode.
  */
-export function compareSchemas(oldSchema: unknown, newSchema: unknown, options: CompatibilityOptions = {}): SchemaViolation[] {
+export function compareSchemas(
+  oldSchema: unknown,
+  newSchema: unknown,
+  options: CompatibilityOptions = {},
+): SchemaViolation[] {
   const mode = modeOf(options);
   const violations: SchemaViolation[] = [];
   if (isObject(oldSchema) && isObject(newSchema)) {
     if (oldSchema.$id !== newSchema.$id) {
-      violations.push(violation('#/$id', '$', 'id-changed', 'both', `$id changed from ${show(oldSchema.$id)} to ${show(newSchema.$id)}: it is the CloudEvents dataschema consumers key on`));
+      violations.push(
+        violation(
+          '#/$id',
+          '$',
+          'id-changed',
+          'both',
+          `$id changed from ${show(oldSchema.$id)} to ${show(newSchema.$id)}: it is the CloudEvents dataschema consumers key on`,
+        ),
+      );
     }
     if (!deepEqual(oldSchema['x-partition-key'], newSchema['x-partition-key'])) {
-      violations.push(violation('#/x-partition-key', '$', 'partition-key-changed', 'both', `x-partition-key changed from ${show(oldSchema['x-partition-key'])} to ${show(newSchema['x-partition-key'])}: per-key ordering and compaction would break`));
+      violations.push(
+        violation(
+          '#/x-partition-key',
+          '$',
+          'partition-key-changed',
+          'both',
+          `x-partition-key changed from ${show(oldSchema['x-partition-key'])} to ${show(newSchema['x-partition-key'])}: per-key ordering and compaction would break`,
+        ),
+      );
     }
   }
   violations.push(...compatibilityViolations(oldSchema, newSchema, { mode }));
@@ -73,7 +131,11 @@ export function compareSchemas(oldSchema: unknown, newSchema: unknown, options: 
 }
 
 /** Violations of the content rules only: whether readers of one version accept the data of the other. */
-export function compatibilityViolations(oldSchema: unknown, newSchema: unknown, options: CompatibilityOptions = {}): SchemaViolation[] {
+export function compatibilityViolations(
+  oldSchema: unknown,
+  newSchema: unknown,
+  options: CompatibilityOptions = {},
+): SchemaViolation[] {
   const mode = modeOf(options);
   const violations: SchemaViolation[] = [];
   if (mode === 'backward' || mode === 'full') {
@@ -103,7 +165,15 @@ export function compareSchemaSets(
       if (isObject(oldSchema) && oldSchema.deprecated === true) continue;
       results.push({
         file,
-        violations: [violation('#', '$', 'schema-deleted', 'both', 'the schema of a published event type was deleted (or renamed); mark it "deprecated": true first and delete it once no producer emits the type and its topic retention has passed')],
+        violations: [
+          violation(
+            '#',
+            '$',
+            'schema-deleted',
+            'both',
+            'the schema of a published event type was deleted (or renamed); mark it "deprecated": true first and delete it once no producer emits the type and its topic retention has passed',
+          ),
+        ],
       });
       continue;
     }
@@ -150,27 +220,46 @@ function modeOf(options: CompatibilityOptions): CompatibilityMode {
   return mode;
 }
 
-function rootContext(direction: Direction, readerRoot: unknown, writerRoot: unknown, violations: SchemaViolation[]): Context {
+function rootContext(
+  direction: Direction,
+  readerRoot: unknown,
+  writerRoot: unknown,
+  violations: SchemaViolation[],
+): Context {
   return { direction, readerRoot, writerRoot, violations, path: '#', dataPath: '$', seen: new Set() };
 }
 
 function child(ctx: Context, pathSuffix: string, dataSuffix?: string): Context {
-  return { ...ctx, path: `${ctx.path}/${pathSuffix}`, dataPath: dataSuffix === undefined ? ctx.dataPath : `${ctx.dataPath}${dataSuffix}` };
+  return {
+    ...ctx,
+    path: `${ctx.path}/${pathSuffix}`,
+    dataPath: dataSuffix === undefined ? ctx.dataPath : `${ctx.dataPath}${dataSuffix}`,
+  };
 }
 
-function violation(path: string, dataPath: string, rule: string, direction: ViolationDirection, message: string): SchemaViolation {
+function violation(
+  path: string,
+  dataPath: string,
+  rule: string,
+  direction: ViolationDirection,
+  message: string,
+): SchemaViolation {
   return { path, dataPath, rule, direction, message };
 }
 
 /** Records a violation; `change` describes it as old -> new, so messages read the same in both directions. */
 function report(ctx: Context, rule: string, change: string, certain = true): void {
-  const consequence = certain ? consequenceOf(ctx.direction) : `review it: ${consequenceOf(ctx.direction).replace(' would ', ' may ')}`;
+  const consequence = certain
+    ? consequenceOf(ctx.direction)
+    : `review it: ${consequenceOf(ctx.direction).replace(' would ', ' may ')}`;
   ctx.violations.push(violation(ctx.path, ctx.dataPath, rule, ctx.direction, `${change}; ${consequence}`));
 }
 
 /** old/new view of a reader/writer pair, for messages. */
 function oldNew<T>(ctx: Context, readerValue: T, writerValue: T): { before: T; after: T } {
-  return ctx.direction === 'backward' ? { before: writerValue, after: readerValue } : { before: readerValue, after: writerValue };
+  return ctx.direction === 'backward'
+    ? { before: writerValue, after: readerValue }
+    : { before: readerValue, after: writerValue };
 }
 
 /** Does `reader` accept every instance `writer` accepts? Appends violations to ctx. */
@@ -179,7 +268,11 @@ function check(readerSchema: unknown, writerSchema: unknown, ctx: Context): void
   const writer = normalise(writerSchema);
   if (writer === false) return; // the writer produces nothing
   if (reader === false) {
-    report(ctx, 'schema-false', ctx.direction === 'backward' ? 'the schema became `false`' : 'the schema was `false` and now accepts data');
+    report(
+      ctx,
+      'schema-false',
+      ctx.direction === 'backward' ? 'the schema became `false`' : 'the schema was `false` and now accepts data',
+    );
     return;
   }
 
@@ -190,13 +283,22 @@ function check(readerSchema: unknown, writerSchema: unknown, ctx: Context): void
     const resolvedReader = readerRef !== undefined ? resolveRef(reader, ctx.readerRoot) : reader;
     const resolvedWriter = writerRef !== undefined ? resolveRef(writer, ctx.writerRoot) : writer;
     if (resolvedReader === undefined || resolvedWriter === undefined) {
-      if (readerRef !== writerRef) report(ctx, 'ref-changed', `$ref ${describeChange(oldNew(ctx, readerRef, writerRef))} cannot be resolved locally and was changed`);
+      if (readerRef !== writerRef)
+        report(
+          ctx,
+          'ref-changed',
+          `$ref ${describeChange(oldNew(ctx, readerRef, writerRef))} cannot be resolved locally and was changed`,
+        );
       return;
     }
     const key = `${readerRef ?? ctx.path}|${writerRef ?? ctx.path}`;
     if (ctx.seen.has(key)) return;
     const newRef = ctx.direction === 'backward' ? readerRef : writerRef;
-    const next = { ...ctx, seen: new Set([...ctx.seen, key]), path: newRef !== undefined && newRef.startsWith('#') ? newRef : ctx.path };
+    const next = {
+      ...ctx,
+      seen: new Set([...ctx.seen, key]),
+      path: newRef !== undefined && newRef.startsWith('#') ? newRef : ctx.path,
+    };
     check(resolvedReader, resolvedWriter, next);
     return;
   }
@@ -276,12 +378,21 @@ function checkTypes(reader: SchemaObject, writer: SchemaObject, ctx: Context): v
   const readerTypes = typesOf(reader, ctx.readerRoot);
   if (readerTypes === undefined) return;
   const writerTypes = typesOf(writer, ctx.writerRoot);
-  const rejected = writerTypes === undefined ? ['any other type'] : [...writerTypes].filter((t) => !typeAccepts(readerTypes, t));
+  const rejected =
+    writerTypes === undefined ? ['any other type'] : [...writerTypes].filter((t) => !typeAccepts(readerTypes, t));
   if (rejected.length === 0) return;
-  const { before, after } = oldNew(ctx, [...readerTypes] as string[] | undefined, writerTypes === undefined ? undefined : [...writerTypes]);
+  const { before, after } = oldNew(
+    ctx,
+    [...readerTypes] as string[] | undefined,
+    writerTypes === undefined ? undefined : [...writerTypes],
+  );
   const rule = ctx.direction === 'backward' ? 'type-narrowed' : 'type-widened';
   const readerAge = ctx.direction === 'backward' ? 'new' : 'old';
-  report(ctx, rule, `type changed from ${before === undefined ? 'any' : show(before)} to ${after === undefined ? 'any' : show(after)} (${rejected.join(', ')} values fail the ${readerAge} schema)`);
+  report(
+    ctx,
+    rule,
+    `type changed from ${before === undefined ? 'any' : show(before)} to ${after === undefined ? 'any' : show(after)} (${rejected.join(', ')} values fail the ${readerAge} schema)`,
+  );
 }
 
 // ---- enum / const ----------------------------------------------------------------------------------
@@ -297,16 +408,22 @@ function checkEnum(reader: SchemaObject, writer: SchemaObject, ctx: Context): vo
   if (readerValues === undefined) return;
   const writerValues = allowedValues(writer);
   if (writerValues === undefined) {
-    report(ctx, ctx.direction === 'backward' ? 'enum-added' : 'enum-removed', ctx.direction === 'backward'
-      ? `an enum/const constraint ${show(readerValues)} was added`
-      : `the enum/const constraint ${show(readerValues)} was removed`);
+    report(
+      ctx,
+      ctx.direction === 'backward' ? 'enum-added' : 'enum-removed',
+      ctx.direction === 'backward'
+        ? `an enum/const constraint ${show(readerValues)} was added`
+        : `the enum/const constraint ${show(readerValues)} was removed`,
+    );
     return;
   }
   const missing = writerValues.filter((value) => !readerValues.some((allowed) => deepEqual(allowed, value)));
   if (missing.length === 0) return;
-  report(ctx, ctx.direction === 'backward' ? 'enum-narrowed' : 'enum-widened', ctx.direction === 'backward'
-    ? `enum value(s) ${show(missing)} removed`
-    : `enum value(s) ${show(missing)} added`);
+  report(
+    ctx,
+    ctx.direction === 'backward' ? 'enum-narrowed' : 'enum-widened',
+    ctx.direction === 'backward' ? `enum value(s) ${show(missing)} removed` : `enum value(s) ${show(missing)} added`,
+  );
 }
 
 // ---- bounds ----------------------------------------------------------------------------------------
@@ -319,38 +436,53 @@ interface Bound {
 
 function upperBound(schema: SchemaObject): Bound | undefined {
   const candidates: Bound[] = [];
-  if (typeof schema.maximum === 'number') candidates.push({ value: schema.maximum, exclusive: false, keyword: 'maximum' });
-  if (typeof schema.exclusiveMaximum === 'number') candidates.push({ value: schema.exclusiveMaximum, exclusive: true, keyword: 'exclusiveMaximum' });
+  if (typeof schema.maximum === 'number')
+    candidates.push({ value: schema.maximum, exclusive: false, keyword: 'maximum' });
+  if (typeof schema.exclusiveMaximum === 'number')
+    candidates.push({ value: schema.exclusiveMaximum, exclusive: true, keyword: 'exclusiveMaximum' });
   return candidates.sort((a, b) => a.value - b.value || Number(b.exclusive) - Number(a.exclusive))[0];
 }
 
 function lowerBound(schema: SchemaObject): Bound | undefined {
   const candidates: Bound[] = [];
-  if (typeof schema.minimum === 'number') candidates.push({ value: schema.minimum, exclusive: false, keyword: 'minimum' });
-  if (typeof schema.exclusiveMinimum === 'number') candidates.push({ value: schema.exclusiveMinimum, exclusive: true, keyword: 'exclusiveMinimum' });
+  if (typeof schema.minimum === 'number')
+    candidates.push({ value: schema.minimum, exclusive: false, keyword: 'minimum' });
+  if (typeof schema.exclusiveMinimum === 'number')
+    candidates.push({ value: schema.exclusiveMinimum, exclusive: true, keyword: 'exclusiveMinimum' });
   return candidates.sort((a, b) => b.value - a.value || Number(b.exclusive) - Number(a.exclusive))[0];
 }
 
-const showBound = (bound: Bound | undefined): string => (bound === undefined ? 'none' : `${bound.keyword} ${bound.value}`);
+const showBound = (bound: Bound | undefined): string =>
+  bound === undefined ? 'none' : `${bound.keyword} ${bound.value}`;
 
 function checkNumericBounds(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   const readerMax = upperBound(reader);
   const writerMax = upperBound(writer);
   if (readerMax !== undefined) {
-    const tighter = writerMax === undefined || writerMax.value > readerMax.value || (writerMax.value === readerMax.value && readerMax.exclusive && !writerMax.exclusive);
+    const tighter =
+      writerMax === undefined ||
+      writerMax.value > readerMax.value ||
+      (writerMax.value === readerMax.value && readerMax.exclusive && !writerMax.exclusive);
     if (tighter) reportBound(ctx, 'maximum', readerMax, writerMax);
   }
   const readerMin = lowerBound(reader);
   const writerMin = lowerBound(writer);
   if (readerMin !== undefined) {
-    const tighter = writerMin === undefined || writerMin.value < readerMin.value || (writerMin.value === readerMin.value && readerMin.exclusive && !writerMin.exclusive);
+    const tighter =
+      writerMin === undefined ||
+      writerMin.value < readerMin.value ||
+      (writerMin.value === readerMin.value && readerMin.exclusive && !writerMin.exclusive);
     if (tighter) reportBound(ctx, 'minimum', readerMin, writerMin);
   }
   if (typeof reader.multipleOf === 'number') {
     const ratio = typeof writer.multipleOf === 'number' ? writer.multipleOf / reader.multipleOf : NaN;
     if (!Number.isInteger(Math.round(ratio * 1e9) / 1e9)) {
       const { before, after } = oldNew(ctx, reader.multipleOf, writer.multipleOf);
-      report(ctx, ctx.direction === 'backward' ? 'multipleOf-tightened' : 'multipleOf-loosened', `multipleOf changed from ${show(before)} to ${show(after)}`);
+      report(
+        ctx,
+        ctx.direction === 'backward' ? 'multipleOf-tightened' : 'multipleOf-loosened',
+        `multipleOf changed from ${show(before)} to ${show(after)}`,
+      );
     }
   }
 }
@@ -375,14 +507,22 @@ function checkCountBounds(reader: SchemaObject, writer: SchemaObject, ctx: Conte
     if (writerValue < readerValue) reportCount(ctx, keyword, readerValue, writer[keyword]);
   }
   if (reader.uniqueItems === true && writer.uniqueItems !== true) {
-    report(ctx, ctx.direction === 'backward' ? 'uniqueItems-added' : 'uniqueItems-removed', ctx.direction === 'backward' ? 'uniqueItems: true was added' : 'uniqueItems: true was removed');
+    report(
+      ctx,
+      ctx.direction === 'backward' ? 'uniqueItems-added' : 'uniqueItems-removed',
+      ctx.direction === 'backward' ? 'uniqueItems: true was added' : 'uniqueItems: true was removed',
+    );
   }
 }
 
 function reportCount(ctx: Context, keyword: string, readerValue: unknown, writerValue: unknown): void {
   const { before, after } = oldNew(ctx, readerValue, writerValue);
   const verb = ctx.direction === 'backward' ? 'tightened' : 'loosened';
-  report(ctx, `${keyword}-${verb}`, `${keyword} ${verb} from ${String(before ?? 'none')} to ${String(after ?? 'none')}`);
+  report(
+    ctx,
+    `${keyword}-${verb}`,
+    `${keyword} ${verb} from ${String(before ?? 'none')} to ${String(after ?? 'none')}`,
+  );
 }
 
 // ---- strings ---------------------------------------------------------------------------------------
@@ -391,18 +531,25 @@ function checkStringRules(reader: SchemaObject, writer: SchemaObject, ctx: Conte
   for (const keyword of ['pattern', 'format']) {
     if (reader[keyword] === undefined || reader[keyword] === writer[keyword]) continue;
     const { before, after } = oldNew(ctx, reader[keyword], writer[keyword]);
-    const rule = before === undefined ? `${keyword}-added` : after === undefined ? `${keyword}-removed` : `${keyword}-changed`;
-    report(ctx, rule, `${keyword} changed from ${before === undefined ? 'none' : show(before)} to ${after === undefined ? 'none' : show(after)} (a different ${keyword} cannot be proven to accept the same strings)`);
+    const rule =
+      before === undefined ? `${keyword}-added` : after === undefined ? `${keyword}-removed` : `${keyword}-changed`;
+    report(
+      ctx,
+      rule,
+      `${keyword} changed from ${before === undefined ? 'none' : show(before)} to ${after === undefined ? 'none' : show(after)} (a different ${keyword} cannot be proven to accept the same strings)`,
+    );
   }
 }
 
 // ---- objects ---------------------------------------------------------------------------------------
 
 const propertiesOf = (schema: SchemaObject): SchemaObject => (isObject(schema.properties) ? schema.properties : {});
-const patternPropertiesOf = (schema: SchemaObject): SchemaObject => (isObject(schema.patternProperties) ? schema.patternProperties : {});
+const patternPropertiesOf = (schema: SchemaObject): SchemaObject =>
+  isObject(schema.patternProperties) ? schema.patternProperties : {};
 const requiredOf = (schema: SchemaObject): unknown[] => (Array.isArray(schema.required) ? schema.required : []);
 const isClosed = (schema: SchemaObject): boolean => schema.additionalProperties === false;
-const showAdditional = (value: unknown): string => (value === undefined ? 'absent (true)' : value === true || value === false ? String(value) : 'a schema');
+const showAdditional = (value: unknown): string =>
+  value === undefined ? 'absent (true)' : value === true || value === false ? String(value) : 'a schema';
 /** A property schema that constrains its value; `false` (no value allowed) counts. */
 const constrains = (schema: unknown): boolean => !acceptsEverything(normalise(schema) || { not: {} });
 
@@ -417,9 +564,13 @@ function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): 
   for (const name of requiredOf(reader)) {
     if (typeof name !== 'string' || requiredOf(writer).includes(name)) continue;
     const sub = child(ctx, `properties/${escapePointer(name)}`, `.${name}`);
-    report(sub, ctx.direction === 'backward' ? 'required-added' : 'required-removed', ctx.direction === 'backward'
-      ? `property "${name}" became required (data written before may lack it)`
-      : `property "${name}" is no longer required (old readers still require it)`);
+    report(
+      sub,
+      ctx.direction === 'backward' ? 'required-added' : 'required-removed',
+      ctx.direction === 'backward'
+        ? `property "${name}" became required (data written before may lack it)`
+        : `property "${name}" is no longer required (old readers still require it)`,
+    );
   }
 
   for (const [name, writerProp] of Object.entries(writerProps)) {
@@ -431,11 +582,16 @@ function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): 
     // Data may carry `name`; the reader judges it by its patternProperties or additionalProperties.
     const patterns = matchingPatterns(reader, name);
     if (patterns.length > 0) {
-      for (const [pattern, schema] of patterns) check(schema, writerProp, { ...sub, path: `${ctx.path}/patternProperties/${escapePointer(pattern)}` });
+      for (const [pattern, schema] of patterns)
+        check(schema, writerProp, { ...sub, path: `${ctx.path}/patternProperties/${escapePointer(pattern)}` });
     } else if (isClosed(reader)) {
-      report(sub, ctx.direction === 'backward' ? 'property-removed' : 'property-added', ctx.direction === 'backward'
-        ? `property "${name}" was removed while additionalProperties is false (data written before may carry it)`
-        : `property "${name}" was added, but the old schema has additionalProperties: false`);
+      report(
+        sub,
+        ctx.direction === 'backward' ? 'property-removed' : 'property-added',
+        ctx.direction === 'backward'
+          ? `property "${name}" was removed while additionalProperties is false (data written before may carry it)`
+          : `property "${name}" was added, but the old schema has additionalProperties: false`,
+      );
     } else if (reader.additionalProperties !== undefined && reader.additionalProperties !== true) {
       check(reader.additionalProperties, writerProp, { ...sub, path: `${ctx.path}/additionalProperties` });
     }
@@ -453,9 +609,13 @@ function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): 
     } else if (writer.additionalProperties !== undefined && writer.additionalProperties !== true) {
       check(readerProp, writer.additionalProperties, sub);
     } else if (constrains(readerProp)) {
-      report(sub, ctx.direction === 'backward' ? 'open-property-constrained' : 'open-property-released', ctx.direction === 'backward'
-        ? `property "${name}" was added to an open object (additionalProperties not false): data written before may carry "${name}" with any value`
-        : `property "${name}" was removed from an open object: new data may carry "${name}" with any value, old readers still constrain it`);
+      report(
+        sub,
+        ctx.direction === 'backward' ? 'open-property-constrained' : 'open-property-released',
+        ctx.direction === 'backward'
+          ? `property "${name}" was added to an open object (additionalProperties not false): data written before may carry "${name}" with any value`
+          : `property "${name}" was removed from an open object: new data may carry "${name}" with any value, old readers still constrain it`,
+      );
     }
   }
 
@@ -464,9 +624,14 @@ function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): 
     const writerSchema = patternPropertiesOf(writer)[pattern];
     if (writerSchema !== undefined) check(readerSchema, writerSchema, sub);
     else if (isClosed(writer)) continue;
-    else if (writer.additionalProperties !== undefined && writer.additionalProperties !== true) check(readerSchema, writer.additionalProperties, sub);
+    else if (writer.additionalProperties !== undefined && writer.additionalProperties !== true)
+      check(readerSchema, writer.additionalProperties, sub);
     else if (constrains(readerSchema)) {
-      report(sub, 'pattern-property-constrained', `patternProperties ${show(pattern)} ${ctx.direction === 'backward' ? 'was added to' : 'was removed from'} an open object`);
+      report(
+        sub,
+        'pattern-property-constrained',
+        `patternProperties ${show(pattern)} ${ctx.direction === 'backward' ? 'was added to' : 'was removed from'} an open object`,
+      );
     }
   }
 
@@ -476,7 +641,11 @@ function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): 
     const sub = child(ctx, 'additionalProperties', '.*');
     if (readerAdditional === false || writerAdditional === undefined || writerAdditional === true) {
       const { before, after } = oldNew(ctx, readerAdditional, writerAdditional);
-      report(sub, ctx.direction === 'backward' ? 'additional-properties-narrowed' : 'additional-properties-widened', `additionalProperties changed from ${showAdditional(before)} to ${showAdditional(after)}`);
+      report(
+        sub,
+        ctx.direction === 'backward' ? 'additional-properties-narrowed' : 'additional-properties-widened',
+        `additionalProperties changed from ${showAdditional(before)} to ${showAdditional(after)}`,
+      );
     } else {
       check(readerAdditional, writerAdditional, sub);
     }
@@ -489,12 +658,22 @@ function checkObject(reader: SchemaObject, writer: SchemaObject, ctx: Context): 
       // A closed writer only ever emits its declared names: check them one by one where possible.
       const names = Object.keys(writerProps);
       const pattern = isObject(reader.propertyNames) ? safeRegExp(reader.propertyNames.pattern) : undefined;
-      const onlyPattern = isObject(reader.propertyNames) && Object.keys(stripAnnotations(reader.propertyNames)).every((k) => k === 'pattern' || k === 'type');
+      const onlyPattern =
+        isObject(reader.propertyNames) &&
+        Object.keys(stripAnnotations(reader.propertyNames)).every((k) => k === 'pattern' || k === 'type');
       if (!(onlyPattern && pattern !== undefined && names.every((n) => pattern.test(n)))) {
-        report(sub, 'propertyNames-added', `a propertyNames constraint was ${ctx.direction === 'backward' ? 'added' : 'removed'}`);
+        report(
+          sub,
+          'propertyNames-added',
+          `a propertyNames constraint was ${ctx.direction === 'backward' ? 'added' : 'removed'}`,
+        );
       }
     } else if (constrains(reader.propertyNames)) {
-      report(sub, ctx.direction === 'backward' ? 'propertyNames-added' : 'propertyNames-removed', `a propertyNames constraint was ${ctx.direction === 'backward' ? 'added' : 'removed'}`);
+      report(
+        sub,
+        ctx.direction === 'backward' ? 'propertyNames-added' : 'propertyNames-removed',
+        `a propertyNames constraint was ${ctx.direction === 'backward' ? 'added' : 'removed'}`,
+      );
     }
   }
 }
@@ -533,7 +712,9 @@ function branchesOf(schema: SchemaObject, keyword: 'oneOf' | 'anyOf'): Schema[] 
 /** Each writer alternative must be accepted by some reader alternative. */
 function checkCombinators(reader: SchemaObject, writer: SchemaObject, ctx: Context): void {
   for (const keyword of ['anyOf', 'oneOf'] as const) {
-    const readerBranches: unknown[] | undefined = Array.isArray(reader[keyword]) ? (reader[keyword] as unknown[]) : undefined;
+    const readerBranches: unknown[] | undefined = Array.isArray(reader[keyword])
+      ? (reader[keyword] as unknown[])
+      : undefined;
     if (readerBranches === undefined) continue;
     const writerBranches = branchesOf(writer, 'oneOf') ?? branchesOf(writer, 'anyOf') ?? [withoutCombinators(writer)];
     const used = new Set<number>();
@@ -552,7 +733,10 @@ function checkCombinators(reader: SchemaObject, writer: SchemaObject, ctx: Conte
         report(child(ctx, keyword), `${keyword}-narrowed`, `${keyword} has no alternatives left`);
         return;
       }
-      const closest = trials.reduce((best, found, i) => (found.length < trials[best]!.length ? i : best), Math.min(j, trials.length - 1));
+      const closest = trials.reduce(
+        (best, found, i) => (found.length < trials[best]!.length ? i : best),
+        Math.min(j, trials.length - 1),
+      );
       const closestTrial = trials[closest]!;
       if (closest === j) {
         // Most likely the same alternative, edited in place: report exactly what changed in it.
@@ -568,15 +752,25 @@ function checkCombinators(reader: SchemaObject, writer: SchemaObject, ctx: Conte
       );
     });
     if (keyword === 'oneOf' && readerBranches.length > used.size && !isDiscriminated(readerBranches, ctx.readerRoot)) {
-      report(child(ctx, keyword), 'oneOf-overlap', `oneOf alternatives changed and are not discriminated by a required const property: data may now match more than one alternative`);
+      report(
+        child(ctx, keyword),
+        'oneOf-overlap',
+        `oneOf alternatives changed and are not discriminated by a required const property: data may now match more than one alternative`,
+      );
     }
   }
   if (Array.isArray(reader.allOf) || Array.isArray(writer.allOf)) {
     if (!deepEqual(stripAnnotationsDeep(reader.allOf), stripAnnotationsDeep(writer.allOf))) {
       const readerAll: unknown[] = Array.isArray(reader.allOf) ? reader.allOf : [];
       const writerAll: unknown[] = Array.isArray(writer.allOf) ? writer.allOf : [];
-      if (readerAll.length === writerAll.length) readerAll.forEach((r, i) => check(r, writerAll[i], child(ctx, `allOf/${i}`)));
-      else report(child(ctx, 'allOf'), 'allOf-changed', `allOf went from ${ctx.direction === 'backward' ? writerAll.length : readerAll.length} to ${ctx.direction === 'backward' ? readerAll.length : writerAll.length} subschemas`);
+      if (readerAll.length === writerAll.length)
+        readerAll.forEach((r, i) => check(r, writerAll[i], child(ctx, `allOf/${i}`)));
+      else
+        report(
+          child(ctx, 'allOf'),
+          'allOf-changed',
+          `allOf went from ${ctx.direction === 'backward' ? writerAll.length : readerAll.length} to ${ctx.direction === 'backward' ? readerAll.length : writerAll.length} subschemas`,
+        );
     }
   }
 }
@@ -594,7 +788,9 @@ function isDiscriminated(branches: unknown[], root: unknown): boolean {
     const property = propertiesOf(b)[name];
     return isObject(property) && 'const' in property ? property : undefined;
   };
-  const candidates = Object.keys(propertiesOf(first)).filter((name) => resolved.every((b) => requiredOf(b).includes(name) && constOf(b, name) !== undefined));
+  const candidates = Object.keys(propertiesOf(first)).filter((name) =>
+    resolved.every((b) => requiredOf(b).includes(name) && constOf(b, name) !== undefined),
+  );
   return candidates.some((name) => {
     const values = resolved.map((b) => JSON.stringify(constOf(b, name)?.const));
     return new Set(values).size === values.length;
@@ -608,7 +804,12 @@ function checkUnmodelled(reader: SchemaObject, writer: SchemaObject, ctx: Contex
   for (const keyword of [...keywords].sort()) {
     if (HANDLED.has(keyword) || isAnnotation(keyword)) continue;
     if (deepEqual(stripAnnotationsDeep(reader[keyword]), stripAnnotationsDeep(writer[keyword]))) continue;
-    report(child(ctx, escapePointer(keyword)), 'unsupported-change', `"${keyword}" changed and this check cannot prove the change compatible`, false);
+    report(
+      child(ctx, escapePointer(keyword)),
+      'unsupported-change',
+      `"${keyword}" changed and this check cannot prove the change compatible`,
+      false,
+    );
   }
 }
 
@@ -625,7 +826,11 @@ function stripAnnotations(schema: SchemaObject): SchemaObject {
 function stripAnnotationsDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripAnnotationsDeep);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !isAnnotation(k) || k === '$defs').map(([k, v]) => [k, stripAnnotationsDeep(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !isAnnotation(k) || k === '$defs')
+      .map(([k, v]) => [k, stripAnnotationsDeep(v)]),
+  );
 }
 
 /** Structural equality of JSON values (object key order does not matter). */

@@ -55,7 +55,12 @@ function specOf(type: EventType): TopicSpec {
 }
 
 function dlqSpecOf(source: TopicSpec): TopicSpec {
-  return { name: dlqTopicOf(source.name), partitions: source.partitions >= 6 ? 3 : 1, compacted: false, retentionMs: DLQ_RETENTION_MS };
+  return {
+    name: dlqTopicOf(source.name),
+    partitions: source.partitions >= 6 ? 3 : 1,
+    compacted: false,
+    retentionMs: DLQ_RETENTION_MS,
+  };
 }
 
 /** Every topic the platform needs: one per event type (topic = type) and its dead-letter topic, sorted by name. */

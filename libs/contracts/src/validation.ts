@@ -113,13 +113,19 @@ export class EventValidationError extends Error {
 }
 
 /** Throws EventValidationError unless `data` is valid `data` for the event type. */
-export function assertEventData<T extends EventType>(type: T, data: unknown, options?: ValidationOptions): asserts data is EventData<T> {
+export function assertEventData<T extends EventType>(
+  type: T,
+  data: unknown,
+  options?: ValidationOptions,
+): asserts data is EventData<T> {
   const result = validateEventData(type, data, options);
   if (!result.ok) throw new EventValidationError(type, result.errors);
 }
 
 function describeIssues(type: string, issues: readonly ValidationIssue[]): string {
-  const list = issues.map((issue) => `${issue.path === '' ? '(root)' : issue.path} ${issue.message} [${issue.keyword}]`);
+  const list = issues.map(
+    (issue) => `${issue.path === '' ? '(root)' : issue.path} ${issue.message} [${issue.keyword}]`,
+  );
   return `invalid data for ${type} (${issues.length} issue${issues.length === 1 ? '' : 's'}): ${list.join('; ')}`;
 }
 
@@ -145,7 +151,18 @@ function escapePointer(segment: string): string {
 }
 
 // Keywords whose value is a subschema, an array of subschemas, or a map of name -> subschema.
-const SUBSCHEMA = ['additionalProperties', 'items', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties'];
+const SUBSCHEMA = [
+  'additionalProperties',
+  'items',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+];
 const SUBSCHEMA_ARRAYS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'dependentSchemas'];
 

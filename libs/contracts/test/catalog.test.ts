@@ -37,7 +37,11 @@ describe('EventTypes', () => {
 describe('parseEventType', () => {
   it('splits domain, name and major', () => {
     assert.deepEqual(parseEventType('mlops.data.record.v1'), { domain: 'data', name: 'record', major: 1 });
-    assert.deepEqual(parseEventType('mlops.dataset.snapshot.requested.v1'), { domain: 'dataset', name: 'snapshot.requested', major: 1 });
+    assert.deepEqual(parseEventType('mlops.dataset.snapshot.requested.v1'), {
+      domain: 'dataset',
+      name: 'snapshot.requested',
+      major: 1,
+    });
     assert.deepEqual(parseEventType('mlops.model.trained.v12'), { domain: 'model', name: 'trained', major: 12 });
   });
 
@@ -47,9 +51,19 @@ describe('parseEventType', () => {
   });
 
   for (const bad of [
-    '', 'mlops', 'mlops.model.trained', 'mlops.model.v1', 'mlops.Model.trained.v1', 'mlops.model.trained.v0',
-    'mlops.model.trained.v01', 'mlops.model.trained.1', 'acme.model.trained.v1', 'mlops.model.trained.v1.dlq',
-    'mlops..trained.v1', ' mlops.model.trained.v1', 'mlops.model.trained.v1 ',
+    '',
+    'mlops',
+    'mlops.model.trained',
+    'mlops.model.v1',
+    'mlops.Model.trained.v1',
+    'mlops.model.trained.v0',
+    'mlops.model.trained.v01',
+    'mlops.model.trained.1',
+    'acme.model.trained.v1',
+    'mlops.model.trained.v1.dlq',
+    'mlops..trained.v1',
+    ' mlops.model.trained.v1',
+    'mlops.model.trained.v1 ',
   ]) {
     it(`rejects ${JSON.stringify(bad)}`, () => assert.equal(parseEventType(bad), undefined));
   }
@@ -67,13 +81,23 @@ describe('parseEventType', () => {
 describe('isKnownEventType and schemaUriOf', () => {
   it('knows exactly the catalog', () => {
     for (const type of EVENT_TYPES) assert.equal(isKnownEventType(type), true);
-    for (const other of ['mlops.data.record.v2', 'mlops.data.record.v1.dlq', 'toString', '__proto__', 'constructor', '']) {
+    for (const other of [
+      'mlops.data.record.v2',
+      'mlops.data.record.v1.dlq',
+      'toString',
+      '__proto__',
+      'constructor',
+      '',
+    ]) {
       assert.equal(isKnownEventType(other), false, other);
     }
   });
 
   it('gives the $id as the CloudEvents dataschema', () => {
-    assert.equal(schemaUriOf('mlops.model.promoted.v1'), 'https://schemas.mlops.dev/events/mlops.model.promoted.v1.json');
+    assert.equal(
+      schemaUriOf('mlops.model.promoted.v1'),
+      'https://schemas.mlops.dev/events/mlops.model.promoted.v1.json',
+    );
     assert.equal(new Set(EVENT_TYPES.map(schemaUriOf)).size, EVENT_TYPES.length);
   });
 
@@ -89,12 +113,27 @@ describe('isKnownEventType and schemaUriOf', () => {
 
 describe('partitionKeyOf', () => {
   it('keys records by dataset and entity, features by view and entity, promotions by model and alias', () => {
-    assert.equal(partitionKeyOf('mlops.data.record.v1', exampleEventData('mlops.data.record.v1')), 'customer_activity/customer-000123');
-    assert.equal(partitionKeyOf('mlops.data.validated.v1', exampleEventData('mlops.data.validated.v1')), 'customer_activity/customer-000123');
-    assert.equal(partitionKeyOf('mlops.features.materialized.v1', exampleEventData('mlops.features.materialized.v1')), 'customer_features/1/customer-000123');
-    assert.equal(partitionKeyOf('mlops.model.promoted.v1', exampleEventData('mlops.model.promoted.v1')), 'churn/production');
+    assert.equal(
+      partitionKeyOf('mlops.data.record.v1', exampleEventData('mlops.data.record.v1')),
+      'customer_activity/customer-000123',
+    );
+    assert.equal(
+      partitionKeyOf('mlops.data.validated.v1', exampleEventData('mlops.data.validated.v1')),
+      'customer_activity/customer-000123',
+    );
+    assert.equal(
+      partitionKeyOf('mlops.features.materialized.v1', exampleEventData('mlops.features.materialized.v1')),
+      'customer_features/1/customer-000123',
+    );
+    assert.equal(
+      partitionKeyOf('mlops.model.promoted.v1', exampleEventData('mlops.model.promoted.v1')),
+      'churn/production',
+    );
     assert.equal(partitionKeyOf('mlops.model.trained.v1', exampleEventData('mlops.model.trained.v1')), 'churn');
-    assert.equal(partitionKeyOf('mlops.dataset.registered.v1', exampleEventData('mlops.dataset.registered.v1')), 'customer_activity');
+    assert.equal(
+      partitionKeyOf('mlops.dataset.registered.v1', exampleEventData('mlops.dataset.registered.v1')),
+      'customer_activity',
+    );
   });
 
   it('throws when a key field is missing', () => {
@@ -107,10 +146,17 @@ describe('partitionKeyOf', () => {
 describe('TOPIC_SPECS', () => {
   const byName = new Map(TOPIC_SPECS.map((spec) => [spec.name, spec]));
   const highVolume: readonly EventType[] = [
-    'mlops.data.record.v1', 'mlops.data.validated.v1',
-    'mlops.prediction.requested.v1', 'mlops.prediction.completed.v1', 'mlops.prediction.logged.v1',
+    'mlops.data.record.v1',
+    'mlops.data.validated.v1',
+    'mlops.prediction.requested.v1',
+    'mlops.prediction.completed.v1',
+    'mlops.prediction.logged.v1',
   ];
-  const latestState: readonly EventType[] = ['mlops.features.materialized.v1', 'mlops.dataset.registered.v1', 'mlops.model.promoted.v1'];
+  const latestState: readonly EventType[] = [
+    'mlops.features.materialized.v1',
+    'mlops.dataset.registered.v1',
+    'mlops.model.promoted.v1',
+  ];
 
   it('has exactly one topic per event type (topic = type) and one dead-letter topic each', () => {
     assert.equal(byName.size, TOPIC_SPECS.length, 'names are unique');
@@ -122,7 +168,8 @@ describe('TOPIC_SPECS', () => {
     for (const type of EVENT_TYPES) {
       assert.equal(byName.get(type)?.partitions, highVolume.includes(type) ? 6 : 3, type);
     }
-    for (const type of EVENT_TYPES.filter((t) => t.startsWith('mlops.prediction.'))) assert.ok(highVolume.includes(type), type);
+    for (const type of EVENT_TYPES.filter((t) => t.startsWith('mlops.prediction.')))
+      assert.ok(highVolume.includes(type), type);
   });
 
   it('compacts exactly the latest-state topics, which then have no time-based retention', () => {

@@ -21,7 +21,13 @@ describe('generated contracts', () => {
     for (const file of ['types.ts', 'schemas.ts', 'event-types.ts']) {
       assert.ok(readFileSync(join(root, 'libs/contracts/src/generated', file), 'utf8').startsWith(HEADER), file);
     }
-    for (const name of ['ModelTrainedV1', 'ModelPromotedV1', 'DataRecordV1', 'DatasetSnapshotRequestedV1', 'PredictionLoggedV1']) {
+    for (const name of [
+      'ModelTrainedV1',
+      'ModelPromotedV1',
+      'DataRecordV1',
+      'DatasetSnapshotRequestedV1',
+      'PredictionLoggedV1',
+    ]) {
       assert.match(types, new RegExp(`export interface ${name} \\{`));
     }
     assert.match(types, /'mlops\.model\.trained\.v1': ModelTrainedV1;/);
@@ -34,7 +40,9 @@ describe('generate-contracts in a scratch copy of the repository', () => {
   cpSync(join(root, 'scripts', 'generate-contracts.mjs'), join(scratch, 'scripts', 'generate-contracts.mjs'));
   cpSync(join(root, 'scripts', 'lib'), join(scratch, 'scripts', 'lib'), { recursive: true });
   cpSync(join(root, 'schemas'), join(scratch, 'schemas'), { recursive: true });
-  cpSync(join(root, 'libs/contracts/src/generated'), join(scratch, 'libs/contracts/src/generated'), { recursive: true });
+  cpSync(join(root, 'libs/contracts/src/generated'), join(scratch, 'libs/contracts/src/generated'), {
+    recursive: true,
+  });
   symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'), 'dir');
   const script = join(scratch, 'scripts', 'generate-contracts.mjs');
   const schemaFile = join(scratch, 'schemas', 'mlops.model.degraded.v1.json');
@@ -84,7 +92,10 @@ describe('generate-contracts in a scratch copy of the repository', () => {
     writeFileSync(join(scratch, 'schemas', 'Not-An-Event.json'), '{}');
     const run = runNode(script, ['--check'], scratch);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /mlops\.model\.degraded\.v1\.json: \$id must be "https:\/\/schemas\.mlops\.dev\/events\/mlops\.model\.degraded\.v1\.json"/);
+    assert.match(
+      run.stderr,
+      /mlops\.model\.degraded\.v1\.json: \$id must be "https:\/\/schemas\.mlops\.dev\/events\/mlops\.model\.degraded\.v1\.json"/,
+    );
     assert.match(run.stderr, /"x-invalid-examples" must hold at least two invalid examples/);
     assert.match(run.stderr, /Not-An-Event\.json: file name must be <event type>\.json/);
   });

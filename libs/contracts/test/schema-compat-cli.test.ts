@@ -55,7 +55,11 @@ function editSchema(dir: string, type: string, edit: (schema: Record<string, any
 }
 
 function check(dir: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [script, '--root', dir, ...args], { cwd: dir, env: gitEnv, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [script, '--root', dir, ...args], {
+    cwd: dir,
+    env: gitEnv,
+    encoding: 'utf8',
+  });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -79,10 +83,16 @@ describe('check-schema-compat CLI', () => {
     const run = check(dir);
     assert.equal(run.status, 1, run.stdout);
     assert.match(run.stderr, /3 incompatible change\(s\) in 2 schema\(s\)/);
-    assert.match(run.stderr, /schemas\/mlops\.model\.promoted\.v1\.json\n\s+- \[enum-narrowed\] #\/properties\/trigger \(data \$\.trigger\): enum value\(s\) \["rollback"\] removed/);
+    assert.match(
+      run.stderr,
+      /schemas\/mlops\.model\.promoted\.v1\.json\n\s+- \[enum-narrowed\] #\/properties\/trigger \(data \$\.trigger\): enum value\(s\) \["rollback"\] removed/,
+    );
     assert.match(run.stderr, /schemas\/mlops\.data\.record\.v1\.json\n/);
     assert.match(run.stderr, /\[required-added\] #\/properties\/source \(data \$\.source\)/);
-    assert.match(run.stderr, /\[maxLength-tightened\] #\/properties\/entityId \(data \$\.entityId\): maxLength tightened from 256 to 64/);
+    assert.match(
+      run.stderr,
+      /\[maxLength-tightened\] #\/properties\/entityId \(data \$\.entityId\): maxLength tightened from 256 to 64/,
+    );
     assert.match(run.stderr, /needs a new major version/);
   });
 

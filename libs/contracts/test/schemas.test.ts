@@ -20,8 +20,13 @@ const schemasDir = join(findRepoRoot(), 'schemas');
 
 describe('schema files', () => {
   it('has one schema file per event type, and the embedded copies equal the files', () => {
-    const files = readdirSync(schemasDir).filter((f) => f.endsWith('.json')).sort();
-    assert.deepEqual(files, EVENT_TYPES.map((t) => `${t}.json`));
+    const files = readdirSync(schemasDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+    assert.deepEqual(
+      files,
+      EVENT_TYPES.map((t) => `${t}.json`),
+    );
     for (const type of EVENT_TYPES) {
       assert.deepEqual(EVENT_SCHEMAS[type], JSON.parse(readFileSync(join(schemasDir, `${type}.json`), 'utf8')), type);
     }
@@ -29,12 +34,26 @@ describe('schema files', () => {
 
   it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered and data.quality', () => {
     const catalog = [
-      'mlops.data.record.v1', 'mlops.data.validated.v1', 'mlops.data.rejected.v1', 'mlops.data.quality.v1',
-      'mlops.dataset.registered.v1', 'mlops.features.materialized.v1', 'mlops.dataset.snapshot.requested.v1',
-      'mlops.dataset.snapshot.created.v1', 'mlops.training.requested.v1', 'mlops.model.trained.v1',
-      'mlops.training.failed.v1', 'mlops.model.registered.v1', 'mlops.model.promoted.v1',
-      'mlops.deployment.succeeded.v1', 'mlops.deployment.failed.v1', 'mlops.prediction.requested.v1',
-      'mlops.prediction.completed.v1', 'mlops.prediction.logged.v1', 'mlops.drift.detected.v1', 'mlops.model.degraded.v1',
+      'mlops.data.record.v1',
+      'mlops.data.validated.v1',
+      'mlops.data.rejected.v1',
+      'mlops.data.quality.v1',
+      'mlops.dataset.registered.v1',
+      'mlops.features.materialized.v1',
+      'mlops.dataset.snapshot.requested.v1',
+      'mlops.dataset.snapshot.created.v1',
+      'mlops.training.requested.v1',
+      'mlops.model.trained.v1',
+      'mlops.training.failed.v1',
+      'mlops.model.registered.v1',
+      'mlops.model.promoted.v1',
+      'mlops.deployment.succeeded.v1',
+      'mlops.deployment.failed.v1',
+      'mlops.prediction.requested.v1',
+      'mlops.prediction.completed.v1',
+      'mlops.prediction.logged.v1',
+      'mlops.drift.detected.v1',
+      'mlops.model.degraded.v1',
     ];
     assert.deepEqual([...EVENT_TYPES].sort(), [...catalog].sort());
   });
@@ -119,7 +138,11 @@ describe('examples as a whole', () => {
     for (const type of types) {
       const data = { ...(exampleEventData(type) as object), addedInALaterMinor: { any: 'thing' } };
       assert.equal(validateEventData(type, data).ok, false, `${type}: producers reject it`);
-      assert.deepEqual(validateEventData(type, data, { unknownProperties: 'ignore' }), { ok: true }, `${type}: tolerant consumers accept it`);
+      assert.deepEqual(
+        validateEventData(type, data, { unknownProperties: 'ignore' }),
+        { ok: true },
+        `${type}: tolerant consumers accept it`,
+      );
     }
   });
 });

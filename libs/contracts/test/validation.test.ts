@@ -1,23 +1,16 @@
 // validateEventData / assertEventData: every issue reported, useful paths, compiled once, tolerant consumer mode.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import Ajv2020 from 'ajv/dist/2020';
-
-// Count compilations before the library compiles anything: validators must be compiled lazily, once per type.
-const compiledIds: string[] = [];
-const originalCompile = Ajv2020.prototype.compile;
-Ajv2020.prototype.compile = function countingCompile(this: Ajv2020, ...args: Parameters<Ajv2020['compile']>) {
-  const schema = args[0] as { $id?: string };
-  compiledIds.push(schema.$id ?? '(anonymous)');
-  return originalCompile.apply(this, args);
-} as Ajv2020['compile'];
-
-// Imported after the spy is in place (require keeps the order; a hoisted import would not).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const contracts: typeof import('../src') = require('../src');
-const { EventValidationError, exampleEventData, schemaUriOf, validateEventData } = contracts;
-const assertEventData: typeof contracts.assertEventData = contracts.assertEventData;
-type ValidationIssue = import('../src').ValidationIssue;
+// The spy must be imported first: imports run in source order, so it wraps compile before the library loads.
+import { compiledIds } from './compile-spy';
+import {
+  EventValidationError,
+  type ValidationIssue,
+  assertEventData,
+  exampleEventData,
+  schemaUriOf,
+  validateEventData,
+} from '../src';
 
 const issuesOf = (result: ReturnType<typeof validateEventData>): ValidationIssue[] => (result.ok ? [] : result.errors);
 const brief = (issues: readonly ValidationIssue[]) => issues.map((i) => `${i.path} ${i.keyword}`).sort();
@@ -26,7 +19,8 @@ describe('compilation', () => {
   it('compiles nothing at import and each validator once, on first use', () => {
     const id = schemaUriOf('mlops.drift.detected.v1');
     assert.equal(compiledIds.filter((x) => x === id).length, 0);
-    for (let i = 0; i < 3; i++) validateEventData('mlops.drift.detected.v1', exampleEventData('mlops.drift.detected.v1'));
+    for (let i = 0; i < 3; i++)
+      validateEventData('mlops.drift.detected.v1', exampleEventData('mlops.drift.detected.v1'));
     validateEventData('mlops.drift.detected.v1', {});
     assert.equal(compiledIds.filter((x) => x === id).length, 1);
     validateEventData('mlops.drift.detected.v1', {}, { unknownProperties: 'ignore' });
@@ -37,7 +31,9 @@ describe('compilation', () => {
 
 describe('validateEventData', () => {
   it('accepts valid data', () => {
-    assert.deepEqual(validateEventData('mlops.model.trained.v1', exampleEventData('mlops.model.trained.v1')), { ok: true });
+    assert.deepEqual(validateEventData('mlops.model.trained.v1', exampleEventData('mlops.model.trained.v1')), {
+      ok: true,
+    });
   });
 
   it('reports every issue, not just the first', () => {
@@ -58,7 +54,9 @@ describe('validateEventData', () => {
   });
 
   it('points required and additionalProperties issues at the property itself', () => {
-    const issues = issuesOf(validateEventData('mlops.data.record.v1', { dataset: 'x', entityId: 'e', record: {}, 'a/b~c': 1 }));
+    const issues = issuesOf(
+      validateEventData('mlops.data.record.v1', { dataset: 'x', entityId: 'e', record: {}, 'a/b~c': 1 }),
+    );
     assert.equal(issues.length, 1);
     assert.deepEqual(issues[0], {
       path: '/a~1b~0c',
@@ -67,14 +65,20 @@ describe('validateEventData', () => {
       params: { additionalProperty: 'a/b~c' },
     });
     const missing = issuesOf(validateEventData('mlops.data.record.v1', { dataset: 'x', record: {} }));
-    assert.deepEqual(missing, [{ path: '/entityId', message: 'is required', keyword: 'required', params: { missingProperty: 'entityId' } }]);
+    assert.deepEqual(missing, [
+      { path: '/entityId', message: 'is required', keyword: 'required', params: { missingProperty: 'entityId' } },
+    ]);
   });
 
   it('names the offending key of a map', () => {
     const data = exampleEventData('mlops.features.materialized.v1');
     data.features['bad-name'] = 1;
     const issues = issuesOf(validateEventData('mlops.features.materialized.v1', data));
-    assert.ok(issues.some((i) => i.keyword === 'pattern' && i.params.propertyName === 'bad-name' && i.message.includes('"bad-name"')));
+    assert.ok(
+      issues.some(
+        (i) => i.keyword === 'pattern' && i.params.propertyName === 'bad-name' && i.message.includes('"bad-name"'),
+      ),
+    );
   });
 
   it('checks formats (date-time, uri, uuid)', () => {
@@ -82,35 +86,62 @@ describe('validateEventData', () => {
     data.createdAt = '2025-13-45T99:00:00Z';
     data.uri = 'not a uri';
     data.snapshotId = '1234';
-    assert.deepEqual(brief(issuesOf(validateEventData('mlops.dataset.snapshot.created.v1', data))), ['/createdAt format', '/snapshotId format', '/uri format']);
+    assert.deepEqual(brief(issuesOf(validateEventData('mlops.dataset.snapshot.created.v1', data))), [
+      '/createdAt format',
+      '/snapshotId format',
+      '/uri format',
+    ]);
   });
 
   it('rejects non-objects at the root', () => {
     for (const value of [null, 42, 'x', [], undefined]) {
       const issues = issuesOf(validateEventData('mlops.data.record.v1', value));
-      assert.ok(issues.some((i) => i.path === '' && i.keyword === 'type'), JSON.stringify(value));
+      assert.ok(
+        issues.some((i) => i.path === '' && i.keyword === 'type'),
+        JSON.stringify(value),
+      );
     }
   });
 
   it('reports an unknown type as an issue instead of throwing', () => {
     const result = validateEventData('mlops.nope.v1' as never, {});
-    assert.deepEqual(result, { ok: false, errors: [{ path: '', message: 'unknown event type "mlops.nope.v1"', keyword: 'eventType', params: { type: 'mlops.nope.v1' } }] });
+    assert.deepEqual(result, {
+      ok: false,
+      errors: [
+        {
+          path: '',
+          message: 'unknown event type "mlops.nope.v1"',
+          keyword: 'eventType',
+          params: { type: 'mlops.nope.v1' },
+        },
+      ],
+    });
   });
 
   it('ignores unknown properties at every depth only when asked (consumers), and nothing else', () => {
     const data = exampleEventData('mlops.model.promoted.v1') as unknown as Record<string, any>;
     data.canaryShare = 0.1;
     data.artifact.compression = 'none';
-    assert.deepEqual(brief(issuesOf(validateEventData('mlops.model.promoted.v1', data))), ['/artifact/compression additionalProperties', '/canaryShare additionalProperties']);
+    assert.deepEqual(brief(issuesOf(validateEventData('mlops.model.promoted.v1', data))), [
+      '/artifact/compression additionalProperties',
+      '/canaryShare additionalProperties',
+    ]);
     assert.deepEqual(validateEventData('mlops.model.promoted.v1', data, { unknownProperties: 'ignore' }), { ok: true });
     data.version = 'three';
-    assert.deepEqual(brief(issuesOf(validateEventData('mlops.model.promoted.v1', data, { unknownProperties: 'ignore' }))), ['/version type']);
+    assert.deepEqual(
+      brief(issuesOf(validateEventData('mlops.model.promoted.v1', data, { unknownProperties: 'ignore' }))),
+      ['/version type'],
+    );
   });
 
   it('applies conditional rules (a gate-triggered promotion needs a gate decision)', () => {
     const data = exampleEventData('mlops.model.promoted.v1');
     data.gate = null;
-    assert.ok(issuesOf(validateEventData('mlops.model.promoted.v1', data)).some((i) => i.path === '/gate' && i.keyword === 'type'));
+    assert.ok(
+      issuesOf(validateEventData('mlops.model.promoted.v1', data)).some(
+        (i) => i.path === '/gate' && i.keyword === 'type',
+      ),
+    );
     data.trigger = 'rollback';
     assert.deepEqual(validateEventData('mlops.model.promoted.v1', data), { ok: true });
   });
@@ -135,7 +166,8 @@ describe('assertEventData', () => {
         assert.equal(error.type, 'mlops.data.record.v1');
         assert.deepEqual(brief(error.issues), ['/dataset pattern', '/entityId required', '/record type']);
         assert.match(error.message, /^invalid data for mlops\.data\.record\.v1 \(3 issues\): /);
-        for (const part of ['/dataset must match pattern', '/entityId is required', '/record must be object']) assert.ok(error.message.includes(part), part);
+        for (const part of ['/dataset must match pattern', '/entityId is required', '/record must be object'])
+          assert.ok(error.message.includes(part), part);
         return true;
       },
     );

@@ -7,10 +7,22 @@ test('ready only when every check answers in time', async () => {
   health.register({ name: 'fast', check: async () => undefined });
   assert.equal((await health.evaluate(50)).ready, true);
   health.register({ name: 'hung', check: () => new Promise(() => undefined) });
-  health.register({ name: 'broken', check: async () => { throw new Error('connection refused'); } });
+  health.register({
+    name: 'broken',
+    check: async () => {
+      throw new Error('connection refused');
+    },
+  });
   const report = await health.evaluate(50);
   assert.equal(report.ready, false);
-  assert.deepEqual(report.checks.map((c) => [c.name, c.ok]), [['fast', true], ['hung', false], ['broken', false]]);
+  assert.deepEqual(
+    report.checks.map((c) => [c.name, c.ok]),
+    [
+      ['fast', true],
+      ['hung', false],
+      ['broken', false],
+    ],
+  );
   assert.match(report.checks[1]!.error!, /no answer within 50 ms/);
   assert.equal(report.checks[2]!.error, 'connection refused');
 });

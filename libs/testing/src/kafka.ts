@@ -62,13 +62,22 @@ export function header(message: KafkaMessage, name: string): string | undefined 
 export const TEST_EPOCH_MS = Date.now() - 60_000;
 
 /** Positions a new consumer group on each topic at the first message at or after `sinceMs`. */
-export async function positionGroupAt(kafka: Kafka, groupId: string, topics: readonly string[], sinceMs = TEST_EPOCH_MS): Promise<void> {
+export async function positionGroupAt(
+  kafka: Kafka,
+  groupId: string,
+  topics: readonly string[],
+  sinceMs = TEST_EPOCH_MS,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     for (const topic of topics) {
       const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
-      await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) });
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+      });
     }
   } finally {
     await admin.disconnect();

@@ -4,7 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** A variable the stack sets; integration tests refuse to run without it rather than skip silently. */
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, or source .data/stack.env after infra/stack.sh up`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\`, or source .data/stack.env after infra/stack.sh up`,
+    );
   return value;
 }
 
@@ -17,7 +20,11 @@ export function uid(prefix: string): string {
 }
 
 /** Polls `probe` until it returns something other than undefined or false, and returns that. */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

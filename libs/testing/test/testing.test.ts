@@ -12,7 +12,10 @@ describe('test helpers', () => {
   });
 
   test('eventually gives up after its timeout, naming what it waited for', async () => {
-    await assert.rejects(eventually(() => undefined, 'a thing that never comes', 250), /timed out after 250 ms waiting for a thing that never comes/);
+    await assert.rejects(
+      eventually(() => undefined, 'a thing that never comes', 250),
+      /timed out after 250 ms waiting for a thing that never comes/,
+    );
   });
 
   test('requireEnv refuses an unset or empty variable and says how to set it', () => {
@@ -31,7 +34,9 @@ describe('test helpers', () => {
   });
 
   test('header reads the first value of a header as a string', () => {
-    const message = { headers: { ce_id: Buffer.from('abc'), many: [Buffer.from('one'), Buffer.from('two')] } } as unknown as KafkaMessage;
+    const message = {
+      headers: { ce_id: Buffer.from('abc'), many: [Buffer.from('one'), Buffer.from('two')] },
+    } as unknown as KafkaMessage;
     assert.equal(header(message, 'ce_id'), 'abc');
     assert.equal(header(message, 'many'), 'one');
     assert.equal(header(message, 'absent'), undefined);

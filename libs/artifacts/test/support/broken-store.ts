@@ -33,14 +33,21 @@ export class BrokenArtifactStore implements ArtifactStore {
   async put(content: ArtifactContent, options: PutOptions): Promise<StoredArtifact> {
     let bytes = await this.read(content);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const uri = this.defect === 'random-address' ? `mem://x/${(this.counter += 1)}/${digestKey(sha256)}` : `mem://x/${digestKey(sha256)}`;
+    const uri =
+      this.defect === 'random-address'
+        ? `mem://x/${(this.counter += 1)}/${digestKey(sha256)}`
+        : `mem://x/${digestKey(sha256)}`;
     if (this.defect === 'corrupts-bytes-on-put' && bytes.byteLength > 0) {
       bytes = Buffer.from(bytes);
       bytes[0] = (bytes[0] ?? 0) ^ 0xff;
     }
     const existing = this.objects.get(sha256);
     if (!existing || this.defect === 'overwrites-metadata') {
-      this.objects.set(sha256, { bytes, mediaType: options.mediaType, ...(options.name !== undefined ? { name: options.name } : {}) });
+      this.objects.set(sha256, {
+        bytes,
+        mediaType: options.mediaType,
+        ...(options.name !== undefined ? { name: options.name } : {}),
+      });
     }
     return { uri, sha256, sizeBytes: bytes.byteLength };
   }
@@ -50,7 +57,8 @@ export class BrokenArtifactStore implements ArtifactStore {
     const object = this.objects.get(sha256);
     if (!object) throw new ArtifactNotFoundError(uriOrDigest);
     const actual = createHash('sha256').update(object.bytes).digest('hex');
-    if (this.defect !== 'skips-verification-on-get' && actual !== sha256) throw new ArtifactIntegrityError(uriOrDigest, sha256, actual);
+    if (this.defect !== 'skips-verification-on-get' && actual !== sha256)
+      throw new ArtifactIntegrityError(uriOrDigest, sha256, actual);
     return object.bytes;
   }
 

@@ -51,7 +51,10 @@ export const artifactStoreContract: readonly ContractCheck[] = [
     async run({ store }) {
       const bytes = Buffer.from('same bytes');
       const first = await store.put(bytes, { mediaType: 'text/plain', name: 'first' });
-      const second = await store.put(Buffer.from('same bytes'), { mediaType: 'application/octet-stream', name: 'second' });
+      const second = await store.put(Buffer.from('same bytes'), {
+        mediaType: 'application/octet-stream',
+        name: 'second',
+      });
       assert.deepEqual(second, first);
       const info = await store.stat(first.uri);
       assert.equal(info.mediaType, 'text/plain');
@@ -115,7 +118,11 @@ export const artifactStoreContract: readonly ContractCheck[] = [
     async run({ store }) {
       const bytes = Buffer.from('model bytes');
       const stored = await store.put(bytes, { mediaType: 'application/onnx', name: 'churn model v3.onnx' });
-      assert.deepEqual(await store.stat(stored.uri), { ...stored, mediaType: 'application/onnx', name: 'churn model v3.onnx' });
+      assert.deepEqual(await store.stat(stored.uri), {
+        ...stored,
+        mediaType: 'application/onnx',
+        name: 'churn model v3.onnx',
+      });
     },
   },
   {

@@ -39,7 +39,9 @@ export class FakeS3Server {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve, reject) => (this.server ? this.server.close((error) => (error ? reject(error) : resolve())) : resolve()));
+    await new Promise<void>((resolve, reject) =>
+      this.server ? this.server.close((error) => (error ? reject(error) : resolve())) : resolve(),
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -55,7 +57,9 @@ export class FakeS3Server {
     if (bucket !== this.options.bucket) return reply(res, 404, 'NoSuchBucket', `no bucket ${bucket}`);
     const key = decodeURIComponent(keyParts.join('/'));
     if (req.method === 'PUT') {
-      const headers: Record<string, string> = { 'content-type': header(req, 'content-type') ?? 'application/octet-stream' };
+      const headers: Record<string, string> = {
+        'content-type': header(req, 'content-type') ?? 'application/octet-stream',
+      };
       for (const [name, value] of Object.entries(req.headers)) {
         if (name.startsWith('x-amz-meta-') && typeof value === 'string') headers[name] = value;
       }
@@ -76,21 +80,35 @@ export class FakeS3Server {
   /** Returns why the request is not authentic, or undefined when its SigV4 signature verifies. */
   private authenticate(req: IncomingMessage, url: URL, body: Buffer): string | undefined {
     const authorization = header(req, 'authorization') ?? '';
-    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([a-f0-9]{64})$/.exec(authorization);
+    const match =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([a-f0-9]{64})$/.exec(
+        authorization,
+      );
     if (!match) return 'missing or malformed Authorization header';
-    const [, accessKeyId, day, region, signedHeaderList, signature] = match as unknown as [string, string, string, string, string, string];
+    const [, accessKeyId, day, region, signedHeaderList, signature] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (accessKeyId !== this.options.credentials.accessKeyId) return 'unknown access key';
     if (region !== this.options.region) return `wrong region ${region}`;
     const amzDate = header(req, 'x-amz-date') ?? '';
-    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== day) return 'x-amz-date missing or outside the credential scope';
-    const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== day)
+      return 'x-amz-date missing or outside the credential scope';
+    const date = new Date(
+      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    );
     if (Math.abs(Date.now() - date.getTime()) > 15 * 60_000) return 'request time too skewed';
     const signedNames = signedHeaderList.split(';');
     for (const required of ['host', 'x-amz-date', 'x-amz-content-sha256']) {
       if (!signedNames.includes(required)) return `${required} is not signed`;
     }
     const payloadSha256 = header(req, 'x-amz-content-sha256') ?? '';
-    if (payloadSha256 !== 'UNSIGNED-PAYLOAD' && payloadSha256 !== createHash('sha256').update(body).digest('hex')) return 'XAmzContentSHA256Mismatch';
+    if (payloadSha256 !== 'UNSIGNED-PAYLOAD' && payloadSha256 !== createHash('sha256').update(body).digest('hex'))
+      return 'XAmzContentSHA256Mismatch';
     const headers: Record<string, string> = {};
     for (const name of signedNames) {
       const value = header(req, name);
