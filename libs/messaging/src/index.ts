@@ -8,6 +8,4 @@ export * from './outbox';
 export * from './producer';
 export * from './nest/event-server';
 export * from './nest/messaging.module';
-export * from './nest/bootstrap';
-export * from './nest/platform.module';
 export * from './admin';
