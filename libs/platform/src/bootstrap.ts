@@ -42,6 +42,8 @@ export function defineService<S extends ServiceSpec>(definition: ServiceDefiniti
  * so no handler runs before the service is initialised. Not listening on HTTP yet: tests use it in-process.
  */
 export async function createServiceApp<C extends BootConfig>(definition: ServiceApp<C>, config: C): Promise<INestApplication> {
+  // The service's module plus the modules every app gets beside it: a platform-wide module (say the HTTP API
+  // module serving /openapi.json) is added to this list, or passed per service as `imports`.
   @Module({})
   class ServiceRootModule {}
   const root: DynamicModule = { module: ServiceRootModule, imports: [definition.appModule(config), ...(definition.imports ?? [])] };

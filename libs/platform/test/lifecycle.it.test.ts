@@ -1,6 +1,7 @@
 // An app built by the platform: every module hook runs exactly once, the event transport consumes only after
 // the hooks ran, and what a service writes to its outbox in its own shutdown hook still leaves.
 import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -18,7 +19,7 @@ import {
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { EventTypes, exampleEventData } from '@mlops/contracts';
-import { type CloudEvent, CloudEventContext, EventProducer, enqueueInOutbox, newEvent } from '@mlops/messaging';
+import { type CloudEvent, CloudEventContext, encodeEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import { eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
 import { PlatformModule, createServiceApp } from '../src';
@@ -29,6 +30,7 @@ const FAILED = EventTypes.TrainingFailedV1;
 const service = uid('hooks-probe');
 const schema = service.replace(/-/g, '_');
 const subject = uid('hooks');
+const request = newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key: uid('model'), subject });
 const lastWord = newEvent(FAILED, exampleEventData(FAILED), { source: 'urn:mlops:test', key: uid('last'), subject });
 
 type Hook = 'onModuleInit' | 'onApplicationBootstrap' | 'onModuleDestroy' | 'beforeApplicationShutdown' | 'onApplicationShutdown';
@@ -42,7 +44,9 @@ class HookCounter implements OnModuleInit, OnApplicationBootstrap, OnModuleDestr
   onModuleInit(): void {
     calls.push('onModuleInit');
   }
-  onApplicationBootstrap(): void {
+  /** Slow on purpose: a transport consuming before the hooks ran would hand it the waiting request meanwhile. */
+  async onApplicationBootstrap(): Promise<void> {
+    await sleep(6_000);
     calls.push('onApplicationBootstrap');
   }
   onModuleDestroy(): void {
@@ -83,6 +87,11 @@ const count = (hook: Hook) => calls.filter((c) => c === hook).length;
 let app: INestApplication;
 
 before(async () => {
+  // Waiting on the topic before the app starts: its new consumer group reads it as soon as it joins.
+  const producer = testKafka('hooks-it-request').producer();
+  await producer.connect();
+  await producer.send({ topic: REQUESTED, messages: [encodeEvent(request)] });
+  await producer.disconnect();
   app = await createServiceApp({ service, appModule: () => ({ module: ProbeModule }) }, probeConfig());
   await app.listen(0, '127.0.0.1');
 });
@@ -90,8 +99,6 @@ before(async () => {
 after(() => dropSchema(schema));
 
 test('started and listening: onModuleInit and onApplicationBootstrap ran once each, before any event was handled', async () => {
-  const request = newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key: uid('model'), subject });
-  await app.get(EventProducer).publish(request);
   const handler = app.get(RequestsHandler);
   await eventually(async () => handler.replied.length === 1, 'the handler');
   assert.deepEqual([count('onModuleInit'), count('onApplicationBootstrap')], [1, 1]);
