@@ -100,7 +100,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   private readonly handlers = new Map<string, EventHandler>();
   private readonly retry: RetryPolicy;
   private readonly maxEventBytes: number;
-  private consumer?: Consumer;
+  private consumer?: Consumer | undefined;
 
   private readonly options: ConsumerRunnerOptions;
 
