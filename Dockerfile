@@ -44,6 +44,7 @@ COPY package.json package-lock.json .npmrc /app/
 COPY libs/artifacts/package.json /app/libs/artifacts/
 COPY libs/config/package.json /app/libs/config/
 COPY libs/contracts/package.json /app/libs/contracts/
+COPY libs/core/package.json /app/libs/core/
 COPY libs/messaging/package.json /app/libs/messaging/
 COPY libs/observability/package.json /app/libs/observability/
 COPY libs/platform/package.json /app/libs/platform/
