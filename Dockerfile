@@ -47,6 +47,7 @@ COPY libs/contracts/package.json /app/libs/contracts/
 COPY libs/core/package.json /app/libs/core/
 COPY libs/messaging/package.json /app/libs/messaging/
 COPY libs/observability/package.json /app/libs/observability/
+COPY libs/platform/package.json /app/libs/platform/
 COPY libs/storage/package.json /app/libs/storage/
 COPY libs/testing/package.json /app/libs/testing/
 COPY services/ingestion/package.json /app/services/ingestion/

@@ -23,7 +23,16 @@ export interface HandlerContext {
   readonly transactionEvents?: readonly CloudEvent[];
 }
 
-export type EventHandler<T extends EventType = EventType> = (event: CloudEvent<T>, context: HandlerContext) => Promise<void>;
+/** What a handler of a runner with an inbox gets: the inbox transaction is always there. */
+export interface InboxHandlerContext extends HandlerContext {
+  readonly manager: EntityManager;
+  readonly transactionEvents: readonly CloudEvent[];
+}
+
+export type EventHandler<T extends EventType = EventType, C extends HandlerContext = HandlerContext> = (
+  event: CloudEvent<T>,
+  context: C,
+) => Promise<void>;
 
 export interface RetryPolicy {
   /** Attempts at a handler failing for an unknown reason (a bug) before its event is dead-lettered. */
@@ -52,6 +61,11 @@ export interface ConsumerRunnerOptions {
   fromBeginning?: boolean;
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
 }
+
+/** The options a runner whose handlers get context C needs: an inbox when C promises its transaction. */
+export type RunnerOptionsFor<C extends HandlerContext> = C extends InboxHandlerContext
+  ? ConsumerRunnerOptions & { inbox: InboxOptions }
+  : ConsumerRunnerOptions;
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5_000, unavailableMaxDelayMs: 10_000 };
 /** Most consecutive events whose effects share one inbox transaction. */
@@ -86,18 +100,21 @@ type Outcome = 'processed' | 'duplicate' | 'dead_lettered';
  * bounded retries for transient errors, dead letters for what can never succeed, and offsets
  * committed only after the effect (or the dead letter) is durable.
  */
-export class EventConsumerRunner {
+export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   private readonly handlers = new Map<string, EventHandler>();
   private readonly retry: RetryPolicy;
   private readonly maxEventBytes: number;
-  private consumer?: Consumer;
+  private consumer?: Consumer | undefined;
 
-  constructor(private readonly options: ConsumerRunnerOptions) {
+  private readonly options: ConsumerRunnerOptions;
+
+  constructor(options: RunnerOptionsFor<C>) {
+    this.options = options;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
-  on<T extends EventType>(type: T, handler: EventHandler<T>): this {
+  on<T extends EventType>(type: T, handler: EventHandler<T, C>): this {
     if (this.handlers.has(type)) throw new Error(`${this.options.consumerName} already handles ${type}`);
     this.handlers.set(type, handler as unknown as EventHandler);
     return this;

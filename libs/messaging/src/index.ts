@@ -10,6 +10,4 @@ export * from './producer';
 export * from './transient';
 export * from './nest/event-server';
 export * from './nest/messaging.module';
-export * from './nest/bootstrap';
-export * from './nest/platform.module';
 export * from './admin';

@@ -1,16 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { PlatformModule } from '@mlops/messaging';
+import { PlatformModule } from '@mlops/platform';
 import type { DeployerConfig } from './config';
+import { PG_SCHEMA, SERVICE } from './tokens';
 
-export const SERVICE = 'deployer';
-export const PG_SCHEMA = 'deployer';
+export { PG_SCHEMA, SERVICE } from './tokens';
 
 @Module({})
 export class AppModule {
   static forRoot(config: DeployerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, })],
+      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config })],
     };
   }
 }

@@ -1,18 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { createServiceApp } from '@mlops/messaging';
-import { POSTGRES } from '@mlops/storage';
-import { AppModule, PG_SCHEMA, SERVICE } from './app.module';
-import type { DeployerConfig } from './config';
+import { createServiceApp, defineService } from '@mlops/platform';
+import { AppModule } from './app.module';
+import { type DeployerConfig, DeployerConfigSpec } from './config';
+import { SERVICE } from './tokens';
+
+/** The deployer service as the platform boots it. */
+export const deployerService = defineService({
+  service: SERVICE,
+  configSpec: DeployerConfigSpec,
+  appModule: (config) => AppModule.forRoot(config),
+});
 
 /** The deployer app with its event handlers running, not yet listening on HTTP. */
 export function createDeployerApp(config: DeployerConfig): Promise<INestApplication> {
-  return createServiceApp({
-    service: SERVICE,
-    module: AppModule.forRoot(config),
-    logLevel: config.LOG_LEVEL,
-    maxEventBytes: config.MAX_EVENT_BYTES,
-    consumerGroup: config.CONSUMER_GROUP,
-    inbox: { dataSource: (app) => app.get<DataSource>(POSTGRES), schema: PG_SCHEMA },
-  });
+  return createServiceApp(deployerService, config);
 }

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
-import { PlatformModule } from '@mlops/messaging';
+import { PlatformModule } from '@mlops/platform';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import type { FeatureStoreConfig } from './config';
 import { DatasetRegisteredMessageController } from './datasets/track-dataset/dataset-registered.message.controller';

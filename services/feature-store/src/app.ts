@@ -1,18 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { createServiceApp } from '@mlops/messaging';
-import { POSTGRES } from '@mlops/storage';
-import { AppModule, PG_SCHEMA, SERVICE } from './app.module';
-import type { FeatureStoreConfig } from './config';
+import { createServiceApp, defineService } from '@mlops/platform';
+import { AppModule } from './app.module';
+import { type FeatureStoreConfig, FeatureStoreConfigSpec } from './config';
+import { SERVICE } from './tokens';
+
+/** The feature-store service as the platform boots it. */
+export const featureStoreService = defineService({
+  service: SERVICE,
+  configSpec: FeatureStoreConfigSpec,
+  appModule: (config) => AppModule.forRoot(config),
+});
 
 /** The feature-store app with its event handlers running, not yet listening on HTTP. */
 export function createFeatureStoreApp(config: FeatureStoreConfig): Promise<INestApplication> {
-  return createServiceApp({
-    service: SERVICE,
-    module: AppModule.forRoot(config),
-    logLevel: config.LOG_LEVEL,
-    maxEventBytes: config.MAX_EVENT_BYTES,
-    consumerGroup: config.CONSUMER_GROUP,
-    inbox: { dataSource: (app) => app.get<DataSource>(POSTGRES), schema: PG_SCHEMA },
-  });
+  return createServiceApp(featureStoreService, config);
 }

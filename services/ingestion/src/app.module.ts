@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { PlatformModule } from '@mlops/messaging';
+import { PlatformModule } from '@mlops/platform';
 import { POSTGRES } from '@mlops/storage';
 import type { IngestionConfig } from './config';
 import { GetDatasetController } from './datasets/get-dataset/get-dataset.controller';

@@ -1,23 +1,20 @@
 import type { INestApplication } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { createServiceApp } from '@mlops/messaging';
-import { POSTGRES } from '@mlops/storage';
+import { createServiceApp, defineService } from '@mlops/platform';
 import { AppModule } from './app.module';
-import type { IngestionConfig } from './config';
+import { type IngestionConfig, IngestionConfigSpec } from './config';
 import { rawRecordsBody } from './records/ingest-records/raw-body.middleware';
-import { PG_SCHEMA, SERVICE } from './tokens';
+import { SERVICE } from './tokens';
+
+/** The ingestion service as the platform boots it. */
+export const ingestionService = defineService({
+  service: SERVICE,
+  configSpec: IngestionConfigSpec,
+  appModule: (config) => AppModule.forRoot(config),
+  // Registered before Nest's body parsers, which are added when the app initialises.
+  beforeInit: (app, config) => void app.use(rawRecordsBody(config.INGESTION_MAX_BODY_BYTES)),
+});
 
 /** The ingestion app with its event handlers running, not yet listening on HTTP. */
-export async function createIngestionApp(config: IngestionConfig): Promise<INestApplication> {
-  const app = await createServiceApp({
-    service: SERVICE,
-    module: AppModule.forRoot(config),
-    logLevel: config.LOG_LEVEL,
-    maxEventBytes: config.MAX_EVENT_BYTES,
-    consumerGroup: config.CONSUMER_GROUP,
-    inbox: { dataSource: (app) => app.get<DataSource>(POSTGRES), schema: PG_SCHEMA },
-  });
-  // Registered before Nest's body parsers (they are added when the app initialises, at listen).
-  app.use(rawRecordsBody(config.INGESTION_MAX_BODY_BYTES));
-  return app;
+export function createIngestionApp(config: IngestionConfig): Promise<INestApplication> {
+  return createServiceApp(ingestionService, config);
 }

@@ -1,17 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@mlops/config';
-import { listenService } from '@mlops/messaging';
-import { createIngestionApp } from './app';
-import { SERVICE } from './app.module';
-import { IngestionConfigSpec } from './config';
+import { bootstrapService } from '@mlops/platform';
+import { ingestionService } from './app';
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit(SERVICE, IngestionConfigSpec);
-  const app = await createIngestionApp(config);
-  await listenService(app, config.HTTP_HOST, config.HTTP_PORT, SERVICE);
-}
-
-main().catch((error: unknown) => {
-  console.error(`${SERVICE} failed to start:`, error);
-  process.exit(1);
-});
+void bootstrapService(ingestionService);

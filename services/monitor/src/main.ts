@@ -1,17 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@mlops/config';
-import { listenService } from '@mlops/messaging';
-import { createMonitorApp } from './app';
-import { SERVICE } from './app.module';
-import { MonitorConfigSpec } from './config';
+import { bootstrapService } from '@mlops/platform';
+import { monitorService } from './app';
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit(SERVICE, MonitorConfigSpec);
-  const app = await createMonitorApp(config);
-  await listenService(app, config.HTTP_HOST, config.HTTP_PORT, SERVICE);
-}
-
-main().catch((error: unknown) => {
-  console.error(`${SERVICE} failed to start:`, error);
-  process.exit(1);
-});
+void bootstrapService(monitorService);

@@ -4,28 +4,35 @@ import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/mi
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { EventType } from '@mlops/contracts';
 import type { CloudEvent } from '../cloud-event';
-import { type ConsumerRunnerOptions, EventConsumerRunner, type HandlerContext } from '../consumer';
+import { type ConsumerRunnerOptions, EventConsumerRunner, type InboxHandlerContext, type InboxOptions } from '../consumer';
 
-/** What `@Ctx()` gives a handler: the transaction of its effect and where the event came from. */
-export class CloudEventContext extends BaseRpcContext<[CloudEvent, HandlerContext]> {
+/** What `@Ctx()` gives a handler: the inbox transaction of its effect and where the event came from. */
+export class CloudEventContext extends BaseRpcContext<[CloudEvent, InboxHandlerContext]> {
   get event(): CloudEvent {
     return this.args[0];
   }
-  get handler(): HandlerContext {
+  get handler(): InboxHandlerContext {
     return this.args[1];
   }
+  /** The inbox transaction: the effect and its outbox rows are written through it. */
+  get manager(): InboxHandlerContext['manager'] {
+    return this.args[1].manager;
+  }
 }
+
+/** The transport always runs handlers in an inbox transaction, so no handler checks for one. */
+export type EventServerOptions = ConsumerRunnerOptions & { inbox: InboxOptions };
 
 /**
  * A Nest microservice transport over our consumer runner: `@EventPattern('mlops.x.y.v1')` handlers
  * receive the decoded, validated CloudEvent; inbox, retries and dead letters happen around them.
  */
 export class CloudEventsKafkaServer extends Server implements CustomTransportStrategy {
-  readonly runner: EventConsumerRunner;
+  readonly runner: EventConsumerRunner<InboxHandlerContext>;
 
-  constructor(options: ConsumerRunnerOptions) {
+  constructor(options: EventServerOptions) {
     super();
-    this.runner = new EventConsumerRunner(options);
+    this.runner = new EventConsumerRunner<InboxHandlerContext>(options);
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {

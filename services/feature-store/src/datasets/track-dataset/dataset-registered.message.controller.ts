@@ -13,8 +13,6 @@ export class DatasetRegisteredMessageController {
 
   @EventPattern(REGISTERED)
   async onRegistered(@Payload() event: CloudEvent<typeof REGISTERED>, @Ctx() context: CloudEventContext): Promise<void> {
-    const manager = context.handler.manager;
-    if (!manager) throw new Error('feature-store tracks datasets only with an inbox transaction');
-    await this.catalog.upsertDataset(manager, event.data);
+    await this.catalog.upsertDataset(context.manager, event.data);
   }
 }

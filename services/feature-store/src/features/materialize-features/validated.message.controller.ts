@@ -17,9 +17,7 @@ export class ValidatedRecordsMessageController {
 
   @EventPattern(VALIDATED)
   async onValidated(@Payload() event: CloudEvent<typeof VALIDATED>, @Ctx() context: CloudEventContext): Promise<void> {
-    const manager = context.handler.manager;
-    if (!manager) throw new Error('feature-store handles records only with an inbox transaction');
-    if (event.data.role === 'labels') await this.labels.append(event, manager);
-    else await this.features.materialize(event, manager, context.handler, context.handler.transactionEvents);
+    if (event.data.role === 'labels') await this.labels.append(event, context.manager);
+    else await this.features.materialize(event, context.manager, context.handler, context.handler.transactionEvents);
   }
 }

@@ -12,8 +12,6 @@ export class SnapshotRequestedMessageController {
 
   @EventPattern(REQUESTED)
   async onRequested(@Payload() event: CloudEvent<typeof REQUESTED>, @Ctx() context: CloudEventContext): Promise<void> {
-    const manager = context.handler.manager;
-    if (!manager) throw new Error('feature-store answers snapshot requests only with an inbox transaction');
-    await this.snapshots.answer(event, manager);
+    await this.snapshots.answer(event, context.manager);
   }
 }

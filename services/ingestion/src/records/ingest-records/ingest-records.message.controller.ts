@@ -13,8 +13,6 @@ export class IngestRecordsMessageController {
 
   @EventPattern(RECORD)
   async onRecord(@Payload() event: CloudEvent<typeof RECORD>, @Ctx() context: CloudEventContext): Promise<void> {
-    const manager = context.handler.manager;
-    if (!manager) throw new Error('ingestion handles records only with an inbox transaction');
-    await this.service.ingestEvent(event, manager);
+    await this.service.ingestEvent(event, context.manager);
   }
 }

@@ -1,0 +1,83 @@
+import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { type ConfigOf, type ConfigSpec, loadConfigOrExit } from '@mlops/config';
+import { CloudEventsKafkaServer, RethrowRpcExceptionFilter } from '@mlops/messaging';
+import { HealthRegistry } from '@mlops/observability';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** The keys of a service's config the bootstrap itself reads (serviceKeys). */
+export interface BootConfig {
+  readonly HTTP_HOST: string;
+  readonly HTTP_PORT: number;
+  readonly LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+/** How to build one service's app from its config; `AppModule.forRoot` imports PlatformModule. */
+export interface ServiceApp<C extends BootConfig> {
+  service: string;
+  appModule: (config: C) => DynamicModule;
+  /** Runs before Nest initialises the app, e.g. middleware that must come before Nest's body parsers. */
+  beforeInit?: (app: INestApplication, config: C) => void;
+  /** Modules every app of the service imports beside its own: the place for platform-wide HTTP modules. */
+  imports?: Array<Type<unknown> | DynamicModule>;
+}
+
+/** A config spec with the keys the bootstrap reads (a spec without serviceKeys does not compile). */
+export type ServiceSpec = ConfigSpec & { [K in keyof BootConfig]: { parse(raw: string): BootConfig[K] } };
+
+/** A service as `main.ts` starts it: its app and the config spec checked before anything is built. */
+export interface ServiceDefinition<S extends ServiceSpec> extends ServiceApp<ConfigOf<S> & BootConfig> {
+  configSpec: S;
+}
+
+/** Infers the spec's type for a service definition. */
+export function defineService<S extends ServiceSpec>(definition: ServiceDefinition<S>): ServiceDefinition<S> {
+  return definition;
+}
+
+/**
+ * Builds a service's Nest app: module hooks run once (init, then bootstrap), then its event transport starts,
+ * so no handler runs before the service is initialised. Not listening on HTTP yet: tests use it in-process.
+ */
+export async function createServiceApp<C extends BootConfig>(definition: ServiceApp<C>, config: C): Promise<INestApplication> {
+  // The service's module plus the modules every app gets beside it: a platform-wide module (say the HTTP API
+  // module serving /openapi.json) is added to this list, or passed per service as `imports`.
+  @Module({})
+  class ServiceRootModule {}
+  const root: DynamicModule = { module: ServiceRootModule, imports: [definition.appModule(config), ...(definition.imports ?? [])] };
+  const app = await NestFactory.create(root, { logger: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1), abortOnError: false });
+  app.enableShutdownHooks();
+  // Global, and inherited by the event transport below: filters must be in place before it connects.
+  app.useGlobalFilters(new RethrowRpcExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
+  definition.beforeInit?.(app, config);
+  // One init for the whole app. The transport connects after it, already initialised, so it never runs the
+  // hooks itself, and it starts consuming only once every onModuleInit/onApplicationBootstrap has run.
+  await app.init();
+  app.connectMicroservice({ strategy: app.get(CloudEventsKafkaServer, { strict: false }) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  // Draining: readiness fails first, so traffic stops before connections close.
+  const health = app.get(HealthRegistry, { strict: false });
+  process.once('SIGTERM', () => health.markShuttingDown());
+  return app;
+}
+
+export async function listenService(app: INestApplication, host: string, port: number, service: string): Promise<void> {
+  await app.listen(port, host);
+  new Logger(service).log(`listening on http://${host}:${port}`);
+}
+
+/** A service's whole `main`: config checked (exit 78 when bad), app built, listening; exit 1 if the start fails. */
+export function bootstrapService<S extends ServiceSpec>(definition: ServiceDefinition<S>): Promise<void> {
+  const start = async (): Promise<void> => {
+    // Sound: S has the boot keys (ServiceSpec); TypeScript cannot see it through the generic ConfigOf.
+    const config = loadConfigOrExit(definition.service, definition.configSpec) as ConfigOf<S> & BootConfig;
+    const app = await createServiceApp(definition, config);
+    await listenService(app, config.HTTP_HOST, config.HTTP_PORT, definition.service);
+  };
+  return start().catch((error: unknown) => {
+    console.error(`${definition.service} failed to start:`, error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,3 @@
+export * from './bootstrap';
+export * from './platform.lifecycle';
+export * from './platform.module';

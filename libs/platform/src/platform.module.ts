@@ -1,0 +1,96 @@
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import {
+  CloudEventsKafkaServer,
+  EventProducer,
+  KAFKA,
+  MessagingMetrics,
+  MessagingModule,
+  OutboxRelay,
+  messagingMigrations,
+} from '@mlops/messaging';
+import { ObservabilityModule } from '@mlops/observability';
+import { ClickHouseModule, POSTGRES, type PostgresOptions, PostgresModule } from '@mlops/storage';
+import { PlatformLifecycle } from './platform.lifecycle';
+
+/** The keys of a service's config the platform wiring reads (see serviceKeys/postgresKeys/clickhouseKeys). */
+export interface PlatformConfig {
+  readonly KAFKA_BROKERS: string[];
+  readonly MAX_EVENT_BYTES: number;
+  readonly DATABASE_URL: string;
+  readonly CONSUMER_GROUP?: string | undefined;
+  readonly CLICKHOUSE_URL?: string | undefined;
+  readonly CLICKHOUSE_DATA_DIR?: string;
+}
+
+export interface PlatformModuleOptions {
+  service: string;
+  /** The Postgres schema the service owns; the inbox and outbox tables live in it. */
+  pgSchema: string;
+  config: PlatformConfig;
+  entities?: PostgresOptions['entities'];
+  migrations?: PostgresOptions['migrations'];
+  /** The ClickHouse database, for a service that owns ClickHouse tables. */
+  clickhouseDatabase?: string;
+}
+
+/**
+ * What every service stands on: health and metrics, Kafka, its Postgres schema (and ClickHouse database if any),
+ * the event transport of its `@EventPattern` handlers with the inbox in that schema, and the relay of its outbox.
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformModuleOptions): DynamicModule {
+    const { service, config, pgSchema } = options;
+    const imports: DynamicModule[] = [
+      ObservabilityModule.forRoot({ service }),
+      MessagingModule.forRoot({ service, brokers: config.KAFKA_BROKERS, maxEventBytes: config.MAX_EVENT_BYTES }),
+      PostgresModule.forRoot({
+        url: config.DATABASE_URL,
+        schema: pgSchema,
+        entities: options.entities ?? [],
+        migrations: [...messagingMigrations, ...(options.migrations ?? [])],
+        applicationName: service,
+      }),
+    ];
+    if (options.clickhouseDatabase) {
+      if (!config.CLICKHOUSE_DATA_DIR) throw new Error(`${service} owns ClickHouse tables but its config has no CLICKHOUSE_DATA_DIR`);
+      imports.push(
+        ClickHouseModule.forRoot({
+          ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
+          dataDir: config.CLICKHOUSE_DATA_DIR,
+          database: options.clickhouseDatabase,
+        }),
+      );
+    }
+    return {
+      module: PlatformModule,
+      imports,
+      providers: [
+        {
+          provide: CloudEventsKafkaServer,
+          inject: [KAFKA, EventProducer, MessagingMetrics, POSTGRES],
+          useFactory: (kafka: Kafka, producer: EventProducer, metrics: MessagingMetrics, dataSource: DataSource) =>
+            new CloudEventsKafkaServer({
+              kafka,
+              consumerName: config.CONSUMER_GROUP ?? service,
+              producer,
+              metrics,
+              maxEventBytes: config.MAX_EVENT_BYTES,
+              logger: new Logger(`${service}:events`),
+              inbox: { dataSource, schema: pgSchema },
+            }),
+        },
+        {
+          provide: OutboxRelay,
+          inject: [POSTGRES, EventProducer, MessagingMetrics],
+          useFactory: (dataSource: DataSource, producer: EventProducer, metrics: MessagingMetrics) =>
+            new OutboxRelay({ dataSource, schema: pgSchema, producer, metrics, logger: new Logger(`${service}:outbox`) }),
+        },
+        PlatformLifecycle,
+      ],
+      exports: [...imports, CloudEventsKafkaServer, OutboxRelay],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+/** Names of the deployer service. */
+export const SERVICE = 'deployer';
+export const PG_SCHEMA = 'deployer';
