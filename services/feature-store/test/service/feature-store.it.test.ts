@@ -1,5 +1,6 @@
 // The feature-store app in-process against the REAL stack (Kafka, Postgres, embedded chdb in its own temp
 // directory): events go in through an EventProducer, come out on their topics; HTTP through app.listen(0).
+// Each test registers its own datasets and creates its own views: none depends on another's data.
 import 'reflect-metadata';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import type { DataSource } from 'typeorm';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import { createFeatureStoreApp } from '../../src/app';
 import type { FeatureStoreConfig } from '../../src/config';
+import { createFeatureViewRequest } from '../../src/feature-views/create-feature-view/create-feature-view.request';
+import { CatalogStore } from '../../src/infrastructure/catalog-store';
 import { BuildSnapshotService } from '../../src/snapshots/build-snapshot/build-snapshot.service';
 import { type Seen, eventually, readTopic, runId, testConfig } from './support';
 
@@ -23,10 +26,6 @@ const REQUESTED = EventTypes.DatasetSnapshotRequestedV1;
 const CREATED = EventTypes.DatasetSnapshotCreatedV1;
 const TEST_SOURCE = 'urn:mlops:test:feature-store';
 
-const RUN = runId('fs');
-const ACTIVITY = `${RUN}_activity`;
-const CHURN = `${RUN}_churn`;
-const VIEW = `${RUN}_customer`;
 const MINUTE = 60_000;
 /** Feature records happen shortly before the test starts; labels at "now", after the features were computed. */
 const T0 = Date.now();
@@ -45,6 +44,14 @@ const activitySchema = {
   },
 };
 
+/** A test's own datasets (activity features, churn labels) and view name. */
+interface Fixture {
+  readonly activity: string;
+  readonly churn: string;
+  readonly view: string;
+  entity(name: string): string;
+}
+
 function registered(dataset: string, role: 'features' | 'labels'): DatasetRegisteredV1 {
   return role === 'features'
     ? { dataset, version: 1, role, recordSchema: activitySchema, entityKeyField: 'customer_id', eventTimeField: 'event_time', sensitiveFields: ['email'], registeredAt: new Date().toISOString() }
@@ -61,23 +68,25 @@ function registered(dataset: string, role: 'features' | 'labels'): DatasetRegist
       };
 }
 
-const viewDefinition = {
-  name: VIEW,
-  source: { dataset: ACTIVITY },
-  ttl: '1d',
-  features: [
-    { kind: 'field', name: 'tenure', field: 'tenure_days' },
-    { kind: 'categorical', encoding: 'index', name: 'plan_idx', field: 'plan', vocabulary: ['basic', 'premium'] },
-    { kind: 'aggregate', name: 'txn_count_1h', field: 'amount', function: 'count', window: '1h' },
-    { kind: 'aggregate', name: 'amount_sum_1h', field: 'amount', function: 'sum', window: '1h' },
-    { kind: 'expression', name: 'avg_amount_1h', expression: 'amount_sum_1h / txn_count_1h' },
-  ],
-};
+function definitionOf(fixture: Fixture) {
+  return {
+    name: fixture.view,
+    source: { dataset: fixture.activity },
+    ttl: '1d',
+    features: [
+      { kind: 'field', name: 'tenure', field: 'tenure_days' },
+      { kind: 'categorical', encoding: 'index', name: 'plan_idx', field: 'plan', vocabulary: ['basic', 'premium'] },
+      { kind: 'aggregate', name: 'txn_count_1h', field: 'amount', function: 'count', window: '1h' },
+      { kind: 'aggregate', name: 'amount_sum_1h', field: 'amount', function: 'sum', window: '1h' },
+      { kind: 'expression', name: 'avg_amount_1h', expression: 'amount_sum_1h / txn_count_1h' },
+    ],
+  };
+}
 
-function activity(entityId: string, offsetMs: number, amount: number, plan: string, recordId = randomUUID()): CloudEvent<typeof VALIDATED> {
+function activity(fixture: Fixture, entityId: string, offsetMs: number, amount: number, plan: string, recordId = randomUUID()): CloudEvent<typeof VALIDATED> {
   const eventTime = at(offsetMs);
   const data: DataValidatedV1 = {
-    dataset: ACTIVITY,
+    dataset: fixture.activity,
     datasetVersion: 1,
     role: 'features',
     entityId,
@@ -87,14 +96,14 @@ function activity(entityId: string, offsetMs: number, amount: number, plan: stri
     sourceEventId: randomUUID(),
     validatedAt: new Date().toISOString(),
   };
-  return newEvent(VALIDATED, data, { source: TEST_SOURCE, subject: ACTIVITY });
+  return newEvent(VALIDATED, data, { source: TEST_SOURCE, subject: fixture.activity });
 }
 
-function label(entityId: string, eventTime: string, churned: boolean): CloudEvent<typeof VALIDATED> {
+function label(fixture: Fixture, entityId: string, eventTime: string, churned: boolean): CloudEvent<typeof VALIDATED> {
   return newEvent(
     VALIDATED,
     {
-      dataset: CHURN,
+      dataset: fixture.churn,
       datasetVersion: 1,
       role: 'labels',
       entityId,
@@ -103,17 +112,17 @@ function label(entityId: string, eventTime: string, churned: boolean): CloudEven
       sourceEventId: randomUUID(),
       validatedAt: new Date().toISOString(),
     },
-    { source: TEST_SOURCE, subject: CHURN },
+    { source: TEST_SOURCE, subject: fixture.churn },
   );
 }
 
 /** A snapshot request over the churn labels of the last hour (and the next minute) for a view version. */
-function snapshotRequest(featureView: { name: string; version: number }, featureTtlSeconds: number | undefined = 86_400): DatasetSnapshotRequestedV1 {
+function snapshotRequest(fixture: Fixture, featureView: { name: string; version: number }, featureTtlSeconds: number | undefined = 86_400): DatasetSnapshotRequestedV1 {
   return {
     snapshotId: randomUUID(),
     trainingRunId: randomUUID(),
     featureView,
-    labels: { dataset: CHURN, field: 'churned' },
+    labels: { dataset: fixture.churn, field: 'churned' },
     timeRange: { start: at(-60 * MINUTE), end: new Date(Date.now() + MINUTE).toISOString() },
     ...(featureTtlSeconds !== undefined ? { featureTtlSeconds } : {}),
     requestedAt: new Date().toISOString(),
@@ -134,6 +143,47 @@ async function http(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, body: await res.json() };
 }
 
+/** Registers a test's own datasets and waits until the feature store knows them. */
+async function fixture(prefix: string): Promise<Fixture> {
+  const run = runId(prefix);
+  const own: Fixture = { activity: `${run}_activity`, churn: `${run}_churn`, view: `${run}_customer`, entity: (name) => `${run}-${name}` };
+  await producer.publishMany([
+    newEvent(REGISTERED, registered(own.activity, 'features'), { source: TEST_SOURCE, subject: own.activity }),
+    newEvent(REGISTERED, registered(own.churn, 'labels'), { source: TEST_SOURCE, subject: own.churn }),
+  ]);
+  const catalog = app.get(CatalogStore);
+  await eventually(async () => (await catalog.dataset(own.activity)) !== undefined && (await catalog.dataset(own.churn)) !== undefined, 'the dataset registrations');
+  return own;
+}
+
+/** Creates a view version and waits until it is backfilled and serving. */
+async function readyView(definition: { name: string }): Promise<number> {
+  const created = await http('POST', '/feature-views', definition);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const version = created.body.version as number;
+  await eventually(async () => (await http('GET', `/feature-views/${definition.name}`)).body.servingVersion === version, `${definition.name}@${version} to serve`);
+  return version;
+}
+
+/** The online vector of an entity once `ready` accepts it. */
+function vectorWhen(path: string, ready: (body: any) => boolean, what: string): Promise<{ status: number; body: any }> {
+  return eventually(async () => {
+    const res = await http('GET', path);
+    return res.status === 200 && ready(res.body) ? res : undefined;
+  }, what);
+}
+
+async function offlineRows(view: string, version: number): Promise<Array<[string, number]>> {
+  const rows = await (
+    await app.get<ClickHouseClient>(CLICKHOUSE).query({
+      query: `SELECT entity_id, features FROM feature_store.offline_feature_rows WHERE view_name = {view:String} AND view_version = {v:UInt32} ORDER BY entity_id, event_time`,
+      query_params: { view, v: version },
+      format: 'JSONEachRow',
+    })
+  ).json<{ entity_id: string; features: string }>();
+  return rows.map((r) => [r.entity_id, JSON.parse(r.features).txn_count_1h as number]);
+}
+
 before(async () => {
   const setup = await testConfig();
   config = setup.config;
@@ -142,10 +192,6 @@ before(async () => {
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   producer = app.get(EventProducer);
-  await producer.publishMany([
-    newEvent(REGISTERED, registered(ACTIVITY, 'features'), { source: TEST_SOURCE, subject: ACTIVITY }),
-    newEvent(REGISTERED, registered(CHURN, 'labels'), { source: TEST_SOURCE, subject: CHURN }),
-  ]);
 });
 
 after(async () => {
@@ -153,150 +199,204 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-test('feature views: refused with every reason when they do not fit, versioned when they do', async () => {
-  const unknown = await http('POST', '/feature-views', { ...viewDefinition, source: { dataset: `${RUN}_nope` } });
+test('a view over a dataset that is not registered is 404 unknown_dataset', async () => {
+  const own = await fixture('fs404');
+  const unknown = await http('POST', '/feature-views', { ...definitionOf(own), source: { dataset: `${own.activity}_nope` } });
   assert.equal(unknown.status, 404);
+  assert.deepEqual(unknown.body, { error: 'unknown_dataset', message: `dataset "${own.activity}_nope" is not registered`, details: { dataset: `${own.activity}_nope` } });
+  assert.equal((await http('GET', `/feature-views/${own.view}`)).status, 404, 'nothing was created');
+});
 
+test('a view that does not fit its dataset is 422 with every reason at its path', async () => {
+  const own = await fixture('fs422');
   const misfit = {
-    ...viewDefinition,
+    ...definitionOf(own),
     features: [
       { kind: 'field', name: 'mail', field: 'email' },
       { kind: 'field', name: 'ghost', field: 'no_such_field' },
       { kind: 'aggregate', name: 'plan_sum', field: 'plan', function: 'sum', window: '1h' },
     ],
   };
-  // The dataset is known once its registration event went through the consumer.
-  const refused = await eventually(async () => {
-    const res = await http('POST', '/feature-views', misfit);
-    return res.status === 404 ? undefined : res;
-  }, 'the dataset registration');
+  const refused = await http('POST', '/feature-views', misfit);
   assert.equal(refused.status, 422);
-  const paths = (refused.body.issues as Array<{ path: string; message: string }>).map((i) => i.path);
-  assert.deepEqual(paths.sort(), ['/features/0/field', '/features/1/field', '/features/2/field']);
-  assert.match(JSON.stringify(refused.body.issues), /sensitive/);
-
-  const labelsView = await http('POST', '/feature-views', { ...viewDefinition, source: { dataset: CHURN } });
+  assert.equal(refused.body.error, 'invalid_definition');
+  const issues = refused.body.details.issues as Array<{ path: string; message: string }>;
+  assert.deepEqual(issues.map((i) => i.path).sort(), ['/features/0/field', '/features/1/field', '/features/2/field']);
+  assert.match(issues[0]!.message, /sensitive/);
+  const labelsView = await http('POST', '/feature-views', { ...definitionOf(own), source: { dataset: own.churn } });
   assert.equal(labelsView.status, 422, 'a view over a labels dataset is refused');
-  const withVersion = await http('POST', '/feature-views', { ...viewDefinition, version: 3 });
-  assert.equal(withVersion.status, 422);
+  assert.deepEqual(labelsView.body.details.issues.map((i: { path: string }) => i.path), ['/source/dataset']);
+});
 
-  const created = await http('POST', '/feature-views', viewDefinition);
+test('a definition with an unknown key, or a version, is 400 invalid_request naming each key', async () => {
+  const own = await fixture('fskey');
+  const definition = definitionOf(own);
+  const refused = await http('POST', '/feature-views', {
+    ...definition,
+    version: 3,
+    features: [{ ...definition.features[0], colour: 'red' }, ...definition.features.slice(1)],
+  });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error, 'invalid_request');
+  assert.deepEqual(refused.body.errors, [
+    { path: '/version', message: 'is not a known key' },
+    { path: '/features/0/colour', message: 'is not a known key' },
+  ]);
+  assert.equal((await http('GET', `/feature-views/${own.view}`)).status, 404, 'nothing was created');
+});
+
+test('a window or ttl of null or an object is 400 at its path, never 500', async () => {
+  const own = await fixture('fswin');
+  const definition = definitionOf(own);
+  for (const window of [null, { hours: 1 }]) {
+    const features = [{ kind: 'aggregate', name: 'a', field: 'amount', function: 'sum', window }];
+    const refused = await http('POST', '/feature-views', { ...definition, features });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.deepEqual(refused.body.errors.map((e: { path: string }) => e.path), ['/features/0/window']);
+  }
+  const noTtl = await http('POST', '/feature-views', { ...definition, ttl: { days: 1 } });
+  assert.equal(noTtl.status, 400);
+  assert.deepEqual(noTtl.body.errors.map((e: { path: string }) => e.path), ['/ttl']);
+});
+
+test('a fitting definition is version 1 (201); the same again is that version (200), listed by GET', async () => {
+  const own = await fixture('fsver');
+  const definition = definitionOf(own);
+  const created = await http('POST', '/feature-views', definition);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.version, 1);
-  const again = await http('POST', '/feature-views', viewDefinition);
+  assert.equal(created.body.status, 'backfilling');
+  // Key order does not make a new version.
+  const again = await http('POST', '/feature-views', { features: definition.features, ttl: definition.ttl, source: definition.source, name: definition.name });
   assert.equal(again.status, 200, 'the same definition is the same version');
   assert.equal(again.body.version, 1);
-
-  const versions = await http('GET', `/feature-views/${VIEW}`);
+  const versions = await http('GET', `/feature-views/${own.view}`);
   assert.equal(versions.status, 200);
+  assert.equal(versions.body.name, own.view);
+  assert.equal(versions.body.latestVersion, 1);
   assert.deepEqual(versions.body.versions.map((v: { version: number }) => v.version), [1]);
-  assert.equal(versions.body.versions[0].definition.ttl, '1d');
-  assert.equal((await http('GET', `/feature-views/${RUN}_missing`)).status, 404);
+  assert.deepEqual(versions.body.versions[0].definition, { ...definition, version: 1 });
+  const missing = await http('GET', `/feature-views/${own.view}_missing`);
+  assert.deepEqual(missing, { status: 404, body: { error: 'view_not_found', message: `feature view "${own.view}_missing" does not exist` } });
+});
+
+test('online lookups: a bad version or asOf is 400; an unknown version or entity 404', async () => {
+  const own = await fixture('fsget');
+  await readyView(definitionOf(own));
+  const e1 = own.entity('e1');
+  await producer.publish(activity(own, e1, -10 * MINUTE, 3, 'basic'));
+  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, () => true, 'the vector of e1');
+  const path = `/feature-views/${own.view}/entities/${e1}`;
+  for (const query of ['version=0', 'version=one', 'asOf=yesterday', 'at=now']) {
+    const res = await http('GET', `${path}?${query}`);
+    assert.equal(res.status, 400, query);
+    assert.equal(res.body.error, 'invalid_request', query);
+  }
+  const early = await http('GET', `${path}?asOf=${encodeURIComponent(at(-60 * MINUTE))}`);
+  assert.equal(early.status, 400);
+  assert.equal(early.body.error, 'as_of_before_newest_record');
+  assert.equal((await http('GET', `${path}?version=2`)).body.error, 'view_not_found');
+  assert.deepEqual(await http('GET', `/feature-views/${own.view}/entities/${own.entity('nobody')}`), {
+    status: 404,
+    body: { error: 'entity_not_found', message: `no features for entity "${own.entity('nobody')}" in ${own.view}@1` },
+  });
+  assert.equal((await http('GET', `${path}?asOf=now`)).status, 200);
 });
 
 test('validated records become online vectors, materialized events and offline rows; redeliveries count once', async () => {
-  const e1 = `${RUN}-e1`;
-  const e2 = `${RUN}-e2`;
-  const third = activity(e1, -10 * MINUTE, 2.5, 'premium');
-  await producer.publishMany([activity(e1, -30 * MINUTE, 10, 'premium'), activity(e1, -20 * MINUTE, 5, 'premium'), third, activity(e2, -5 * MINUTE, 7, 'basic')]);
+  const own = await fixture('fsmat');
+  await readyView(definitionOf(own));
+  const [e1, e2] = [own.entity('e1'), own.entity('e2')];
+  const third = activity(own, e1, -10 * MINUTE, 2.5, 'premium');
+  await producer.publishMany([activity(own, e1, -30 * MINUTE, 10, 'premium'), activity(own, e1, -20 * MINUTE, 5, 'premium'), third, activity(own, e2, -5 * MINUTE, 7, 'basic')]);
 
-  const first = await eventually(async () => {
-    const res = await http('GET', `/feature-views/${VIEW}/entities/${e1}`);
-    return res.status === 200 && res.body.features.txn_count_1h === 3 ? res : undefined;
-  }, 'the online vector of e1');
+  const first = await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 3, 'the online vector of e1');
   assert.deepEqual(first.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 3, amount_sum_1h: 17.5, avg_amount_1h: 17.5 / 3 });
   assert.deepEqual(Object.keys(first.body.features), ['tenure', 'plan_idx', 'txn_count_1h', 'amount_sum_1h', 'avg_amount_1h'], 'in declaration order');
   assert.equal(first.body.eventTime, at(-10 * MINUTE));
   assert.equal(first.body.fresh, true);
-  assert.deepEqual(first.body.featureView, { name: VIEW, version: 1 });
+  assert.deepEqual(first.body.featureView, { name: own.view, version: 1 });
 
   // The same CloudEvent again (a Kafka redelivery), the same record under a new event id (an upstream retry),
   // then one new record of e1 behind them on the same partition: only the new one counts.
-  const retried = newEvent(VALIDATED, { ...third.data, sourceEventId: randomUUID() }, { source: TEST_SOURCE, subject: ACTIVITY });
-  await producer.publishMany([third, retried, activity(e1, -5 * MINUTE, 1, 'premium')]);
-  const after = await eventually(async () => {
-    const res = await http('GET', `/feature-views/${VIEW}/entities/${e1}?version=1`);
-    return res.status === 200 && res.body.eventTime === at(-5 * MINUTE) ? res : undefined;
-  }, 'the vector after the new record');
+  const retried = newEvent(VALIDATED, { ...third.data, sourceEventId: randomUUID() }, { source: TEST_SOURCE, subject: own.activity });
+  await producer.publishMany([third, retried, activity(own, e1, -5 * MINUTE, 1, 'premium')]);
+  const after = await vectorWhen(`/feature-views/${own.view}/entities/${e1}?version=1`, (body) => body.eventTime === at(-5 * MINUTE), 'the vector after the new record');
   assert.deepEqual(after.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 4, amount_sum_1h: 18.5, avg_amount_1h: 18.5 / 4 });
-
-  const other = await eventually(async () => {
-    const res = await http('GET', `/feature-views/${VIEW}/entities/${e2}`);
-    return res.status === 200 ? res : undefined;
-  }, 'the vector of e2');
+  const other = await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the vector of e2');
   assert.deepEqual(other.body.features, { tenure: 100, plan_idx: 0, txn_count_1h: 1, amount_sum_1h: 7, avg_amount_1h: 7 });
-  assert.equal((await http('GET', `/feature-views/${VIEW}/entities/${RUN}-nobody`)).status, 404);
-  // Windows slide without new records: 2 hours after e1's newest record its 1-hour window is empty.
-  const slid = await http('GET', `/feature-views/${VIEW}/entities/${e1}?version=1&asOf=${encodeURIComponent(at(115 * MINUTE))}`);
-  assert.equal(slid.status, 200, JSON.stringify(slid.body));
-  assert.deepEqual(slid.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 0, amount_sum_1h: 0, avg_amount_1h: null });
-  assert.equal(slid.body.asOf, at(115 * MINUTE));
-  assert.equal((await http('GET', `/feature-views/${VIEW}/entities/${e1}?asOf=${encodeURIComponent(at(-60 * MINUTE))}`)).status, 400);
-  assert.equal((await http('GET', `/feature-views/${VIEW}/entities/${e1}?version=2`)).status, 404);
 
-  const mine = (seen: Seen) => seen.data.featureView?.name === VIEW;
-  const materialized = await readTopic(MATERIALIZED, mine, (m) => m.filter((s) => s.data.entityId === e1).length >= 4 && m.some((s) => s.data.entityId === e2));
-  const ofE1 = materialized.filter((s) => s.data.entityId === e1);
-  assert.deepEqual(ofE1.map((s) => s.data.features.txn_count_1h), [1, 2, 3, 4], 'one event per counted record, none for the duplicates');
-  assert.equal(ofE1[3]!.key, `${VIEW}/1/${e1}`);
+  // A marker record of e1 after the duplicates: its event ends the read, so an extra event for a duplicate shows.
+  const markerTime = at(-1 * MINUTE);
+  await producer.publish(activity(own, e1, -1 * MINUTE, 1, 'premium'));
+  const mine = (seen: Seen) => seen.data.featureView?.name === own.view && seen.data.entityId === e1;
+  const ofE1 = await readTopic(MATERIALIZED, mine, (m) => m.some((s) => s.data.eventTime === markerTime));
+  assert.deepEqual(ofE1.map((s) => s.data.features.txn_count_1h), [1, 2, 3, 4, 5], 'one event per counted record, none for the duplicates');
+  assert.equal(ofE1[3]!.key, `${own.view}/1/${e1}`);
   assert.equal(ofE1[3]!.data.eventTime, at(-5 * MINUTE));
   assert.ok(ofE1.every((s) => !('email' in s.data.features)));
-
-  const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
-  const rows = await (
-    await clickhouse.query({
-      query: `SELECT entity_id, features FROM feature_store.offline_feature_rows WHERE view_name = {view:String} ORDER BY entity_id, event_time`,
-      query_params: { view: VIEW },
-      format: 'JSONEachRow',
-    })
-  ).json<{ entity_id: string; features: string }>();
-  assert.deepEqual(
-    rows.map((r) => [r.entity_id, JSON.parse(r.features).txn_count_1h]),
-    [[e1, 1], [e1, 2], [e1, 3], [e1, 4], [e2, 1]],
-    'one offline row per counted record, features as of its own time',
-  );
+  assert.deepEqual(await offlineRows(own.view, 1), [[e1, 1], [e1, 2], [e1, 3], [e1, 4], [e1, 5], [e2, 1]], 'one offline row per counted record, as of its own time');
 });
 
-test('snapshot requests: point-in-time rows in the artifact store, one build per snapshotId', async () => {
-  const e1 = `${RUN}-e1`;
-  const e2 = `${RUN}-e2`;
-  const e4 = `${RUN}-e4`;
-  // Labels known now, after the features above were computed (created_at <= label time).
+test('the windows of a lookup with asOf slide to that time', async () => {
+  const own = await fixture('fsasof');
+  await readyView(definitionOf(own));
+  const e1 = own.entity('e1');
+  await producer.publishMany([activity(own, e1, -30 * MINUTE, 10, 'premium'), activity(own, e1, -5 * MINUTE, 2, 'premium')]);
+  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 2, 'the vector of e1');
+  // 2 hours after the newest record its 1-hour window is empty; 45 minutes after it holds only the newest.
+  const empty = await http('GET', `/feature-views/${own.view}/entities/${e1}?version=1&asOf=${encodeURIComponent(at(115 * MINUTE))}`);
+  assert.equal(empty.status, 200, JSON.stringify(empty.body));
+  assert.deepEqual(empty.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 0, amount_sum_1h: 0, avg_amount_1h: null });
+  assert.equal(empty.body.asOf, at(115 * MINUTE));
+  const partial = await http('GET', `/feature-views/${own.view}/entities/${e1}?asOf=${encodeURIComponent(at(40 * MINUTE))}`);
+  assert.deepEqual(partial.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 1, amount_sum_1h: 2, avg_amount_1h: 2 });
+});
+
+test('snapshot requests: point-in-time rows in the artifact store, one build and one answer per request event', async () => {
+  const own = await fixture('fssnap');
+  await readyView(definitionOf(own));
+  const [e1, e2, e4] = [own.entity('e1'), own.entity('e2'), own.entity('e4')];
+  await producer.publishMany([activity(own, e1, -20 * MINUTE, 10, 'premium'), activity(own, e1, -10 * MINUTE, 5, 'premium'), activity(own, e2, -5 * MINUTE, 7, 'basic')]);
+  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 2, 'the vector of e1');
+  await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the vector of e2');
+  // Labels known now, after the features were computed (created_at <= label time); e4 has no features.
   const labelTime = new Date().toISOString();
-  const labels = [label(e1, labelTime, true), label(e2, labelTime, false), label(e4, labelTime, true)];
-  await producer.publishMany(labels);
+  await producer.publishMany([label(own, e1, labelTime, true), label(own, e2, labelTime, false), label(own, e4, labelTime, true)]);
   const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
   await eventually(async () => {
     const [row] = await (
-      await clickhouse.query({ query: `SELECT count() AS n FROM feature_store.offline_label_rows WHERE dataset = {d:String}`, query_params: { d: CHURN }, format: 'JSONEachRow' })
+      await clickhouse.query({ query: `SELECT count() AS n FROM feature_store.offline_label_rows WHERE dataset = {d:String}`, query_params: { d: own.churn }, format: 'JSONEachRow' })
     ).json<{ n: string }>();
     return Number(row?.n) === 3;
   }, 'the label rows');
 
-  const request = snapshotRequest({ name: VIEW, version: 1 });
-  // The same request twice, as two events (a requester retrying): one build, the same answer twice.
-  await producer.publish(newEvent(REQUESTED, request, { source: TEST_SOURCE }));
-  await producer.publish(newEvent(REQUESTED, { ...request, requestedAt: new Date().toISOString() }, { source: TEST_SOURCE }));
-  const created = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.length >= 2);
-  assert.equal(created.length, 2);
-  const [answer, repeat] = created.map((s) => s.data) as [Record<string, any>, Record<string, any>];
-  assert.deepEqual(repeat, answer, 'the repeated request gets the recorded answer (same sha256, same createdAt)');
-  // One recorded build per snapshotId. (A build inside a transaction group that another event's failure
-  // rolls back is redone when the group is replayed; its bytes, sha256 and uri are the same.)
+  const service = app.get(BuildSnapshotService);
+  const buildsBefore = service.builds;
+  const request = snapshotRequest(own, { name: own.view, version: 1 });
+  // The same request three times, as three events (a requester retrying); the third is the marker that ends the
+  // read: the requests share a key, so an extra answer to the first two would come before the marker's.
+  const events = [0, 1, 2].map(() => newEvent(REQUESTED, { ...request, requestedAt: new Date().toISOString() }, { source: TEST_SOURCE }));
+  for (const event of events) await producer.publish(event);
+  const marker = events[2]!;
+  const created = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.some((s) => s.headers.ce_causationid === marker.id));
+  assert.deepEqual(created.map((s) => s.headers.ce_causationid), events.map((e) => e.id), `one answer per request event, in order: ${JSON.stringify(created.map((s) => [s.id, s.headers.ce_causationid, s.data.createdAt]))}`);
+  const [answer, ...repeats] = created.map((s) => s.data) as Array<Record<string, any>>;
+  for (const repeat of repeats) assert.deepEqual(repeat, answer, 'a repeated request gets the recorded answer (same sha256, same createdAt)');
+  assert.equal(service.builds - buildsBefore, 1, 'one build for the three requests');
   const [{ n: recorded }] = await app.get<DataSource>(POSTGRES).query(`SELECT count(*)::int AS n FROM feature_store.snapshots WHERE snapshot_id = $1`, [request.snapshotId]);
   assert.equal(recorded, 1);
-  assert.ok(app.get(BuildSnapshotService).builds >= 1);
-  assert.equal(answer.rows, 3);
-  assert.equal(answer.format, 'jsonl');
+  assert.equal(answer!.rows, 3);
+  assert.equal(answer!.format, 'jsonl');
   assert.deepEqual(
-    answer.columns.map((c: { name: string; role: string }) => `${c.role}:${c.name}`),
+    answer!.columns.map((c: { name: string; role: string }) => `${c.role}:${c.name}`),
     ['entity:entity_id', 'event_time:event_time', 'feature:tenure', 'feature:plan_idx', 'feature:txn_count_1h', 'feature:amount_sum_1h', 'feature:avg_amount_1h', 'label:churned'],
   );
 
-  const bytes = await createArtifactStore({ url: config.ARTIFACT_STORE_URL }).get(answer.uri);
-  assert.equal(createHash('sha256').update(bytes).digest('hex'), answer.sha256);
+  const bytes = await createArtifactStore({ url: config.ARTIFACT_STORE_URL }).get(answer!.uri);
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), answer!.sha256);
   const expected = [
-    { entity_id: e1, event_time: labelTime, tenure: 100, plan_idx: 1, txn_count_1h: 4, amount_sum_1h: 18.5, avg_amount_1h: 18.5 / 4, churned: true },
+    { entity_id: e1, event_time: labelTime, tenure: 100, plan_idx: 1, txn_count_1h: 2, amount_sum_1h: 15, avg_amount_1h: 7.5, churned: true },
     { entity_id: e2, event_time: labelTime, tenure: 100, plan_idx: 0, txn_count_1h: 1, amount_sum_1h: 7, avg_amount_1h: 7, churned: false },
     { entity_id: e4, event_time: labelTime, tenure: null, plan_idx: null, txn_count_1h: null, amount_sum_1h: null, avg_amount_1h: null, churned: true },
   ];
@@ -304,7 +404,8 @@ test('snapshot requests: point-in-time rows in the artifact store, one build per
 });
 
 test('a snapshot request for a view that does not exist is dead-lettered, not retried forever', async () => {
-  const request = snapshotRequest({ name: `${RUN}_ghost`, version: 1 }, undefined);
+  const own = await fixture('fsdlq');
+  const request = snapshotRequest(own, { name: `${own.view}_ghost`, version: 1 }, undefined);
   const poison = newEvent(REQUESTED, request, { source: TEST_SOURCE });
   await producer.publish(poison);
   const [letter] = await readTopic(dlqTopicOf(REQUESTED), (s) => s.id === poison.id, (m) => m.length >= 1);
@@ -314,64 +415,60 @@ test('a snapshot request for a view that does not exist is dead-lettered, not re
 });
 
 test('a new version is backfilled from the offline store, then fed live; older versions keep their vectors', async () => {
-  const [e1, e2] = [`${RUN}-e1`, `${RUN}-e2`];
-  const v2Definition = { ...viewDefinition, features: [...viewDefinition.features, { kind: 'log', name: 'log_amount', field: 'amount' }] };
+  const own = await fixture('fsbf');
+  const definition = definitionOf(own);
+  await readyView(definition);
+  const [e1, e2] = [own.entity('e1'), own.entity('e2')];
+  await producer.publishMany([activity(own, e1, -30 * MINUTE, 10, 'premium'), activity(own, e1, -20 * MINUTE, 5, 'premium'), activity(own, e1, -5 * MINUTE, 1, 'premium'), activity(own, e2, -5 * MINUTE, 7, 'basic')]);
+  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 3, 'the version 1 vector of e1');
+  await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the version 1 vector of e2');
+
+  const v2Definition = { ...definition, features: [...definition.features, { kind: 'log', name: 'log_amount', field: 'amount' }] };
   const created = await http('POST', '/feature-views', v2Definition);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.version, 2);
   assert.equal(created.body.status, 'backfilling');
   const versions = await eventually(async () => {
-    const res = await http('GET', `/feature-views/${VIEW}`);
+    const res = await http('GET', `/feature-views/${own.view}`);
     return res.body.servingVersion === 2 ? res.body : undefined;
   }, 'version 2 to be backfilled and serving');
   assert.deepEqual(versions.versions.map((v: { version: number; status: string }) => [v.version, v.status]), [[1, 'ready'], [2, 'ready']]);
   assert.equal(versions.latestVersion, 2);
   const backfill = versions.versions[1].backfill;
-  assert.ok(backfill.rows >= 5 && backfill.entities >= 2 && typeof backfill.finishedAt === 'string', JSON.stringify(backfill));
+  assert.deepEqual({ records: backfill.records, rows: backfill.rows, entities: backfill.entities }, { records: 4, rows: 4, entities: 2 }, JSON.stringify(backfill));
+  assert.equal(typeof backfill.finishedAt, 'string');
 
   // Version 2 knows the history: the same windows as version 1, plus its new feature.
-  const history = await http('GET', `/feature-views/${VIEW}/entities/${e1}`);
-  assert.deepEqual(history.body.featureView, { name: VIEW, version: 2 });
-  assert.equal(history.body.features.txn_count_1h, 4, 'the four records of e1, the retried one counted once');
-  assert.equal(history.body.features.amount_sum_1h, 18.5);
+  const history = await http('GET', `/feature-views/${own.view}/entities/${e1}`);
+  assert.deepEqual(history.body.featureView, { name: own.view, version: 2 });
+  assert.equal(history.body.features.txn_count_1h, 3);
+  assert.equal(history.body.features.amount_sum_1h, 16);
   assert.ok(Math.abs(history.body.features.log_amount - Math.log(2)) < 1e-12, 'log(1 + 1) of the newest amount');
   // Its offline rows are those version 1 computed live, same times: a past label sees them as it saw version 1's.
-  const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
-  const rows = async (version: number) =>
-    (await (
-      await clickhouse.query({
-        query: `SELECT entity_id, toString(event_time) AS t, toString(created_at) AS c, JSONExtractInt(features, 'txn_count_1h') AS n
-                FROM feature_store.offline_feature_rows WHERE view_name = {view:String} AND view_version = {v:UInt32} AND entity_id IN ({e1:String}, {e2:String})
-                ORDER BY entity_id, event_time, created_at`,
-        query_params: { view: VIEW, v: version, e1, e2 },
-        format: 'JSONEachRow',
-      })
-    ).json()) as unknown[];
-  const v1Rows = await rows(1);
-  assert.equal(v1Rows.length, 5);
-  assert.deepEqual(await rows(2), v1Rows);
+  assert.deepEqual(await offlineRows(own.view, 2), await offlineRows(own.view, 1));
+  assert.deepEqual(await offlineRows(own.view, 2), [[e1, 1], [e1, 2], [e1, 3], [e2, 1]]);
 
   // From now on records feed version 2 only.
-  await producer.publish(activity(e1, -1 * MINUTE, Math.E - 1, 'enterprise'));
-  const v2 = await eventually(async () => {
-    const res = await http('GET', `/feature-views/${VIEW}/entities/${e1}`);
-    return res.status === 200 && res.body.features.txn_count_1h === 5 ? res : undefined;
-  }, 'the version 2 vector of e1 to count the new record');
+  await producer.publish(activity(own, e1, -1 * MINUTE, Math.E - 1, 'enterprise'));
+  const v2 = await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 4, 'the version 2 vector of e1 to count the new record');
   assert.equal(v2.body.features.plan_idx, 2, 'out of vocabulary');
   assert.ok(Math.abs(v2.body.features.log_amount - 1) < 1e-12);
-  const v1 = await http('GET', `/feature-views/${VIEW}/entities/${e1}?version=1`);
-  assert.equal(v1.body.features.txn_count_1h, 4, 'version 1 no longer changes');
+  const v1 = await http('GET', `/feature-views/${own.view}/entities/${e1}?version=1`);
+  assert.equal(v1.body.features.txn_count_1h, 3, 'version 1 no longer changes');
 });
 
 test('records arriving while a version is backfilled are counted once: by the replay or live, never both, never neither', async () => {
-  const e5 = `${RUN}-e5`;
-  const v3Definition = { ...viewDefinition, features: [...viewDefinition.features, { kind: 'aggregate', name: 'amount_max_1h', field: 'amount', function: 'max', window: '1h' }] };
+  const own = await fixture('fsrace');
+  const definition = definitionOf(own);
+  await readyView(definition);
+  const e5 = own.entity('e5');
+  const v2Definition = { ...definition, features: [...definition.features, { kind: 'aggregate', name: 'amount_max_1h', field: 'amount', function: 'max', window: '1h' }] };
   const batches = 10;
   const perBatch = 5;
   // Records of one entity within the last 50 minutes, in batches before, during and after the version's creation.
-  const records = Array.from({ length: batches * perBatch }, (_, i) => activity(e5, -50 * MINUTE + i * 1_000, 1, 'basic'));
+  const records = Array.from({ length: batches * perBatch }, (_, i) => activity(own, e5, -50 * MINUTE + i * 1_000, 1, 'basic'));
   await producer.publishMany(records.slice(0, perBatch));
-  const creating = http('POST', '/feature-views', v3Definition);
+  const creating = http('POST', '/feature-views', v2Definition);
   for (let b = 1; b < batches; b++) {
     await producer.publishMany(records.slice(b * perBatch, (b + 1) * perBatch));
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -379,19 +476,17 @@ test('records arriving while a version is backfilled are counted once: by the re
   const created = await creating;
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const version = created.body.version as number;
-  const vector = await eventually(async () => {
-    const res = await http('GET', `/feature-views/${VIEW}/entities/${e5}?version=${version}`);
-    return res.status === 200 && res.body.features.txn_count_1h >= records.length ? res : undefined;
-  }, `version ${version} to count every record of e5`);
+  assert.equal(version, 2);
+  const vector = await vectorWhen(`/feature-views/${own.view}/entities/${e5}?version=${version}`, (body) => body.features.txn_count_1h >= records.length, `version ${version} to count every record of e5`);
   // Give a double count time to show, then check the exact figure and the offline rows, one per record.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const settled = await http('GET', `/feature-views/${VIEW}/entities/${e5}?version=${version}`);
+  const settled = await http('GET', `/feature-views/${own.view}/entities/${e5}?version=${version}`);
   assert.equal(settled.body.features.txn_count_1h, records.length, JSON.stringify(vector.body));
   const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
   const [row] = (await (
     await clickhouse.query({
       query: `SELECT count() AS n, uniqExact(source_event_id) AS events FROM feature_store.offline_feature_rows WHERE view_name = {view:String} AND view_version = {v:UInt32} AND entity_id = {e:String}`,
-      query_params: { view: VIEW, v: version, e: e5 },
+      query_params: { view: own.view, v: version, e: e5 },
       format: 'JSONEachRow',
     })
   ).json()) as Array<{ n: string | number; events: string | number }>;
@@ -399,26 +494,60 @@ test('records arriving while a version is backfilled are counted once: by the re
   assert.equal(Number(row!.n), records.length, 'and only one');
 });
 
-test('a snapshot request for a version still backfilling waits for it, then is answered', async () => {
+test('a snapshot request for a version still backfilling waits for it, then is answered when it is ready', async () => {
+  const own = await fixture('fsdefer');
+  const definition = definitionOf(own);
+  await readyView(definition);
+  const [e1, e2] = [own.entity('e1'), own.entity('e2')];
+  await producer.publishMany([activity(own, e1, -10 * MINUTE, 2, 'premium'), activity(own, e2, -5 * MINUTE, 7, 'basic')]);
+  await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the vector of e2');
+  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, () => true, 'the vector of e1');
+  const labelTime = new Date().toISOString();
+  await producer.publishMany([label(own, e1, labelTime, true), label(own, e2, labelTime, false)]);
+
   const dataSource = app.get<DataSource>(POSTGRES);
-  const setStatus = (status: string) => dataSource.query(`UPDATE feature_store.feature_views SET status = $3 WHERE name = $1 AND version = $2`, [VIEW, 2, status]);
-  const request = snapshotRequest({ name: VIEW, version: 2 });
+  const request = snapshotRequest(own, { name: own.view, version: 2 });
   const count = async (table: string) =>
     (await dataSource.query(`SELECT count(*)::int AS n FROM feature_store.${table} WHERE snapshot_id = $1`, [request.snapshotId]))[0].n as number;
-  await setStatus('backfilling');
+  // Holding the dataset lock as materialization does keeps the backfill of version 2 from finishing.
+  const holder = dataSource.createQueryRunner();
+  await holder.connect();
   try {
+    await holder.startTransaction();
+    await app.get(CatalogStore).lockDatasetShared(holder.manager, own.activity);
+    const created = await http('POST', '/feature-views', { ...definition, features: [...definition.features, { kind: 'log', name: 'log_amount', field: 'amount' }] });
+    assert.equal(created.body.version, 2, JSON.stringify(created.body));
     await producer.publish(newEvent(REQUESTED, request, { source: TEST_SOURCE }));
     await eventually(async () => (await count('deferred_snapshots')) === 1, 'the request to be deferred');
     assert.equal(await count('snapshots'), 0, 'nothing is built from a version whose offline rows are still being written');
+    assert.equal((await http('GET', `/feature-views/${own.view}`)).body.versions[1].status, 'backfilling');
   } finally {
-    await setStatus('ready');
+    await holder.rollbackTransaction().catch(() => undefined);
+    await holder.release();
   }
-  assert.equal(await app.get(BuildSnapshotService).answerDeferred({ name: VIEW, version: 2 }), 1);
-  assert.equal(await app.get(BuildSnapshotService).answerDeferred({ name: VIEW, version: 2 }), 0, 'answered once');
-  const [created] = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.length >= 1);
-  const answer = created!.data as Record<string, any>;
-  assert.equal(answer.rows, 3);
+  // The backfill finishes and answers what waited for it.
+  const [answered] = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.length >= 1);
+  const answer = answered!.data as Record<string, any>;
+  assert.equal(answer.rows, 2);
   assert.ok(answer.columns.some((c: { name: string }) => c.name === 'log_amount'), 'built from version 2');
   assert.equal(await count('deferred_snapshots'), 0);
   assert.equal(await count('snapshots'), 1);
+  assert.equal(await app.get(BuildSnapshotService).answerDeferred({ name: own.view, version: 2 }), 0, 'answered once');
+});
+
+test('the OpenAPI document lists every endpoint with its request schema; /docs shows them', async () => {
+  const document = (await http('GET', '/openapi.json')).body;
+  assert.equal(document.openapi, '3.1.0');
+  // (besides the platform's health and metrics routes)
+  const paths = Object.keys(document.paths).filter((path) => path.startsWith('/feature-views'));
+  assert.deepEqual(paths, ['/feature-views', '/feature-views/{name}', '/feature-views/{name}/entities/{id}']);
+  const create = document.paths['/feature-views'].post;
+  assert.deepEqual(create.requestBody.content['application/json'].schema, JSON.parse(JSON.stringify(createFeatureViewRequest)));
+  assert.deepEqual(Object.keys(create.responses).sort(), ['200', '201', '400', '404', '422']);
+  const lookup = document.paths['/feature-views/{name}/entities/{id}'].get;
+  assert.deepEqual(lookup.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:name', 'path:id', 'query:version', 'query:asOf']);
+  const docs = await fetch(`${base}/docs`);
+  const page = await docs.text();
+  assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
+  for (const text of ['/feature-views/{name}/entities/{id}', 'Create the next version of a feature view', 'invalid_definition']) assert.ok(page.includes(text), text);
 });
