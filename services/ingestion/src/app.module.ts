@@ -3,8 +3,9 @@ import type { DataSource } from 'typeorm';
 import { PlatformModule } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { IngestionConfig } from './config';
-import { GetDatasetController } from './datasets/get-dataset/get-dataset.controller';
-import { RegisterDatasetController } from './datasets/register-dataset/register-dataset.controller';
+import { GetDatasetHttpController } from './datasets/get-dataset/get-dataset.http.controller';
+import { GetDatasetService } from './datasets/get-dataset/get-dataset.service';
+import { RegisterDatasetHttpController } from './datasets/register-dataset/register-dataset.http.controller';
 import { RegisterDatasetService } from './datasets/register-dataset/register-dataset.service';
 import { AcceptedRecords } from './infrastructure/accepted-records';
 import { DatasetStore } from './infrastructure/dataset-store';
@@ -16,7 +17,8 @@ import { QualityTracker } from './quality/quality-tracker';
 import { ReportQualityService } from './quality/report-quality/report-quality.service';
 import { IngestRecordsHttpController } from './records/ingest-records/ingest-records.http.controller';
 import { IngestRecordsMessageController } from './records/ingest-records/ingest-records.message.controller';
-import { IngestRecordsService } from './records/ingest-records/ingest-records.service';
+import { IngestRecordBatchService } from './records/ingest-records/ingest-record-batch.service';
+import { IngestRecordEventService } from './records/ingest-records/ingest-record-event.service';
 import { INGESTION_CONFIG, PG_SCHEMA, SERVICE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
@@ -27,7 +29,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations })],
-      controllers: [RegisterDatasetController, GetDatasetController, IngestRecordsHttpController, IngestRecordsMessageController],
+      controllers: [RegisterDatasetHttpController, GetDatasetHttpController, IngestRecordsHttpController, IngestRecordsMessageController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
         { provide: DatasetStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new DatasetStore(dataSource) },
@@ -35,7 +37,9 @@ export class AppModule {
         { provide: RecordValidators, useValue: new RecordValidators() },
         QualityTracker,
         RegisterDatasetService,
-        IngestRecordsService,
+        GetDatasetService,
+        IngestRecordBatchService,
+        IngestRecordEventService,
         ReportQualityService,
         IngestionLifecycle,
       ],

@@ -23,7 +23,8 @@ function parse(name: string, value: unknown): DatasetDefinition {
 function problems(name: string, value: unknown): string[] {
   const result = parseDefinition(name, value);
   assert.ok(!result.ok, 'expected problems');
-  return result.error;
+  assert.equal(result.error.kind, 'invalid_dataset');
+  return result.error.details.problems;
 }
 
 describe('dataset definitions', () => {

@@ -1,5 +1,6 @@
 /** A dataset: a named, versioned record schema with its entity key, event time, role and sensitive fields. */
 import { compatibilityViolations, declaredTypes, deepEqual } from '@mlops/contracts';
+import { type DomainError, type Result, err, ok } from '@mlops/core';
 import { type JsonObject, isJsonObject } from './json';
 
 export type DatasetRole = 'features' | 'labels';
@@ -36,17 +37,24 @@ export interface CompatViolation {
   message: string;
 }
 
-export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+/** A definition that cannot be registered, with every problem found. */
+export interface InvalidDataset extends DomainError<'invalid_dataset'> {
+  readonly details: { readonly problems: string[] };
+}
+
+export function invalidDataset(name: string, problems: string[]): InvalidDataset {
+  return { kind: 'invalid_dataset', message: `dataset "${name}" cannot be registered: ${problems.join('; ')}`, details: { problems } };
+}
 
 /**
  * Reads a registration request body into a definition, or lists every problem with it.
  * Rules: a flat object schema of scalar fields with valid names; the entity key and event time required
  * and not nullable; a label field for role "labels"; sensitive fields declared and never the key/time/label.
  */
-export function parseDefinition(name: string, body: unknown): Result<DatasetDefinition, string[]> {
+export function parseDefinition(name: string, body: unknown): Result<DatasetDefinition, InvalidDataset> {
   const problems: string[] = [];
   if (!DATASET_NAME.test(name)) problems.push(`dataset name "${name}" must match ${DATASET_NAME.source}`);
-  if (!isJsonObject(body)) return { ok: false, error: [...problems, 'the body must be a JSON object'] };
+  if (!isJsonObject(body)) return err(invalidDataset(name, [...problems, 'the body must be a JSON object']));
   const { role, recordSchema, entityKeyField, eventTimeField, labelField, sensitiveFields = {}, description, owner } = body;
   const known = new Set(['role', 'recordSchema', 'entityKeyField', 'eventTimeField', 'labelField', 'sensitiveFields', 'description', 'owner']);
   for (const key of Object.keys(body)) if (!known.has(key)) problems.push(`unknown property "${key}" (allowed: ${[...known].join(', ')})`);
@@ -101,21 +109,18 @@ export function parseDefinition(name: string, body: unknown): Result<DatasetDefi
       else sensitive[field] = treatment;
     }
   }
-  if (problems.length > 0) return { ok: false, error: problems };
-  return {
-    ok: true,
-    value: {
-      name,
-      role: role as DatasetRole,
-      recordSchema: recordSchema as JsonObject,
-      entityKeyField: entityKeyField as string,
-      eventTimeField: eventTimeField as string,
-      ...(typeof labelField === 'string' ? { labelField } : {}),
-      sensitiveFields: sensitive,
-      ...(typeof description === 'string' ? { description } : {}),
-      ...(typeof owner === 'string' ? { owner } : {}),
-    },
-  };
+  if (problems.length > 0) return err(invalidDataset(name, problems));
+  return ok({
+    name,
+    role: role as DatasetRole,
+    recordSchema: recordSchema as JsonObject,
+    entityKeyField: entityKeyField as string,
+    eventTimeField: eventTimeField as string,
+    ...(typeof labelField === 'string' ? { labelField } : {}),
+    sensitiveFields: sensitive,
+    ...(typeof description === 'string' ? { description } : {}),
+    ...(typeof owner === 'string' ? { owner } : {}),
+  });
 }
 
 /** Whether a registration changes nothing in the latest version (re-registering is then a no-op). */
@@ -138,4 +143,25 @@ export function incompatibilities(previous: DatasetDefinition, next: DatasetDefi
     }
   }
   return violations;
+}
+
+/** A new version whose record schema would refuse records the previous one accepted. */
+export interface IncompatibleSchema extends DomainError<'incompatible_schema'> {
+  readonly details: { readonly previousVersion: number; readonly reasons: CompatViolation[] };
+}
+
+export function incompatibleSchema(name: string, previousVersion: number, reasons: CompatViolation[]): IncompatibleSchema {
+  return {
+    kind: 'incompatible_schema',
+    message: `the new record schema of "${name}" is not backward compatible with version ${previousVersion}; register a new dataset for an incompatible change`,
+    details: { previousVersion, reasons },
+  };
+}
+
+/** A dataset (or a version of it) that is not registered. */
+export type UnknownDataset = DomainError<'unknown_dataset'>;
+
+export function unknownDataset(name: string, version: number | undefined): UnknownDataset {
+  const what = version === undefined ? `dataset "${name}" is not registered` : `dataset "${name}" has no version ${version}`;
+  return { kind: 'unknown_dataset', message: what };
 }

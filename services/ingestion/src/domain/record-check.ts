@@ -21,9 +21,19 @@ export interface SchemaIssue {
   message: string;
 }
 
-export type RecordVerdict =
-  | { ok: true; entityId: string; eventTime: string; values: Record<string, string | number | boolean | null> }
-  | { ok: false; entityId: string; errors: RecordError[] };
+export type RecordVerdict = ValidRecord | InvalidRecord;
+/** A record that passed: its entity, its event time in UTC, and every declared field (null when absent). */
+export interface ValidRecord {
+  ok: true;
+  entityId: string;
+  eventTime: string;
+  values: Record<string, string | number | boolean | null>;
+}
+export interface InvalidRecord {
+  ok: false;
+  entityId: string;
+  errors: RecordError[];
+}
 
 export const UNKNOWN_ENTITY = '(unknown)';
 
@@ -77,4 +87,33 @@ export function checkRecord(dataset: DatasetVersion, record: JsonObject, issues:
     values[field] = value === undefined || isJsonObject(value) || Array.isArray(value) ? null : value;
   }
   return { ok: true, entityId: entityId, eventTime: new Date(Date.parse((eventTime as string).replace(' ', 'T'))).toISOString(), values };
+}
+
+/** A record event as it arrives from Kafka: the dataset it names, what it claims, and the record. */
+export interface RecordEventInput {
+  dataset: string;
+  datasetVersion?: number;
+  entityId: string;
+  record: JsonObject;
+  /** Id of the mlops.data.record.v1 event, to replay it once the dataset is registered. */
+  eventId: string;
+}
+
+/** What becomes of a record event: its dataset is unknown (the record is withheld), it is invalid, or valid. */
+export type RecordEventVerdict =
+  | { kind: 'unknown_dataset'; entityId: string; errors: RecordError[] }
+  | { kind: 'checked'; dataset: DatasetVersion; verdict: RecordVerdict };
+
+/** Checks a record event against its dataset version, or says that version is not registered. */
+export function checkRecordEvent(
+  dataset: DatasetVersion | undefined,
+  input: RecordEventInput,
+  issuesOf: (dataset: DatasetVersion, record: JsonObject) => readonly SchemaIssue[],
+): RecordEventVerdict {
+  if (!dataset) {
+    const what = input.datasetVersion === undefined ? `dataset "${input.dataset}" is not registered` : `dataset "${input.dataset}" has no version ${input.datasetVersion}`;
+    const message = `${what}; the record is withheld because its sensitive fields are unknown (replay event ${input.eventId} once registered)`;
+    return { kind: 'unknown_dataset', entityId: input.entityId, errors: [{ kind: 'unknown_dataset', path: '', keyword: 'dataset', message }] };
+  }
+  return { kind: 'checked', dataset, verdict: checkRecord(dataset, input.record, issuesOf(dataset, input.record), input.entityId) };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RawBody } from './ingest-records.service';
+import type { RawBody } from './ingest-record-batch.service';
 
 export type RequestWithRawBody = IncomingMessage & { rawRecordsBody?: RawBody; _body?: boolean };
 

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { loadConfig } from '@mlops/config';
-import type { CloudEvent, EventProducer } from '@mlops/messaging';
+import { type CloudEvent, type EventProducer, EventTooLargeError } from '@mlops/messaging';
 import { IngestionConfigSpec } from '../src/config';
 import type { DatasetVersion } from '../src/domain/dataset';
 import type { AcceptedRecords } from '../src/infrastructure/accepted-records';
 import type { DatasetStore } from '../src/infrastructure/dataset-store';
 import { RecordValidators } from '../src/infrastructure/record-validators';
 import { QualityTracker } from '../src/quality/quality-tracker';
-import { IngestRecordsService } from '../src/records/ingest-records/ingest-records.service';
+import { IngestRecordBatchService } from '../src/records/ingest-records/ingest-record-batch.service';
 
 const dataset: DatasetVersion = {
   name: 'customers',
@@ -44,7 +44,7 @@ function service(publish: (event: CloudEvent) => Promise<void>, env: Record<stri
   });
   const accepted = new FakeAcceptedRecords();
   const datasets = { latest: async (name: string) => (name === dataset.name ? dataset : undefined), version: async () => undefined };
-  const ingest = new IngestRecordsService(
+  const ingest = new IngestRecordBatchService(
     datasets as unknown as DatasetStore,
     new RecordValidators(),
     accepted as unknown as AcceptedRecords,
@@ -56,6 +56,7 @@ function service(publish: (event: CloudEvent) => Promise<void>, env: Record<stri
 }
 
 const body = (records: unknown[]) => ({ tooLarge: false as const, text: JSON.stringify(records) });
+const batch = (records: unknown[]) => ({ dataset: 'customers', version: undefined, contentType: 'application/json', body: body(records) });
 const record = (id: string) => ({ recordId: id, record: { id, at: '2025-11-20T08:00:00Z', email: `${id}@example.com` } });
 
 describe('ingesting over HTTP when Kafka fails', () => {
@@ -65,18 +66,19 @@ describe('ingesting over HTTP when Kafka fails', () => {
     const { ingest, accepted } = service(async () => {
       throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:19092');
     });
-    const outcome = await ingest.ingestHttp('customers', undefined, 'application/json', body([record('r-1'), record('r-2')]));
-    assert.equal(outcome.kind, 'unavailable');
-    assert.ok(outcome.kind === 'unavailable' && /nothing of this request may be considered accepted/.test(outcome.message) && /ECONNREFUSED/.test(outcome.message));
+    const outcome = await ingest.ingest(batch([record('r-1'), record('r-2')]));
+    assert.ok(!outcome.ok && outcome.error.kind === 'kafka_unavailable');
+    assert.match(outcome.error.message, /nothing of this request may be considered accepted/);
+    assert.match(outcome.error.message, /ECONNREFUSED/);
     assert.deepEqual(accepted.marked, []);
   });
 
   test('no acknowledgement within the timeout answers unavailable too', async () => {
     const { ingest, accepted } = service(() => new Promise<void>(() => undefined));
     const started = Date.now();
-    const outcome = await ingest.ingestHttp('customers', undefined, 'application/json', body([record('r-1')]));
-    assert.equal(outcome.kind, 'unavailable');
-    assert.ok(outcome.kind === 'unavailable' && /no acknowledgement within 200 ms/.test(outcome.message));
+    const outcome = await ingest.ingest(batch([record('r-1')]));
+    assert.ok(!outcome.ok && outcome.error.kind === 'kafka_unavailable');
+    assert.match(outcome.error.message, /no acknowledgement within 200 ms/);
     assert.ok(Date.now() - started < 2_000);
     assert.deepEqual(accepted.marked, []);
   });
@@ -84,8 +86,8 @@ describe('ingesting over HTTP when Kafka fails', () => {
   test('when Kafka acknowledges, the accepted record ids are remembered and the events carry no clear sensitive value', async () => {
     const sent: CloudEvent[] = [];
     const { ingest, accepted } = service(async (event) => void sent.push(event));
-    const outcome = await ingest.ingestHttp('customers', undefined, 'application/json', body([record('r-1'), { recordId: 'r-2', record: { id: 'r-2' } }]));
-    assert.equal(outcome.kind, 'done');
+    const outcome = await ingest.ingest(batch([record('r-1'), { recordId: 'r-2', record: { id: 'r-2' } }]));
+    assert.ok(outcome.ok);
     assert.deepEqual(accepted.marked, ['r-1'], 'only the accepted record is remembered');
     assert.deepEqual(sent.map((e) => e.type), ['mlops.data.validated.v1', 'mlops.data.rejected.v1']);
     assert.doesNotMatch(JSON.stringify(sent.map((e) => e.data)), /@example\.com/);
@@ -93,7 +95,41 @@ describe('ingesting over HTTP when Kafka fails', () => {
 
   test('records of a dataset with hashed fields are refused when the hash key is missing', async () => {
     const { ingest } = service(async () => undefined, { INGESTION_HASH_KEY: '' });
-    const outcome = await ingest.ingestHttp('customers', undefined, 'application/json', body([record('r-1')]));
-    assert.ok(outcome.kind === 'unavailable' && outcome.error === 'hash_key_missing');
+    const outcome = await ingest.ingest(batch([record('r-1')]));
+    assert.ok(!outcome.ok && outcome.error.kind === 'hash_key_missing');
+  });
+});
+
+describe('ingesting over HTTP: what the batch use case refuses or answers', () => {
+  before(() => Logger.overrideLogger(false));
+
+  test('an event too large for Kafka fails only its own record, which is not remembered as accepted', async () => {
+    const { ingest, accepted } = service(async (event) => {
+      if ((event.data as { recordId?: string }).recordId === 'r-big') throw new EventTooLargeError(2_000_000, 1_000_000, event.type);
+    });
+    const outcome = await ingest.ingest(batch([record('r-big'), record('r-ok')]));
+    assert.ok(outcome.ok);
+    assert.deepEqual(
+      outcome.value.results.map((r) => [r.recordId, r.status, r.errors?.map((e) => e.kind) ?? []]),
+      [['r-big', 'rejected', ['too_large']], ['r-ok', 'accepted', []]],
+    );
+    assert.deepEqual([outcome.value.accepted, outcome.value.rejected], [1, 1]);
+    assert.deepEqual(accepted.marked, ['r-ok']);
+  });
+
+  test('a body over the size limit is refused by its limit, before anything is parsed or sent', async () => {
+    const sent: CloudEvent[] = [];
+    const { ingest } = service(async (event) => void sent.push(event), { INGESTION_MAX_BODY_BYTES: '2048' });
+    const outcome = await ingest.ingest({ dataset: 'customers', version: undefined, contentType: 'application/json', body: { tooLarge: true, bytes: 5_000 } });
+    assert.ok(!outcome.ok);
+    assert.deepEqual([outcome.error.kind, outcome.error.message], ['body_too_large', 'the body is larger than the 2048 bytes allowed per request; split it']);
+    assert.deepEqual(sent, []);
+  });
+
+  test('records of an unknown dataset are refused whole, saying how to register it', async () => {
+    const { ingest } = service(async () => undefined);
+    const outcome = await ingest.ingest({ ...batch([record('r-1')]), dataset: 'orders' });
+    assert.ok(!outcome.ok);
+    assert.deepEqual([outcome.error.kind, outcome.error.message], ['unknown_dataset', 'dataset "orders" is not registered; register it with PUT /datasets/orders']);
   });
 });
