@@ -1,0 +1,6 @@
+export * from './schema';
+export * from './validation';
+export * from './errors';
+export * from './decorators';
+export * from './openapi';
+export { renderDocsPage } from './docs-page';
