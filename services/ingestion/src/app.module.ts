@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { IngestionConfig } from './config';
@@ -28,7 +29,8 @@ export class AppModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations })],
+      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations }), HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' })],
+
       controllers: [RegisterDatasetHttpController, GetDatasetHttpController, IngestRecordsHttpController, IngestRecordsMessageController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },

@@ -8,18 +8,21 @@ import {
   type DatasetVersion,
   type IncompatibleSchema,
   type InvalidDataset,
+  type SensitiveTreatment,
+  checkDefinition,
   incompatibilities,
   incompatibleSchema,
   invalidDataset,
-  parseDefinition,
   sameDefinition,
 } from '../../domain/dataset';
+import type { JsonObject } from '../../domain/json';
 import { uuidV5 } from '../../domain/event-ids';
 import { needsHashKey } from '../../domain/sensitive-fields';
 import { DatasetStore } from '../../infrastructure/dataset-store';
 import { RecordValidators } from '../../infrastructure/record-validators';
 import type { IngestionConfig } from '../../config';
 import { INGESTION_CONFIG, PG_SCHEMA, SOURCE } from '../../tokens';
+import type { RegisterDatasetRequest } from './register-dataset.request';
 
 /** The version now registered; `created` false when the definition was identical to the latest version. */
 export interface Registration {
@@ -39,10 +42,15 @@ export class RegisterDatasetService {
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
   ) {}
 
-  async register(name: string, body: unknown, now = new Date()): Promise<Result<Registration, RegistrationError>> {
-    const parsed = parseDefinition(name, body);
-    if (!parsed.ok) return parsed;
-    const definition = parsed.value;
+  async register(name: string, request: RegisterDatasetRequest, now = new Date()): Promise<Result<Registration, RegistrationError>> {
+    const checked = checkDefinition(name, {
+      ...request,
+      // The request schema checked both; FromSchema reads neither patternProperties nor a JSON Schema's own keywords.
+      recordSchema: request.recordSchema as JsonObject,
+      sensitiveFields: (request.sensitiveFields ?? {}) as Record<string, SensitiveTreatment>,
+    });
+    if (!checked.ok) return checked;
+    const definition = checked.value;
     if (needsHashKey(definition.sensitiveFields) && this.config.INGESTION_HASH_KEY === undefined) {
       return err(invalidDataset(name, ['sensitive fields marked "hash" need a hash key, which this service is not configured with']));
     }
