@@ -16,23 +16,23 @@ export interface HttpApiOptions {
 
 export const HTTP_API_OPTIONS = Symbol('HTTP_API_OPTIONS');
 
-/** The schema of an error answer `{ error, message, details? }` whose `error` is one of `kinds`. */
-export function errorBodySchema(kinds: readonly string[]): ObjectSchema {
+/** The schema of an error answer `{ error, message, details? }` whose `error` is one of `kinds`; details as given. */
+export function errorBodySchema(kinds: readonly string[], details?: JsonSchema): ObjectSchema {
   return {
     type: 'object',
-    required: ['error', 'message'],
+    required: details === undefined ? ['error', 'message'] : ['error', 'message', 'details'],
     additionalProperties: false,
     properties: {
       error: kinds.length === 1 ? { const: kinds[0] } : { enum: [...kinds] },
       message: { type: 'string' },
-      details: {},
+      details: details ?? {},
     },
   };
 }
 
-/** An error answer of the given kinds, for OperationSpec.responses. */
-export function errorResponse(description: string, ...kinds: string[]): ResponseSpec {
-  return { description, schema: errorBodySchema(kinds) };
+/** An error answer of the given kind(s), for OperationSpec.responses; `details` describes its particulars. */
+export function errorResponse(description: string, kinds: string | readonly string[], details?: JsonSchema): ResponseSpec {
+  return { description, schema: errorBodySchema(typeof kinds === 'string' ? [kinds] : kinds, details) };
 }
 
 /** The schema of the 400 every operation with a request schema answers to a request that does not match it. */
@@ -159,9 +159,7 @@ function operationOf(handler: object, operationId: string, tag: string): OpenApi
       ? { description: response.description }
       : { description: response.description, content: { 'application/json': { schema: response.schema } } };
   }
-  if (Object.keys(schemas).length > 0 && responses['400'] === undefined) {
-    responses['400'] = { description: 'the request does not match its schema', content: { 'application/json': { schema: invalidRequestBodySchema } } };
-  }
+  if (Object.keys(schemas).length > 0) responses['400'] = withInvalidRequest(responses['400']);
   if (Object.keys(responses).length === 0) responses.default = { description: 'not documented' };
   return {
     operationId,
@@ -173,6 +171,14 @@ function operationOf(handler: object, operationId: string, tag: string): OpenApi
     ...(!schemas.body && spec?.rawBody ? { requestBody: { required: true, description: spec.rawBody.description, content: { ...spec.rawBody.content } } } : {}),
     responses,
   };
+}
+
+/** The 400 of an operation with a request schema: the request does not match it, or the 400 the operation declares. */
+function withInvalidRequest(declared: OpenApiOperation['responses'][string] | undefined): OpenApiOperation['responses'][string] {
+  const description = 'the request does not match its schema';
+  if (!declared) return { description, content: { 'application/json': { schema: invalidRequestBodySchema } } };
+  const schema = declared.content ? { oneOf: [declared.content['application/json'].schema, invalidRequestBodySchema] } : invalidRequestBodySchema;
+  return { description: `${declared.description}; or ${description}`, content: { 'application/json': { schema } } };
 }
 
 function parametersOf(schema: ObjectSchema | undefined, location: 'path' | 'query'): OpenApiParameter[] {

@@ -15,16 +15,16 @@ type Additional<S> = S extends { readonly additionalProperties: false }
   ? unknown
   : S extends { readonly additionalProperties: infer A }
     ? A extends true
-      ? Record<string, unknown>
-      : Record<string, FromSchema<A>>
+      ? Readonly<Record<string, unknown>>
+      : Readonly<Record<string, FromSchema<A>>>
     : S extends { readonly unevaluatedProperties: false }
       ? unknown
-      : Record<string, unknown>;
+      : Readonly<Record<string, unknown>>;
 
 type FromObject<S> = S extends { readonly properties: infer P }
   ? Simplify<
-      { -readonly [K in keyof P & RequiredKeys<S>]: FromSchema<P[K]> } & {
-        -readonly [K in Exclude<keyof P, RequiredKeys<S>>]?: FromSchema<P[K]>;
+      { readonly [K in keyof P & RequiredKeys<S>]: FromSchema<P[K]> } & {
+        readonly [K in Exclude<keyof P, RequiredKeys<S>>]?: FromSchema<P[K]>;
       }
     > &
       Additional<S>
@@ -40,14 +40,14 @@ type FromType<T, S> = T extends 'string'
         ? null
         : T extends 'array'
           ? S extends { readonly items: infer I }
-            ? FromSchema<I>[]
-            : unknown[]
+            ? readonly FromSchema<I>[]
+            : readonly unknown[]
           : T extends 'object'
             ? FromObject<S>
             : never;
 
 /**
- * The TypeScript type of the values a schema accepts, for the keywords request schemas use: type (one or a
+ * The (read-only) TypeScript type of the values a schema accepts, for the keywords request schemas use: type (one or a
  * list), const, enum, properties/required/additionalProperties, items, oneOf/anyOf (a union, each branch read
  * with the keywords of the schema around it). Keywords that only narrow (minLength, pattern, format...) are ignored;
  * $ref is not followed (request schemas inline their parts).

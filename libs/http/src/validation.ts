@@ -14,8 +14,9 @@ export type RequestCheck<T> = { ok: true; value: T } | { ok: false; issues: Requ
 /** A compiled request schema: checks a value and names every issue. */
 export type RequestValidator<T> = (value: unknown) => RequestCheck<T>;
 
-// Requests are checked as sent: no coercion of "1" to 1, no defaults filled in, every error reported.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: false, useDefaults: false });
+// Requests are checked as sent: no coercion of "1" to 1, no defaults filled in, every error reported;
+// discriminator: a oneOf tagged by a property reports the errors of the tagged branch only.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: false, useDefaults: false, discriminator: true });
 addFormats(ajv);
 // Documentation-only keywords an OpenAPI schema may carry.
 ajv.addVocabulary(['example', 'x-description']);

@@ -9,6 +9,7 @@ import {
   errorResponse,
   type FromSchema,
   HttpApiModule,
+  invalidRequestBodySchema,
   type OpenApiDocument,
   Operation,
   respond,
@@ -40,7 +41,14 @@ class ThingsController {
   }
 
   @Get(':id')
-  @Operation({ summary: 'Read a thing', responses: { 200: { description: 'the thing', schema: thing }, 404: errorResponse('no such thing', 'not_found') } })
+  @Operation({
+    summary: 'Read a thing',
+    responses: {
+      200: { description: 'the thing', schema: thing },
+      404: errorResponse('no such thing', 'not_found'),
+      400: errorResponse('a reserved id', 'reserved'),
+    },
+  })
   read(@ValidParams(thingParams) params: FromSchema<typeof thingParams>, @ValidQuery(thingQuery) _query: FromSchema<typeof thingQuery>): FromSchema<typeof thing> {
     return respond(findThing(params.id), { not_found: 404 });
   }
@@ -127,6 +135,10 @@ test('/openapi.json describes every route with its request and answers', async (
     { name: 'verbose', in: 'query', required: false, schema: thingQuery.properties.verbose },
   ]);
   assert.deepEqual(read.responses['404']!.content!['application/json'].schema, errorResponse('', 'not_found').schema);
+  // The declared 400 and the one of a request that does not match its schema.
+  assert.deepEqual(read.responses['400']!.content!['application/json'].schema, {
+    oneOf: [errorResponse('', 'reserved').schema, invalidRequestBodySchema],
+  });
   assert.equal(document.paths['/things']!.get!.summary, '(not documented)');
   assert.equal(document.paths['/openapi.json'], undefined);
 });

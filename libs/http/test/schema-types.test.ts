@@ -31,14 +31,14 @@ const body = {
 
 type Body = FromSchema<typeof body>;
 interface Expected {
-  name: string;
-  tags: string[];
-  count?: number;
-  window?: string | null;
-  mode?: 'a' | 'b';
-  nested?: { on: boolean };
-  map?: Record<string, number>;
-  kind?: { k: 'x' } | string;
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly count?: number;
+  readonly window?: string | null;
+  readonly mode?: 'a' | 'b';
+  readonly nested?: { readonly on: boolean };
+  readonly map?: Readonly<Record<string, number>>;
+  readonly kind?: { readonly k: 'x' } | string;
 }
 
 test('FromSchema reads the TypeScript type of a request schema', () => {
