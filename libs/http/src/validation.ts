@@ -79,11 +79,18 @@ const SUBSCHEMA = ['additionalProperties', 'items', 'contains', 'not', 'if', 'th
 const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'dependentSchemas'];
 const COMBINERS = ['allOf', 'anyOf', 'oneOf'];
 
+function isClosed(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null) return false;
+  const node = schema as Record<string, unknown>;
+  return node.additionalProperties === false || node.unevaluatedProperties === false;
+}
+
 /** JSON Pointers (into the schema) of the object schemas that accept keys they do not declare. */
 function openObjects(schema: unknown, at: string, closedAround: boolean): string[] {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return [];
   const node = schema as Record<string, unknown>;
-  const closedHere = node.additionalProperties === false || node.unevaluatedProperties === false;
+  // Every branch of a oneOf/anyOf refusing unknown keys closes the object too (a tagged union of closed objects).
+  const closedHere = isClosed(node) || ['oneOf', 'anyOf'].some((key) => Array.isArray(node[key]) && (node[key] as unknown[]).every(isClosed));
   const describesObject = node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object')) || 'properties' in node;
   const open: string[] = describesObject && !closedHere && !closedAround ? [at] : [];
   // unevaluatedProperties: false sees through allOf/anyOf/oneOf, so it closes the objects those combine.

@@ -85,6 +85,17 @@ test('unevaluatedProperties: false closes the branches it combines', () => {
   assert.ok(!wrong.ok && wrong.issues.some((i) => i.path === '/b' && i.message === 'is not a known key'));
 });
 
+test('a oneOf of closed objects is closed; one open branch makes it open', () => {
+  const closed = (tag: string) => ({ type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: tag }, [tag]: { type: 'number' } } });
+  const union = { type: 'object', discriminator: { propertyName: 'kind' }, oneOf: [closed('a'), closed('b')] };
+  const validate = requestValidator({ type: 'array', items: union });
+  assert.deepEqual(validate([{ kind: 'a', a: 1 }, { kind: 'b', b: 2 }]), { ok: true, value: [{ kind: 'a', a: 1 }, { kind: 'b', b: 2 }] });
+  // The tag picks the branch: only its errors are reported.
+  assert.deepEqual(validate([{ kind: 'a', b: 1 }]), { ok: false, issues: [{ path: '/0/b', message: 'is not a known key' }] });
+  const { additionalProperties: _open, ...openB } = closed('b');
+  assert.throws(() => requestValidator({ ...union, oneOf: [closed('a'), openB] }), /#\/oneOf\/1/);
+});
+
 test('a schema ajv refuses (unknown keyword) is a RequestSchemaError', () => {
   assert.throws(() => requestValidator({ type: 'object', additionalProperties: false, properties: {}, nonsense: 1 }), RequestSchemaError);
 });

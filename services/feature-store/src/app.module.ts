@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
+import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/messaging';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import type { FeatureStoreConfig } from './config';
@@ -42,6 +43,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
         PlatformModule.forRoot({
           service: SERVICE,
           pgSchema: PG_SCHEMA,

@@ -1,5 +1,6 @@
 import type { AggregateFunction, AggregationSpec, SeriesSpec } from './feature-view';
-import { type Result, type Scalar, err, isJsonObject, ok } from './result';
+import { type Result, err, ok } from '@mlops/core';
+import { type Scalar, isJsonObject } from './json';
 
 /**
  * Per-entity state of one feature view: windowed-aggregate buckets, the record ids already counted, and the

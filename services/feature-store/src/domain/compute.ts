@@ -1,7 +1,8 @@
 import { type AggregationState, type EventOutcome, aggregateAsOf, applyEvent, emptyAggregationState } from './aggregation-state';
 import { evaluateExpression } from './expression';
 import type { CastTarget, CompiledFeature, FeatureView } from './feature-view';
-import { type JsonObject, type Result, type Scalar, err, jsonSafe, ok } from './result';
+import { type Result, err, ok } from '@mlops/core';
+import { type JsonObject, type Scalar, jsonSafe } from './json';
 import { valueAt } from './record-schema';
 
 /** Feature name to value; every value is JSON-safe (no NaN or infinities). */

@@ -1,4 +1,4 @@
-import { type Result, err, ok } from './result';
+import { type Result, err, ok } from '@mlops/core';
 
 /** A duration as written in a definition: ISO-8601 ("PT24H", "P7D", "P1DT12H"), shorthand ("90s", "15m", "24h", "7d", "1w") or seconds. */
 export type DurationInput = string | number;

@@ -1,4 +1,5 @@
-import { type Result, type Scalar, err, ok } from './result';
+import { type Result, err, ok } from '@mlops/core';
+import type { Scalar } from './json';
 
 /**
  * The derived-feature expression language: numbers, strings, true/false/null, references to source fields

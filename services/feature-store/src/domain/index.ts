@@ -3,10 +3,11 @@
  * per-record feature computation and the per-entity windowed-aggregation state (see aggregation-state.ts for
  * the persistence contract). No framework, broker or database import belongs here.
  */
-export * from './result';
+export * from './json';
 export * from './duration';
 export * from './expression';
 export * from './record-schema';
 export * from './feature-view';
+export * from './feature-view-rules';
 export * from './aggregation-state';
 export * from './compute';

@@ -1,14 +1,3 @@
-/** An expected outcome as a value: either the value, or every reason there is none. */
-export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
-
-export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
-  return { ok: true, value };
-}
-
-export function err<E>(error: E): { readonly ok: false; readonly error: E } {
-  return { ok: false, error };
-}
-
 /** A scalar as it appears in a validated record or a feature vector. */
 export type Scalar = number | string | boolean | null;
 

@@ -1,4 +1,4 @@
-import { type JsonObject, type JsonValue, type Scalar, isJsonObject } from './result';
+import { type JsonObject, type JsonValue, type Scalar, isJsonObject } from './json';
 import type { ValueType } from './expression';
 
 /** The record JSON Schema of a dataset, as registered (mlops.dataset.registered.v1 `recordSchema`). */

@@ -1,6 +1,20 @@
-import { Body, Controller, HttpStatus, NotFoundException, Post, Res, UnprocessableEntityException } from '@nestjs/common';
+import { Controller, HttpStatus, Post, Res } from '@nestjs/common';
+import { Operation, ValidBody, errorResponse, respond } from '@mlops/http';
+import { type FeatureViewVersionResponse, featureViewVersionResponse, featureViewVersionView } from '../feature-view.view';
+import { type CreateFeatureViewRequest, createFeatureViewRequest } from './create-feature-view.request';
 import { CreateFeatureViewService } from './create-feature-view.service';
-import { featureViewVersionView } from '../feature-view.view';
+
+const definitionIssues = {
+  type: 'object',
+  required: ['issues'],
+  additionalProperties: false,
+  properties: {
+    issues: {
+      type: 'array',
+      items: { type: 'object', required: ['path', 'message'], additionalProperties: false, properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
 
 /** POST /feature-views: 201 with a new version, 200 when it equals the newest, 422 with every issue, 404 unknown dataset. */
 @Controller('feature-views')
@@ -8,14 +22,22 @@ export class CreateFeatureViewHttpController {
   constructor(private readonly service: CreateFeatureViewService) {}
 
   @Post()
-  async create(@Body() body: unknown, @Res({ passthrough: true }) res: { status(code: number): unknown }): Promise<unknown> {
-    const result = await this.service.create(body);
-    if (!result.ok) {
-      const error = result.error;
-      if (error.kind === 'unknown-dataset') throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `dataset "${error.dataset}" is not registered` });
-      throw new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', message: 'the feature view definition is invalid or does not fit its dataset', issues: error.issues });
-    }
-    res.status(result.value.created ? HttpStatus.CREATED : HttpStatus.OK);
-    return featureViewVersionView(result.value.view);
+  @Operation({
+    summary: 'Create the next version of a feature view',
+    description: 'A definition equal to the newest version answers that version (200) instead of making a new one.',
+    responses: {
+      201: { description: "the new version, status 'backfilling'", schema: featureViewVersionResponse },
+      200: { description: 'the newest version, whose definition equals this one', schema: featureViewVersionResponse },
+      404: errorResponse('the source dataset is not registered', 'unknown_dataset'),
+      422: errorResponse('the definition does not fit its dataset: details.issues lists every reason (JSON Pointers)', 'invalid_definition', definitionIssues),
+    },
+  })
+  async create(
+    @ValidBody(createFeatureViewRequest) body: CreateFeatureViewRequest,
+    @Res({ passthrough: true }) res: { status(code: number): unknown },
+  ): Promise<FeatureViewVersionResponse> {
+    const { view, created } = respond(await this.service.create(body), { unknown_dataset: 404, invalid_definition: 422 });
+    res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
+    return featureViewVersionView(view);
   }
 }

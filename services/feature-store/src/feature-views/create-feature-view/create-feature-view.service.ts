@@ -1,13 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
-import { type DefinitionIssue, type FeatureViewDefinition, type Result, err, isJsonObject, ok, validateFeatureView } from '../../domain';
+import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
+import { type DefinitionIssue, type FeatureViewDefinition, validateFeatureView } from '../../domain';
 import { CatalogStore, type StoredFeatureView } from '../../infrastructure/catalog-store';
 import { BackfillFeatureViewService } from '../backfill-feature-view/backfill-feature-view.service';
+import type { CreateFeatureViewRequest } from './create-feature-view.request';
 
-export type CreateFeatureViewError =
-  | { readonly kind: 'invalid'; readonly issues: readonly DefinitionIssue[] }
-  | { readonly kind: 'unknown-dataset'; readonly dataset: string };
+/** unknown_dataset: the source dataset is not registered; invalid_definition: details.issues says every reason. */
+export type CreateFeatureViewError = DomainError<'unknown_dataset' | 'invalid_definition'>;
+
+function invalidDefinition(issues: readonly DefinitionIssue[]): CreateFeatureViewError {
+  return domainError('invalid_definition', 'the feature view definition is invalid or does not fit its dataset', { issues });
+}
 
 export interface CreatedFeatureView {
   readonly view: StoredFeatureView;
@@ -25,10 +30,8 @@ export class CreateFeatureViewService {
   ) {}
 
   /** A new version starts 'backfilling'; its backfill starts once the version is committed. */
-  async create(body: unknown, now = new Date()): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
-    const shape = checkShape(body);
-    if (!shape.ok) return err({ kind: 'invalid', issues: shape.error });
-    const result = await this.insert(shape.value, now);
+  async create(request: CreateFeatureViewRequest, now = new Date()): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
+    const result = await this.insert(request, now);
     if (result.ok && result.value.created) this.backfills.start(result.value.view.name, result.value.view.version);
     return result;
   }
@@ -36,9 +39,9 @@ export class CreateFeatureViewService {
   private insert(draft: Draft, now: Date): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
     return this.dataSource.transaction(async (manager) => {
       const dataset = await this.catalog.dataset(draft.source.dataset, manager);
-      if (!dataset) return err({ kind: 'unknown-dataset' as const, dataset: draft.source.dataset });
+      if (!dataset) return err(domainError('unknown_dataset', `dataset "${draft.source.dataset}" is not registered`, { dataset: draft.source.dataset }));
       if (dataset.role !== 'features') {
-        return err({ kind: 'invalid' as const, issues: [{ path: '/source/dataset', message: `dataset "${dataset.name}" holds ${dataset.role}; a view reads a features dataset` }] });
+        return err(invalidDefinition([{ path: '/source/dataset', message: `dataset "${dataset.name}" holds ${dataset.role}; a view reads a features dataset` }]));
       }
       await this.catalog.lockView(manager, draft.name);
       const versions = await this.catalog.versions(draft.name, manager);
@@ -46,7 +49,7 @@ export class CreateFeatureViewService {
       if (newest && sameDefinition(newest.definition, draft)) return ok({ view: newest, created: false });
       const definition: FeatureViewDefinition = { ...draft, version: (newest?.version ?? 0) + 1 };
       const compiled = validateFeatureView(definition, dataset);
-      if (!compiled.ok) return err({ kind: 'invalid' as const, issues: compiled.error });
+      if (!compiled.ok) return err(invalidDefinition(compiled.error));
       await this.catalog.insertView(manager, compiled.value, dataset, now);
       return ok({
         view: { name: definition.name, version: definition.version, dataset: dataset.name, datasetVersion: dataset.version, definition, createdAt: now, status: 'backfilling' as const, backfill: null },
@@ -57,17 +60,6 @@ export class CreateFeatureViewService {
 }
 
 type Draft = Omit<FeatureViewDefinition, 'version'>;
-
-/** Enough shape to look the dataset up; everything else is validateFeatureView's job. */
-function checkShape(body: unknown): Result<Draft, DefinitionIssue[]> {
-  if (!isJsonObject(body)) return err([{ path: '', message: 'the body must be a JSON object (a feature view definition)' }]);
-  const issues: DefinitionIssue[] = [];
-  if (typeof body.name !== 'string') issues.push({ path: '/name', message: 'name is required' });
-  if (body.version !== undefined) issues.push({ path: '/version', message: 'versions are assigned by the feature store; leave version out' });
-  if (!isJsonObject(body.source) || typeof body.source.dataset !== 'string') issues.push({ path: '/source/dataset', message: 'source.dataset is required' });
-  if (issues.length > 0) return err(issues);
-  return ok(body as unknown as Draft);
-}
 
 function sameDefinition(stored: FeatureViewDefinition, draft: Draft): boolean {
   const { version: _version, ...rest } = stored;

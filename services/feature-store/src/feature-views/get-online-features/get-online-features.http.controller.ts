@@ -1,13 +1,33 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
-import { type FeatureView, featuresAsOf, isFresh } from '../../domain';
+import { Controller, Get } from '@nestjs/common';
+import { type FromSchema, Operation, ValidParams, ValidQuery, errorResponse, respond } from '@mlops/http';
 import { CatalogStore } from '../../infrastructure/catalog-store';
 import { OnlineStore } from '../../infrastructure/online-store';
+import {
+  type GetOnlineFeaturesParams,
+  type GetOnlineFeaturesQuery,
+  getOnlineFeaturesParams,
+  getOnlineFeaturesQuery,
+} from './get-online-features.request';
+import { getOnlineFeatures } from './get-online-features.service';
 
-/**
- * GET /feature-views/:name/entities/:id[?version=N][&asOf=now|<RFC 3339>]: the entity's latest vector (newest
- * version by default). With asOf the windows slide to that time (not before the entity's newest record):
- * row-level features of the newest record, aggregates as of asOf.
- */
+const onlineFeaturesResponse = {
+  type: 'object',
+  required: ['featureView', 'entityId', 'features', 'eventTime', 'fresh', 'ttlSeconds', 'materializedAt', 'sourceEventId'],
+  additionalProperties: false,
+  properties: {
+    featureView: { type: 'object', required: ['name', 'version'], additionalProperties: false, properties: { name: { type: 'string' }, version: { type: 'integer' } } },
+    entityId: { type: 'string' },
+    features: { type: 'object', description: 'output name -> value, in declaration order', additionalProperties: { type: ['number', 'string', 'boolean', 'null'] } },
+    eventTime: { type: 'string', format: 'date-time', description: "the entity's newest record" },
+    fresh: { type: 'boolean', description: 'eventTime is within the TTL of now' },
+    ttlSeconds: { type: 'number' },
+    materializedAt: { type: 'string', format: 'date-time' },
+    sourceEventId: { type: 'string' },
+    asOf: { type: 'string', format: 'date-time', description: 'with ?asOf: the time the windows slid to' },
+  },
+} as const;
+
+/** GET /feature-views/:name/entities/:id[?version=N][&asOf=now|<RFC 3339>]: the entity's latest vector. */
 @Controller('feature-views')
 export class GetOnlineFeaturesHttpController {
   constructor(
@@ -16,44 +36,31 @@ export class GetOnlineFeaturesHttpController {
   ) {}
 
   @Get(':name/entities/:id')
+  @Operation({
+    summary: "An entity's online feature vector",
+    description: 'Of the serving version, or of ?version. With ?asOf the windows slide to that time: row-level features of the newest record, aggregates as of asOf.',
+    responses: {
+      200: { description: 'the vector', schema: onlineFeaturesResponse },
+      404: errorResponse('no such view or version, or no vector of this entity', ['view_not_found', 'entity_not_found']),
+      400: errorResponse("asOf is before the entity's newest record (past vectors come from snapshots)", 'as_of_before_newest_record'),
+    },
+  })
   async vector(
-    @Param('name') name: string,
-    @Param('id') entityId: string,
-    @Query('version') versionText?: string,
-    @Query('asOf') asOfText?: string,
-  ): Promise<unknown> {
-    let version: number | undefined;
-    if (versionText !== undefined) {
-      version = Number(versionText);
-      if (!Number.isInteger(version) || version < 1) throw new BadRequestException(`version must be an integer >= 1, got "${versionText}"`);
-    }
+    @ValidParams(getOnlineFeaturesParams) params: GetOnlineFeaturesParams,
+    @ValidQuery(getOnlineFeaturesQuery) query: GetOnlineFeaturesQuery,
+  ): Promise<FromSchema<typeof onlineFeaturesResponse>> {
     const now = Date.now();
-    const asOfMs = asOfText === undefined ? undefined : asOfText === 'now' ? now : Date.parse(asOfText);
-    if (asOfMs !== undefined && !Number.isFinite(asOfMs)) throw new BadRequestException(`asOf must be "now" or an RFC 3339 time, got "${asOfText}"`);
-    const view = await this.catalog.view(name, version);
-    if (!view) throw new NotFoundException(`feature view "${name}"${version === undefined ? '' : ` version ${version}`} does not exist`);
-    const vector = await this.online.vector(view.name, view.version, entityId);
-    if (!vector) throw new NotFoundException(`no features for entity "${entityId}" in ${view.name}@${view.version}`);
-    const answer = {
-      featureView: { name: view.name, version: view.version },
-      entityId,
-      // In declaration order (jsonb keeps keys in its own order).
-      features: Object.fromEntries(view.outputNames.map((name) => [name, vector.features[name] ?? null])),
-      eventTime: vector.eventTime.toISOString(),
-      fresh: isFresh(view, vector.eventTime.getTime(), now),
-      ttlSeconds: view.ttlMs / 1000,
-      materializedAt: vector.updatedAt.toISOString(),
-      sourceEventId: vector.sourceEventId,
+    const asOfMs = query.asOf === undefined ? undefined : query.asOf === 'now' ? now : Date.parse(query.asOf);
+    const request = {
+      view: params.name,
+      entityId: params.id,
+      ...(query.version === undefined ? {} : { version: Number(query.version) }),
+      ...(asOfMs === undefined ? {} : { asOfMs }),
     };
-    if (asOfMs === undefined) return answer;
-    return { ...answer, asOf: new Date(asOfMs).toISOString(), features: await this.slidTo(view, entityId, asOfMs, vector.eventTime.getTime()) };
-  }
-
-  private async slidTo(view: FeatureView, entityId: string, asOfMs: number, eventTimeMs: number): Promise<unknown> {
-    if (asOfMs < eventTimeMs) throw new BadRequestException(`asOf is before the entity's newest record (${new Date(eventTimeMs).toISOString()}); past vectors come from snapshots`);
-    const state = await this.online.state(view.name, view.version, entityId);
-    const features = state ? featuresAsOf(view, state, asOfMs) : null;
-    if (!features) throw new NotFoundException(`no aggregation state for entity "${entityId}" in ${view.name}@${view.version}`);
-    return features;
+    return respond(await getOnlineFeatures(this.catalog, this.online, request, now), {
+      view_not_found: 404,
+      entity_not_found: 404,
+      as_of_before_newest_record: 400,
+    });
   }
 }
