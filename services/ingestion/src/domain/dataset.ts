@@ -51,7 +51,7 @@ export function invalidDataset(name: string, problems: string[]): InvalidDataset
 export interface DefinitionDraft {
   readonly role: DatasetRole;
   /** A flat object schema whose properties are scalar fields with valid names (the request schema says so). */
-  readonly recordSchema: JsonObject;
+  readonly recordSchema: { readonly [keyword: string]: unknown };
   readonly entityKeyField: string;
   readonly eventTimeField: string;
   readonly labelField?: string;
@@ -68,7 +68,9 @@ export interface DefinitionDraft {
 export function checkDefinition(name: string, draft: DefinitionDraft): Result<DatasetDefinition, InvalidDataset> {
   const problems: string[] = [];
   if (!DATASET_NAME.test(name)) problems.push(`dataset name "${name}" must match ${DATASET_NAME.source}`);
-  const { role, recordSchema, entityKeyField, eventTimeField, labelField, sensitiveFields = {} } = draft;
+  const { role, entityKeyField, eventTimeField, labelField, sensitiveFields = {} } = draft;
+  // A JSON document: it was parsed from a request or read back from the store.
+  const recordSchema = draft.recordSchema as JsonObject;
   const properties = isJsonObject(recordSchema.properties) ? recordSchema.properties : {};
   const required = Array.isArray(recordSchema.required) ? recordSchema.required : [];
   const fieldRule = (label: string, field: string, mustBeRequired: boolean, allowed: readonly string[]): void => {

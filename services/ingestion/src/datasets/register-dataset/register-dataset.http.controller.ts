@@ -1,5 +1,5 @@
 import { Controller, HttpException, HttpStatus, Put, Res } from '@nestjs/common';
-import { Operation, ValidBody, ValidParams, invalidRequestBodySchema } from '@mlops/http';
+import { Operation, ValidBody, ValidParams } from '@mlops/http';
 import { type RegistrationResponse, datasetView, registrationResponse } from '../dataset.view';
 import { type DatasetNameParams, type RegisterDatasetRequest, datasetNameParams, registerDatasetRequest } from './register-dataset.request';
 import { type RegistrationError, RegisterDatasetService } from './register-dataset.service';
@@ -38,10 +38,7 @@ export class RegisterDatasetHttpController {
     responses: {
       200: { description: 'identical to the latest version: nothing registered', schema: registrationResponse },
       201: { description: 'the new version', schema: registrationResponse },
-      400: {
-        description: 'the request does not match its schema (invalid_request), or breaks a rule of datasets (invalid_dataset)',
-        schema: { oneOf: [invalidRequestBodySchema, invalidDatasetBody] },
-      },
+      400: { description: 'the definition breaks a rule of datasets', schema: invalidDatasetBody },
       409: { description: 'the record schema is not backward compatible with the latest version', schema: incompatibleSchemaBody },
     },
   })

@@ -15,7 +15,6 @@ import {
   invalidDataset,
   sameDefinition,
 } from '../../domain/dataset';
-import type { JsonObject } from '../../domain/json';
 import { uuidV5 } from '../../domain/event-ids';
 import { needsHashKey } from '../../domain/sensitive-fields';
 import { DatasetStore } from '../../infrastructure/dataset-store';
@@ -43,12 +42,9 @@ export class RegisterDatasetService {
   ) {}
 
   async register(name: string, request: RegisterDatasetRequest, now = new Date()): Promise<Result<Registration, RegistrationError>> {
-    const checked = checkDefinition(name, {
-      ...request,
-      // The request schema checked both; FromSchema reads neither patternProperties nor a JSON Schema's own keywords.
-      recordSchema: request.recordSchema as JsonObject,
-      sensitiveFields: (request.sensitiveFields ?? {}) as Record<string, SensitiveTreatment>,
-    });
+    // The request schema checked the treatments; FromSchema does not read patternProperties.
+    const sensitiveFields = (request.sensitiveFields ?? {}) as Record<string, SensitiveTreatment>;
+    const checked = checkDefinition(name, { ...request, sensitiveFields });
     if (!checked.ok) return checked;
     const definition = checked.value;
     if (needsHashKey(definition.sensitiveFields) && this.config.INGESTION_HASH_KEY === undefined) {

@@ -5,6 +5,12 @@ import { type IngestRecordsParams, type IngestRecordsQuery, ingestRecordsParams,
 import { type IngestRecordsResponse, ingestRecordsResponse, unavailableBody } from './ingest-records.response';
 import type { RequestWithRawBody } from './raw-body.middleware';
 
+const limitDetails = {
+  type: 'object',
+  required: ['limit'],
+  properties: { limit: { type: 'integer', description: 'bytes of a body, or records of a batch' }, records: { type: 'integer' } },
+} as const;
+
 type CallerErrorKind = Exclude<IngestBatchErrorKind, 'hash_key_missing' | 'kafka_unavailable'>;
 
 const STATUS: StatusByKind<{ kind: CallerErrorKind; message: string }> = {
@@ -35,9 +41,9 @@ export class IngestRecordsHttpController {
     responses: {
       200: { description: 'every record accepted', schema: ingestRecordsResponse },
       207: { description: 'some records rejected, each with every error', schema: ingestRecordsResponse },
-      400: errorResponse('a body that is not JSON, holds no records, or is not records; or a bad version (invalid_request)', 'malformed_json', 'empty_body', 'invalid_body', 'invalid_request'),
+      400: errorResponse('a body that is not JSON, holds no records, or is not records', ['malformed_json', 'empty_body', 'invalid_body']),
       404: errorResponse('the dataset (or that version) is not registered', 'unknown_dataset'),
-      413: errorResponse('the body or the batch is over its limit: split it', 'body_too_large', 'batch_too_large'),
+      413: errorResponse('the body or the batch is over its limit: split it', ['body_too_large', 'batch_too_large'], limitDetails),
       415: errorResponse('a content type other than JSON or NDJSON', 'unsupported_media_type'),
       503: { description: 'Kafka did not acknowledge, or the service has no hash key: nothing counts, retry', schema: unavailableBody },
     },
