@@ -1,13 +1,24 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type DatasetDefinition, type DefinitionDraft, checkDefinition, incompatibilities, sameDefinition } from '../src/domain/dataset';
+import {
+  type DatasetDefinition,
+  type DefinitionDraft,
+  checkDefinition,
+  incompatibilities,
+  sameDefinition,
+} from '../src/domain/dataset';
 
 const draft: DefinitionDraft = {
   role: 'features',
   recordSchema: {
     type: 'object',
     required: ['id', 'at'],
-    properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, email: { type: ['string', 'null'] }, score: { type: 'number' } },
+    properties: {
+      id: { type: 'string' },
+      at: { type: 'string', format: 'date-time' },
+      email: { type: ['string', 'null'] },
+      score: { type: 'number' },
+    },
   },
   entityKeyField: 'id',
   eventTimeField: 'at',
@@ -40,7 +51,11 @@ describe('dataset definitions', () => {
   test('every rule a definition breaks is listed at once', () => {
     const found = problems('Bad Name', {
       role: 'labels',
-      recordSchema: { type: 'object', required: ['id'], properties: { id: { type: ['string', 'null'] }, at: { type: 'integer' } } },
+      recordSchema: {
+        type: 'object',
+        required: ['id'],
+        properties: { id: { type: ['string', 'null'] }, at: { type: 'integer' } },
+      },
       entityKeyField: 'id',
       eventTimeField: 'at',
       sensitiveFields: { at: 'drop', nope: 'hash' },
@@ -57,7 +72,12 @@ describe('dataset definitions', () => {
   });
 
   test('the entity key, event time and label must be fields of the record schema', () => {
-    const found = problems('customers', { ...draft, entityKeyField: 'customer', eventTimeField: 'when', labelField: 'churned' });
+    const found = problems('customers', {
+      ...draft,
+      entityKeyField: 'customer',
+      eventTimeField: 'when',
+      labelField: 'churned',
+    });
     assert.deepEqual(found, [
       'entityKeyField "customer" is not a property of recordSchema',
       'eventTimeField "when" is not a property of recordSchema',
@@ -78,7 +98,19 @@ describe('dataset definitions', () => {
     assert.ok(sameDefinition(v1, check('customers', structuredClone(draft))));
     assert.ok(!sameDefinition(v1, check('customers', { ...draft, owner: 'someone' })));
     const properties = { ...(draft.recordSchema.properties as object), at: { type: 'string' } };
-    const moved = check('customers', { ...draft, role: 'labels', labelField: 'score', eventTimeField: 'id', entityKeyField: 'at', recordSchema: { ...draft.recordSchema, properties } });
-    assert.deepEqual(incompatibilities(v1, moved).map((v) => v.rule).sort(), ['entityKeyField-changed', 'eventTimeField-changed', 'role-changed']);
+    const moved = check('customers', {
+      ...draft,
+      role: 'labels',
+      labelField: 'score',
+      eventTimeField: 'id',
+      entityKeyField: 'at',
+      recordSchema: { ...draft.recordSchema, properties },
+    });
+    assert.deepEqual(
+      incompatibilities(v1, moved)
+        .map((v) => v.rule)
+        .sort(),
+      ['entityKeyField-changed', 'eventTimeField-changed', 'role-changed'],
+    );
   });
 });

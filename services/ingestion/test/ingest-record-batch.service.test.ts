@@ -17,7 +17,11 @@ const dataset: DatasetVersion = {
   name: 'customers',
   version: 1,
   role: 'features',
-  recordSchema: { type: 'object', required: ['id', 'at'], properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, email: { type: 'string' } } },
+  recordSchema: {
+    type: 'object',
+    required: ['id', 'at'],
+    properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, email: { type: 'string' } },
+  },
   entityKeyField: 'id',
   eventTimeField: 'at',
   sensitiveFields: { email: 'hash' },
@@ -43,7 +47,10 @@ function service(publish: (event: CloudEvent) => Promise<void>, env: Record<stri
     ...env,
   });
   const accepted = new FakeAcceptedRecords();
-  const datasets = { latest: async (name: string) => (name === dataset.name ? dataset : undefined), version: async () => undefined };
+  const datasets = {
+    latest: async (name: string) => (name === dataset.name ? dataset : undefined),
+    version: async () => undefined,
+  };
   const ingest = new IngestRecordBatchService(
     datasets as unknown as DatasetStore,
     new RecordValidators(),
@@ -56,8 +63,16 @@ function service(publish: (event: CloudEvent) => Promise<void>, env: Record<stri
 }
 
 const body = (records: unknown[]) => ({ tooLarge: false as const, text: JSON.stringify(records) });
-const batch = (records: unknown[]) => ({ dataset: 'customers', version: undefined, contentType: 'application/json', body: body(records) });
-const record = (id: string) => ({ recordId: id, record: { id, at: '2025-11-20T08:00:00Z', email: `${id}@example.com` } });
+const batch = (records: unknown[]) => ({
+  dataset: 'customers',
+  version: undefined,
+  contentType: 'application/json',
+  body: body(records),
+});
+const record = (id: string) => ({
+  recordId: id,
+  record: { id, at: '2025-11-20T08:00:00Z', email: `${id}@example.com` },
+});
 
 describe('ingesting over HTTP when Kafka fails', () => {
   before(() => Logger.overrideLogger(false));
@@ -89,7 +104,10 @@ describe('ingesting over HTTP when Kafka fails', () => {
     const outcome = await ingest.ingest(batch([record('r-1'), { recordId: 'r-2', record: { id: 'r-2' } }]));
     assert.ok(outcome.ok);
     assert.deepEqual(accepted.marked, ['r-1'], 'only the accepted record is remembered');
-    assert.deepEqual(sent.map((e) => e.type), ['mlops.data.validated.v1', 'mlops.data.rejected.v1']);
+    assert.deepEqual(
+      sent.map((e) => e.type),
+      ['mlops.data.validated.v1', 'mlops.data.rejected.v1'],
+    );
     assert.doesNotMatch(JSON.stringify(sent.map((e) => e.data)), /@example\.com/);
   });
 
@@ -105,13 +123,17 @@ describe('ingesting over HTTP: what the batch use case refuses or answers', () =
 
   test('an event too large for Kafka fails only its own record, which is not remembered as accepted', async () => {
     const { ingest, accepted } = service(async (event) => {
-      if ((event.data as { recordId?: string }).recordId === 'r-big') throw new EventTooLargeError(2_000_000, 1_000_000, event.type);
+      if ((event.data as { recordId?: string }).recordId === 'r-big')
+        throw new EventTooLargeError(2_000_000, 1_000_000, event.type);
     });
     const outcome = await ingest.ingest(batch([record('r-big'), record('r-ok')]));
     assert.ok(outcome.ok);
     assert.deepEqual(
       outcome.value.results.map((r) => [r.recordId, r.status, r.errors?.map((e) => e.kind) ?? []]),
-      [['r-big', 'rejected', ['too_large']], ['r-ok', 'accepted', []]],
+      [
+        ['r-big', 'rejected', ['too_large']],
+        ['r-ok', 'accepted', []],
+      ],
     );
     assert.deepEqual([outcome.value.accepted, outcome.value.rejected], [1, 1]);
     assert.deepEqual(accepted.marked, ['r-ok']);
@@ -120,9 +142,17 @@ describe('ingesting over HTTP: what the batch use case refuses or answers', () =
   test('a body over the size limit is refused by its limit, before anything is parsed or sent', async () => {
     const sent: CloudEvent[] = [];
     const { ingest } = service(async (event) => void sent.push(event), { INGESTION_MAX_BODY_BYTES: '2048' });
-    const outcome = await ingest.ingest({ dataset: 'customers', version: undefined, contentType: 'application/json', body: { tooLarge: true, bytes: 5_000 } });
+    const outcome = await ingest.ingest({
+      dataset: 'customers',
+      version: undefined,
+      contentType: 'application/json',
+      body: { tooLarge: true, bytes: 5_000 },
+    });
     assert.ok(!outcome.ok);
-    assert.deepEqual([outcome.error.kind, outcome.error.message], ['body_too_large', 'the body is larger than the 2048 bytes allowed per request; split it']);
+    assert.deepEqual(
+      [outcome.error.kind, outcome.error.message],
+      ['body_too_large', 'the body is larger than the 2048 bytes allowed per request; split it'],
+    );
     assert.deepEqual(sent, []);
   });
 
@@ -130,6 +160,9 @@ describe('ingesting over HTTP: what the batch use case refuses or answers', () =
     const { ingest } = service(async () => undefined);
     const outcome = await ingest.ingest({ ...batch([record('r-1')]), dataset: 'orders' });
     assert.ok(!outcome.ok);
-    assert.deepEqual([outcome.error.kind, outcome.error.message], ['unknown_dataset', 'dataset "orders" is not registered; register it with PUT /datasets/orders']);
+    assert.deepEqual(
+      [outcome.error.kind, outcome.error.message],
+      ['unknown_dataset', 'dataset "orders" is not registered; register it with PUT /datasets/orders'],
+    );
   });
 });

@@ -22,7 +22,12 @@ const dataset: DatasetVersion = {
   recordSchema: {
     type: 'object',
     required: ['id', 'at'],
-    properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, email: { type: 'string' }, note: { type: 'string' } },
+    properties: {
+      id: { type: 'string' },
+      at: { type: 'string', format: 'date-time' },
+      email: { type: 'string' },
+      note: { type: 'string' },
+    },
   },
   entityKeyField: 'id',
   eventTimeField: 'at',
@@ -44,7 +49,11 @@ class FakeTransaction {
 }
 
 function service(options: { env?: Record<string, string>; acceptedBefore?: string[] } = {}) {
-  const config = loadConfig('ingestion', IngestionConfigSpec, { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', INGESTION_HASH_KEY: 'x'.repeat(32), ...options.env });
+  const config = loadConfig('ingestion', IngestionConfigSpec, {
+    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    INGESTION_HASH_KEY: 'x'.repeat(32),
+    ...options.env,
+  });
   const marked: string[] = [];
   const acceptedRecords = {
     markAccepted: async (_dataset: string, rows: Array<{ recordId: string }>) => {
@@ -52,7 +61,10 @@ function service(options: { env?: Record<string, string>; acceptedBefore?: strin
       return new Set(rows.map((r) => r.recordId).filter((id) => !options.acceptedBefore?.includes(id)));
     },
   };
-  const datasets = { latest: async (name: string) => (name === dataset.name ? dataset : undefined), version: async () => undefined };
+  const datasets = {
+    latest: async (name: string) => (name === dataset.name ? dataset : undefined),
+    version: async () => undefined,
+  };
   const ingest = new IngestRecordEventService(
     datasets as unknown as DatasetStore,
     new RecordValidators(),
@@ -64,7 +76,9 @@ function service(options: { env?: Record<string, string>; acceptedBefore?: strin
 }
 
 const source = 'urn:mlops:test-upstream';
-const recordEvent = (data: { dataset?: string; recordId?: string; record?: Record<string, unknown>; entityId?: string } = {}) =>
+const recordEvent = (
+  data: { dataset?: string; recordId?: string; record?: Record<string, unknown>; entityId?: string } = {},
+) =>
   newEvent(
     EventTypes.DataRecordV1,
     {
@@ -93,7 +107,10 @@ describe('ingesting a record event from Kafka', () => {
     const tx = new FakeTransaction();
     const outcome = await ingest.ingest(recordEvent({ recordId: 'r-2', entityId: 'someone-else' }), tx.manager);
     assert.deepEqual(outcome, { ok: true, value: 'rejected' });
-    assert.deepEqual(tx.outbox.map((row) => row.topic), [EventTypes.DataRejectedV1]);
+    assert.deepEqual(
+      tx.outbox.map((row) => row.topic),
+      [EventTypes.DataRejectedV1],
+    );
     assert.deepEqual(marked, []);
   });
 
@@ -102,7 +119,10 @@ describe('ingesting a record event from Kafka', () => {
     const tx = new FakeTransaction();
     const outcome = await ingest.ingest(recordEvent({ dataset: 'orders' }), tx.manager);
     assert.deepEqual(outcome, { ok: true, value: 'withheld' });
-    assert.deepEqual(tx.outbox.map((row) => row.topic), [EventTypes.DataRejectedV1]);
+    assert.deepEqual(
+      tx.outbox.map((row) => row.topic),
+      [EventTypes.DataRejectedV1],
+    );
   });
 
   test('a record id accepted before is a duplicate: nothing is written', async () => {

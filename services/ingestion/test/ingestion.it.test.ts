@@ -63,10 +63,18 @@ let base: string;
 const tap = new TopicTap([VALIDATED, REJECTED, REGISTERED, QUALITY], RUN);
 
 async function register(name: string, body: unknown = definition): Promise<Response> {
-  return fetch(`${base}/datasets/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${base}/datasets/${name}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
-async function send(name: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
+async function send(
+  name: string,
+  body: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}/datasets/${name}/records`, {
     method: 'POST',
     headers: { 'content-type': contentType },
@@ -87,13 +95,21 @@ const json = async (res: Response): Promise<any> => res.json();
 
 /** Waits for the validated events of these record ids; ends at a marker sent after them, so a copy would have been seen. */
 async function validatedOnceEach(name: string, recordIds: string[], marker: string): Promise<Seen[]> {
-  await eventually(() => tap.of(VALIDATED, name).some((e) => e.data.recordId === marker), `the marker ${marker}`, 90_000);
+  await eventually(
+    () => tap.of(VALIDATED, name).some((e) => e.data.recordId === marker),
+    `the marker ${marker}`,
+    90_000,
+  );
   return tap.of(VALIDATED, name).filter((e) => recordIds.includes(String(e.data.recordId)));
 }
 
 before(async () => {
   await tap.start();
-  const config = testConfig({ INGESTION_MAX_BODY_BYTES: String(MAX_BODY), INGESTION_MAX_BATCH: String(MAX_BATCH), INGESTION_QUALITY_INTERVAL_MS: String(QUALITY_WINDOW_MS) });
+  const config = testConfig({
+    INGESTION_MAX_BODY_BYTES: String(MAX_BODY),
+    INGESTION_MAX_BATCH: String(MAX_BATCH),
+    INGESTION_QUALITY_INTERVAL_MS: String(QUALITY_WINDOW_MS),
+  });
   // The app's fresh consumer group reads records from the test's start, not the topic's whole history.
   await positionGroupAt(testKafka('ingestion-test-position'), config.CONSUMER_GROUP!, [EventTypes.DataRecordV1]);
   app = await createIngestionApp(config);
@@ -113,7 +129,10 @@ describe('dataset registration', () => {
     assert.equal(res.status, 201);
     const body = await json(res);
     assert.deepEqual([body.dataset, body.version, body.sensitiveFields], [name, 1, definition.sensitiveFields]);
-    const [event] = await eventually(() => tap.of(REGISTERED, name).length > 0 && tap.of(REGISTERED, name), 'the dataset.registered event');
+    const [event] = await eventually(
+      () => tap.of(REGISTERED, name).length > 0 && tap.of(REGISTERED, name),
+      'the dataset.registered event',
+    );
     assert.deepEqual([event!.key, event!.data.version, event!.data.sensitiveFields], [name, 1, ['email', 'ssn']]);
   });
 
@@ -126,12 +145,24 @@ describe('dataset registration', () => {
 
   test('a compatible definition becomes version 2, announced after version 1', async () => {
     const name = await registered('compatible');
-    const withOptionalField = { ...definition, recordSchema: { ...recordSchema, properties: { ...recordSchema.properties, country: { type: ['string', 'null'] } } } };
+    const withOptionalField = {
+      ...definition,
+      recordSchema: {
+        ...recordSchema,
+        properties: { ...recordSchema.properties, country: { type: ['string', 'null'] } },
+      },
+    };
     const second = await register(name, withOptionalField);
     assert.equal(second.status, 201);
     assert.equal((await json(second)).version, 2);
-    const events = await eventually(() => tap.of(REGISTERED, name).length >= 2 && tap.of(REGISTERED, name), 'two dataset.registered events');
-    assert.deepEqual(events.map((e) => e.data.version), [1, 2]);
+    const events = await eventually(
+      () => tap.of(REGISTERED, name).length >= 2 && tap.of(REGISTERED, name),
+      'two dataset.registered events',
+    );
+    assert.deepEqual(
+      events.map((e) => e.data.version),
+      [1, 2],
+    );
   });
 
   test('an incompatible definition is refused with every reason and not stored', async () => {
@@ -143,12 +174,20 @@ describe('dataset registration', () => {
       recordSchema: {
         ...recordSchema,
         required: [...recordSchema.required, 'monthly_spend'],
-        properties: { ...withoutSsn, plan: { enum: ['basic', 'premium'] }, tenure_days: { type: 'integer', minimum: 1 } },
+        properties: {
+          ...withoutSsn,
+          plan: { enum: ['basic', 'premium'] },
+          tenure_days: { type: 'integer', minimum: 1 },
+        },
       },
     };
     const refused = await register(name, incompatible);
     assert.equal(refused.status, 409);
-    const body = (await json(refused)) as { error: string; previousVersion: number; reasons: Array<{ rule: string; path: string }> };
+    const body = (await json(refused)) as {
+      error: string;
+      previousVersion: number;
+      reasons: Array<{ rule: string; path: string }>;
+    };
     assert.equal(body.error, 'incompatible_schema');
     assert.equal(body.previousVersion, 1);
     assert.deepEqual(body.reasons.map((r) => `${r.rule} ${r.path}`).sort(), [
@@ -157,7 +196,11 @@ describe('dataset registration', () => {
       'property-removed #/properties/ssn',
       'required-added #/properties/monthly_spend',
     ]);
-    assert.equal((await json(await fetch(`${base}/datasets/${name}`))).version, 1, 'the refused version was not stored');
+    assert.equal(
+      (await json(await fetch(`${base}/datasets/${name}`))).version,
+      1,
+      'the refused version was not stored',
+    );
   });
 
   test('a version is read back as registered; a missing one is 404, a dataset unknown too', async () => {
@@ -169,14 +212,23 @@ describe('dataset registration', () => {
     assert.equal((await json(missing)).error, 'unknown_dataset_version');
     const unknown = await fetch(`${base}/datasets/${dataset('never')}`);
     assert.deepEqual([unknown.status, (await json(unknown)).error], [404, 'unknown_dataset']);
-    const listed = (await json(await fetch(`${base}/datasets`))) as { datasets: Array<{ dataset: string; version: number }> };
-    assert.deepEqual(listed.datasets.filter((d) => d.dataset === name).map((d) => d.version), [1]);
+    const listed = (await json(await fetch(`${base}/datasets`))) as {
+      datasets: Array<{ dataset: string; version: number }>;
+    };
+    assert.deepEqual(
+      listed.datasets.filter((d) => d.dataset === name).map((d) => d.version),
+      [1],
+    );
   });
 
   test('a definition that breaks the rules of datasets is refused with every problem', async () => {
     const res = await register(dataset('rules'), {
       role: 'labels',
-      recordSchema: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, when: { type: 'string' } } },
+      recordSchema: {
+        type: 'object',
+        required: ['id'],
+        properties: { id: { type: 'string' }, when: { type: 'string' } },
+      },
       entityKeyField: 'id',
       eventTimeField: 'when',
       sensitiveFields: { id: 'hash' },
@@ -201,14 +253,28 @@ describe('dataset registration', () => {
   });
 
   test('a typo in a field schema is refused at its path', async () => {
-    const typo = { ...definition, recordSchema: { ...recordSchema, properties: { ...recordSchema.properties, tenure_days: { type: 'integer', minimun: 0 } } } };
+    const typo = {
+      ...definition,
+      recordSchema: {
+        ...recordSchema,
+        properties: { ...recordSchema.properties, tenure_days: { type: 'integer', minimun: 0 } },
+      },
+    };
     const res = await register(dataset('typo'), typo);
     assert.equal(res.status, 400);
-    assert.deepEqual((await json(res)).errors, [{ path: '/recordSchema/properties/tenure_days/minimun', message: 'is not a known key' }]);
+    assert.deepEqual((await json(res)).errors, [
+      { path: '/recordSchema/properties/tenure_days/minimun', message: 'is not a known key' },
+    ]);
   });
 
   test('a record schema ajv cannot compile is refused with why', async () => {
-    const broken = { ...definition, recordSchema: { ...recordSchema, properties: { ...recordSchema.properties, ssn: { type: ['string', 'null'], pattern: '(' } } } };
+    const broken = {
+      ...definition,
+      recordSchema: {
+        ...recordSchema,
+        properties: { ...recordSchema.properties, ssn: { type: ['string', 'null'], pattern: '(' } },
+      },
+    };
     const res = await register(dataset('no-compile'), broken);
     assert.equal(res.status, 400);
     const body = await json(res);
@@ -217,11 +283,17 @@ describe('dataset registration', () => {
   });
 
   test('a body that is not JSON, or a name a dataset cannot have, is a bad request', async () => {
-    const malformed = await fetch(`${base}/datasets/${dataset('malformed')}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"role":' });
+    const malformed = await fetch(`${base}/datasets/${dataset('malformed')}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"role":',
+    });
     assert.equal(malformed.status, 400);
     const badName = await register('Bad Name');
     assert.equal(badName.status, 400);
-    assert.deepEqual((await json(badName)).errors, [{ path: '/name', message: 'must match pattern "^[a-z][a-z0-9_-]{0,62}$"' }]);
+    assert.deepEqual((await json(badName)).errors, [
+      { path: '/name', message: 'must match pattern "^[a-z][a-z0-9_-]{0,62}$"' },
+    ]);
     assert.equal((await fetch(`${base}/datasets/${dataset('v')}/versions/0`)).status, 400);
   });
 });
@@ -233,7 +305,10 @@ describe('records over HTTP', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.accepted, 1);
     assert.equal(res.body.results[0].status, 'accepted');
-    const [event] = await eventually(() => tap.of(VALIDATED, name).length > 0 && tap.of(VALIDATED, name), 'the validated event');
+    const [event] = await eventually(
+      () => tap.of(VALIDATED, name).length > 0 && tap.of(VALIDATED, name),
+      'the validated event',
+    );
     assert.equal(event!.id, res.body.results[0].eventId);
     assert.equal(event!.key, `${name}/c-ok-1`);
     assert.deepEqual(event!.data.record, {
@@ -253,31 +328,52 @@ describe('records over HTTP', () => {
     const records = [
       { recordId: 'bad-type', record: good('c-bad-1', { tenure_days: 'long' }) },
       { recordId: 'bad-required', record: (({ plan: _p, ...rest }) => rest)(good('c-bad-2')) },
-      { recordId: 'bad-enum-format', record: good('c-bad-3', { plan: 'gold', event_time: 'yesterday', email: 'not-an-email' }) },
+      {
+        recordId: 'bad-enum-format',
+        record: good('c-bad-3', { plan: 'gold', event_time: 'yesterday', email: 'not-an-email' }),
+      },
       { recordId: 'bad-extra', record: good('c-bad-4', { favourite_colour: 'blue' }) },
       { recordId: 'good-in-batch', record: good('c-bad-5') },
     ];
     const res = await send(name, records);
     assert.equal(res.status, 207, JSON.stringify(res.body));
     assert.deepEqual([res.body.accepted, res.body.rejected], [1, 4]);
-    const kinds = res.body.results.map((r: any) => [r.recordId, r.status, (r.errors ?? []).map((e: any) => `${e.kind} ${e.path}`).sort()]);
+    const kinds = res.body.results.map((r: any) => [
+      r.recordId,
+      r.status,
+      (r.errors ?? []).map((e: any) => `${e.kind} ${e.path}`).sort(),
+    ]);
     assert.deepEqual(kinds, [
       ['bad-type', 'rejected', ['type_mismatch /tenure_days']],
       ['bad-required', 'rejected', ['missing_field /plan']],
-      ['bad-enum-format', 'rejected', ['constraint_violation /email', 'constraint_violation /plan', 'invalid_event_time /event_time']],
+      [
+        'bad-enum-format',
+        'rejected',
+        ['constraint_violation /email', 'constraint_violation /plan', 'invalid_event_time /event_time'],
+      ],
       ['bad-extra', 'rejected', ['unknown_field /favourite_colour']],
       ['good-in-batch', 'accepted', []],
     ]);
-    const rejected = await eventually(() => tap.of(REJECTED, name).length >= 4 && tap.of(REJECTED, name), 'four rejected events');
+    const rejected = await eventually(
+      () => tap.of(REJECTED, name).length >= 4 && tap.of(REJECTED, name),
+      'four rejected events',
+    );
     for (const event of rejected) {
       const record = event.data.record as Record<string, unknown>;
       assert.equal(event.data.datasetVersion, 1);
       assert.ok(!('ssn' in record), 'dropped field is not in the rejected record');
-      assert.ok(typeof record.email === 'string' && /^[a-f0-9]{64}$/.test(record.email as string), 'email is hashed in the rejected record');
+      assert.ok(
+        typeof record.email === 'string' && /^[a-f0-9]{64}$/.test(record.email as string),
+        'email is hashed in the rejected record',
+      );
       assert.ok((event.data.errors as unknown[]).length >= 1);
     }
     const extra = rejected.find((e) => e.data.recordId === 'bad-extra')!;
-    assert.equal((extra.data.record as Record<string, unknown>).favourite_colour, 'blue', 'the original payload is kept for repair');
+    assert.equal(
+      (extra.data.record as Record<string, unknown>).favourite_colour,
+      'blue',
+      'the original payload is kept for repair',
+    );
     await eventually(() => tap.of(VALIDATED, name).length > 0, 'the validated event of the batch');
     const everything = JSON.stringify(tap.seen.filter((s) => s.subject === name));
     assert.doesNotMatch(everything, /123-45-6789|@example\.com/, 'no sensitive value in any event of the dataset');
@@ -285,10 +381,22 @@ describe('records over HTTP', () => {
 
   test('NDJSON: a malformed line is rejected with a clear error, the other lines still count', async () => {
     const name = await registered('ndjson');
-    const lines = [JSON.stringify(good('c-nd-1')), '{"customer_id": "c-nd-2", oops', '', JSON.stringify({ recordId: 'nd-3', record: good('c-nd-3') })].join('\r\n');
+    const lines = [
+      JSON.stringify(good('c-nd-1')),
+      '{"customer_id": "c-nd-2", oops',
+      '',
+      JSON.stringify({ recordId: 'nd-3', record: good('c-nd-3') }),
+    ].join('\r\n');
     const res = await send(name, lines, 'application/x-ndjson');
     assert.equal(res.status, 207);
-    assert.deepEqual(res.body.results.map((r: any) => [r.line, r.status]), [[1, 'accepted'], [2, 'rejected'], [4, 'accepted']]);
+    assert.deepEqual(
+      res.body.results.map((r: any) => [r.line, r.status]),
+      [
+        [1, 'accepted'],
+        [2, 'rejected'],
+        [4, 'accepted'],
+      ],
+    );
     assert.equal(res.body.results[1].errors[0].kind, 'malformed_json');
     assert.match(res.body.results[1].errors[0].message, /line 2 is not valid JSON/);
   });
@@ -303,7 +411,10 @@ describe('records over HTTP', () => {
 
   test('more records than a batch may hold are refused whole with 413', async () => {
     const name = await registered('big-batch');
-    const batch = await send(name, Array.from({ length: MAX_BATCH + 1 }, (_, i) => good(`c-batch-${i}`)));
+    const batch = await send(
+      name,
+      Array.from({ length: MAX_BATCH + 1 }, (_, i) => good(`c-batch-${i}`)),
+    );
     assert.equal(batch.status, 413);
     assert.equal(batch.body.error, 'batch_too_large');
     assert.match(batch.body.message, /6 records, more than the 5 allowed/);
@@ -331,7 +442,11 @@ describe('records over HTTP', () => {
 
   test('a version that is not a positive integer is a bad request, naming the query key', async () => {
     const name = await registered('bad-version');
-    const res = await fetch(`${base}/datasets/${name}/records?version=0`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(good('c-v')) });
+    const res = await fetch(`${base}/datasets/${name}/records?version=0`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(good('c-v')),
+    });
     assert.equal(res.status, 400);
     const body = await json(res);
     assert.deepEqual([body.error, body.errors[0].path], ['invalid_request', '/version']);
@@ -342,9 +457,18 @@ describe('records over HTTP', () => {
     const first = await send(name, { recordId: 'dup-1', record: good('c-dup') });
     assert.equal(first.status, 200);
     assert.equal(first.body.results[0].duplicate, undefined);
-    const retry = await send(name, [{ recordId: 'dup-1', record: good('c-dup') }, { recordId: 'dup-marker', record: good('c-dup') }]);
+    const retry = await send(name, [
+      { recordId: 'dup-1', record: good('c-dup') },
+      { recordId: 'dup-marker', record: good('c-dup') },
+    ]);
     assert.equal(retry.status, 200);
-    assert.deepEqual(retry.body.results.map((r: any) => [r.recordId, r.status, r.duplicate ?? false]), [['dup-1', 'accepted', true], ['dup-marker', 'accepted', false]]);
+    assert.deepEqual(
+      retry.body.results.map((r: any) => [r.recordId, r.status, r.duplicate ?? false]),
+      [
+        ['dup-1', 'accepted', true],
+        ['dup-marker', 'accepted', false],
+      ],
+    );
     assert.equal(retry.body.duplicates, 1);
     // The marker has the same key, so the same partition: once it is seen, any second copy would have been too.
     assert.equal((await validatedOnceEach(name, ['dup-1'], 'dup-marker')).length, 1);
@@ -354,7 +478,11 @@ describe('records over HTTP', () => {
 describe('records from Kafka', () => {
   const source = 'urn:mlops:test-upstream';
   const recordEvent = (name: string, entityId: string, recordId?: string, record = good(entityId)) =>
-    newEvent(EventTypes.DataRecordV1, { dataset: name, entityId, record, ...(recordId !== undefined ? { recordId } : {}) }, { source, subject: name });
+    newEvent(
+      EventTypes.DataRecordV1,
+      { dataset: name, entityId, record, ...(recordId !== undefined ? { recordId } : {}) },
+      { source, subject: name },
+    );
 
   test('a record event delivered twice is validated once, hashed like over HTTP', async () => {
     const name = await registered('kafka-ok');
@@ -369,22 +497,34 @@ describe('records from Kafka', () => {
   test('a record event whose entity id differs from the record is rejected', async () => {
     const name = await registered('kafka-mismatch');
     await app.get(EventProducer).publishMany([recordEvent(name, 'someone-else', 'kafka-2', good('c-kafka-2'))]);
-    const rejected: Seen = await eventually(() => tap.of(REJECTED, name).find((e) => e.data.recordId === 'kafka-2'), 'the entity key mismatch', 90_000);
-    assert.deepEqual((rejected.data.errors as Array<{ kind: string }>).map((e) => e.kind), ['entity_key_mismatch']);
+    const rejected: Seen = await eventually(
+      () => tap.of(REJECTED, name).find((e) => e.data.recordId === 'kafka-2'),
+      'the entity key mismatch',
+      90_000,
+    );
+    assert.deepEqual(
+      (rejected.data.errors as Array<{ kind: string }>).map((e) => e.kind),
+      ['entity_key_mismatch'],
+    );
   });
 
   test('a record event of an unregistered dataset is rejected with the record withheld', async () => {
     const orphan = dataset('unregistered');
     await app.get(EventProducer).publishMany([recordEvent(orphan, 'c-kafka-3')]);
     const withheld: Seen = await eventually(() => tap.of(REJECTED, orphan)[0], 'the unknown dataset rejection', 90_000);
-    assert.deepEqual([withheld.data.datasetVersion, withheld.data.record, (withheld.data.errors as Array<{ kind: string }>)[0]!.kind], [null, {}, 'unknown_dataset']);
+    assert.deepEqual(
+      [withheld.data.datasetVersion, withheld.data.record, (withheld.data.errors as Array<{ kind: string }>)[0]!.kind],
+      [null, {}, 'unknown_dataset'],
+    );
   });
 
   test('a record id already accepted over HTTP is a duplicate when it comes again from Kafka', async () => {
     const name = await registered('both');
     const first = await send(name, { recordId: 'both-1', record: good('c-both') });
     assert.equal(first.status, 200);
-    await app.get(EventProducer).publishMany([recordEvent(name, 'c-both', 'both-1'), recordEvent(name, 'c-both', 'both-marker')]);
+    await app
+      .get(EventProducer)
+      .publishMany([recordEvent(name, 'c-both', 'both-1'), recordEvent(name, 'c-both', 'both-marker')]);
     // Same key, same partition, outbox rows in order: once the marker is out, a copy of both-1 would be too.
     assert.equal((await validatedOnceEach(name, ['both-1'], 'both-marker')).length, 1);
   });
@@ -393,13 +533,27 @@ describe('records from Kafka', () => {
 describe('the HTTP API document', () => {
   test('/openapi.json lists every endpoint with its request and answers; the records body with its media types', async () => {
     const document = await json(await fetch(`${base}/openapi.json`));
-    assert.deepEqual(Object.keys(document.paths).filter((path) => path.startsWith('/datasets')).sort(), ['/datasets', '/datasets/{name}', '/datasets/{name}/records', '/datasets/{name}/versions/{version}']);
+    assert.deepEqual(
+      Object.keys(document.paths)
+        .filter((path) => path.startsWith('/datasets'))
+        .sort(),
+      ['/datasets', '/datasets/{name}', '/datasets/{name}/records', '/datasets/{name}/versions/{version}'],
+    );
     const put = document.paths['/datasets/{name}'].put;
     assert.equal(put.requestBody.content['application/json'].schema.additionalProperties, false);
     assert.deepEqual(Object.keys(put.responses).sort(), ['200', '201', '400', '409']);
     const post = document.paths['/datasets/{name}/records'].post;
-    assert.deepEqual(Object.keys(post.requestBody.content).sort(), ['application/json', 'application/jsonl', 'application/ndjson', 'application/x-jsonlines', 'application/x-ndjson']);
-    assert.deepEqual(post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:name', 'query:version']);
+    assert.deepEqual(Object.keys(post.requestBody.content).sort(), [
+      'application/json',
+      'application/jsonl',
+      'application/ndjson',
+      'application/x-jsonlines',
+      'application/x-ndjson',
+    ]);
+    assert.deepEqual(
+      post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+      ['path:name', 'query:version'],
+    );
     assert.deepEqual(Object.keys(post.responses).sort(), ['200', '207', '400', '404', '413', '415', '503']);
     const docs = await fetch(`${base}/docs`);
     assert.equal(docs.status, 200);
@@ -416,8 +570,14 @@ describe('accepted record ids', () => {
       [name],
     );
     assert.ok((await app.get(AcceptedRecords).prune(7 * 24 * 3_600_000, 10_000_000)) >= 1);
-    const rows: Array<{ record_id: string }> = await dataSource.query('SELECT record_id FROM ingestion.accepted_records WHERE dataset = $1', [name]);
-    assert.deepEqual(rows.map((r) => r.record_id), ['new']);
+    const rows: Array<{ record_id: string }> = await dataSource.query(
+      'SELECT record_id FROM ingestion.accepted_records WHERE dataset = $1',
+      [name],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.record_id),
+      ['new'],
+    );
   });
 });
 
@@ -429,16 +589,34 @@ describe('data quality', () => {
     assert.equal(res.status, 207);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, new RegExp(`ingestion_records_accepted_total\\{dataset="${name}",service="ingestion"\\} 2`));
-    assert.match(metrics, new RegExp(`ingestion_record_errors_total\\{dataset="${name}",kind="constraint_violation",keyword="minimum",service="ingestion"\\} 1`));
-    assert.match(metrics, new RegExp(`ingestion_field_null_rate\\{dataset="${name}",field="monthly_spend",service="ingestion"\\} 0.5`));
+    assert.match(
+      metrics,
+      new RegExp(
+        `ingestion_record_errors_total\\{dataset="${name}",kind="constraint_violation",keyword="minimum",service="ingestion"\\} 1`,
+      ),
+    );
+    assert.match(
+      metrics,
+      new RegExp(`ingestion_field_null_rate\\{dataset="${name}",field="monthly_spend",service="ingestion"\\} 0.5`),
+    );
 
     // No flush call: the window timer (INGESTION_QUALITY_INTERVAL_MS) closes the window on its own.
-    const [report] = await eventually(() => tap.of(QUALITY, name).length > 0 && tap.of(QUALITY, name), 'the quality event of the next window', 20 * QUALITY_WINDOW_MS);
+    const [report] = await eventually(
+      () => tap.of(QUALITY, name).length > 0 && tap.of(QUALITY, name),
+      'the quality event of the next window',
+      20 * QUALITY_WINDOW_MS,
+    );
     assert.equal(report!.key, name);
-    assert.deepEqual([report!.data.accepted, report!.data.rejected, report!.data.rejectedByKind], [2, 1, { constraint_violation: 1 }]);
+    assert.deepEqual(
+      [report!.data.accepted, report!.data.rejected, report!.data.rejectedByKind],
+      [2, 1, { constraint_violation: 1 }],
+    );
     assert.equal((report!.data.nullRates as Record<string, number>).monthly_spend, 0.5);
     assert.equal((report!.data.nullRates as Record<string, number>).plan, 0);
     const window = report!.data.window as { start: string; end: string };
-    assert.ok(Date.parse(window.end) - Date.parse(window.start) <= 5 * QUALITY_WINDOW_MS, `a window of about ${QUALITY_WINDOW_MS} ms: ${JSON.stringify(window)}`);
+    assert.ok(
+      Date.parse(window.end) - Date.parse(window.start) <= 5 * QUALITY_WINDOW_MS,
+      `a window of about ${QUALITY_WINDOW_MS} ms: ${JSON.stringify(window)}`,
+    );
   });
 });

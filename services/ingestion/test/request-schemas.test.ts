@@ -42,7 +42,9 @@ describe('the dataset definition request schema', () => {
   });
 
   test('an unknown key of the definition is refused by name', () => {
-    assert.deepEqual(issues(registerDatasetRequest, { ...definition, colour: 'blue' }), [{ path: '/colour', message: 'is not a known key' }]);
+    assert.deepEqual(issues(registerDatasetRequest, { ...definition, colour: 'blue' }), [
+      { path: '/colour', message: 'is not a known key' },
+    ]);
   });
 
   test('a typo in a field schema is an unknown key at its path', () => {
@@ -59,7 +61,10 @@ describe('the dataset definition request schema', () => {
 
   test('a field must be a scalar declared by type, enum or const', () => {
     const nested = issues(registerDatasetRequest, withRecordProperty('nested', { type: 'object' }));
-    assert.ok(nested.some((i) => i.path === '/recordSchema/properties/nested/type'), JSON.stringify(nested));
+    assert.ok(
+      nested.some((i) => i.path === '/recordSchema/properties/nested/type'),
+      JSON.stringify(nested),
+    );
     const undeclared = issues(registerDatasetRequest, withRecordProperty('anything', { description: 'no type' }));
     assert.deepEqual(undeclared, [
       { path: '/recordSchema/properties/anything/type', message: 'is required' },
@@ -68,14 +73,20 @@ describe('the dataset definition request schema', () => {
       { path: '/recordSchema/properties/anything', message: 'must match a schema in anyOf' },
     ]);
     const objectEnum = issues(registerDatasetRequest, withRecordProperty('choice', { enum: [{ a: 1 }] }));
-    assert.ok(objectEnum.some((i) => i.path === '/recordSchema/properties/choice/enum/0'), JSON.stringify(objectEnum));
+    assert.ok(
+      objectEnum.some((i) => i.path === '/recordSchema/properties/choice/enum/0'),
+      JSON.stringify(objectEnum),
+    );
     assert.deepEqual(issues(registerDatasetRequest, withRecordProperty('flag', { const: true })), []);
   });
 
   test('the record schema is an object schema with at least one field', () => {
     const empty = issues(registerDatasetRequest, { ...definition, recordSchema: { type: 'object', properties: {} } });
     assert.deepEqual(empty, [{ path: '/recordSchema/properties', message: 'must NOT have fewer than 1 properties' }]);
-    const array = issues(registerDatasetRequest, { ...definition, recordSchema: { ...definition.recordSchema, type: 'array' } });
+    const array = issues(registerDatasetRequest, {
+      ...definition,
+      recordSchema: { ...definition.recordSchema, type: 'array' },
+    });
     assert.deepEqual(array, [{ path: '/recordSchema/type', message: 'must be equal to constant' }]);
   });
 
@@ -86,14 +97,18 @@ describe('the dataset definition request schema', () => {
       { path: '/entityKeyField', message: 'is required' },
       { path: '/sensitiveFields/email', message: 'must be one of "hash", "drop"' },
     ]);
-    assert.deepEqual(issues(registerDatasetRequest, { ...definition, role: 'targets' }), [{ path: '/role', message: 'must be one of "features", "labels"' }]);
+    assert.deepEqual(issues(registerDatasetRequest, { ...definition, role: 'targets' }), [
+      { path: '/role', message: 'must be one of "features", "labels"' },
+    ]);
   });
 });
 
 describe('path and query schemas', () => {
   test('a dataset name must be one a dataset can have', () => {
     assert.deepEqual(issues(datasetNameParams, { name: 'customers_v2' }), []);
-    assert.deepEqual(issues(datasetNameParams, { name: 'Bad Name' }), [{ path: '/name', message: 'must match pattern "^[a-z][a-z0-9_-]{0,62}$"' }]);
+    assert.deepEqual(issues(datasetNameParams, { name: 'Bad Name' }), [
+      { path: '/name', message: 'must match pattern "^[a-z][a-z0-9_-]{0,62}$"' },
+    ]);
   });
 
   test('a version is a positive integer, in the path and in the query', () => {
@@ -103,6 +118,8 @@ describe('path and query schemas', () => {
       assert.equal(issues(ingestRecordsQuery, { version }).length, 1, version);
     }
     assert.deepEqual(issues(ingestRecordsQuery, {}), []);
-    assert.deepEqual(issues(ingestRecordsQuery, { verison: '2' }), [{ path: '/verison', message: 'is not a known key' }]);
+    assert.deepEqual(issues(ingestRecordsQuery, { verison: '2' }), [
+      { path: '/verison', message: 'is not a known key' },
+    ]);
   });
 });

@@ -14,10 +14,24 @@ const datasetProperties = {
   owner: { type: 'string' },
   registeredAt: { type: 'string', format: 'date-time' },
 } as const;
-const datasetRequired = ['dataset', 'version', 'role', 'recordSchema', 'entityKeyField', 'eventTimeField', 'sensitiveFields', 'registeredAt'] as const;
+const datasetRequired = [
+  'dataset',
+  'version',
+  'role',
+  'recordSchema',
+  'entityKeyField',
+  'eventTimeField',
+  'sensitiveFields',
+  'registeredAt',
+] as const;
 
 /** How a dataset version is shown over HTTP. */
-export const datasetResponse = { type: 'object', required: datasetRequired, additionalProperties: false, properties: datasetProperties } as const;
+export const datasetResponse = {
+  type: 'object',
+  required: datasetRequired,
+  additionalProperties: false,
+  properties: datasetProperties,
+} as const;
 export type DatasetResponse = FromSchema<typeof datasetResponse>;
 
 export function datasetView(dataset: DatasetVersion): DatasetResponse {

@@ -44,7 +44,11 @@ export interface InvalidDataset extends DomainError<'invalid_dataset'> {
 }
 
 export function invalidDataset(name: string, problems: string[]): InvalidDataset {
-  return { kind: 'invalid_dataset', message: `dataset "${name}" cannot be registered: ${problems.join('; ')}`, details: { problems } };
+  return {
+    kind: 'invalid_dataset',
+    message: `dataset "${name}" cannot be registered: ${problems.join('; ')}`,
+    details: { problems },
+  };
 }
 
 /** A registration as requested, its shape already checked (the request schema): what the rules below judge. */
@@ -79,9 +83,11 @@ export function checkDefinition(name: string, draft: DefinitionDraft): Result<Da
       problems.push(`${label} "${field}" is not a property of recordSchema`);
       return;
     }
-    if (mustBeRequired && !required.includes(field)) problems.push(`${label} "${field}" must be listed in recordSchema.required`);
+    if (mustBeRequired && !required.includes(field))
+      problems.push(`${label} "${field}" must be listed in recordSchema.required`);
     const types = declaredTypes(schema);
-    if (types && [...types].some((t) => !allowed.includes(t))) problems.push(`${label} "${field}" may only be of type ${allowed.join(' or ')}`);
+    if (types && [...types].some((t) => !allowed.includes(t)))
+      problems.push(`${label} "${field}" may only be of type ${allowed.join(' or ')}`);
   };
   fieldRule('entityKeyField', entityKeyField, true, ['string', 'integer']);
   fieldRule('eventTimeField', eventTimeField, true, ['string']);
@@ -89,7 +95,8 @@ export function checkDefinition(name: string, draft: DefinitionDraft): Result<Da
   else if (role === 'labels') problems.push('labelField is required for role "labels"');
   for (const field of Object.keys(sensitiveFields)) {
     if (!(field in properties)) problems.push(`sensitive field "${field}" is not a property of recordSchema`);
-    else if ([entityKeyField, eventTimeField, labelField].includes(field)) problems.push(`sensitive field "${field}" cannot be the entity key, event time or label field`);
+    else if ([entityKeyField, eventTimeField, labelField].includes(field))
+      problems.push(`sensitive field "${field}" cannot be the entity key, event time or label field`);
   }
   if (problems.length > 0) return err(invalidDataset(name, problems));
   return ok({
@@ -107,7 +114,16 @@ export function checkDefinition(name: string, draft: DefinitionDraft): Result<Da
 
 /** Whether a registration changes nothing in the latest version (re-registering is then a no-op). */
 export function sameDefinition(a: DatasetDefinition, b: DatasetDefinition): boolean {
-  const keys: (keyof DatasetDefinition)[] = ['role', 'recordSchema', 'entityKeyField', 'eventTimeField', 'labelField', 'sensitiveFields', 'description', 'owner'];
+  const keys: (keyof DatasetDefinition)[] = [
+    'role',
+    'recordSchema',
+    'entityKeyField',
+    'eventTimeField',
+    'labelField',
+    'sensitiveFields',
+    'description',
+    'owner',
+  ];
   return keys.every((key) => deepEqual(a[key], b[key]));
 }
 
@@ -117,11 +133,16 @@ export function sameDefinition(a: DatasetDefinition, b: DatasetDefinition): bool
  */
 export function incompatibilities(previous: DatasetDefinition, next: DatasetDefinition): CompatViolation[] {
   // Only what the 409 documents ({path, rule, message}); dataPath and direction say nothing more for records.
-  const violations: CompatViolation[] = compatibilityViolations(previous.recordSchema, next.recordSchema, { mode: 'backward' })
-    .map(({ path, rule, message }) => ({ path, rule, message }));
+  const violations: CompatViolation[] = compatibilityViolations(previous.recordSchema, next.recordSchema, {
+    mode: 'backward',
+  }).map(({ path, rule, message }) => ({ path, rule, message }));
   for (const key of ['role', 'entityKeyField', 'eventTimeField'] as const) {
     if (previous[key] !== next[key]) {
-      violations.push({ path: `#/${key}`, rule: `${key}-changed`, message: `${key} changed from "${previous[key]}" to "${next[key]}": consumers key and order records by it; register a new dataset instead` });
+      violations.push({
+        path: `#/${key}`,
+        rule: `${key}-changed`,
+        message: `${key} changed from "${previous[key]}" to "${next[key]}": consumers key and order records by it; register a new dataset instead`,
+      });
     }
   }
   return violations;
@@ -132,7 +153,11 @@ export interface IncompatibleSchema extends DomainError<'incompatible_schema'> {
   readonly details: { readonly previousVersion: number; readonly reasons: CompatViolation[] };
 }
 
-export function incompatibleSchema(name: string, previousVersion: number, reasons: CompatViolation[]): IncompatibleSchema {
+export function incompatibleSchema(
+  name: string,
+  previousVersion: number,
+  reasons: CompatViolation[],
+): IncompatibleSchema {
   return {
     kind: 'incompatible_schema',
     message: `the new record schema of "${name}" is not backward compatible with version ${previousVersion}; register a new dataset for an incompatible change`,
@@ -144,6 +169,7 @@ export function incompatibleSchema(name: string, previousVersion: number, reason
 export type UnknownDataset = DomainError<'unknown_dataset'>;
 
 export function unknownDataset(name: string, version: number | undefined): UnknownDataset {
-  const what = version === undefined ? `dataset "${name}" is not registered` : `dataset "${name}" has no version ${version}`;
+  const what =
+    version === undefined ? `dataset "${name}" is not registered` : `dataset "${name}" has no version ${version}`;
   return { kind: 'unknown_dataset', message: what };
 }

@@ -55,7 +55,8 @@ export type ItemOutcome =
 export function settle(decision: ItemDecision, delivery: (decision: EmittingDecision) => Delivery): ItemOutcome {
   if (decision.kind === 'unreadable' || decision.kind === 'duplicate') return decision;
   const sent = delivery(decision);
-  if (sent.kind === 'too_large') return { kind: 'too_large', item: decision.item, entityId: decision.verdict.entityId, reason: sent.reason };
+  if (sent.kind === 'too_large')
+    return { kind: 'too_large', item: decision.item, entityId: decision.verdict.entityId, reason: sent.reason };
   return decision.kind === 'valid'
     ? { kind: 'accepted', item: decision.item, verdict: decision.verdict, eventId: sent.eventId }
     : { kind: 'rejected', item: decision.item, verdict: decision.verdict, eventId: sent.eventId };
@@ -63,7 +64,9 @@ export function settle(decision: ItemDecision, delivery: (decision: EmittingDeci
 
 /** The record ids to remember as accepted, with the id of the event that carried each. */
 export function acceptedRecordIds(outcomes: readonly ItemOutcome[]): Array<{ recordId: string; eventId: string }> {
-  return outcomes.flatMap((o) => (o.kind === 'accepted' && o.item.recordId !== undefined ? [{ recordId: o.item.recordId, eventId: o.eventId }] : []));
+  return outcomes.flatMap((o) =>
+    o.kind === 'accepted' && o.item.recordId !== undefined ? [{ recordId: o.item.recordId, eventId: o.eventId }] : [],
+  );
 }
 
 /** The answer for one record of a request. */
@@ -100,9 +103,18 @@ export function recordResult(outcome: ItemOutcome): RecordResult {
   };
   switch (outcome.kind) {
     case 'unreadable':
-      return { ...base, status: 'rejected', errors: [{ kind: 'malformed_json', path: '', message: outcome.item.error }] };
+      return {
+        ...base,
+        status: 'rejected',
+        errors: [{ kind: 'malformed_json', path: '', message: outcome.item.error }],
+      };
     case 'too_large':
-      return { ...base, entityId: outcome.entityId, status: 'rejected', errors: [{ kind: 'too_large', path: '', message: outcome.reason }] };
+      return {
+        ...base,
+        entityId: outcome.entityId,
+        status: 'rejected',
+        errors: [{ kind: 'too_large', path: '', message: outcome.reason }],
+      };
     case 'rejected': {
       const errors = outcome.verdict.errors.map(({ kind, path, message }) => ({ kind, path, message }));
       return { ...base, entityId: outcome.verdict.entityId, status: 'rejected', eventId: outcome.eventId, errors };

@@ -22,7 +22,8 @@ export interface UnreadableItem {
 }
 
 /** Why a body as a whole cannot be read. */
-export type BodyErrorKind = 'unsupported_media_type' | 'malformed_json' | 'batch_too_large' | 'empty_body' | 'invalid_body';
+export type BodyErrorKind =
+  'unsupported_media_type' | 'malformed_json' | 'batch_too_large' | 'empty_body' | 'invalid_body';
 
 const FORMATS: Record<string, BodyFormat> = {
   'application/json': 'json',
@@ -52,7 +53,12 @@ export function parseRecordsBody(
   const format = formatOf(contentType);
   if (!format) {
     const supported = SUPPORTED_MEDIA_TYPES.join(', ');
-    return err(domainError('unsupported_media_type', `Content-Type "${contentType ?? '(none)'}" is not supported; send one of ${supported}`));
+    return err(
+      domainError(
+        'unsupported_media_type',
+        `Content-Type "${contentType ?? '(none)'}" is not supported; send one of ${supported}`,
+      ),
+    );
   }
   let values: Array<{ line?: number; value?: Json; error?: string }>;
   if (format === 'json') {
@@ -89,7 +95,13 @@ export function parseRecordsBody(
 function toItem(index: number, { line, value, error }: { line?: number; value?: Json; error?: string }): BodyItem {
   const where = line !== undefined ? { line } : {};
   if (error !== undefined) return { index, ...where, ok: false, error };
-  if (!isJsonObject(value)) return { index, ...where, ok: false, error: `record ${line !== undefined ? `on line ${line}` : index} must be a JSON object` };
+  if (!isJsonObject(value))
+    return {
+      index,
+      ...where,
+      ok: false,
+      error: `record ${line !== undefined ? `on line ${line}` : index} must be a JSON object`,
+    };
   // Record schemas are flat, so an object under "record" can only be an envelope carrying the record's upstream id.
   if (isJsonObject(value.record) && Object.keys(value).every((k) => k === 'record' || k === 'recordId')) {
     const recordId = value.recordId;

@@ -18,7 +18,10 @@ export class GetDatasetService {
   }
 
   /** A missing version of a known dataset and an unknown dataset are one answer: that version does not exist. */
-  async version(name: string, version: number): Promise<Result<DatasetVersion, DomainError<'unknown_dataset_version'>>> {
+  async version(
+    name: string,
+    version: number,
+  ): Promise<Result<DatasetVersion, DomainError<'unknown_dataset_version'>>> {
     const dataset = await this.datasets.version(name, version);
     return dataset ? ok(dataset) : err(domainError('unknown_dataset_version', unknownDataset(name, version).message));
   }

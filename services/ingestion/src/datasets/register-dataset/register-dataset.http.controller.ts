@@ -1,13 +1,22 @@
 import { Controller, HttpException, HttpStatus, Put, Res } from '@nestjs/common';
 import { Operation, ValidBody, ValidParams } from '@mlops/http';
 import { type RegistrationResponse, datasetView, registrationResponse } from '../dataset.view';
-import { type DatasetNameParams, type RegisterDatasetRequest, datasetNameParams, registerDatasetRequest } from './register-dataset.request';
+import {
+  type DatasetNameParams,
+  type RegisterDatasetRequest,
+  datasetNameParams,
+  registerDatasetRequest,
+} from './register-dataset.request';
 import { type RegistrationError, RegisterDatasetService } from './register-dataset.service';
 
 const invalidDatasetBody = {
   type: 'object',
   required: ['error', 'message', 'problems'],
-  properties: { error: { const: 'invalid_dataset' }, message: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    error: { const: 'invalid_dataset' },
+    message: { type: 'string' },
+    problems: { type: 'array', items: { type: 'string' } },
+  },
 } as const;
 const incompatibleSchemaBody = {
   type: 'object',
@@ -18,7 +27,11 @@ const incompatibleSchemaBody = {
     previousVersion: { type: 'integer' },
     reasons: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'rule', 'message'], properties: { path: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['path', 'rule', 'message'],
+        properties: { path: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } },
+      },
     },
   },
 } as const;
@@ -34,12 +47,16 @@ export class RegisterDatasetHttpController {
   @Put(':name')
   @Operation({
     summary: 'Register a dataset, or a new version of it',
-    description: 'A new version must accept every record the previous one accepted; role, entity key and event time cannot change.',
+    description:
+      'A new version must accept every record the previous one accepted; role, entity key and event time cannot change.',
     responses: {
       200: { description: 'identical to the latest version: nothing registered', schema: registrationResponse },
       201: { description: 'the new version', schema: registrationResponse },
       400: { description: 'the definition breaks a rule of datasets', schema: invalidDatasetBody },
-      409: { description: 'the record schema is not backward compatible with the latest version', schema: incompatibleSchemaBody },
+      409: {
+        description: 'the record schema is not backward compatible with the latest version',
+        schema: incompatibleSchemaBody,
+      },
     },
   })
   async register(

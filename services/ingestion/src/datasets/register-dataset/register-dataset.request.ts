@@ -3,7 +3,12 @@ import { FIELD_NAME, SCALAR_TYPES } from '../../domain/dataset';
 import { datasetNameParam } from '../dataset-name.request';
 
 /** `PUT /datasets/:name`. */
-export const datasetNameParams = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: datasetNameParam } } as const;
+export const datasetNameParams = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: datasetNameParam },
+} as const;
 export type DatasetNameParams = FromSchema<typeof datasetNameParams>;
 
 const SCALAR_VALUE = { type: ['string', 'number', 'boolean', 'null'] } as const;
@@ -19,7 +24,9 @@ const fieldSchema = {
     { required: ['const'], properties: { const: true } },
   ],
   properties: {
-    type: { anyOf: [{ enum: SCALAR_TYPES }, { type: 'array', minItems: 1, uniqueItems: true, items: { enum: SCALAR_TYPES } }] },
+    type: {
+      anyOf: [{ enum: SCALAR_TYPES }, { type: 'array', minItems: 1, uniqueItems: true, items: { enum: SCALAR_TYPES } }],
+    },
     enum: { type: 'array', minItems: 1, items: SCALAR_VALUE },
     const: SCALAR_VALUE,
     format: { type: 'string' },
@@ -52,7 +59,12 @@ const recordSchema = {
     title: { type: 'string' },
     description: { type: 'string' },
     type: { const: 'object' },
-    properties: { type: 'object', minProperties: 1, additionalProperties: false, patternProperties: { [FIELD_NAME.source]: fieldSchema } },
+    properties: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: false,
+      patternProperties: { [FIELD_NAME.source]: fieldSchema },
+    },
     required: { type: 'array', uniqueItems: true, items: { type: 'string' } },
     additionalProperties: { type: 'boolean', description: 'false refuses fields the schema does not declare' },
   },

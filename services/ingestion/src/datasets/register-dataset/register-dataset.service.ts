@@ -41,14 +41,22 @@ export class RegisterDatasetService {
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
   ) {}
 
-  async register(name: string, request: RegisterDatasetRequest, now = new Date()): Promise<Result<Registration, RegistrationError>> {
+  async register(
+    name: string,
+    request: RegisterDatasetRequest,
+    now = new Date(),
+  ): Promise<Result<Registration, RegistrationError>> {
     // The request schema checked the treatments; FromSchema does not read patternProperties.
     const sensitiveFields = (request.sensitiveFields ?? {}) as Record<string, SensitiveTreatment>;
     const checked = checkDefinition(name, { ...request, sensitiveFields });
     if (!checked.ok) return checked;
     const definition = checked.value;
     if (needsHashKey(definition.sensitiveFields) && this.config.INGESTION_HASH_KEY === undefined) {
-      return err(invalidDataset(name, ['sensitive fields marked "hash" need a hash key, which this service is not configured with']));
+      return err(
+        invalidDataset(name, [
+          'sensitive fields marked "hash" need a hash key, which this service is not configured with',
+        ]),
+      );
     }
     const compileProblem = this.validators.compileProblem(definition.recordSchema);
     if (compileProblem) return err(invalidDataset(name, [compileProblem]));
@@ -63,7 +71,16 @@ export class RegisterDatasetService {
       }
       const dataset = await this.datasets.insert(manager, definition, (previous?.version ?? 0) + 1, now);
       const type = EventTypes.DatasetRegisteredV1;
-      await enqueueInOutbox(manager, PG_SCHEMA, newEvent(type, registeredData(dataset), { source: SOURCE, id: uuidV5(`${type}\u0000${name}\u0000${dataset.version}`), subject: name, time: now }));
+      await enqueueInOutbox(
+        manager,
+        PG_SCHEMA,
+        newEvent(type, registeredData(dataset), {
+          source: SOURCE,
+          id: uuidV5(`${type}\u0000${name}\u0000${dataset.version}`),
+          subject: name,
+          time: now,
+        }),
+      );
       return ok({ dataset, created: true });
     });
   }

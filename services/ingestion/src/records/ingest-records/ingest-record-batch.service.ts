@@ -36,9 +36,11 @@ export interface IngestBatchCommand {
 }
 
 /** Why a whole batch is refused; `hash_key_missing` and `kafka_unavailable` are the service's fault, not the caller's. */
-export type IngestBatchErrorKind = BodyErrorKind | 'body_too_large' | 'unknown_dataset' | 'hash_key_missing' | 'kafka_unavailable';
+export type IngestBatchErrorKind =
+  BodyErrorKind | 'body_too_large' | 'unknown_dataset' | 'hash_key_missing' | 'kafka_unavailable';
 
-const NOTHING_ACCEPTED = 'nothing of this request may be considered accepted; retry it (records with a recordId are deduplicated)';
+const NOTHING_ACCEPTED =
+  'nothing of this request may be considered accepted; retry it (records with a recordId are deduplicated)';
 
 /**
  * Records over HTTP: every record is checked, its validated or rejected event published to Kafka, and the batch
@@ -60,25 +62,43 @@ export class IngestRecordBatchService {
     this.hash = recordHasher(config.INGESTION_HASH_KEY);
   }
 
-  async ingest(command: IngestBatchCommand, now = new Date()): Promise<Result<BatchAnswer, DomainError<IngestBatchErrorKind>>> {
+  async ingest(
+    command: IngestBatchCommand,
+    now = new Date(),
+  ): Promise<Result<BatchAnswer, DomainError<IngestBatchErrorKind>>> {
     const { dataset: name, version, body } = command;
     if (body.tooLarge) {
       const limit = this.config.INGESTION_MAX_BODY_BYTES;
-      return err(domainError('body_too_large', `the body is larger than the ${limit} bytes allowed per request; split it`, { limit }));
+      return err(
+        domainError('body_too_large', `the body is larger than the ${limit} bytes allowed per request; split it`, {
+          limit,
+        }),
+      );
     }
     const items = parseRecordsBody(command.contentType, body.text, this.config.INGESTION_MAX_BATCH);
     if (!items.ok) return items;
-    const dataset = version === undefined ? await this.datasets.latest(name) : await this.datasets.version(name, version);
+    const dataset =
+      version === undefined ? await this.datasets.latest(name) : await this.datasets.version(name, version);
     if (!dataset) {
       const unknown = unknownDataset(name, version);
       return err({ ...unknown, message: `${unknown.message}; register it with PUT /datasets/${name}` });
     }
     if (needsHashKey(dataset.sensitiveFields) && !this.hash) {
-      return err(domainError('hash_key_missing', `dataset "${name}" has fields to hash but this service has no hash key; ${NOTHING_ACCEPTED}`));
+      return err(
+        domainError(
+          'hash_key_missing',
+          `dataset "${name}" has fields to hash but this service has no hash key; ${NOTHING_ACCEPTED}`,
+        ),
+      );
     }
 
     const acceptedBefore = await this.acceptedRecords.alreadyAccepted(dataset.name, recordIdsOf(items.value));
-    const decisions = decideBatch(dataset, items.value, (record) => this.validators.validate(dataset, record), acceptedBefore);
+    const decisions = decideBatch(
+      dataset,
+      items.value,
+      (record) => this.validators.validate(dataset, record),
+      acceptedBefore,
+    );
     const requestId = randomUUID();
     const emitting = decisions.filter((d): d is EmittingDecision => d.kind === 'valid' || d.kind === 'invalid');
     const events = emitting.map((decision) => this.eventFor(dataset, decision, requestId, now));
@@ -89,7 +109,11 @@ export class IngestRecordBatchService {
 
     await this.acceptedRecords
       .markAccepted(dataset.name, acceptedRecordIds(outcomes))
-      .catch((error: unknown) => this.logger.warn(`could not remember accepted record ids of ${dataset.name} (consumers' inboxes still drop retries): ${(error as Error).message}`));
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `could not remember accepted record ids of ${dataset.name} (consumers' inboxes still drop retries): ${(error as Error).message}`,
+        ),
+      );
     this.count(dataset.name, outcomes);
     return ok(batchAnswer(dataset, outcomes));
   }
@@ -123,13 +147,16 @@ export class IngestRecordBatchService {
     if (settled !== 'timeout') {
       settled.forEach((result, i) => {
         if (result.status === 'fulfilled') deliveries.push({ kind: 'sent', eventId: events[i]!.id });
-        else if (result.reason instanceof EventTooLargeError) deliveries.push({ kind: 'too_large', reason: result.reason.message });
+        else if (result.reason instanceof EventTooLargeError)
+          deliveries.push({ kind: 'too_large', reason: result.reason.message });
         else failure ??= (result.reason as Error).message;
       });
     }
     if (failure === undefined) return ok(deliveries);
     this.logger.error(`publishing records failed: ${failure}`);
-    return err(domainError('kafka_unavailable', `Kafka did not acknowledge the events (${failure}); ${NOTHING_ACCEPTED}`));
+    return err(
+      domainError('kafka_unavailable', `Kafka did not acknowledge the events (${failure}); ${NOTHING_ACCEPTED}`),
+    );
   }
 
   /** Each record's outcome in the metrics and the quality window. */

@@ -46,8 +46,17 @@ export class IngestRecordEventService {
     const { dataset: name, datasetVersion, entityId, recordId } = event.data;
     const record = event.data.record as JsonObject;
     const origin: RecordOrigin = { via: 'kafka', event, recordId };
-    const dataset = datasetVersion === undefined ? await this.datasets.latest(name, manager) : await this.datasets.version(name, datasetVersion);
-    const input = { dataset: name, ...(datasetVersion !== undefined ? { datasetVersion } : {}), entityId, record, eventId: event.id };
+    const dataset =
+      datasetVersion === undefined
+        ? await this.datasets.latest(name, manager)
+        : await this.datasets.version(name, datasetVersion);
+    const input = {
+      dataset: name,
+      ...(datasetVersion !== undefined ? { datasetVersion } : {}),
+      entityId,
+      record,
+      eventId: event.id,
+    };
     const checked = checkRecordEvent(dataset, input, (version, r) => this.validators.validate(version, r));
     if (checked.kind === 'unknown_dataset') {
       const enqueued = await this.enqueue(manager, withheldEvent(name, entityId, checked.errors, origin, now));
@@ -56,11 +65,16 @@ export class IngestRecordEventService {
       return ok('withheld');
     }
     if (needsHashKey(checked.dataset.sensitiveFields) && !this.hash) {
-      return err(domainError('hash_key_missing', `dataset "${name}" has fields to hash but this service has no hash key`));
+      return err(
+        domainError('hash_key_missing', `dataset "${name}" has fields to hash but this service has no hash key`),
+      );
     }
     const { verdict } = checked;
     if (!verdict.ok) {
-      const enqueued = await this.enqueue(manager, rejectedEvent(checked.dataset, record, verdict, origin, this.hash, now));
+      const enqueued = await this.enqueue(
+        manager,
+        rejectedEvent(checked.dataset, record, verdict, origin, this.hash, now),
+      );
       if (!enqueued.ok) return enqueued;
       this.quality.rejected(name, verdict.errors);
       return ok('rejected');
@@ -68,7 +82,10 @@ export class IngestRecordEventService {
     const validated = validatedEvent(checked.dataset, verdict, origin, this.hash, now);
     const tooLarge = this.tooLarge(validated);
     if (tooLarge) return err(tooLarge);
-    if (recordId !== undefined && (await this.acceptedRecords.markAccepted(name, [{ recordId, eventId: validated.id }], manager)).size === 0) {
+    if (
+      recordId !== undefined &&
+      (await this.acceptedRecords.markAccepted(name, [{ recordId, eventId: validated.id }], manager)).size === 0
+    ) {
       this.quality.duplicate(name);
       return ok('duplicate');
     }
@@ -77,7 +94,10 @@ export class IngestRecordEventService {
     return ok('validated');
   }
 
-  private async enqueue(manager: EntityManager, event: CloudEvent): Promise<Result<void, DomainError<'event_too_large'>>> {
+  private async enqueue(
+    manager: EntityManager,
+    event: CloudEvent,
+  ): Promise<Result<void, DomainError<'event_too_large'>>> {
     const tooLarge = this.tooLarge(event);
     if (tooLarge) return err(tooLarge);
     await enqueueInOutbox(manager, PG_SCHEMA, event);
@@ -88,6 +108,11 @@ export class IngestRecordEventService {
   private tooLarge(event: CloudEvent): DomainError<'event_too_large'> | undefined {
     const size = encodeEvent(event).value.length;
     const limit = this.config.MAX_EVENT_BYTES;
-    return size > limit ? domainError('event_too_large', `${event.type} for this record would be ${size} bytes, over the ${limit} bytes an event may have`) : undefined;
+    return size > limit
+      ? domainError(
+          'event_too_large',
+          `${event.type} for this record would be ${size} bytes, over the ${limit} bytes an event may have`,
+        )
+      : undefined;
   }
 }

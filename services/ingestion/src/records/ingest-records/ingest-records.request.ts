@@ -3,13 +3,24 @@ import { datasetNameParam } from '../../datasets/dataset-name.request';
 import { SUPPORTED_MEDIA_TYPES } from '../../domain/records-body';
 
 /** `POST /datasets/:name/records`. */
-export const ingestRecordsParams = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: datasetNameParam } } as const;
+export const ingestRecordsParams = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: datasetNameParam },
+} as const;
 export type IngestRecordsParams = FromSchema<typeof ingestRecordsParams>;
 
 export const ingestRecordsQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { version: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: 'the dataset version to check against; the latest when absent' } },
+  properties: {
+    version: {
+      type: 'string',
+      pattern: '^[1-9][0-9]{0,8}$',
+      description: 'the dataset version to check against; the latest when absent',
+    },
+  },
 } as const;
 export type IngestRecordsQuery = FromSchema<typeof ingestRecordsQuery>;
 
@@ -18,7 +29,15 @@ const envelope = {
   type: 'object',
   required: ['record'],
   additionalProperties: false,
-  properties: { recordId: { type: 'string', minLength: 1, maxLength: 256, description: 'upstream id: a retry with it is idempotent' }, record },
+  properties: {
+    recordId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: 'upstream id: a retry with it is idempotent',
+    },
+    record,
+  },
 } as const;
 const item = { anyOf: [envelope, record] } as const;
 

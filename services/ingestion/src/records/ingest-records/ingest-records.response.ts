@@ -4,7 +4,11 @@ const recordError = {
   type: 'object',
   required: ['kind', 'path', 'message'],
   additionalProperties: false,
-  properties: { kind: { type: 'string' }, path: { type: 'string', description: 'JSON Pointer into the record' }, message: { type: 'string' } },
+  properties: {
+    kind: { type: 'string' },
+    path: { type: 'string', description: 'JSON Pointer into the record' },
+    message: { type: 'string' },
+  },
 } as const;
 
 const recordResult = {
@@ -44,5 +48,9 @@ export const unavailableBody = {
   type: 'object',
   required: ['error', 'message', 'accepted'],
   additionalProperties: false,
-  properties: { error: { enum: ['kafka_unavailable', 'hash_key_missing'] }, message: { type: 'string' }, accepted: { const: 0 } },
+  properties: {
+    error: { enum: ['kafka_unavailable', 'hash_key_missing'] },
+    message: { type: 'string' },
+    accepted: { const: 0 },
+  },
 } as const;

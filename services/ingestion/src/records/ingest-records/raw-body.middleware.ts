@@ -24,7 +24,10 @@ export function rawRecordsBody(maxBytes: number) {
       else if (bytes > hardLimit) req.destroy();
     });
     req.on('end', () => {
-      req.rawRecordsBody = bytes > maxBytes ? { tooLarge: true, bytes } : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') };
+      req.rawRecordsBody =
+        bytes > maxBytes
+          ? { tooLarge: true, bytes }
+          : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') };
       next();
     });
     req.on('error', (error) => next(error));

@@ -24,7 +24,10 @@ export type RecordOrigin =
 function idsOf(type: string, dataset: string, origin: RecordOrigin): { id: string; sourceEventId: string } {
   const withRecordId = origin.recordId !== undefined ? { recordId: origin.recordId } : {};
   if (origin.via === 'kafka') {
-    return { id: outcomeEventId(type, dataset, { ...withRecordId, sourceEventId: origin.event.id }), sourceEventId: origin.event.id };
+    return {
+      id: outcomeEventId(type, dataset, { ...withRecordId, sourceEventId: origin.event.id }),
+      sourceEventId: origin.event.id,
+    };
   }
   if (origin.recordId === undefined) {
     // Nothing can ever send this record again under the same id: random ids, no SHA-1 of a random name.
@@ -85,7 +88,13 @@ export function rejectedEvent(
 }
 
 /** A record of a dataset that is not registered: its sensitive fields are unknown, so the record is withheld. */
-export function withheldEvent(datasetName: string, entityId: string, errors: readonly RecordError[], origin: RecordOrigin, now: Date): CloudEvent<typeof REJECTED> {
+export function withheldEvent(
+  datasetName: string,
+  entityId: string,
+  errors: readonly RecordError[],
+  origin: RecordOrigin,
+  now: Date,
+): CloudEvent<typeof REJECTED> {
   return rejected(datasetName, null, entityId, {}, errors, origin, now);
 }
 
