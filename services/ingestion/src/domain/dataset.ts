@@ -29,7 +29,7 @@ export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** The JSON types a record field may have: records are flat. */
 export const SCALAR_TYPES = ['null', 'boolean', 'number', 'integer', 'string'] as const;
 
-/** Why a registration cannot become the next version: the `reasons` of a 409. */
+/** Why a registration cannot become the next version: one reason of an incompatible schema. */
 export interface CompatViolation {
   /** JSON Pointer into the new definition (or the old one for removed parts), e.g. "#/properties/plan". */
   path: string;
@@ -132,7 +132,7 @@ export function sameDefinition(a: DatasetDefinition, b: DatasetDefinition): bool
  * previous one accepted, and the identity of records (role, entity key, event time) cannot change.
  */
 export function incompatibilities(previous: DatasetDefinition, next: DatasetDefinition): CompatViolation[] {
-  // Only what the 409 documents ({path, rule, message}); dataPath and direction say nothing more for records.
+  // Only {path, rule, message}: dataPath and direction say nothing more for records.
   const violations: CompatViolation[] = compatibilityViolations(previous.recordSchema, next.recordSchema, {
     mode: 'backward',
   }).map(({ path, rule, message }) => ({ path, rule, message }));
