@@ -22,6 +22,13 @@ export interface OperationSpec {
   description?: string;
   /** Every answer by status, errors included (a 400 for invalid requests is added where a request schema is declared). */
   responses: Readonly<Record<number, ResponseSpec>>;
+  /** A body the handler reads itself (no @ValidBody): its media types, each with the schema of what it carries. */
+  rawBody?: RawBodySpec;
+}
+
+export interface RawBodySpec {
+  description: string;
+  content: Readonly<Record<string, { schema?: JsonSchema }>>;
 }
 
 /** Checks one part of a request against its schema before the controller runs; 400 with every issue otherwise. */

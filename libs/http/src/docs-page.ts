@@ -38,7 +38,10 @@ function section(method: string, path: string, operation: OpenApiOperation): str
     ? ''
     : `<h3>Parameters</h3><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>
 ${parameters.map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td><pre>${json(p.schema)}</pre></td></tr>`).join('\n')}</table>`;
-  const body = operation.requestBody ? `<h3>Request body</h3><pre>${json(operation.requestBody.content['application/json'].schema)}</pre>` : '';
+  const media = Object.entries(operation.requestBody?.content ?? {});
+  const body = operation.requestBody
+    ? `<h3>Request body</h3>${media.map(([type, { schema }]) => `<p><code>${escape(type)}</code></p><pre>${json(schema ?? {})}</pre>`).join('\n')}`
+    : '';
   const responses = Object.entries(operation.responses)
     .map(([status, response]) => {
       const schema = response.content ? `<pre>${json(response.content['application/json'].schema)}</pre>` : '';

@@ -72,7 +72,7 @@ export interface OpenApiOperation {
   description?: string;
   tags: string[];
   parameters?: OpenApiParameter[];
-  requestBody?: { required: true; content: { 'application/json': { schema: JsonSchema } } };
+  requestBody?: { required: true; description?: string; content: Record<string, { schema?: JsonSchema }> };
   responses: Record<string, { description: string; content?: { 'application/json': { schema: JsonSchema } } }>;
 }
 
@@ -168,6 +168,7 @@ function operationOf(handler: object, operationId: string, tag: string): OpenApi
     tags: [tag.replace(/^\/+/, '') || 'default'],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(schemas.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.body } } } } : {}),
+    ...(!schemas.body && spec?.rawBody ? { requestBody: { required: true, description: spec.rawBody.description, content: { ...spec.rawBody.content } } } : {}),
     responses,
   };
 }

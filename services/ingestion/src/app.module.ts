@@ -1,10 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/platform';
 import { POSTGRES } from '@mlops/storage';
 import type { IngestionConfig } from './config';
-import { GetDatasetController } from './datasets/get-dataset/get-dataset.controller';
-import { RegisterDatasetController } from './datasets/register-dataset/register-dataset.controller';
+import { GetDatasetHttpController } from './datasets/get-dataset/get-dataset.http.controller';
+import { GetDatasetService } from './datasets/get-dataset/get-dataset.service';
+import { RegisterDatasetHttpController } from './datasets/register-dataset/register-dataset.http.controller';
 import { RegisterDatasetService } from './datasets/register-dataset/register-dataset.service';
 import { AcceptedRecords } from './infrastructure/accepted-records';
 import { DatasetStore } from './infrastructure/dataset-store';
@@ -16,7 +18,8 @@ import { QualityTracker } from './quality/quality-tracker';
 import { ReportQualityService } from './quality/report-quality/report-quality.service';
 import { IngestRecordsHttpController } from './records/ingest-records/ingest-records.http.controller';
 import { IngestRecordsMessageController } from './records/ingest-records/ingest-records.message.controller';
-import { IngestRecordsService } from './records/ingest-records/ingest-records.service';
+import { IngestRecordBatchService } from './records/ingest-records/ingest-record-batch.service';
+import { IngestRecordEventService } from './records/ingest-records/ingest-record-event.service';
 import { INGESTION_CONFIG, PG_SCHEMA, SERVICE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
@@ -26,8 +29,9 @@ export class AppModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations })],
-      controllers: [RegisterDatasetController, GetDatasetController, IngestRecordsHttpController, IngestRecordsMessageController],
+      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations }), HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' })],
+
+      controllers: [RegisterDatasetHttpController, GetDatasetHttpController, IngestRecordsHttpController, IngestRecordsMessageController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
         { provide: DatasetStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new DatasetStore(dataSource) },
@@ -35,7 +39,9 @@ export class AppModule {
         { provide: RecordValidators, useValue: new RecordValidators() },
         QualityTracker,
         RegisterDatasetService,
-        IngestRecordsService,
+        GetDatasetService,
+        IngestRecordBatchService,
+        IngestRecordEventService,
         ReportQualityService,
         IngestionLifecycle,
       ],

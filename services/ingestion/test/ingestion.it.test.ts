@@ -9,11 +9,12 @@ import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { createIngestionApp } from '../src/app';
 import { AcceptedRecords } from '../src/infrastructure/accepted-records';
-import { positionGroupAt, testKafka } from '@mlops/testing';
+import { positionGroupAt, testKafka, uid } from '@mlops/testing';
 import { HASH_KEY, type Seen, TopicTap, eventually, testConfig } from './support';
 
 const RUN = `ing${randomUUID().slice(0, 8)}`;
-const dataset = (name: string): string => `${RUN}_${name}`;
+/** A dataset name of this run (the tap keeps events whose subject starts with RUN) that no other test uses. */
+const dataset = (name: string): string => uid(`${RUN}_${name}`);
 const VALIDATED = EventTypes.DataValidatedV1;
 const REJECTED = EventTypes.DataRejectedV1;
 const REGISTERED = EventTypes.DatasetRegisteredV1;
@@ -62,10 +63,18 @@ let base: string;
 const tap = new TopicTap([VALIDATED, REJECTED, REGISTERED, QUALITY], RUN);
 
 async function register(name: string, body: unknown = definition): Promise<Response> {
-  return fetch(`${base}/datasets/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${base}/datasets/${name}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
-async function send(name: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
+async function send(
+  name: string,
+  body: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}/datasets/${name}/records`, {
     method: 'POST',
     headers: { 'content-type': contentType },
@@ -74,17 +83,38 @@ async function send(name: string, body: unknown, contentType = 'application/json
   return { status: res.status, body: await res.json() };
 }
 
-const NAME = dataset('customers');
+/** A dataset of its own for one test, registered with the shared definition. */
+async function registered(name: string): Promise<string> {
+  const unique = dataset(name);
+  const res = await register(unique);
+  assert.equal(res.status, 201, await res.text());
+  return unique;
+}
+
+const json = async (res: Response): Promise<any> => res.json();
+
+/** Waits for the validated events of these record ids; ends at a marker sent after them, so a copy would have been seen. */
+async function validatedOnceEach(name: string, recordIds: string[], marker: string): Promise<Seen[]> {
+  await eventually(
+    () => tap.of(VALIDATED, name).some((e) => e.data.recordId === marker),
+    `the marker ${marker}`,
+    90_000,
+  );
+  return tap.of(VALIDATED, name).filter((e) => recordIds.includes(String(e.data.recordId)));
+}
 
 before(async () => {
   await tap.start();
-  const config = testConfig({ INGESTION_MAX_BODY_BYTES: String(MAX_BODY), INGESTION_MAX_BATCH: String(MAX_BATCH), INGESTION_QUALITY_INTERVAL_MS: String(QUALITY_WINDOW_MS) });
+  const config = testConfig({
+    INGESTION_MAX_BODY_BYTES: String(MAX_BODY),
+    INGESTION_MAX_BATCH: String(MAX_BATCH),
+    INGESTION_QUALITY_INTERVAL_MS: String(QUALITY_WINDOW_MS),
+  });
   // The app's fresh consumer group reads records from the test's start, not the topic's whole history.
   await positionGroupAt(testKafka('ingestion-test-position'), config.CONSUMER_GROUP!, [EventTypes.DataRecordV1]);
   app = await createIngestionApp(config);
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  assert.equal((await register(NAME)).status, 201);
 });
 
 after(async () => {
@@ -93,92 +123,194 @@ after(async () => {
 });
 
 describe('dataset registration', () => {
-  test('registers v1, is idempotent, accepts a compatible v2 and refuses an incompatible one with every reason', async () => {
-    const name = dataset('versions');
-    const first = await register(name);
-    assert.equal(first.status, 201);
-    assert.equal(((await first.json()) as { version: number }).version, 1);
+  test('a new dataset is registered as version 1 and announced with its sensitive fields', async () => {
+    const name = dataset('new');
+    const res = await register(name);
+    assert.equal(res.status, 201);
+    const body = await json(res);
+    assert.deepEqual([body.dataset, body.version, body.sensitiveFields], [name, 1, definition.sensitiveFields]);
+    const [event] = await eventually(
+      () => tap.of(REGISTERED, name).length > 0 && tap.of(REGISTERED, name),
+      'the dataset.registered event',
+    );
+    assert.deepEqual([event!.key, event!.data.version, event!.data.sensitiveFields], [name, 1, ['email', 'ssn']]);
+  });
 
+  test('registering the same definition again changes nothing and says so', async () => {
+    const name = await registered('same');
     const again = await register(name);
     assert.equal(again.status, 200);
-    assert.deepEqual(await again.json().then((b: any) => [b.version, b.unchanged]), [1, true]);
+    assert.deepEqual(await json(again).then((b) => [b.version, b.unchanged]), [1, true]);
+  });
 
-    const withOptionalField = { ...definition, recordSchema: { ...recordSchema, properties: { ...recordSchema.properties, country: { type: ['string', 'null'] } } } };
+  test('a compatible definition becomes version 2, announced after version 1', async () => {
+    const name = await registered('compatible');
+    const withOptionalField = {
+      ...definition,
+      recordSchema: {
+        ...recordSchema,
+        properties: { ...recordSchema.properties, country: { type: ['string', 'null'] } },
+      },
+    };
     const second = await register(name, withOptionalField);
     assert.equal(second.status, 201);
-    assert.equal(((await second.json()) as { version: number }).version, 2);
+    assert.equal((await json(second)).version, 2);
+    const events = await eventually(
+      () => tap.of(REGISTERED, name).length >= 2 && tap.of(REGISTERED, name),
+      'two dataset.registered events',
+    );
+    assert.deepEqual(
+      events.map((e) => e.data.version),
+      [1, 2],
+    );
+  });
 
-    const { ssn: _dropped, ...withoutSsn } = withOptionalField.recordSchema.properties;
+  test('an incompatible definition is refused with every reason and not stored', async () => {
+    const name = await registered('incompatible');
+    const { ssn: _dropped, ...withoutSsn } = recordSchema.properties;
     const incompatible = {
-      ...withOptionalField,
+      ...definition,
       sensitiveFields: { email: 'hash' },
       recordSchema: {
-        ...withOptionalField.recordSchema,
+        ...recordSchema,
         required: [...recordSchema.required, 'monthly_spend'],
-        properties: { ...withoutSsn, plan: { enum: ['basic', 'premium'] }, tenure_days: { type: 'integer', minimum: 1 } },
+        properties: {
+          ...withoutSsn,
+          plan: { enum: ['basic', 'premium'] },
+          tenure_days: { type: 'integer', minimum: 1 },
+        },
       },
     };
     const refused = await register(name, incompatible);
     assert.equal(refused.status, 409);
-    const body = (await refused.json()) as { error: string; previousVersion: number; reasons: Array<{ rule: string; path: string }> };
+    const body = (await json(refused)) as {
+      error: string;
+      previousVersion: number;
+      reasons: Array<{ rule: string; path: string }>;
+    };
     assert.equal(body.error, 'incompatible_schema');
-    assert.equal(body.previousVersion, 2);
+    assert.equal(body.previousVersion, 1);
     assert.deepEqual(body.reasons.map((r) => `${r.rule} ${r.path}`).sort(), [
       'enum-narrowed #/properties/plan',
       'minimum-tightened #/properties/tenure_days',
       'property-removed #/properties/ssn',
       'required-added #/properties/monthly_spend',
     ]);
-    assert.equal(((await (await fetch(`${base}/datasets/${name}`)).json()) as { version: number }).version, 2, 'the refused version was not stored');
-    const v1 = (await (await fetch(`${base}/datasets/${name}/versions/1`)).json()) as { recordSchema: unknown; sensitiveFields: unknown };
-    assert.deepEqual([v1.recordSchema, v1.sensitiveFields], [recordSchema, definition.sensitiveFields]);
-    assert.equal((await fetch(`${base}/datasets/${name}/versions/3`)).status, 404);
-    const listed = (await (await fetch(`${base}/datasets`)).json()) as { datasets: Array<{ dataset: string; version: number }> };
-    assert.deepEqual(listed.datasets.filter((d) => d.dataset === name).map((d) => d.version), [2]);
-
-    const events = await eventually(() => tap.of(REGISTERED, name).length >= 2 && tap.of(REGISTERED, name), 'two dataset.registered events');
-    assert.deepEqual(events.map((e) => [e.key, e.data.version, e.data.sensitiveFields]), [
-      [name, 1, ['email', 'ssn']],
-      [name, 2, ['email', 'ssn']],
-    ]);
+    assert.equal(
+      (await json(await fetch(`${base}/datasets/${name}`))).version,
+      1,
+      'the refused version was not stored',
+    );
   });
 
-  test('an invalid definition is refused with every problem', async () => {
-    const res = await register(dataset('bad'), {
+  test('a version is read back as registered; a missing one is 404, a dataset unknown too', async () => {
+    const name = await registered('read');
+    const v1 = await json(await fetch(`${base}/datasets/${name}/versions/1`));
+    assert.deepEqual([v1.recordSchema, v1.sensitiveFields], [recordSchema, definition.sensitiveFields]);
+    const missing = await fetch(`${base}/datasets/${name}/versions/2`);
+    assert.equal(missing.status, 404);
+    assert.equal((await json(missing)).error, 'unknown_dataset_version');
+    const unknown = await fetch(`${base}/datasets/${dataset('never')}`);
+    assert.deepEqual([unknown.status, (await json(unknown)).error], [404, 'unknown_dataset']);
+    const listed = (await json(await fetch(`${base}/datasets`))) as {
+      datasets: Array<{ dataset: string; version: number }>;
+    };
+    assert.deepEqual(
+      listed.datasets.filter((d) => d.dataset === name).map((d) => d.version),
+      [1],
+    );
+  });
+
+  test('a definition that breaks the rules of datasets is refused with every problem', async () => {
+    const res = await register(dataset('rules'), {
       role: 'labels',
-      recordSchema: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, when: { type: 'string' }, nested: { type: 'object' } } },
+      recordSchema: {
+        type: 'object',
+        required: ['id'],
+        properties: { id: { type: 'string' }, when: { type: 'string' } },
+      },
       entityKeyField: 'id',
       eventTimeField: 'when',
       sensitiveFields: { id: 'hash' },
     });
     assert.equal(res.status, 400);
-    const problems = ((await res.json()) as { problems: string[] }).problems.join('\n');
-    assert.match(problems, /field "nested" must declare scalar type/);
-    assert.match(problems, /eventTimeField "when" must be listed in recordSchema.required/);
-    assert.match(problems, /labelField must be a field name/);
-    assert.match(problems, /sensitive field "id" cannot be the entity key/);
+    const body = await json(res);
+    assert.equal(body.error, 'invalid_dataset');
+    assert.deepEqual(body.problems, [
+      'eventTimeField "when" must be listed in recordSchema.required',
+      'labelField is required for role "labels"',
+      'sensitive field "id" cannot be the entity key, event time or label field',
+    ]);
+  });
 
-    const typo = await register(dataset('typo'), { ...definition, recordSchema: { ...recordSchema, properties: { ...recordSchema.properties, tenure_days: { type: 'integer', minimun: 0 } } } });
-    assert.equal(typo.status, 400);
-    assert.match(((await typo.json()) as { message: string }).message, /recordSchema does not compile: .*minimun/);
+  test('an unknown key in a dataset definition is refused, naming it', async () => {
+    const res = await register(dataset('unknown-key'), { ...definition, colour: 'blue' });
+    assert.equal(res.status, 400);
+    const body = await json(res);
+    assert.equal(body.error, 'invalid_request');
+    assert.deepEqual(body.errors, [{ path: '/colour', message: 'is not a known key' }]);
+    assert.match(body.message, /\/colour is not a known key/);
+  });
 
-    const malformed = await fetch(`${base}/datasets/${dataset('malformed')}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"role":' });
+  test('a typo in a field schema is refused at its path', async () => {
+    const typo = {
+      ...definition,
+      recordSchema: {
+        ...recordSchema,
+        properties: { ...recordSchema.properties, tenure_days: { type: 'integer', minimun: 0 } },
+      },
+    };
+    const res = await register(dataset('typo'), typo);
+    assert.equal(res.status, 400);
+    assert.deepEqual((await json(res)).errors, [
+      { path: '/recordSchema/properties/tenure_days/minimun', message: 'is not a known key' },
+    ]);
+  });
+
+  test('a record schema ajv cannot compile is refused with why', async () => {
+    const broken = {
+      ...definition,
+      recordSchema: {
+        ...recordSchema,
+        properties: { ...recordSchema.properties, ssn: { type: ['string', 'null'], pattern: '(' } },
+      },
+    };
+    const res = await register(dataset('no-compile'), broken);
+    assert.equal(res.status, 400);
+    const body = await json(res);
+    assert.equal(body.error, 'invalid_dataset');
+    assert.match(body.message, /recordSchema does not compile/);
+  });
+
+  test('a body that is not JSON, or a name a dataset cannot have, is a bad request', async () => {
+    const malformed = await fetch(`${base}/datasets/${dataset('malformed')}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"role":',
+    });
     assert.equal(malformed.status, 400);
+    const badName = await register('Bad Name');
+    assert.equal(badName.status, 400);
+    assert.deepEqual((await json(badName)).errors, [
+      { path: '/name', message: 'must match pattern "^[a-z][a-z0-9_-]{0,62}$"' },
+    ]);
+    assert.equal((await fetch(`${base}/datasets/${dataset('v')}/versions/0`)).status, 400);
   });
 });
 
 describe('records over HTTP', () => {
   test('a valid record is accepted and validated, with the sensitive fields hashed or dropped', async () => {
-    const res = await send(NAME, { recordId: 'ok-1', record: good('c-ok-1') });
+    const name = await registered('valid');
+    const res = await send(name, { recordId: 'ok-1', record: good('c-ok-1') });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.accepted, 1);
     assert.equal(res.body.results[0].status, 'accepted');
-    const [event] = await eventually(() => {
-      const found = tap.of(VALIDATED, NAME).filter((e) => e.data.recordId === 'ok-1');
-      return found.length > 0 && found;
-    }, 'the validated event');
+    const [event] = await eventually(
+      () => tap.of(VALIDATED, name).length > 0 && tap.of(VALIDATED, name),
+      'the validated event',
+    );
     assert.equal(event!.id, res.body.results[0].eventId);
-    assert.equal(event!.key, `${NAME}/c-ok-1`);
+    assert.equal(event!.key, `${name}/c-ok-1`);
     assert.deepEqual(event!.data.record, {
       customer_id: 'c-ok-1',
       event_time: '2025-11-20T07:59:12Z',
@@ -192,117 +324,240 @@ describe('records over HTTP', () => {
   });
 
   test('invalid records are rejected with every error, by kind, and the sensitive fields never leave in clear', async () => {
+    const name = await registered('invalid');
     const records = [
       { recordId: 'bad-type', record: good('c-bad-1', { tenure_days: 'long' }) },
       { recordId: 'bad-required', record: (({ plan: _p, ...rest }) => rest)(good('c-bad-2')) },
-      { recordId: 'bad-enum-format', record: good('c-bad-3', { plan: 'gold', event_time: 'yesterday', email: 'not-an-email' }) },
+      {
+        recordId: 'bad-enum-format',
+        record: good('c-bad-3', { plan: 'gold', event_time: 'yesterday', email: 'not-an-email' }),
+      },
       { recordId: 'bad-extra', record: good('c-bad-4', { favourite_colour: 'blue' }) },
       { recordId: 'good-in-batch', record: good('c-bad-5') },
     ];
-    const res = await send(NAME, records);
+    const res = await send(name, records);
     assert.equal(res.status, 207, JSON.stringify(res.body));
     assert.deepEqual([res.body.accepted, res.body.rejected], [1, 4]);
-    const kinds = res.body.results.map((r: any) => [r.recordId, r.status, (r.errors ?? []).map((e: any) => `${e.kind} ${e.path}`).sort()]);
+    const kinds = res.body.results.map((r: any) => [
+      r.recordId,
+      r.status,
+      (r.errors ?? []).map((e: any) => `${e.kind} ${e.path}`).sort(),
+    ]);
     assert.deepEqual(kinds, [
       ['bad-type', 'rejected', ['type_mismatch /tenure_days']],
       ['bad-required', 'rejected', ['missing_field /plan']],
-      ['bad-enum-format', 'rejected', ['constraint_violation /email', 'constraint_violation /plan', 'invalid_event_time /event_time']],
+      [
+        'bad-enum-format',
+        'rejected',
+        ['constraint_violation /email', 'constraint_violation /plan', 'invalid_event_time /event_time'],
+      ],
       ['bad-extra', 'rejected', ['unknown_field /favourite_colour']],
       ['good-in-batch', 'accepted', []],
     ]);
-    const rejected = await eventually(() => {
-      const found = tap.of(REJECTED, NAME).filter((e) => String(e.data.recordId).startsWith('bad-'));
-      return found.length >= 4 && found;
-    }, 'four rejected events');
+    const rejected = await eventually(
+      () => tap.of(REJECTED, name).length >= 4 && tap.of(REJECTED, name),
+      'four rejected events',
+    );
     for (const event of rejected) {
       const record = event.data.record as Record<string, unknown>;
       assert.equal(event.data.datasetVersion, 1);
       assert.ok(!('ssn' in record), 'dropped field is not in the rejected record');
-      assert.ok(typeof record.email === 'string' && /^[a-f0-9]{64}$/.test(record.email as string), 'email is hashed in the rejected record');
+      assert.ok(
+        typeof record.email === 'string' && /^[a-f0-9]{64}$/.test(record.email as string),
+        'email is hashed in the rejected record',
+      );
       assert.ok((event.data.errors as unknown[]).length >= 1);
     }
     const extra = rejected.find((e) => e.data.recordId === 'bad-extra')!;
-    assert.equal((extra.data.record as Record<string, unknown>).favourite_colour, 'blue', 'the original payload is kept for repair');
-    const everything = JSON.stringify(tap.seen.filter((s) => s.subject === NAME));
+    assert.equal(
+      (extra.data.record as Record<string, unknown>).favourite_colour,
+      'blue',
+      'the original payload is kept for repair',
+    );
+    await eventually(() => tap.of(VALIDATED, name).length > 0, 'the validated event of the batch');
+    const everything = JSON.stringify(tap.seen.filter((s) => s.subject === name));
     assert.doesNotMatch(everything, /123-45-6789|@example\.com/, 'no sensitive value in any event of the dataset');
   });
 
   test('NDJSON: a malformed line is rejected with a clear error, the other lines still count', async () => {
-    const lines = [JSON.stringify(good('c-nd-1')), '{"customer_id": "c-nd-2", oops', '', JSON.stringify({ recordId: 'nd-3', record: good('c-nd-3') })].join('\r\n');
-    const res = await send(NAME, lines, 'application/x-ndjson');
+    const name = await registered('ndjson');
+    const lines = [
+      JSON.stringify(good('c-nd-1')),
+      '{"customer_id": "c-nd-2", oops',
+      '',
+      JSON.stringify({ recordId: 'nd-3', record: good('c-nd-3') }),
+    ].join('\r\n');
+    const res = await send(name, lines, 'application/x-ndjson');
     assert.equal(res.status, 207);
-    assert.deepEqual(res.body.results.map((r: any) => [r.line, r.status]), [[1, 'accepted'], [2, 'rejected'], [4, 'accepted']]);
+    assert.deepEqual(
+      res.body.results.map((r: any) => [r.line, r.status]),
+      [
+        [1, 'accepted'],
+        [2, 'rejected'],
+        [4, 'accepted'],
+      ],
+    );
     assert.equal(res.body.results[1].errors[0].kind, 'malformed_json');
     assert.match(res.body.results[1].errors[0].message, /line 2 is not valid JSON/);
   });
 
-  test('limits and refusals: body size, batch size, unknown dataset, content type, malformed JSON', async () => {
-    const big = await send(NAME, [good('c-big', { ssn: 'x'.repeat(MAX_BODY) })]);
+  test('a body over the size limit is refused whole with 413', async () => {
+    const name = await registered('big-body');
+    const big = await send(name, [good('c-big', { ssn: 'x'.repeat(MAX_BODY) })]);
     assert.equal(big.status, 413);
     assert.equal(big.body.error, 'body_too_large');
-    const batch = await send(NAME, Array.from({ length: MAX_BATCH + 1 }, (_, i) => good(`c-batch-${i}`)));
+    assert.match(big.body.message, new RegExp(`larger than the ${MAX_BODY} bytes allowed per request`));
+  });
+
+  test('more records than a batch may hold are refused whole with 413', async () => {
+    const name = await registered('big-batch');
+    const batch = await send(
+      name,
+      Array.from({ length: MAX_BATCH + 1 }, (_, i) => good(`c-batch-${i}`)),
+    );
     assert.equal(batch.status, 413);
     assert.equal(batch.body.error, 'batch_too_large');
     assert.match(batch.body.message, /6 records, more than the 5 allowed/);
+  });
+
+  test('records of an unknown dataset are refused with 404', async () => {
     const unknown = await send(dataset('nope'), good('c-x'));
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error, 'unknown_dataset');
-    const wrongType = await send(NAME, 'customer_id=c-x', 'application/x-www-form-urlencoded');
+  });
+
+  test('a content type other than JSON or NDJSON is refused with 415', async () => {
+    const name = await registered('form');
+    const wrongType = await send(name, 'customer_id=c-x', 'application/x-www-form-urlencoded');
     assert.equal(wrongType.status, 415);
     assert.equal(wrongType.body.error, 'unsupported_media_type');
-    const malformed = await send(NAME, '{"customer_id":', 'application/json');
+  });
+
+  test('a JSON body that does not parse is refused with 400', async () => {
+    const name = await registered('malformed');
+    const malformed = await send(name, '{"customer_id":', 'application/json');
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.error, 'malformed_json');
   });
 
+  test('a version that is not a positive integer is a bad request, naming the query key', async () => {
+    const name = await registered('bad-version');
+    const res = await fetch(`${base}/datasets/${name}/records?version=0`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(good('c-v')),
+    });
+    assert.equal(res.status, 400);
+    const body = await json(res);
+    assert.deepEqual([body.error, body.errors[0].path], ['invalid_request', '/version']);
+  });
+
   test('a retried record id is answered duplicate and emitted once', async () => {
-    const first = await send(NAME, { recordId: 'dup-1', record: good('c-dup') });
+    const name = await registered('dup');
+    const first = await send(name, { recordId: 'dup-1', record: good('c-dup') });
     assert.equal(first.status, 200);
     assert.equal(first.body.results[0].duplicate, undefined);
-    const retry = await send(NAME, [{ recordId: 'dup-1', record: good('c-dup') }, { recordId: 'dup-marker', record: good('c-dup') }]);
+    const retry = await send(name, [
+      { recordId: 'dup-1', record: good('c-dup') },
+      { recordId: 'dup-marker', record: good('c-dup') },
+    ]);
     assert.equal(retry.status, 200);
-    assert.deepEqual(retry.body.results.map((r: any) => [r.recordId, r.status, r.duplicate ?? false]), [['dup-1', 'accepted', true], ['dup-marker', 'accepted', false]]);
+    assert.deepEqual(
+      retry.body.results.map((r: any) => [r.recordId, r.status, r.duplicate ?? false]),
+      [
+        ['dup-1', 'accepted', true],
+        ['dup-marker', 'accepted', false],
+      ],
+    );
     assert.equal(retry.body.duplicates, 1);
     // The marker has the same key, so the same partition: once it is seen, any second copy would have been too.
-    await eventually(() => tap.of(VALIDATED, NAME).some((e) => e.data.recordId === 'dup-marker'), 'the marker');
-    assert.equal(tap.of(VALIDATED, NAME).filter((e) => e.data.recordId === 'dup-1').length, 1);
+    assert.equal((await validatedOnceEach(name, ['dup-1'], 'dup-marker')).length, 1);
   });
 });
 
 describe('records from Kafka', () => {
-  test('a record event round-trips to validated; a bad one and one of an unknown dataset to rejected', async () => {
-    const producer = app.get(EventProducer);
-    const source = 'urn:mlops:test-upstream';
-    const ok = newEvent(EventTypes.DataRecordV1, { dataset: NAME, entityId: 'c-kafka-1', record: good('c-kafka-1'), recordId: 'kafka-1' }, { source, subject: NAME });
-    const mismatch = newEvent(EventTypes.DataRecordV1, { dataset: NAME, entityId: 'someone-else', record: good('c-kafka-2'), recordId: 'kafka-2' }, { source, subject: NAME });
-    const orphan = dataset('unregistered');
-    const unknown = newEvent(EventTypes.DataRecordV1, { dataset: orphan, entityId: 'c-kafka-3', record: good('c-kafka-3') }, { source, subject: orphan });
-    await producer.publishMany([ok, ok, mismatch, unknown]);
+  const source = 'urn:mlops:test-upstream';
+  const recordEvent = (name: string, entityId: string, recordId?: string, record = good(entityId)) =>
+    newEvent(
+      EventTypes.DataRecordV1,
+      { dataset: name, entityId, record, ...(recordId !== undefined ? { recordId } : {}) },
+      { source, subject: name },
+    );
 
-    const validated = await eventually(() => {
-      const found = tap.of(VALIDATED, NAME).filter((e) => e.data.recordId === 'kafka-1');
-      return found.length > 0 && found;
-    }, 'the validated event of the Kafka record', 90_000);
+  test('a record event delivered twice is validated once, hashed like over HTTP', async () => {
+    const name = await registered('kafka-ok');
+    const ok = recordEvent(name, 'c-kafka-1', 'kafka-1');
+    await app.get(EventProducer).publishMany([ok, ok, recordEvent(name, 'c-kafka-1', 'kafka-marker')]);
+    const validated = await validatedOnceEach(name, ['kafka-1'], 'kafka-marker');
+    assert.equal(validated.length, 1, 'the event delivered twice was validated once');
     assert.equal(validated[0]!.data.sourceEventId, ok.id);
     assert.equal((validated[0]!.data.record as Record<string, unknown>).email, hmac('c-kafka-1@example.com'));
+  });
 
-    const rejected: Seen = await eventually(() => tap.of(REJECTED, NAME).find((e) => e.data.recordId === 'kafka-2'), 'the entity key mismatch');
-    assert.deepEqual((rejected.data.errors as Array<{ kind: string }>).map((e) => e.kind), ['entity_key_mismatch']);
-    const withheld: Seen = await eventually(() => tap.of(REJECTED, orphan)[0], 'the unknown dataset rejection');
-    assert.deepEqual([withheld.data.datasetVersion, withheld.data.record, (withheld.data.errors as Array<{ kind: string }>)[0]!.kind], [null, {}, 'unknown_dataset']);
-    assert.equal(tap.of(VALIDATED, NAME).filter((e) => e.data.recordId === 'kafka-1').length, 1, 'the event delivered twice was validated once');
+  test('a record event whose entity id differs from the record is rejected', async () => {
+    const name = await registered('kafka-mismatch');
+    await app.get(EventProducer).publishMany([recordEvent(name, 'someone-else', 'kafka-2', good('c-kafka-2'))]);
+    const rejected: Seen = await eventually(
+      () => tap.of(REJECTED, name).find((e) => e.data.recordId === 'kafka-2'),
+      'the entity key mismatch',
+      90_000,
+    );
+    assert.deepEqual(
+      (rejected.data.errors as Array<{ kind: string }>).map((e) => e.kind),
+      ['entity_key_mismatch'],
+    );
+  });
+
+  test('a record event of an unregistered dataset is rejected with the record withheld', async () => {
+    const orphan = dataset('unregistered');
+    await app.get(EventProducer).publishMany([recordEvent(orphan, 'c-kafka-3')]);
+    const withheld: Seen = await eventually(() => tap.of(REJECTED, orphan)[0], 'the unknown dataset rejection', 90_000);
+    assert.deepEqual(
+      [withheld.data.datasetVersion, withheld.data.record, (withheld.data.errors as Array<{ kind: string }>)[0]!.kind],
+      [null, {}, 'unknown_dataset'],
+    );
   });
 
   test('a record id already accepted over HTTP is a duplicate when it comes again from Kafka', async () => {
-    const first = await send(NAME, { recordId: 'both-1', record: good('c-both') });
+    const name = await registered('both');
+    const first = await send(name, { recordId: 'both-1', record: good('c-both') });
     assert.equal(first.status, 200);
-    const source = 'urn:mlops:test-upstream';
-    const again = newEvent(EventTypes.DataRecordV1, { dataset: NAME, entityId: 'c-both', record: good('c-both'), recordId: 'both-1' }, { source, subject: NAME });
-    const marker = newEvent(EventTypes.DataRecordV1, { dataset: NAME, entityId: 'c-both', record: good('c-both'), recordId: 'both-marker' }, { source, subject: NAME });
-    await app.get(EventProducer).publishMany([again, marker]);
+    await app
+      .get(EventProducer)
+      .publishMany([recordEvent(name, 'c-both', 'both-1'), recordEvent(name, 'c-both', 'both-marker')]);
     // Same key, same partition, outbox rows in order: once the marker is out, a copy of both-1 would be too.
-    await eventually(() => tap.of(VALIDATED, NAME).some((e) => e.data.recordId === 'both-marker'), 'the marker', 90_000);
-    assert.equal(tap.of(VALIDATED, NAME).filter((e) => e.data.recordId === 'both-1').length, 1);
+    assert.equal((await validatedOnceEach(name, ['both-1'], 'both-marker')).length, 1);
+  });
+});
+
+describe('the HTTP API document', () => {
+  test('/openapi.json lists every endpoint with its request and answers; the records body with its media types', async () => {
+    const document = await json(await fetch(`${base}/openapi.json`));
+    assert.deepEqual(
+      Object.keys(document.paths)
+        .filter((path) => path.startsWith('/datasets'))
+        .sort(),
+      ['/datasets', '/datasets/{name}', '/datasets/{name}/records', '/datasets/{name}/versions/{version}'],
+    );
+    const put = document.paths['/datasets/{name}'].put;
+    assert.equal(put.requestBody.content['application/json'].schema.additionalProperties, false);
+    assert.deepEqual(Object.keys(put.responses).sort(), ['200', '201', '400', '409']);
+    const post = document.paths['/datasets/{name}/records'].post;
+    assert.deepEqual(Object.keys(post.requestBody.content).sort(), [
+      'application/json',
+      'application/jsonl',
+      'application/ndjson',
+      'application/x-jsonlines',
+      'application/x-ndjson',
+    ]);
+    assert.deepEqual(
+      post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+      ['path:name', 'query:version'],
+    );
+    assert.deepEqual(Object.keys(post.responses).sort(), ['200', '207', '400', '404', '413', '415', '503']);
+    const docs = await fetch(`${base}/docs`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /application\/x-ndjson/);
   });
 });
 
@@ -315,8 +570,14 @@ describe('accepted record ids', () => {
       [name],
     );
     assert.ok((await app.get(AcceptedRecords).prune(7 * 24 * 3_600_000, 10_000_000)) >= 1);
-    const rows: Array<{ record_id: string }> = await dataSource.query('SELECT record_id FROM ingestion.accepted_records WHERE dataset = $1', [name]);
-    assert.deepEqual(rows.map((r) => r.record_id), ['new']);
+    const rows: Array<{ record_id: string }> = await dataSource.query(
+      'SELECT record_id FROM ingestion.accepted_records WHERE dataset = $1',
+      [name],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.record_id),
+      ['new'],
+    );
   });
 });
 
@@ -328,16 +589,34 @@ describe('data quality', () => {
     assert.equal(res.status, 207);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, new RegExp(`ingestion_records_accepted_total\\{dataset="${name}",service="ingestion"\\} 2`));
-    assert.match(metrics, new RegExp(`ingestion_record_errors_total\\{dataset="${name}",kind="constraint_violation",keyword="minimum",service="ingestion"\\} 1`));
-    assert.match(metrics, new RegExp(`ingestion_field_null_rate\\{dataset="${name}",field="monthly_spend",service="ingestion"\\} 0.5`));
+    assert.match(
+      metrics,
+      new RegExp(
+        `ingestion_record_errors_total\\{dataset="${name}",kind="constraint_violation",keyword="minimum",service="ingestion"\\} 1`,
+      ),
+    );
+    assert.match(
+      metrics,
+      new RegExp(`ingestion_field_null_rate\\{dataset="${name}",field="monthly_spend",service="ingestion"\\} 0.5`),
+    );
 
     // No flush call: the window timer (INGESTION_QUALITY_INTERVAL_MS) closes the window on its own.
-    const [report] = await eventually(() => tap.of(QUALITY, name).length > 0 && tap.of(QUALITY, name), 'the quality event of the next window', 20 * QUALITY_WINDOW_MS);
+    const [report] = await eventually(
+      () => tap.of(QUALITY, name).length > 0 && tap.of(QUALITY, name),
+      'the quality event of the next window',
+      20 * QUALITY_WINDOW_MS,
+    );
     assert.equal(report!.key, name);
-    assert.deepEqual([report!.data.accepted, report!.data.rejected, report!.data.rejectedByKind], [2, 1, { constraint_violation: 1 }]);
+    assert.deepEqual(
+      [report!.data.accepted, report!.data.rejected, report!.data.rejectedByKind],
+      [2, 1, { constraint_violation: 1 }],
+    );
     assert.equal((report!.data.nullRates as Record<string, number>).monthly_spend, 0.5);
     assert.equal((report!.data.nullRates as Record<string, number>).plan, 0);
     const window = report!.data.window as { start: string; end: string };
-    assert.ok(Date.parse(window.end) - Date.parse(window.start) <= 5 * QUALITY_WINDOW_MS, `a window of about ${QUALITY_WINDOW_MS} ms: ${JSON.stringify(window)}`);
+    assert.ok(
+      Date.parse(window.end) - Date.parse(window.start) <= 5 * QUALITY_WINDOW_MS,
+      `a window of about ${QUALITY_WINDOW_MS} ms: ${JSON.stringify(window)}`,
+    );
   });
 });

@@ -10,28 +10,50 @@ import { hmacHasher, needsHashKey, protectSensitiveFields } from '../src/domain/
 describe('deterministic event ids', () => {
   test('uuidV5 matches the RFC 9562 known answer', () => {
     // RFC 9562 / Python uuid.uuid5(uuid.NAMESPACE_DNS, "www.example.com")
-    assert.equal(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    assert.equal(
+      uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'),
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 
   test('the same dataset + record id always gives the same id; anything else a different one', () => {
     const a = outcomeEventId('mlops.data.validated.v1', 'customers', { recordId: 'r-1', sourceEventId: 'ignored-1' });
-    assert.equal(a, outcomeEventId('mlops.data.validated.v1', 'customers', { recordId: 'r-1', sourceEventId: 'ignored-2' }));
+    assert.equal(
+      a,
+      outcomeEventId('mlops.data.validated.v1', 'customers', { recordId: 'r-1', sourceEventId: 'ignored-2' }),
+    );
     assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.notEqual(a, outcomeEventId('mlops.data.validated.v1', 'customers', { recordId: 'r-2', sourceEventId: 'x' }));
     assert.notEqual(a, outcomeEventId('mlops.data.validated.v1', 'orders', { recordId: 'r-1', sourceEventId: 'x' }));
     assert.notEqual(a, outcomeEventId('mlops.data.rejected.v1', 'customers', { recordId: 'r-1', sourceEventId: 'x' }));
     // Without a record id, the id follows the carrying event: a redelivery maps to the same outcome.
-    assert.equal(outcomeEventId('t', 'd', { sourceEventId: 'e-1' }), outcomeEventId('t', 'd', { sourceEventId: 'e-1' }));
-    assert.notEqual(outcomeEventId('t', 'd', { sourceEventId: 'e-1' }), outcomeEventId('t', 'd', { sourceEventId: 'e-2' }));
-    assert.equal(httpRecordEventId('d', 'r', () => 'random'), httpRecordEventId('d', 'r', () => 'other'));
-    assert.equal(httpRecordEventId('d', undefined, () => 'random'), 'random');
+    assert.equal(
+      outcomeEventId('t', 'd', { sourceEventId: 'e-1' }),
+      outcomeEventId('t', 'd', { sourceEventId: 'e-1' }),
+    );
+    assert.notEqual(
+      outcomeEventId('t', 'd', { sourceEventId: 'e-1' }),
+      outcomeEventId('t', 'd', { sourceEventId: 'e-2' }),
+    );
+    assert.equal(
+      httpRecordEventId('d', 'r', () => 'random'),
+      httpRecordEventId('d', 'r', () => 'other'),
+    );
+    assert.equal(
+      httpRecordEventId('d', undefined, () => 'random'),
+      'random',
+    );
   });
 });
 
 describe('sensitive fields', () => {
   const hash = hmacHasher('k'.repeat(32));
   test('hash is a keyed, deterministic HMAC-SHA256; drop removes; null stays null; other fields untouched', () => {
-    const out = protectSensitiveFields({ email: 'a@b.c', ssn: '123', phone: null, age: 3, id: 'x' }, { email: 'hash', ssn: 'drop', phone: 'hash', missing: 'drop' }, hash);
+    const out = protectSensitiveFields(
+      { email: 'a@b.c', ssn: '123', phone: null, age: 3, id: 'x' },
+      { email: 'hash', ssn: 'drop', phone: 'hash', missing: 'drop' },
+      hash,
+    );
     assert.deepEqual(Object.keys(out).sort(), ['age', 'email', 'id', 'phone']);
     assert.match(out.email as string, /^[a-f0-9]{64}$/);
     assert.equal(out.email, hash('a@b.c'));
@@ -39,7 +61,10 @@ describe('sensitive fields', () => {
     assert.equal(out.phone, null);
     assert.deepEqual([out.age, out.id], [3, 'x']);
     // Non-string values (a record rejected for its type) are hashed as JSON, never passed through.
-    assert.equal(protectSensitiveFields({ email: { nested: 'a@b.c' } }, { email: 'hash' }, hash).email, hash({ nested: 'a@b.c' }));
+    assert.equal(
+      protectSensitiveFields({ email: { nested: 'a@b.c' } }, { email: 'hash' }, hash).email,
+      hash({ nested: 'a@b.c' }),
+    );
   });
 
   test('hashing without a key is refused rather than leaking the value', () => {
@@ -56,9 +81,9 @@ describe('request bodies', () => {
     assert.equal(formatOf('Application/X-NDJSON'), 'ndjson');
     assert.equal(formatOf('text/plain'), undefined);
     const refused = parseRecordsBody('text/csv', 'a,b', 10);
-    assert.ok(!refused.ok && refused.error.status === 415);
+    assert.ok(!refused.ok && refused.error.kind === 'unsupported_media_type');
     const none = parseRecordsBody(undefined, '{}', 10);
-    assert.ok(!none.ok && none.error.status === 415 && /\(none\)/.test(none.error.message));
+    assert.ok(!none.ok && none.error.kind === 'unsupported_media_type' && /\(none\)/.test(none.error.message));
   });
 
   test('JSON: one record or an array; malformed or non-record bodies are refused whole', () => {
@@ -67,23 +92,37 @@ describe('request bodies', () => {
     assert.deepEqual(one.value, [{ index: 0, ok: true, record: { a: 1 } }]);
     const many = parseRecordsBody('application/json', '[{"a":1}, 2, {"recordId":"r","record":{"a":2}}]', 10);
     assert.ok(many.ok);
-    assert.deepEqual(many.value.map((i) => (i.ok ? ['ok', i.recordId ?? null, i.record] : ['failed', i.error])), [
-      ['ok', null, { a: 1 }],
-      ['failed', 'record 1 must be a JSON object'],
-      ['ok', 'r', { a: 2 }],
-    ]);
+    assert.deepEqual(
+      many.value.map((i) => (i.ok ? ['ok', i.recordId ?? null, i.record] : ['failed', i.error])),
+      [
+        ['ok', null, { a: 1 }],
+        ['failed', 'record 1 must be a JSON object'],
+        ['ok', 'r', { a: 2 }],
+      ],
+    );
     const malformed = parseRecordsBody('application/json', '{"a":', 10);
-    assert.ok(!malformed.ok && malformed.error.status === 400 && malformed.error.error === 'malformed_json');
+    assert.ok(!malformed.ok && malformed.error.kind === 'malformed_json');
     const scalar = parseRecordsBody('application/json', '"hello"', 10);
-    assert.ok(!scalar.ok && scalar.error.error === 'invalid_body');
+    assert.ok(!scalar.ok && scalar.error.kind === 'invalid_body');
     const empty = parseRecordsBody('application/json', '[]', 10);
-    assert.ok(!empty.ok && empty.error.error === 'empty_body');
+    assert.ok(!empty.ok && empty.error.kind === 'empty_body');
   });
 
   test('NDJSON: one record per line, blank lines and CRLF tolerated, a malformed line fails alone', () => {
-    const parsed = parseRecordsBody('application/x-ndjson', '{"a":1}\r\n\n{"a":\n{"recordId":"r-9","record":{"a":3}}\n', 10);
+    const parsed = parseRecordsBody(
+      'application/x-ndjson',
+      '{"a":1}\r\n\n{"a":\n{"recordId":"r-9","record":{"a":3}}\n',
+      10,
+    );
     assert.ok(parsed.ok);
-    assert.deepEqual(parsed.value.map((i) => [i.index, i.line, i.ok]), [[0, 1, true], [1, 3, false], [2, 4, true]]);
+    assert.deepEqual(
+      parsed.value.map((i) => [i.index, i.line, i.ok]),
+      [
+        [0, 1, true],
+        [1, 3, false],
+        [2, 4, true],
+      ],
+    );
     const failed = parsed.value[1]!;
     assert.ok(!failed.ok && /^line 3 is not valid JSON/.test(failed.error));
     const third = parsed.value[2]!;
@@ -92,7 +131,9 @@ describe('request bodies', () => {
 
   test('the batch limit, and envelopes with a bad record id', () => {
     const tooMany = parseRecordsBody('application/x-ndjson', '{}\n{}\n{}', 2);
-    assert.ok(!tooMany.ok && tooMany.error.status === 413 && tooMany.error.error === 'batch_too_large');
+    assert.ok(!tooMany.ok && tooMany.error.kind === 'batch_too_large');
+    // The message speaks of the limit, not of the service's configuration.
+    assert.equal(tooMany.error.message, 'the body holds 3 records, more than the 2 allowed per request; split it');
     const badId = parseRecordsBody('application/json', '{"recordId":7,"record":{"a":1}}', 2);
     assert.ok(badId.ok && !badId.value[0]!.ok);
     // A flat record that merely has a scalar "record" field is a record, not an envelope.
@@ -106,7 +147,10 @@ describe('record checks', () => {
     name: 'customers',
     version: 3,
     role: 'features',
-    recordSchema: { type: 'object', properties: { id: { type: 'string' }, at: { type: 'string' }, score: { type: ['number', 'null'] } } },
+    recordSchema: {
+      type: 'object',
+      properties: { id: { type: 'string' }, at: { type: 'string' }, score: { type: ['number', 'null'] } },
+    },
     entityKeyField: 'id',
     eventTimeField: 'at',
     sensitiveFields: {},
@@ -126,15 +170,31 @@ describe('record checks', () => {
 
   test('a valid record is normalised: every declared field, null when absent, the event time in UTC', () => {
     const verdict = checkRecord(dataset, { id: 'c-1', at: '2025-11-20T09:00:00+01:00' }, []);
-    assert.deepEqual(verdict, { ok: true, entityId: 'c-1', eventTime: '2025-11-20T08:00:00.000Z', values: { id: 'c-1', at: '2025-11-20T09:00:00+01:00', score: null } });
+    assert.deepEqual(verdict, {
+      ok: true,
+      entityId: 'c-1',
+      eventTime: '2025-11-20T08:00:00.000Z',
+      values: { id: 'c-1', at: '2025-11-20T09:00:00+01:00', score: null },
+    });
   });
 
   test('what the schema cannot say: a real event time, the claimed entity id, a usable entity id', () => {
     const verdict = checkRecord(dataset, { id: 'c-1', at: '2025-13-45T99:00:00Z' }, [], 'c-2');
     assert.ok(!verdict.ok);
-    assert.deepEqual(verdict.errors.map((e) => [e.kind, e.path]), [['entity_key_mismatch', '/id'], ['invalid_event_time', '/at']]);
+    assert.deepEqual(
+      verdict.errors.map((e) => [e.kind, e.path]),
+      [
+        ['entity_key_mismatch', '/id'],
+        ['invalid_event_time', '/at'],
+      ],
+    );
     assert.equal(verdict.entityId, 'c-1');
-    const noId = checkRecord(dataset, { at: '2025-11-20T08:00:00Z' }, [{ path: '/id', keyword: 'required', message: 'is required' }], 'c-9');
+    const noId = checkRecord(
+      dataset,
+      { at: '2025-11-20T08:00:00Z' },
+      [{ path: '/id', keyword: 'required', message: 'is required' }],
+      'c-9',
+    );
     assert.ok(!noId.ok && noId.entityId === 'c-9' && noId.errors.length === 1);
     const unknown = checkRecord(dataset, { id: '', at: '2025-11-20T08:00:00Z' }, []);
     assert.ok(!unknown.ok && unknown.entityId === '(unknown)' && unknown.errors[0]!.keyword === 'entityKey');

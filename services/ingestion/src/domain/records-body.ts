@@ -1,19 +1,29 @@
 /** Turning an HTTP body into records: JSON (one object or an array) or NDJSON (one record per line). */
+import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type Json, type JsonObject, isJsonObject } from './json';
-import type { Result } from './dataset';
 
 export type BodyFormat = 'json' | 'ndjson';
 
 /** One item of a body: a record (maybe with its upstream id), or why it could not be read. */
-export type BodyItem =
-  | { index: number; line?: number; ok: true; record: JsonObject; recordId?: string; entityId?: string }
-  | { index: number; line?: number; ok: false; error: string };
-
-export interface BodyError {
-  status: 400 | 413 | 415;
-  error: 'unsupported_media_type' | 'malformed_json' | 'batch_too_large' | 'empty_body' | 'invalid_body';
-  message: string;
+export type BodyItem = RecordItem | UnreadableItem;
+export interface RecordItem {
+  index: number;
+  /** NDJSON line number (1-based). */
+  line?: number;
+  ok: true;
+  record: JsonObject;
+  recordId?: string;
 }
+export interface UnreadableItem {
+  index: number;
+  line?: number;
+  ok: false;
+  error: string;
+}
+
+/** Why a body as a whole cannot be read. */
+export type BodyErrorKind =
+  'unsupported_media_type' | 'malformed_json' | 'batch_too_large' | 'empty_body' | 'invalid_body';
 
 const FORMATS: Record<string, BodyFormat> = {
   'application/json': 'json',
@@ -35,10 +45,20 @@ export const SUPPORTED_MEDIA_TYPES = Object.keys(FORMATS);
  * Splits a body into items, at most `maxBatch`. A malformed NDJSON line becomes a failed item and the
  * other lines still count; a JSON body that does not parse is an error of the whole request.
  */
-export function parseRecordsBody(contentType: string | undefined, body: string, maxBatch: number): Result<BodyItem[], BodyError> {
+export function parseRecordsBody(
+  contentType: string | undefined,
+  body: string,
+  maxBatch: number,
+): Result<BodyItem[], DomainError<BodyErrorKind>> {
   const format = formatOf(contentType);
   if (!format) {
-    return { ok: false, error: { status: 415, error: 'unsupported_media_type', message: `Content-Type "${contentType ?? '(none)'}" is not supported; send one of ${SUPPORTED_MEDIA_TYPES.join(', ')}` } };
+    const supported = SUPPORTED_MEDIA_TYPES.join(', ');
+    return err(
+      domainError(
+        'unsupported_media_type',
+        `Content-Type "${contentType ?? '(none)'}" is not supported; send one of ${supported}`,
+      ),
+    );
   }
   let values: Array<{ line?: number; value?: Json; error?: string }>;
   if (format === 'json') {
@@ -46,10 +66,10 @@ export function parseRecordsBody(contentType: string | undefined, body: string, 
     try {
       parsed = JSON.parse(body) as Json;
     } catch (error) {
-      return { ok: false, error: { status: 400, error: 'malformed_json', message: `the body is not valid JSON: ${(error as Error).message}` } };
+      return err(domainError('malformed_json', `the body is not valid JSON: ${(error as Error).message}`));
     }
     if (!Array.isArray(parsed) && !isJsonObject(parsed)) {
-      return { ok: false, error: { status: 400, error: 'invalid_body', message: 'a JSON body must be one record (an object) or an array of records' } };
+      return err(domainError('invalid_body', 'a JSON body must be one record (an object) or an array of records'));
     }
     values = (Array.isArray(parsed) ? parsed : [parsed]).map((value) => ({ value }));
   } else {
@@ -64,17 +84,24 @@ export function parseRecordsBody(contentType: string | undefined, body: string, 
       }
     });
   }
-  if (values.length === 0) return { ok: false, error: { status: 400, error: 'empty_body', message: 'the body holds no records' } };
+  if (values.length === 0) return err(domainError('empty_body', 'the body holds no records'));
   if (values.length > maxBatch) {
-    return { ok: false, error: { status: 413, error: 'batch_too_large', message: `the body holds ${values.length} records, more than the ${maxBatch} allowed per request (INGESTION_MAX_BATCH); split it` } };
+    const message = `the body holds ${values.length} records, more than the ${maxBatch} allowed per request; split it`;
+    return err(domainError('batch_too_large', message, { records: values.length, limit: maxBatch }));
   }
-  return { ok: true, value: values.map((v, index) => toItem(index, v)) };
+  return ok(values.map((v, index) => toItem(index, v)));
 }
 
 function toItem(index: number, { line, value, error }: { line?: number; value?: Json; error?: string }): BodyItem {
   const where = line !== undefined ? { line } : {};
   if (error !== undefined) return { index, ...where, ok: false, error };
-  if (!isJsonObject(value)) return { index, ...where, ok: false, error: `record ${line !== undefined ? `on line ${line}` : index} must be a JSON object` };
+  if (!isJsonObject(value))
+    return {
+      index,
+      ...where,
+      ok: false,
+      error: `record ${line !== undefined ? `on line ${line}` : index} must be a JSON object`,
+    };
   // Record schemas are flat, so an object under "record" can only be an envelope carrying the record's upstream id.
   if (isJsonObject(value.record) && Object.keys(value).every((k) => k === 'record' || k === 'recordId')) {
     const recordId = value.recordId;

@@ -1,21 +1,35 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type EventData, EventTypes } from '@mlops/contracts';
+import { type Result, err, ok } from '@mlops/core';
 import { enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
-import { type CompatViolation, type DatasetVersion, incompatibilities, parseDefinition, sameDefinition } from '../../domain/dataset';
+import {
+  type DatasetVersion,
+  type IncompatibleSchema,
+  type InvalidDataset,
+  type SensitiveTreatment,
+  checkDefinition,
+  incompatibilities,
+  incompatibleSchema,
+  invalidDataset,
+  sameDefinition,
+} from '../../domain/dataset';
 import { uuidV5 } from '../../domain/event-ids';
 import { needsHashKey } from '../../domain/sensitive-fields';
 import { DatasetStore } from '../../infrastructure/dataset-store';
 import { RecordValidators } from '../../infrastructure/record-validators';
 import type { IngestionConfig } from '../../config';
 import { INGESTION_CONFIG, PG_SCHEMA, SOURCE } from '../../tokens';
+import type { RegisterDatasetRequest } from './register-dataset.request';
 
-export type RegistrationOutcome =
-  | { kind: 'registered'; dataset: DatasetVersion }
-  | { kind: 'unchanged'; dataset: DatasetVersion }
-  | { kind: 'invalid'; problems: string[] }
-  | { kind: 'incompatible'; previousVersion: number; reasons: CompatViolation[] };
+/** The version now registered; `created` false when the definition was identical to the latest version. */
+export interface Registration {
+  dataset: DatasetVersion;
+  created: boolean;
+}
+
+export type RegistrationError = InvalidDataset | IncompatibleSchema;
 
 /** Registers a dataset, or a new version of it that accepts every record the previous one accepted. */
 @Injectable()
@@ -27,28 +41,47 @@ export class RegisterDatasetService {
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
   ) {}
 
-  async register(name: string, body: unknown, now = new Date()): Promise<RegistrationOutcome> {
-    const parsed = parseDefinition(name, body);
-    if (!parsed.ok) return { kind: 'invalid', problems: parsed.error };
-    const definition = parsed.value;
+  async register(
+    name: string,
+    request: RegisterDatasetRequest,
+    now = new Date(),
+  ): Promise<Result<Registration, RegistrationError>> {
+    // The request schema checked the treatments; FromSchema does not read patternProperties.
+    const sensitiveFields = (request.sensitiveFields ?? {}) as Record<string, SensitiveTreatment>;
+    const checked = checkDefinition(name, { ...request, sensitiveFields });
+    if (!checked.ok) return checked;
+    const definition = checked.value;
     if (needsHashKey(definition.sensitiveFields) && this.config.INGESTION_HASH_KEY === undefined) {
-      return { kind: 'invalid', problems: ['sensitive fields marked "hash" need INGESTION_HASH_KEY, which this service is not configured with'] };
+      return err(
+        invalidDataset(name, [
+          'sensitive fields marked "hash" need a hash key, which this service is not configured with',
+        ]),
+      );
     }
     const compileProblem = this.validators.compileProblem(definition.recordSchema);
-    if (compileProblem) return { kind: 'invalid', problems: [compileProblem] };
+    if (compileProblem) return err(invalidDataset(name, [compileProblem]));
 
-    return this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager): Promise<Result<Registration, RegistrationError>> => {
       await this.datasets.lock(manager, name);
       const previous = await this.datasets.latest(name, manager);
-      if (previous && sameDefinition(previous, definition)) return { kind: 'unchanged', dataset: previous };
+      if (previous && sameDefinition(previous, definition)) return ok({ dataset: previous, created: false });
       if (previous) {
         const reasons = incompatibilities(previous, definition);
-        if (reasons.length > 0) return { kind: 'incompatible', previousVersion: previous.version, reasons };
+        if (reasons.length > 0) return err(incompatibleSchema(name, previous.version, reasons));
       }
       const dataset = await this.datasets.insert(manager, definition, (previous?.version ?? 0) + 1, now);
       const type = EventTypes.DatasetRegisteredV1;
-      await enqueueInOutbox(manager, PG_SCHEMA, newEvent(type, registeredData(dataset), { source: SOURCE, id: uuidV5(`${type}\u0000${name}\u0000${dataset.version}`), subject: name, time: now }));
-      return { kind: 'registered', dataset };
+      await enqueueInOutbox(
+        manager,
+        PG_SCHEMA,
+        newEvent(type, registeredData(dataset), {
+          source: SOURCE,
+          id: uuidV5(`${type}\u0000${name}\u0000${dataset.version}`),
+          subject: name,
+          time: now,
+        }),
+      );
+      return ok({ dataset, created: true });
     });
   }
 }

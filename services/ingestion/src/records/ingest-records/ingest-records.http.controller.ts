@@ -1,6 +1,36 @@
-import { Controller, Headers, HttpException, HttpStatus, Param, Post, Query, Req, Res, ServiceUnavailableException } from '@nestjs/common';
-import { type IngestResponse, IngestRecordsService } from './ingest-records.service';
+import { Controller, HttpException, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Operation, type StatusByKind, ValidParams, ValidQuery, errorResponse, throwHttpError } from '@mlops/http';
+import { type IngestBatchErrorKind, IngestRecordBatchService } from './ingest-record-batch.service';
+import {
+  type IngestRecordsParams,
+  type IngestRecordsQuery,
+  ingestRecordsParams,
+  ingestRecordsQuery,
+  recordsBodyContent,
+} from './ingest-records.request';
+import { type IngestRecordsResponse, ingestRecordsResponse, unavailableBody } from './ingest-records.response';
 import type { RequestWithRawBody } from './raw-body.middleware';
+
+const limitDetails = {
+  type: 'object',
+  required: ['limit'],
+  properties: {
+    limit: { type: 'integer', description: 'bytes of a body, or records of a batch' },
+    records: { type: 'integer' },
+  },
+} as const;
+
+type CallerErrorKind = Exclude<IngestBatchErrorKind, 'hash_key_missing' | 'kafka_unavailable'>;
+
+const STATUS: StatusByKind<{ kind: CallerErrorKind; message: string }> = {
+  unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  malformed_json: HttpStatus.BAD_REQUEST,
+  invalid_body: HttpStatus.BAD_REQUEST,
+  empty_body: HttpStatus.BAD_REQUEST,
+  body_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  batch_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  unknown_dataset: HttpStatus.NOT_FOUND,
+};
 
 /**
  * `POST /datasets/:name/records[?version=N]` with `application/json` (a record or an array of records) or
@@ -10,29 +40,60 @@ import type { RequestWithRawBody } from './raw-body.middleware';
  */
 @Controller('datasets')
 export class IngestRecordsHttpController {
-  constructor(private readonly service: IngestRecordsService) {}
+  constructor(private readonly service: IngestRecordBatchService) {}
 
   @Post(':name/records')
+  @Operation({
+    summary: 'Ingest records of a dataset',
+    description:
+      'Each record is checked against the dataset record schema and emitted as mlops.data.validated.v1 or mlops.data.rejected.v1.',
+    rawBody: {
+      description: 'one record, an array of records, or NDJSON; a record may be wrapped as {recordId, record}',
+      content: recordsBodyContent,
+    },
+    responses: {
+      200: { description: 'every record accepted', schema: ingestRecordsResponse },
+      207: { description: 'some records rejected, each with every error', schema: ingestRecordsResponse },
+      400: errorResponse('a body that is not JSON, holds no records, or is not records', [
+        'malformed_json',
+        'empty_body',
+        'invalid_body',
+      ]),
+      404: errorResponse('the dataset (or that version) is not registered', 'unknown_dataset'),
+      413: errorResponse(
+        'the body or the batch is over its limit: split it',
+        ['body_too_large', 'batch_too_large'],
+        limitDetails,
+      ),
+      415: errorResponse('a content type other than JSON or NDJSON', 'unsupported_media_type'),
+      503: {
+        description: 'Kafka did not acknowledge, or the service has no hash key: nothing counts, retry',
+        schema: unavailableBody,
+      },
+    },
+  })
   async ingest(
-    @Param('name') name: string,
-    @Query('version') version: string | undefined,
-    @Headers('content-type') contentType: string | undefined,
+    @ValidParams(ingestRecordsParams) params: IngestRecordsParams,
+    @ValidQuery(ingestRecordsQuery) query: IngestRecordsQuery,
     @Req() req: RequestWithRawBody,
     @Res({ passthrough: true }) res: { status(code: number): unknown },
-  ): Promise<IngestResponse> {
-    if (version !== undefined && !/^[1-9]\d{0,8}$/.test(version)) {
-      throw new HttpException({ error: 'invalid_version', message: `version must be a positive integer, got "${version}"` }, HttpStatus.BAD_REQUEST);
-    }
+  ): Promise<IngestRecordsResponse> {
     const body = req.rawRecordsBody ?? { tooLarge: false, text: '' };
-    const outcome = await this.service.ingestHttp(name, version === undefined ? undefined : Number(version), contentType, body);
-    switch (outcome.kind) {
-      case 'refused':
-        throw new HttpException({ error: outcome.error, message: outcome.message }, outcome.status);
-      case 'unavailable':
-        throw new ServiceUnavailableException({ error: outcome.error, message: outcome.message, accepted: 0 });
-      case 'done':
-        res.status(outcome.response.rejected > 0 ? HttpStatus.MULTI_STATUS : HttpStatus.OK);
-        return outcome.response;
+    const version = query.version === undefined ? undefined : Number(query.version);
+    const answer = await this.service.ingest({
+      dataset: params.name,
+      version,
+      contentType: req.headers['content-type'],
+      body,
+    });
+    if (!answer.ok) {
+      const { kind, message } = answer.error;
+      // The service's own failures: a 503 also says how much of the request counts (nothing).
+      if (kind === 'hash_key_missing' || kind === 'kafka_unavailable')
+        throw new HttpException({ error: kind, message, accepted: 0 }, HttpStatus.SERVICE_UNAVAILABLE);
+      throwHttpError({ ...answer.error, kind }, STATUS);
     }
+    res.status(answer.value.rejected > 0 ? HttpStatus.MULTI_STATUS : HttpStatus.OK);
+    return answer.value;
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RawBody } from './ingest-records.service';
+import type { RawBody } from './ingest-record-batch.service';
 
 export type RequestWithRawBody = IncomingMessage & { rawRecordsBody?: RawBody; _body?: boolean };
 
@@ -24,7 +24,10 @@ export function rawRecordsBody(maxBytes: number) {
       else if (bytes > hardLimit) req.destroy();
     });
     req.on('end', () => {
-      req.rawRecordsBody = bytes > maxBytes ? { tooLarge: true, bytes } : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') };
+      req.rawRecordsBody =
+        bytes > maxBytes
+          ? { tooLarge: true, bytes }
+          : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') };
       next();
     });
     req.on('error', (error) => next(error));

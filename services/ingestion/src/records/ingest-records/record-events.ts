@@ -1,46 +1,65 @@
 /** The events ingestion emits about one record: validated or rejected, sensitive fields already handled. */
+import { randomUUID } from 'node:crypto';
 import { type EventData, EventTypes } from '@mlops/contracts';
 import { type CloudEvent, newEvent } from '@mlops/messaging';
 import type { DatasetVersion } from '../../domain/dataset';
-import { outcomeEventId } from '../../domain/event-ids';
+import { httpRecordEventId, outcomeEventId } from '../../domain/event-ids';
 import type { JsonObject } from '../../domain/json';
-import type { RecordError, RecordVerdict } from '../../domain/record-check';
-import { type Hasher, protectSensitiveFields } from '../../domain/sensitive-fields';
+import type { InvalidRecord, RecordError, ValidRecord } from '../../domain/record-check';
+import { type Hasher, hmacHasher, protectSensitiveFields } from '../../domain/sensitive-fields';
 import { SOURCE } from '../../tokens';
 
 export const VALIDATED = EventTypes.DataValidatedV1;
 export const REJECTED = EventTypes.DataRejectedV1;
 type Scalar = string | number | boolean | null;
 
-export interface RecordOrigin {
-  /** CloudEvents id of the mlops.data.record.v1 event (real, or derived for an HTTP record). */
-  sourceEventId: string;
-  recordId?: string;
-  /** The record event itself when the record came from Kafka; the HTTP request's id otherwise. */
-  causedBy?: Pick<CloudEvent, 'id' | 'correlationid'>;
-  correlationId?: string;
-  /** Id of the outcome event when nothing can ever send the record again under the same id (HTTP, no record id): random. */
-  eventId?: string;
+/** Where a record came from: it decides the ids of the events about it and what caused them. */
+export type RecordOrigin =
+  /** A mlops.data.record.v1 event read from Kafka. */
+  | { via: 'kafka'; event: Pick<CloudEvent, 'id' | 'correlationid'>; recordId: string | undefined }
+  /** An item of an HTTP request; the request id correlates the events of its records. */
+  | { via: 'http'; requestId: string; recordId: string | undefined };
+
+/** The outcome event's id and the id of the record event it answers (real, or derived for an HTTP record). */
+function idsOf(type: string, dataset: string, origin: RecordOrigin): { id: string; sourceEventId: string } {
+  const withRecordId = origin.recordId !== undefined ? { recordId: origin.recordId } : {};
+  if (origin.via === 'kafka') {
+    return {
+      id: outcomeEventId(type, dataset, { ...withRecordId, sourceEventId: origin.event.id }),
+      sourceEventId: origin.event.id,
+    };
+  }
+  if (origin.recordId === undefined) {
+    // Nothing can ever send this record again under the same id: random ids, no SHA-1 of a random name.
+    return { id: randomUUID(), sourceEventId: randomUUID() };
+  }
+  const sourceEventId = httpRecordEventId(dataset, origin.recordId, randomUUID);
+  return { id: outcomeEventId(type, dataset, { recordId: origin.recordId, sourceEventId }), sourceEventId };
 }
 
-function eventOptions(type: string, dataset: string, origin: RecordOrigin, now: Date) {
+function eventOptions(id: string, dataset: string, origin: RecordOrigin, now: Date) {
   return {
     source: SOURCE,
-    id: origin.eventId ?? outcomeEventId(type, dataset, origin),
+    id,
     subject: dataset,
     time: now,
-    ...(origin.causedBy ? { causedBy: origin.causedBy } : {}),
-    ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
+    ...(origin.via === 'kafka' ? { causedBy: origin.event } : { correlationId: origin.requestId }),
   };
+}
+
+/** The hasher of `hash` fields, when the service has a key. */
+export function recordHasher(key: string | undefined): Hasher | undefined {
+  return key !== undefined ? hmacHasher(key) : undefined;
 }
 
 export function validatedEvent(
   dataset: DatasetVersion,
-  verdict: Extract<RecordVerdict, { ok: true }>,
+  verdict: ValidRecord,
   origin: RecordOrigin,
   hash: Hasher | undefined,
   now: Date,
 ): CloudEvent<typeof VALIDATED> {
+  const { id, sourceEventId } = idsOf(VALIDATED, dataset.name, origin);
   const data: EventData<typeof VALIDATED> = {
     dataset: dataset.name,
     datasetVersion: dataset.version,
@@ -49,32 +68,55 @@ export function validatedEvent(
     eventTime: verdict.eventTime,
     record: protectSensitiveFields(verdict.values, dataset.sensitiveFields, hash) as Record<string, Scalar>,
     ...(origin.recordId !== undefined ? { recordId: origin.recordId } : {}),
-    sourceEventId: origin.sourceEventId,
+    sourceEventId,
     validatedAt: now.toISOString(),
   };
-  return newEvent(VALIDATED, data, eventOptions(VALIDATED, dataset.name, origin, now));
+  return newEvent(VALIDATED, data, eventOptions(id, dataset.name, origin, now));
 }
 
-/** `dataset` undefined: the dataset is not registered, its sensitive fields are unknown, so the record is withheld. */
+/** A record that failed its dataset schema; sensitive fields are hashed or dropped, the rest kept for repair. */
 export function rejectedEvent(
-  datasetName: string,
-  dataset: DatasetVersion | undefined,
+  dataset: DatasetVersion,
   record: JsonObject,
-  entityId: string,
-  errors: readonly RecordError[],
+  verdict: InvalidRecord,
   origin: RecordOrigin,
   hash: Hasher | undefined,
   now: Date,
 ): CloudEvent<typeof REJECTED> {
+  const protectedRecord = protectSensitiveFields(record, dataset.sensitiveFields, hash);
+  return rejected(dataset.name, dataset.version, verdict.entityId, protectedRecord, verdict.errors, origin, now);
+}
+
+/** A record of a dataset that is not registered: its sensitive fields are unknown, so the record is withheld. */
+export function withheldEvent(
+  datasetName: string,
+  entityId: string,
+  errors: readonly RecordError[],
+  origin: RecordOrigin,
+  now: Date,
+): CloudEvent<typeof REJECTED> {
+  return rejected(datasetName, null, entityId, {}, errors, origin, now);
+}
+
+function rejected(
+  datasetName: string,
+  datasetVersion: number | null,
+  entityId: string,
+  record: JsonObject,
+  errors: readonly RecordError[],
+  origin: RecordOrigin,
+  now: Date,
+): CloudEvent<typeof REJECTED> {
+  const { id, sourceEventId } = idsOf(REJECTED, datasetName, origin);
   const data: EventData<typeof REJECTED> = {
     dataset: datasetName,
-    datasetVersion: dataset?.version ?? null,
+    datasetVersion,
     entityId,
-    record: dataset ? protectSensitiveFields(record, dataset.sensitiveFields, hash) : {},
+    record,
     ...(origin.recordId !== undefined ? { recordId: origin.recordId } : {}),
-    sourceEventId: origin.sourceEventId,
+    sourceEventId,
     errors: errors.map((e) => ({ kind: e.kind, path: e.path.slice(0, 1024), message: e.message.slice(0, 1024) })),
     rejectedAt: now.toISOString(),
   };
-  return newEvent(REJECTED, data, eventOptions(REJECTED, datasetName, origin, now));
+  return newEvent(REJECTED, data, eventOptions(id, datasetName, origin, now));
 }
