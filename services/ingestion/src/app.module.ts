@@ -8,7 +8,6 @@ import { RegisterDatasetController } from './datasets/register-dataset/register-
 import { RegisterDatasetService } from './datasets/register-dataset/register-dataset.service';
 import { AcceptedRecords } from './infrastructure/accepted-records';
 import { DatasetStore } from './infrastructure/dataset-store';
-import { ingestionEntities } from './infrastructure/entities';
 import { ingestionMigrations } from './infrastructure/migrations';
 import { RecordValidators } from './infrastructure/record-validators';
 import { IngestionLifecycle } from './ingestion.lifecycle';
@@ -26,7 +25,7 @@ export class AppModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations })],
+      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, migrations: ingestionMigrations })],
       controllers: [RegisterDatasetController, GetDatasetController, IngestRecordsHttpController, IngestRecordsMessageController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
