@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { AdvisoryLockScope, query, queryOne, schemaOf } from '@mlops/storage';
+import { AdvisoryLockScope, execute, query, queryOne, schemaOf } from '@mlops/storage';
 import type { DatasetDefinition, DatasetRole, DatasetVersion, SensitiveTreatment } from '../domain/dataset';
 import type { JsonObject } from '../domain/json';
 import { SERVICE } from '../tokens';
@@ -60,10 +60,11 @@ export class DatasetStore {
     await REGISTRATIONS.lockInTransaction(manager, name);
   }
 
+  /** Answers the version as given, not as read back: jsonb would reorder the keys of its objects. */
   async insert(manager: EntityManager, definition: DatasetDefinition, version: number, registeredAt: Date): Promise<DatasetVersion> {
-    const rows = await query<DatasetVersionRow>(
+    await execute(
       manager,
-      `INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+      `INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         definition.name,
         version,
@@ -78,7 +79,19 @@ export class DatasetStore {
         registeredAt,
       ],
     );
-    return toDomain(rows[0]!);
+    return {
+      name: definition.name,
+      version,
+      role: definition.role,
+      recordSchema: definition.recordSchema,
+      entityKeyField: definition.entityKeyField,
+      eventTimeField: definition.eventTimeField,
+      ...(definition.labelField !== undefined ? { labelField: definition.labelField } : {}),
+      sensitiveFields: { ...definition.sensitiveFields },
+      ...(definition.description !== undefined ? { description: definition.description } : {}),
+      ...(definition.owner !== undefined ? { owner: definition.owner } : {}),
+      registeredAt,
+    };
   }
 
   private async read(manager: EntityManager, name: string, version: number): Promise<DatasetVersion | undefined> {
