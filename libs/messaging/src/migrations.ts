@@ -1,15 +1,17 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { migrationSchema } from '@mlops/storage';
+import { migrationSchema, tablesIn } from '@mlops/storage';
 
+/** The messaging tables of a service's schema, as SQL names. */
+export const messagingTables = (schema: string) => tablesIn(schema, ['inbox', 'outbox']);
 
 /** Inbox (processed events per consumer) and outbox (events born of a state change) in the service's schema. */
 export class MessagingTables1732320000000 implements MigrationInterface {
   name = 'MessagingTables1732320000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
+    const t = messagingTables(migrationSchema(queryRunner));
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".inbox (
+      CREATE TABLE IF NOT EXISTS ${t.inbox} (
         consumer     text        NOT NULL,
         source       text        NOT NULL,
         event_id     text        NOT NULL,
@@ -18,7 +20,7 @@ export class MessagingTables1732320000000 implements MigrationInterface {
         PRIMARY KEY (consumer, source, event_id)
       )`);
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".outbox (
+      CREATE TABLE IF NOT EXISTS ${t.outbox} (
         id         bigserial   PRIMARY KEY,
         topic      text        NOT NULL,
         key        text        NOT NULL,
@@ -29,9 +31,9 @@ export class MessagingTables1732320000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
-    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".outbox`);
-    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".inbox`);
+    const t = messagingTables(migrationSchema(queryRunner));
+    await queryRunner.query(`DROP TABLE IF EXISTS ${t.outbox}`);
+    await queryRunner.query(`DROP TABLE IF EXISTS ${t.inbox}`);
   }
 }
 

@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { EventType } from '@mlops/contracts';
 import { assertEventData } from '@mlops/contracts';
+import { AdvisoryLockScope, type SessionLock, execute, query } from '@mlops/storage';
 import { type CloudEvent, type EncodedMessage, encodeEvent } from './cloud-event';
 import type { MessagingMetrics } from './metrics';
+import { messagingTables } from './migrations';
 import type { EventProducer } from './producer';
 
 /** Writes an event to the outbox in the caller's transaction: it is published if and only if that commits. */
@@ -31,8 +33,9 @@ export function outboxMessageOf(event: CloudEvent): OutboxMessage {
 /** Writes checked messages to the outbox in one statement, in order. */
 export async function insertIntoOutbox(manager: EntityManager, schema: string, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await manager.query(
-    `INSERT INTO "${schema}".outbox (topic, key, headers, value)
+  await execute(
+    manager,
+    `INSERT INTO ${messagingTables(schema).outbox} (topic, key, headers, value)
      SELECT u.topic, u.key, u.headers::jsonb, u.value
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(topic, key, headers, value, ord) ORDER BY u.ord`,
     [messages.map((m) => m.topic), messages.map((m) => m.message.key), messages.map((m) => JSON.stringify(m.message.headers)), messages.map((m) => m.message.value)],
@@ -49,6 +52,7 @@ export interface OutboxRelayOptions {
   logger?: { error(message: string): void };
 }
 
+/** One row of the outbox table (bigserial ids come back as strings). */
 interface OutboxRow {
   id: string;
   topic: string;
@@ -57,6 +61,9 @@ interface OutboxRow {
   value: Buffer;
 }
 
+/** One relay per schema publishes: the key is the schema. */
+const RELAY_LOCK = new AdvisoryLockScope('messaging', 'outbox-relay');
+
 /**
  * Publishes outbox rows in id order, then deletes them. One relay per schema holds an advisory lock,
  * so rows of one key leave in the order they were written even with several replicas.
@@ -64,11 +71,11 @@ interface OutboxRow {
 export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
-  private lockRunner?: QueryRunner;
-  private readonly lockKey: string;
+  private lock?: SessionLock;
+  private readonly outbox: string;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.lockKey = `outbox:${options.schema}`;
+    this.outbox = messagingTables(options.schema).outbox;
   }
 
   start(): void {
@@ -80,26 +87,19 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
-    if (this.lockRunner) {
-      await this.lockRunner.query('SELECT pg_advisory_unlock(hashtext($1))', [this.lockKey]).catch(() => undefined);
-      await this.lockRunner.release();
-      this.lockRunner = undefined;
-    }
+    await this.dropLock();
   }
 
   /** Publishes what is pending now; returns how many rows went out (used by tests and shutdown). */
   async publishPending(): Promise<number> {
-    const { dataSource, schema, producer, batchSize = 500 } = this.options;
+    const { dataSource, producer, batchSize = 500 } = this.options;
     let total = 0;
     for (;;) {
-      const rows: OutboxRow[] = await dataSource.query(
-        `SELECT id, topic, key, headers, value FROM "${schema}".outbox ORDER BY id LIMIT $1`,
-        [batchSize],
-      );
+      const rows = await query<OutboxRow>(dataSource.manager, `SELECT id, topic, key, headers, value FROM ${this.outbox} ORDER BY id LIMIT $1`, [batchSize]);
       if (rows.length === 0) break;
       await Promise.all(rows.map((r) => producer.send(r.topic, { key: r.key, value: r.value, headers: r.headers })));
       // Exactly the rows sent: a transaction that took a lower id but commits later is still pending, not lost.
-      await dataSource.query(`DELETE FROM "${schema}".outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      await execute(dataSource.manager, `DELETE FROM ${this.outbox} WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       total += rows.length;
     }
     return total;
@@ -112,8 +112,8 @@ export class OutboxRelay {
         if (await this.holdLock()) {
           const sent = await this.publishPending();
           if (sent > 0) continue;
-          const [{ n }] = await this.options.dataSource.query(`SELECT count(*)::int AS n FROM "${this.options.schema}".outbox`);
-          this.options.metrics.outboxPending.set({ schema: this.options.schema }, n);
+          const [pending] = await query<{ n: number }>(this.options.dataSource.manager, `SELECT count(*)::int AS n FROM ${this.outbox}`);
+          this.options.metrics.outboxPending.set({ schema: this.options.schema }, pending?.n ?? 0);
         }
       } catch (error) {
         this.options.logger?.error(`outbox relay for ${this.options.schema}: ${(error as Error).message}`);
@@ -124,21 +124,14 @@ export class OutboxRelay {
   }
 
   private async holdLock(): Promise<boolean> {
-    if (this.lockRunner) return true;
-    const runner = this.options.dataSource.createQueryRunner();
-    await runner.connect();
-    const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.lockKey]);
-    if (!locked) {
-      await runner.release();
-      return false;
-    }
-    this.lockRunner = runner;
-    return true;
+    this.lock ??= await RELAY_LOCK.tryLockForSession(this.options.dataSource, this.options.schema);
+    return this.lock !== undefined;
   }
 
+  /** Unlocks, or closes the lock's connection when it cannot: a lock left on a pooled connection would outlive the relay. */
   private async dropLock(): Promise<void> {
-    const runner = this.lockRunner;
-    this.lockRunner = undefined;
-    if (runner) await runner.release().catch(() => undefined);
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release();
   }
 }

@@ -29,7 +29,6 @@ export interface PlatformModuleOptions {
   /** The Postgres schema the service owns; the inbox and outbox tables live in it. */
   pgSchema: string;
   config: PlatformConfig;
-  entities?: PostgresOptions['entities'];
   migrations?: PostgresOptions['migrations'];
   /** The ClickHouse database, for a service that owns ClickHouse tables. */
   clickhouseDatabase?: string;
@@ -49,7 +48,6 @@ export class PlatformModule {
       PostgresModule.forRoot({
         url: config.DATABASE_URL,
         schema: pgSchema,
-        entities: options.entities ?? [],
         migrations: [...messagingMigrations, ...(options.migrations ?? [])],
         applicationName: service,
       }),

@@ -1,17 +1,21 @@
 import { Client } from 'pg';
-import { DataSource, type EntitySchema, type MigrationInterface } from 'typeorm';
+import { DataSource, type MigrationInterface } from 'typeorm';
+import { AdvisoryLockScope } from './advisory-lock';
+import { assertIdentifier } from './sql';
 
 export interface PostgresOptions {
   url: string;
   /** The Postgres schema this service owns (database per service, schema per service locally). */
   schema: string;
-  entities?: Array<Function | string | EntitySchema>;
   migrations?: Array<new () => MigrationInterface>;
   poolSize?: number;
   applicationName?: string;
 }
 
-/** A TypeORM DataSource confined to one schema, created if missing, migrations applied at start. */
+/**
+ * A TypeORM DataSource for one schema, created if missing, migrations applied at start. No search_path:
+ * every query names its tables "schema"."table" (see tablesIn), so a bare table name fails loudly.
+ */
 export async function createPostgresDataSource(options: PostgresOptions): Promise<DataSource> {
   assertIdentifier(options.schema);
   await ensureSchema(options.url, options.schema);
@@ -19,30 +23,30 @@ export async function createPostgresDataSource(options: PostgresOptions): Promis
     type: 'postgres',
     url: options.url,
     schema: options.schema,
-    entities: options.entities ?? [],
+    // Tables are declared by migrations only and reached through typed SQL: no entities.
+    entities: [],
     migrations: options.migrations ?? [],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: ['error'],
     applicationName: options.applicationName ?? options.schema,
-    extra: { max: options.poolSize ?? 10, options: `-c search_path=${options.schema}` },
+    extra: { max: options.poolSize ?? 10 },
   });
   await dataSource.initialize();
   await runMigrationsExclusively(dataSource, options.schema);
   return dataSource;
 }
 
+const MIGRATIONS = new AdvisoryLockScope('storage', 'migrations');
+
 /** Replicas starting together serialise their migrations on an advisory lock keyed by schema. */
 async function runMigrationsExclusively(dataSource: DataSource, schema: string): Promise<void> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
+  const lock = await MIGRATIONS.lockForSession(dataSource, schema);
   try {
-    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [`migrations:${schema}`]);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrations:${schema}`]).catch(() => undefined);
-    await runner.release();
+    await lock.release();
   }
 }
 
@@ -57,10 +61,6 @@ async function ensureSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-export function assertIdentifier(name: string): void {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
 }
 
 /** The schema a migration runs in: the one its DataSource was created for (createPostgresDataSource). */

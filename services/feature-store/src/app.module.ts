@@ -14,7 +14,6 @@ import { FeatureStoreLifecycle } from './feature-store.lifecycle';
 import { MaterializeFeaturesService } from './features/materialize-features/materialize-features.service';
 import { ValidatedRecordsMessageController } from './features/materialize-features/validated.message.controller';
 import { CatalogStore } from './infrastructure/catalog-store';
-import { featureStoreEntities } from './infrastructure/entities';
 import { featureStoreMigrations } from './infrastructure/migrations';
 import { WriteBehind } from './infrastructure/write-behind';
 import { BackfillFeatureViewService } from './feature-views/backfill-feature-view/backfill-feature-view.service';
@@ -49,7 +48,6 @@ export class AppModule {
           pgSchema: PG_SCHEMA,
           config,
           clickhouseDatabase: CLICKHOUSE_DATABASE,
-          entities: featureStoreEntities,
           migrations: featureStoreMigrations,
         }),
       ],
@@ -66,7 +64,7 @@ export class AppModule {
         { provide: ARTIFACT_STORE, useFactory: () => artifactStoreOf(config) },
         { provide: CatalogStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new CatalogStore(dataSource) },
         { provide: OnlineStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new OnlineStore(dataSource) },
-        { provide: SnapshotLog, useValue: new SnapshotLog() },
+        { provide: SnapshotLog, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new SnapshotLog(dataSource) },
         { provide: OfflineFeatureStore, inject: [CLICKHOUSE], useFactory: (clickhouse: ClickHouseClient) => new OfflineFeatureStore(clickhouse, CLICKHOUSE_DATABASE) },
         {
           provide: WriteBehind,

@@ -10,7 +10,6 @@ import { RegisterDatasetHttpController } from './datasets/register-dataset/regis
 import { RegisterDatasetService } from './datasets/register-dataset/register-dataset.service';
 import { AcceptedRecords } from './infrastructure/accepted-records';
 import { DatasetStore } from './infrastructure/dataset-store';
-import { ingestionEntities } from './infrastructure/entities';
 import { ingestionMigrations } from './infrastructure/migrations';
 import { RecordValidators } from './infrastructure/record-validators';
 import { IngestionLifecycle } from './ingestion.lifecycle';
@@ -29,8 +28,10 @@ export class AppModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, entities: ingestionEntities, migrations: ingestionMigrations }), HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' })],
-
+      imports: [
+        PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, migrations: ingestionMigrations }),
+        HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
+      ],
       controllers: [RegisterDatasetHttpController, GetDatasetHttpController, IngestRecordsHttpController, IngestRecordsMessageController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },

@@ -1,14 +1,15 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { migrationSchema } from '@mlops/storage';
+import { featureStoreTables } from './tables';
 
 /** Dataset catalog, versioned feature views, online store, aggregation states, answered snapshot requests. */
 export class FeatureStoreTables1763910000000 implements MigrationInterface {
   name = 'FeatureStoreTables1763910000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
+    const t = featureStoreTables(migrationSchema(queryRunner));
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".datasets (
+      CREATE TABLE IF NOT EXISTS ${t.datasets} (
         dataset          text        PRIMARY KEY,
         version          integer     NOT NULL CHECK (version >= 1),
         role             text        NOT NULL CHECK (role IN ('features', 'labels')),
@@ -20,7 +21,7 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
         registered_at    timestamptz NOT NULL
       )`);
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".feature_views (
+      CREATE TABLE IF NOT EXISTS ${t.feature_views} (
         name            text        NOT NULL,
         version         integer     NOT NULL CHECK (version >= 1),
         dataset         text        NOT NULL,
@@ -30,9 +31,9 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
         created_at      timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (name, version)
       )`);
-    await queryRunner.query(`CREATE INDEX IF NOT EXISTS feature_views_dataset ON "${s}".feature_views (dataset, name, version)`);
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS feature_views_dataset ON ${t.feature_views} (dataset, name, version)`);
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".online_features (
+      CREATE TABLE IF NOT EXISTS ${t.online_features} (
         view_name       text        NOT NULL,
         view_version    integer     NOT NULL,
         entity_id       text        NOT NULL,
@@ -43,7 +44,7 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
         PRIMARY KEY (view_name, view_version, entity_id)
       )`);
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".aggregation_states (
+      CREATE TABLE IF NOT EXISTS ${t.aggregation_states} (
         view_name    text        NOT NULL,
         view_version integer     NOT NULL,
         entity_id    text        NOT NULL,
@@ -52,7 +53,7 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
         PRIMARY KEY (view_name, view_version, entity_id)
       )`);
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".snapshots (
+      CREATE TABLE IF NOT EXISTS ${t.snapshots} (
         snapshot_id text        PRIMARY KEY,
         request     jsonb       NOT NULL,
         result      jsonb       NOT NULL,
@@ -61,9 +62,9 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
-    for (const table of ['snapshots', 'aggregation_states', 'online_features', 'feature_views', 'datasets']) {
-      await queryRunner.query(`DROP TABLE IF EXISTS "${s}".${table}`);
+    const t = featureStoreTables(migrationSchema(queryRunner));
+    for (const table of [t.snapshots, t.aggregation_states, t.online_features, t.feature_views, t.datasets]) {
+      await queryRunner.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }
 }
@@ -76,14 +77,14 @@ export class FeatureViewBackfill1764000000000 implements MigrationInterface {
   name = 'FeatureViewBackfill1764000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
-    await queryRunner.query(`ALTER TABLE "${s}".feature_views ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'ready' CHECK (status IN ('backfilling', 'ready'))`);
-    await queryRunner.query(`ALTER TABLE "${s}".feature_views ADD COLUMN IF NOT EXISTS backfill jsonb`);
+    const t = featureStoreTables(migrationSchema(queryRunner));
+    await queryRunner.query(`ALTER TABLE ${t.feature_views} ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'ready' CHECK (status IN ('backfilling', 'ready'))`);
+    await queryRunner.query(`ALTER TABLE ${t.feature_views} ADD COLUMN IF NOT EXISTS backfill jsonb`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
-    await queryRunner.query(`ALTER TABLE "${s}".feature_views DROP COLUMN IF EXISTS backfill, DROP COLUMN IF EXISTS status`);
+    const t = featureStoreTables(migrationSchema(queryRunner));
+    await queryRunner.query(`ALTER TABLE ${t.feature_views} DROP COLUMN IF EXISTS backfill, DROP COLUMN IF EXISTS status`);
   }
 }
 
@@ -92,9 +93,9 @@ export class DeferredSnapshots1764000000001 implements MigrationInterface {
   name = 'DeferredSnapshots1764000000001';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
+    const t = featureStoreTables(migrationSchema(queryRunner));
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".deferred_snapshots (
+      CREATE TABLE IF NOT EXISTS ${t.deferred_snapshots} (
         snapshot_id  text        PRIMARY KEY,
         view_name    text        NOT NULL,
         view_version integer     NOT NULL,
@@ -104,7 +105,7 @@ export class DeferredSnapshots1764000000001 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP TABLE IF EXISTS "${migrationSchema(queryRunner)}".deferred_snapshots`);
+    await queryRunner.query(`DROP TABLE IF EXISTS ${featureStoreTables(migrationSchema(queryRunner)).deferred_snapshots}`);
   }
 }
 

@@ -1,6 +1,26 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { execute, query, queryOne, schemaOf } from '@mlops/storage';
 import { type AggregationState, type FeatureVector, deserializeState, emptyAggregationState, serializeState } from '../domain';
-import { OnlineFeaturesEntity } from './entities';
+import { type FeatureStoreTables, featureStoreTables } from './tables';
+
+/** A row of online_features: the latest vector of an entity per view version. */
+interface OnlineFeaturesRow {
+  view_name: string;
+  view_version: number;
+  entity_id: string;
+  features: FeatureVector;
+  event_time: Date;
+  source_event_id: string;
+  updated_at: Date;
+}
+
+/** A row of aggregation_states; `state` is a SerializedAggregationState, read back through deserializeState. */
+interface AggregationStateRow {
+  view_name: string;
+  view_version: number;
+  entity_id: string;
+  state: unknown;
+}
 
 export interface OnlineVector {
   readonly viewName: string;
@@ -34,15 +54,20 @@ export interface StateRow {
 
 /** Per-entity state and latest vector of each view version, written in the event's inbox transaction. */
 export class OnlineStore {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly tables: FeatureStoreTables;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.tables = featureStoreTables(schemaOf(dataSource));
+  }
 
   /** The entity's state, locked until the transaction ends (replicas taking over a partition wait here). */
   async loadStateForUpdate(manager: EntityManager, viewName: string, viewVersion: number, entityId: string): Promise<AggregationState> {
-    const rows: Array<{ state: unknown }> = await manager.query(
-      `SELECT state FROM aggregation_states WHERE view_name = $1 AND view_version = $2 AND entity_id = $3 FOR UPDATE`,
+    const row = await queryOne<Pick<AggregationStateRow, 'state'>>(
+      manager,
+      `SELECT state FROM ${this.tables.aggregation_states} WHERE view_name = $1 AND view_version = $2 AND entity_id = $3 FOR UPDATE`,
       [viewName, viewVersion, entityId],
     );
-    return rows.length === 0 ? emptyAggregationState() : readState(rows[0]!.state, viewName, viewVersion, entityId);
+    return row ? readState(row.state, viewName, viewVersion, entityId) : emptyAggregationState();
   }
 
   /**
@@ -52,8 +77,9 @@ export class OnlineStore {
   async loadStatesForUpdate(manager: EntityManager, keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>): Promise<Map<string, AggregationState>> {
     const states = new Map<string, AggregationState>();
     if (keys.length === 0) return states;
-    const rows: Array<{ view_name: string; view_version: number; entity_id: string; state: unknown }> = await manager.query(
-      `SELECT s.view_name, s.view_version, s.entity_id, s.state FROM aggregation_states s
+    const rows = await query<AggregationStateRow>(
+      manager,
+      `SELECT s.view_name, s.view_version, s.entity_id, s.state FROM ${this.tables.aggregation_states} s
        JOIN unnest($1::text[], $2::int[], $3::text[]) AS k(view_name, view_version, entity_id)
          ON s.view_name = k.view_name AND s.view_version = k.view_version AND s.entity_id = k.entity_id
        ORDER BY s.view_name, s.view_version, s.entity_id
@@ -66,18 +92,20 @@ export class OnlineStore {
 
   /** The entity's state for reading (no lock), or undefined when it has none. */
   async state(viewName: string, viewVersion: number, entityId: string): Promise<AggregationState | undefined> {
-    const rows: Array<{ state: unknown }> = await this.dataSource.query(
-      `SELECT state FROM aggregation_states WHERE view_name = $1 AND view_version = $2 AND entity_id = $3`,
+    const row = await queryOne<Pick<AggregationStateRow, 'state'>>(
+      this.dataSource.manager,
+      `SELECT state FROM ${this.tables.aggregation_states} WHERE view_name = $1 AND view_version = $2 AND entity_id = $3`,
       [viewName, viewVersion, entityId],
     );
-    return rows.length === 0 ? undefined : readState(rows[0]!.state, viewName, viewVersion, entityId);
+    return row ? readState(row.state, viewName, viewVersion, entityId) : undefined;
   }
 
   /** Upserts states, one row per entity (a row appears at most once: ON CONFLICT cannot touch a row twice). */
   async saveStates(manager: EntityManager, rows: readonly StateRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await manager.query(
-      `INSERT INTO aggregation_states (view_name, view_version, entity_id, state, updated_at)
+    await execute(
+      manager,
+      `INSERT INTO ${this.tables.aggregation_states} (view_name, view_version, entity_id, state, updated_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[])
        ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
       [
@@ -93,8 +121,9 @@ export class OnlineStore {
   /** Upserts latest vectors, one row per entity. */
   async saveVectors(manager: EntityManager, vectors: readonly OnlineVector[]): Promise<void> {
     if (vectors.length === 0) return;
-    await manager.query(
-      `INSERT INTO online_features (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at)
+    await execute(
+      manager,
+      `INSERT INTO ${this.tables.online_features} (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::text[], $7::timestamptz[])
        ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET features = EXCLUDED.features, event_time = EXCLUDED.event_time,
          source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at`,
@@ -111,16 +140,21 @@ export class OnlineStore {
   }
 
   async vector(viewName: string, viewVersion: number, entityId: string): Promise<OnlineVector | undefined> {
-    const row = await this.dataSource.getRepository(OnlineFeaturesEntity).findOne({ where: { viewName, viewVersion, entityId } });
+    const row = await queryOne<OnlineFeaturesRow>(
+      this.dataSource.manager,
+      `SELECT view_name, view_version, entity_id, features, event_time, source_event_id, updated_at FROM ${this.tables.online_features}
+       WHERE view_name = $1 AND view_version = $2 AND entity_id = $3`,
+      [viewName, viewVersion, entityId],
+    );
     return row
       ? {
-          viewName: row.viewName,
-          viewVersion: row.viewVersion,
-          entityId: row.entityId,
+          viewName: row.view_name,
+          viewVersion: row.view_version,
+          entityId: row.entity_id,
           features: row.features,
-          eventTime: new Date(row.eventTime),
-          sourceEventId: row.sourceEventId,
-          updatedAt: new Date(row.updatedAt),
+          eventTime: new Date(row.event_time),
+          sourceEventId: row.source_event_id,
+          updatedAt: new Date(row.updated_at),
         }
       : undefined;
   }

@@ -9,7 +9,6 @@ import { EventTypes, exampleEventData } from '@mlops/contracts';
 import { messagingMigrations, newEvent } from '@mlops/messaging';
 import { createPostgresDataSource } from '@mlops/storage';
 import { emptyAggregationState } from '../../src/domain';
-import { featureStoreEntities } from '../../src/infrastructure/entities';
 import { featureStoreMigrations } from '../../src/infrastructure/migrations';
 import { OnlineStore } from '../../src/infrastructure/online-store';
 import { WriteBehind } from '../../src/infrastructure/write-behind';
@@ -52,7 +51,6 @@ before(async () => {
     url: requireEnv('DATABASE_URL'),
     schema,
     poolSize: 2,
-    entities: featureStoreEntities,
     migrations: [...messagingMigrations, ...featureStoreMigrations],
   });
   await dataSource.query(`CREATE TABLE "${schema}".effects (id text)`);

@@ -1,7 +1,30 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { AdvisoryLockScope, execute, query, queryOne, schemaOf } from '@mlops/storage';
 import type { DatasetDefinition, DatasetRole, DatasetVersion, SensitiveTreatment } from '../domain/dataset';
 import type { JsonObject } from '../domain/json';
-import { DatasetVersionEntity } from './entities';
+import { SERVICE } from '../tokens';
+import { ingestionTables } from './tables';
+
+/** A row of dataset_versions (see migrations.ts). */
+interface DatasetVersionRow {
+  dataset: string;
+  version: number;
+  role: string;
+  record_schema: JsonObject;
+  entity_key_field: string;
+  event_time_field: string;
+  label_field: string | null;
+  sensitive_fields: Record<string, string>;
+  description: string | null;
+  owner: string | null;
+  registered_at: Date;
+}
+
+const COLUMNS =
+  'dataset, version, role, record_schema, entity_key_field, event_time_field, label_field, sensitive_fields, description, owner, registered_at';
+
+/** Registrations of one dataset name take turns. */
+const REGISTRATIONS = new AdvisoryLockScope(SERVICE, 'dataset-registration');
 
 /** Dataset versions in Postgres. Versions are immutable, so each is cached once read. */
 export class DatasetStore {
@@ -9,60 +32,73 @@ export class DatasetStore {
   private readonly table: string;
 
   constructor(private readonly dataSource: DataSource) {
-    const { schema, tableName } = dataSource.getMetadata(DatasetVersionEntity);
-    this.table = schema ? `${dataSource.driver.escape(schema)}.${dataSource.driver.escape(tableName)}` : dataSource.driver.escape(tableName);
+    this.table = ingestionTables(schemaOf(dataSource)).dataset_versions;
   }
 
   /** Asks Postgres only for the latest version number (a new version may come from another replica); its row is cached. */
   async latest(name: string, manager: EntityManager = this.dataSource.manager): Promise<DatasetVersion | undefined> {
-    const rows: Array<{ version: number | null }> = await manager.query(`SELECT max(version) AS version FROM ${this.table} WHERE dataset = $1`, [name]);
-    const version = rows[0]?.version;
+    const latest = await queryOne<{ version: number | null }>(manager, `SELECT max(version) AS version FROM ${this.table} WHERE dataset = $1`, [name]);
+    const version = latest?.version;
     if (version === null || version === undefined) return undefined;
-    const cached = this.versions.get(`${name}@${version}`);
-    if (cached) return cached;
-    const row = await manager.getRepository(DatasetVersionEntity).findOne({ where: { dataset: name, version } });
-    return row ? this.remember(toDomain(row)) : undefined;
+    return this.read(manager, name, version);
   }
 
   async version(name: string, version: number): Promise<DatasetVersion | undefined> {
-    const cached = this.versions.get(`${name}@${version}`);
-    if (cached) return cached;
-    const row = await this.dataSource.getRepository(DatasetVersionEntity).findOne({ where: { dataset: name, version } });
-    return row ? this.remember(toDomain(row)) : undefined;
+    return this.read(this.dataSource.manager, name, version);
   }
 
   async list(): Promise<DatasetVersion[]> {
-    const rows: DatasetVersionEntity[] = await this.dataSource
-      .getRepository(DatasetVersionEntity)
-      .createQueryBuilder('v')
-      .distinctOn(['v.dataset'])
-      .orderBy('v.dataset')
-      .addOrderBy('v.version', 'DESC')
-      .getMany();
+    const rows = await query<DatasetVersionRow>(
+      this.dataSource.manager,
+      `SELECT DISTINCT ON (dataset) ${COLUMNS} FROM ${this.table} ORDER BY dataset, version DESC`,
+    );
     return rows.map(toDomain);
   }
 
   /** Serialises registrations of one dataset until the caller's transaction ends. */
   async lock(manager: EntityManager, name: string): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataset:${name}`]);
+    await REGISTRATIONS.lockInTransaction(manager, name);
   }
 
+  /** Answers the version as given, not as read back: jsonb would reorder the keys of its objects. */
   async insert(manager: EntityManager, definition: DatasetDefinition, version: number, registeredAt: Date): Promise<DatasetVersion> {
-    const row = manager.getRepository(DatasetVersionEntity).create({
-      dataset: definition.name,
+    await execute(
+      manager,
+      `INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        definition.name,
+        version,
+        definition.role,
+        JSON.stringify(definition.recordSchema),
+        definition.entityKeyField,
+        definition.eventTimeField,
+        definition.labelField ?? null,
+        JSON.stringify(definition.sensitiveFields),
+        definition.description ?? null,
+        definition.owner ?? null,
+        registeredAt,
+      ],
+    );
+    return {
+      name: definition.name,
       version,
       role: definition.role,
       recordSchema: definition.recordSchema,
       entityKeyField: definition.entityKeyField,
       eventTimeField: definition.eventTimeField,
-      labelField: definition.labelField ?? null,
+      ...(definition.labelField !== undefined ? { labelField: definition.labelField } : {}),
       sensitiveFields: { ...definition.sensitiveFields },
-      description: definition.description ?? null,
-      owner: definition.owner ?? null,
+      ...(definition.description !== undefined ? { description: definition.description } : {}),
+      ...(definition.owner !== undefined ? { owner: definition.owner } : {}),
       registeredAt,
-    });
-    await manager.getRepository(DatasetVersionEntity).save(row);
-    return toDomain(row);
+    };
+  }
+
+  private async read(manager: EntityManager, name: string, version: number): Promise<DatasetVersion | undefined> {
+    const cached = this.versions.get(`${name}@${version}`);
+    if (cached) return cached;
+    const row = await queryOne<DatasetVersionRow>(manager, `SELECT ${COLUMNS} FROM ${this.table} WHERE dataset = $1 AND version = $2`, [name, version]);
+    return row ? this.remember(toDomain(row)) : undefined;
   }
 
   private remember(dataset: DatasetVersion): DatasetVersion {
@@ -71,18 +107,18 @@ export class DatasetStore {
   }
 }
 
-function toDomain(row: DatasetVersionEntity): DatasetVersion {
+function toDomain(row: DatasetVersionRow): DatasetVersion {
   return {
     name: row.dataset,
     version: row.version,
     role: row.role as DatasetRole,
-    recordSchema: row.recordSchema as JsonObject,
-    entityKeyField: row.entityKeyField,
-    eventTimeField: row.eventTimeField,
-    ...(row.labelField !== null ? { labelField: row.labelField } : {}),
-    sensitiveFields: row.sensitiveFields as Record<string, SensitiveTreatment>,
+    recordSchema: row.record_schema,
+    entityKeyField: row.entity_key_field,
+    eventTimeField: row.event_time_field,
+    ...(row.label_field !== null ? { labelField: row.label_field } : {}),
+    sensitiveFields: row.sensitive_fields as Record<string, SensitiveTreatment>,
     ...(row.description !== null ? { description: row.description } : {}),
     ...(row.owner !== null ? { owner: row.owner } : {}),
-    registeredAt: new Date(row.registeredAt),
+    registeredAt: new Date(row.registered_at),
   };
 }

@@ -1,15 +1,15 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { migrationSchema } from '@mlops/storage';
-
+import { ingestionTables } from './tables';
 
 /** Dataset versions and the bounded table of accepted record ids. */
 export class IngestionTables1763900000000 implements MigrationInterface {
   name = 'IngestionTables1763900000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
+    const t = ingestionTables(migrationSchema(queryRunner));
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".dataset_versions (
+      CREATE TABLE IF NOT EXISTS ${t.dataset_versions} (
         dataset          text        NOT NULL,
         version          integer     NOT NULL CHECK (version >= 1),
         role             text        NOT NULL CHECK (role IN ('features', 'labels')),
@@ -24,20 +24,20 @@ export class IngestionTables1763900000000 implements MigrationInterface {
         PRIMARY KEY (dataset, version)
       )`);
     await queryRunner.query(`
-      CREATE TABLE IF NOT EXISTS "${s}".accepted_records (
+      CREATE TABLE IF NOT EXISTS ${t.accepted_records} (
         dataset     text        NOT NULL,
         record_id   text        NOT NULL,
         event_id    text        NOT NULL,
         accepted_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (dataset, record_id)
       )`);
-    await queryRunner.query(`CREATE INDEX IF NOT EXISTS accepted_records_accepted_at ON "${s}".accepted_records (accepted_at)`);
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS accepted_records_accepted_at ON ${t.accepted_records} (accepted_at)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const s = migrationSchema(queryRunner);
-    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".accepted_records`);
-    await queryRunner.query(`DROP TABLE IF EXISTS "${s}".dataset_versions`);
+    const t = ingestionTables(migrationSchema(queryRunner));
+    await queryRunner.query(`DROP TABLE IF EXISTS ${t.accepted_records}`);
+    await queryRunner.query(`DROP TABLE IF EXISTS ${t.dataset_versions}`);
   }
 }
 

@@ -1,0 +1,130 @@
+// The inbox and outbox tables against the REAL Postgres (no broker): what is claimed once, what is published and deleted.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import type { Message } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { EventTypes, exampleEventData } from '@mlops/contracts';
+import {
+  type CloudEvent,
+  type EventProducer,
+  MessagingMetrics,
+  OutboxRelay,
+  claimInInbox,
+  claimManyInInbox,
+  enqueueManyInOutbox,
+  inboxKey,
+  newEvent,
+} from '../src';
+import { dropSchema, effectsStore, uid } from './support';
+
+const REQUESTED = EventTypes.TrainingRequestedV1;
+const schema = uid('msg_tables').replace(/-/g, '_');
+let dataSource: DataSource;
+
+before(async () => {
+  dataSource = await effectsStore(schema);
+});
+
+after(async () => {
+  await dropSchema(dataSource, schema);
+});
+
+const event = (key = 'k'): CloudEvent => newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key });
+
+/** A producer that only records what it is asked to send. */
+function recordingProducer(): { producer: EventProducer; sent: Array<{ topic: string; key: string }> } {
+  const sent: Array<{ topic: string; key: string }> = [];
+  const producer = {
+    send: async (topic: string, message: Message) => void sent.push({ topic, key: String(message.key) }),
+  } as unknown as EventProducer;
+  return { producer, sent };
+}
+
+test('an event is claimed once per consumer', async () => {
+  const e = event();
+  const claims = [];
+  for (const consumer of ['a', 'a', 'b']) claims.push(await dataSource.transaction((m) => claimInInbox(m, schema, consumer, e)));
+  assert.deepEqual(claims, [true, false, true]);
+});
+
+test('a claim rolled back with its transaction can be made again', async () => {
+  const e = event();
+  await assert.rejects(
+    dataSource.transaction(async (m) => {
+      await claimInInbox(m, schema, 'a', e);
+      throw new Error('the effect failed');
+    }),
+  );
+  assert.equal(await dataSource.transaction((m) => claimInInbox(m, schema, 'a', e)), true);
+});
+
+test('claiming many answers only the events not claimed before', async () => {
+  const [seen, fresh1, fresh2] = [event(), event(), event()];
+  await dataSource.transaction((m) => claimInInbox(m, schema, 'many', seen));
+  const claimed = await dataSource.transaction((m) => claimManyInInbox(m, schema, 'many', [seen, fresh1, fresh2]));
+  assert.deepEqual([...claimed].sort(), [inboxKey(fresh1.source, fresh1.id), inboxKey(fresh2.source, fresh2.id)].sort());
+});
+
+test('the relay publishes outbox rows in the order they were written, then deletes them', async () => {
+  const relaySchema = uid('msg_relay').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  try {
+    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('first'), event('second'), event('third')]));
+    const { producer, sent } = recordingProducer();
+    const relay = new OutboxRelay({ dataSource: own, schema: relaySchema, producer, metrics: MessagingMetrics.for(new Registry()) });
+    assert.equal(await relay.publishPending(), 3);
+    assert.deepEqual(sent.map((s) => s.key), ['first', 'second', 'third']);
+    assert.equal(await relay.publishPending(), 0, 'nothing left to publish');
+  } finally {
+    await dropSchema(own, relaySchema);
+  }
+});
+
+test('an outbox row of a rolled-back transaction is never published', async () => {
+  const relaySchema = uid('msg_relay').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  try {
+    await assert.rejects(
+      own.transaction(async (m) => {
+        await enqueueManyInOutbox(m, relaySchema, [event('rolled-back')]);
+        throw new Error('the state change failed');
+      }),
+    );
+    const { producer, sent } = recordingProducer();
+    await new OutboxRelay({ dataSource: own, schema: relaySchema, producer, metrics: MessagingMetrics.for(new Registry()) }).publishPending();
+    assert.deepEqual(sent, []);
+  } finally {
+    await dropSchema(own, relaySchema);
+  }
+});
+
+/** Waits until `done` holds (at most 5 s). */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+test('of two relays of one schema, only the one holding the lock publishes', async () => {
+  const relaySchema = uid('msg_relay').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  const metrics = MessagingMetrics.for(new Registry());
+  const holder = recordingProducer();
+  const other = recordingProducer();
+  // The holder polls slowly, the other fast: without the lock the other would take the next row first.
+  const first = new OutboxRelay({ dataSource: own, schema: relaySchema, producer: holder.producer, metrics, pollIntervalMs: 300 });
+  const second = new OutboxRelay({ dataSource: own, schema: relaySchema, producer: other.producer, metrics, pollIntervalMs: 10 });
+  try {
+    first.start();
+    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('one')]));
+    await until(() => holder.sent.length === 1);
+    second.start();
+    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('two')]));
+    await until(() => holder.sent.length + other.sent.length === 2);
+    assert.deepEqual({ holder: holder.sent.map((s) => s.key), other: other.sent.map((s) => s.key) }, { holder: ['one', 'two'], other: [] });
+  } finally {
+    await first.stop();
+    await second.stop();
+    await dropSchema(own, relaySchema);
+  }
+});
