@@ -110,7 +110,9 @@ describe('TOPIC_SPECS', () => {
     'mlops.data.record.v1', 'mlops.data.validated.v1',
     'mlops.prediction.requested.v1', 'mlops.prediction.completed.v1', 'mlops.prediction.logged.v1',
   ];
-  const latestState: readonly EventType[] = ['mlops.features.materialized.v1', 'mlops.dataset.registered.v1', 'mlops.model.promoted.v1'];
+  const latestState: readonly EventType[] = [
+    'mlops.features.materialized.v1', 'mlops.dataset.registered.v1', 'mlops.model.promoted.v1', 'mlops.auth.token.changed.v1',
+  ];
 
   it('has exactly one topic per event type (topic = type) and one dead-letter topic each', () => {
     assert.equal(byName.size, TOPIC_SPECS.length, 'names are unique');

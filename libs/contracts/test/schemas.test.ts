@@ -27,7 +27,7 @@ describe('schema files', () => {
     }
   });
 
-  it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered and data.quality', () => {
+  it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered, data.quality and auth.token.changed', () => {
     const catalog = [
       'mlops.data.record.v1', 'mlops.data.validated.v1', 'mlops.data.rejected.v1', 'mlops.data.quality.v1',
       'mlops.dataset.registered.v1', 'mlops.features.materialized.v1', 'mlops.dataset.snapshot.requested.v1',
@@ -35,6 +35,7 @@ describe('schema files', () => {
       'mlops.training.failed.v1', 'mlops.model.registered.v1', 'mlops.model.promoted.v1',
       'mlops.deployment.succeeded.v1', 'mlops.deployment.failed.v1', 'mlops.prediction.requested.v1',
       'mlops.prediction.completed.v1', 'mlops.prediction.logged.v1', 'mlops.drift.detected.v1', 'mlops.model.degraded.v1',
+      'mlops.auth.token.changed.v1',
     ];
     assert.deepEqual([...EVENT_TYPES].sort(), [...catalog].sort());
   });
