@@ -123,6 +123,19 @@ describe('token lifecycle', () => {
     assert.equal((await call(a.url, 'DELETE', '/auth/tokens/nosuchtoken0', ADMIN_A)).status, 404);
   });
 
+  it('a revocation by another replica (same table, no event seen here) is refused within the 2 s cache window', async () => {
+    const token = await createTokenWithRoles(a.url, ADMIN_A, 'reader', 'sibling-revoked');
+    const id = token.split('_')[1]!;
+    // In B, once the event has been applied: no later event of this token can clear B's cache.
+    await eventually(async () => (await call(b.url, 'GET', '/probe/any', token)).status === 200, 'the token in B', 30_000);
+    assert.equal((await call(b.url, 'GET', '/probe/any', token)).status, 200, 'verified, hence cached');
+    await b.dataSource.query(`UPDATE "${b.schema}".auth_tokens SET revoked_at = now(), revision = revision + 1 WHERE id = $1`, [id]);
+    const started = Date.now();
+    await eventually(async () => (await call(b.url, 'GET', '/probe/any', token)).status === 401, 'the sibling revocation', 5_000);
+    const took = Date.now() - started;
+    assert.ok(took <= 2_300, `refused after ${took} ms`);
+  });
+
   it('an expired token is refused, saying when it expired', async () => {
     const expiresAt = new Date(Date.now() + 1_500).toISOString();
     const created = await call(a.url, 'POST', '/auth/tokens', ADMIN_A, { name: 'short-lived', roles: ['reader'], expiresAt });
