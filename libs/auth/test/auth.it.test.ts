@@ -160,7 +160,7 @@ describe('token lifecycle', () => {
 });
 
 describe('between services', () => {
-  it('a token created in A works in B through the event, and its revocation in A reaches B within seconds', async () => {
+  it('a token created in A works in B through the event, and its revocation in A reaches B within seconds', async (t) => {
     const created = await call(a.url, 'POST', '/auth/tokens', ADMIN_A, { name: 'travelling', roles: ['producer'] });
     const token = String(created.body.token);
     const id = String(created.body.id);
@@ -175,7 +175,8 @@ describe('between services', () => {
     const started = Date.now();
     await eventually(async () => (await call(b.url, 'POST', '/probe/records', token, { records: [] })).status === 401, 'the revocation in B', 10_000);
     const took = Date.now() - started;
-    assert.ok(took < 5_000, `revocation reached B in ${took} ms`);
+    t.diagnostic(`revocation reached B in ${took} ms`);
+    assert.ok(took < 3_000, `revocation reached B in ${took} ms`);
   });
 
   it('a token revoked in B is refused in A too (the highest revision wins everywhere)', async () => {
