@@ -32,7 +32,9 @@ class AuthStartup implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     if (this.settings.disabled) {
-      new Logger('auth').warn('AUTH_DISABLED=true: EVERY REQUEST ACTS AS ADMIN WITHOUT A TOKEN. Never run this way outside a local experiment.');
+      new Logger('auth').warn(
+        'AUTH_DISABLED=true: EVERY REQUEST ACTS AS ADMIN WITHOUT A TOKEN. Never run this way outside a local experiment.',
+      );
     }
     if (this.settings.adminTokenHash !== undefined) await this.store.recordBootstrap(this.settings.adminTokenHash);
   }
@@ -55,9 +57,21 @@ export class AuthModule {
       controllers: [AuthHttpController, TokenChangedMessageController],
       providers: [
         { provide: AUTH_SETTINGS, useValue: settings },
-        { provide: TokenStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new TokenStore(dataSource, schema) },
-        { provide: AuditLog, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new AuditLog(dataSource, schema) },
-        { provide: TokenVerifier, inject: [TokenStore], useFactory: (store: TokenStore) => new TokenVerifier(store, settings.adminTokenHash, options.tokenCacheMs) },
+        {
+          provide: TokenStore,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new TokenStore(dataSource, schema),
+        },
+        {
+          provide: AuditLog,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new AuditLog(dataSource, schema),
+        },
+        {
+          provide: TokenVerifier,
+          inject: [TokenStore],
+          useFactory: (store: TokenStore) => new TokenVerifier(store, settings.adminTokenHash, options.tokenCacheMs),
+        },
         {
           provide: TokenService,
           inject: [POSTGRES, TokenStore, TokenVerifier],

@@ -8,7 +8,8 @@ function adminToken(description: string): ConfigKey<string> {
     ...base,
     parse: (raw) => {
       const value = base.parse(raw);
-      if (value.length < MIN_ADMIN_TOKEN_LENGTH) throw new Error(`must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters, got ${value.length}`);
+      if (value.length < MIN_ADMIN_TOKEN_LENGTH)
+        throw new Error(`must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters, got ${value.length}`);
       return value;
     },
   };
@@ -21,15 +22,20 @@ export const authKeys = {
       'One of AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required unless AUTH_DISABLED=true',
   ),
   AUTH_ADMIN_TOKEN_FILE: str({
-    description: 'File holding the admin bearer token (surrounding whitespace ignored); an alternative to AUTH_ADMIN_TOKEN for secret mounts',
+    description:
+      'File holding the admin bearer token (surrounding whitespace ignored); an alternative to AUTH_ADMIN_TOKEN for secret mounts',
     optional: true,
     example: '/run/secrets/mlops-admin-token',
   }),
   AUTH_DISABLED: bool({
-    description: 'true turns authentication off entirely (every request acts as admin): local experiments only, logged as a warning at start',
+    description:
+      'true turns authentication off entirely (every request acts as admin): local experiments only, logged as a warning at start',
     default: false,
   }),
-  AUTH_METRICS_PUBLIC: bool({ description: 'true serves GET /metrics without a token; false asks for any valid token', default: true }),
+  AUTH_METRICS_PUBLIC: bool({
+    description: 'true serves GET /metrics without a token; false asks for any valid token',
+    default: true,
+  }),
 };
 
 /** The auth keys of a service's loaded config. */
@@ -49,7 +55,11 @@ export interface AuthSettings {
 }
 
 /** Checks what the keys cannot check one by one; throws a ConfigError (exit 78 at start) naming each problem. */
-export function authSettingsOf(service: string, config: AuthConfig, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): AuthSettings {
+export function authSettingsOf(
+  service: string,
+  config: AuthConfig,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): AuthSettings {
   const base = { disabled: config.AUTH_DISABLED, metricsPublic: config.AUTH_METRICS_PUBLIC };
   const problems: string[] = [];
   if (config.AUTH_ADMIN_TOKEN !== undefined && config.AUTH_ADMIN_TOKEN_FILE !== undefined) {
@@ -63,11 +73,15 @@ export function authSettingsOf(service: string, config: AuthConfig, readFile: (p
       problems.push(`AUTH_ADMIN_TOKEN_FILE cannot be read: ${(error as Error).message}`);
     }
     if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
-      problems.push(`AUTH_ADMIN_TOKEN_FILE must hold at least ${MIN_ADMIN_TOKEN_LENGTH} characters, it holds ${token.length}`);
+      problems.push(
+        `AUTH_ADMIN_TOKEN_FILE must hold at least ${MIN_ADMIN_TOKEN_LENGTH} characters, it holds ${token.length}`,
+      );
     }
   }
   if (token === undefined && problems.length === 0 && !config.AUTH_DISABLED) {
-    problems.push('AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required (or AUTH_DISABLED=true for a local experiment)');
+    problems.push(
+      'AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required (or AUTH_DISABLED=true for a local experiment)',
+    );
   }
   if (problems.length > 0) throw new ConfigError(service, problems);
   return token === undefined ? base : { ...base, adminTokenHash: sha256Hex(token) };

@@ -8,7 +8,8 @@ export const AUTH_AUDITED = 'mlops:auth:audited';
 export const PRINCIPAL = Symbol('mlops:auth:principal');
 
 /** The route needs one of these roles (admin always passes). Without any decorator a route needs any valid token. */
-export const RequireRole = (...roles: [Role, ...Role[]]) => SetMetadata(AUTH_REQUIREMENT, { kind: 'roles', roles } satisfies Requirement);
+export const RequireRole = (...roles: [Role, ...Role[]]) =>
+  SetMetadata(AUTH_REQUIREMENT, { kind: 'roles', roles } satisfies Requirement);
 
 /** The route is open to anyone, no token read. */
 export const Public = () => SetMetadata(AUTH_REQUIREMENT, { kind: 'public' } satisfies Requirement);
@@ -18,5 +19,6 @@ export const Audited = () => SetMetadata(AUTH_AUDITED, true);
 
 /** The verified caller of the request (undefined only on public routes). */
 export const CurrentPrincipal = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Principal | undefined => context.switchToHttp().getRequest<{ [PRINCIPAL]?: Principal }>()[PRINCIPAL],
+  (_: unknown, context: ExecutionContext): Principal | undefined =>
+    context.switchToHttp().getRequest<{ [PRINCIPAL]?: Principal }>()[PRINCIPAL],
 );

@@ -18,8 +18,22 @@ export {
   verifyToken,
 } from './domain/token';
 export { type AuthConfig, type AuthSettings, authKeys, authSettingsOf, authSettingsOrExit } from './config';
-export { AUTH_AUDITED, AUTH_REQUIREMENT, Audited, CurrentPrincipal, PRINCIPAL, Public, RequireRole } from './decorators';
-export { type ActionAuditEntry, AuditLog, type AuditRow, type RequestAuditEntry, recordAuditAction } from './audit/audit-log';
+export {
+  AUTH_AUDITED,
+  AUTH_REQUIREMENT,
+  Audited,
+  CurrentPrincipal,
+  PRINCIPAL,
+  Public,
+  RequireRole,
+} from './decorators';
+export {
+  type ActionAuditEntry,
+  AuditLog,
+  type AuditRow,
+  type RequestAuditEntry,
+  recordAuditAction,
+} from './audit/audit-log';
 export { AuthTables1764590000000, authMigrations } from './infrastructure/migrations';
 export { TokenStore, eventDataOf, recordOfEvent } from './infrastructure/token-store';
 export { MAX_TOKEN_CACHE_MS, TokenVerifier } from './tokens/token-verifier';

@@ -22,11 +22,28 @@ import {
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '@mlops/config';
-import { EventProducer, MessagingMetrics, MessagingModule, OutboxRelay, createServiceApp, messagingMigrations } from '@mlops/messaging';
+import {
+  EventProducer,
+  MessagingMetrics,
+  MessagingModule,
+  OutboxRelay,
+  createServiceApp,
+  messagingMigrations,
+} from '@mlops/messaging';
 import { ObservabilityModule } from '@mlops/observability';
 import { POSTGRES, PostgresModule } from '@mlops/storage';
 import { databaseUrl, kafkaBrokers, uid } from '@mlops/testing';
-import { AuditLog, AuthModule, CurrentPrincipal, type Principal, Public, RequireRole, authKeys, authMigrations, recordAuditAction } from '../src';
+import {
+  AuditLog,
+  AuthModule,
+  CurrentPrincipal,
+  type Principal,
+  Public,
+  RequireRole,
+  authKeys,
+  authMigrations,
+  recordAuditAction,
+} from '../src';
 
 export { eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
 
@@ -65,13 +82,20 @@ function probeController(schema: string) {
     @Post('records/strict')
     @RequireRole('producer')
     strict(@Body() body: unknown): never {
-      throw new UnprocessableEntityException({ error: 'bad_record', message: `record ${JSON.stringify(body)} is invalid` });
+      throw new UnprocessableEntityException({
+        error: 'bad_record',
+        message: `record ${JSON.stringify(body)} is invalid`,
+      });
     }
 
     /** A domain action audited in the same transaction as its effect. */
     @Post('datasets/:name/weaken')
     @RequireRole('admin')
-    async weaken(@Param('name') name: string, @Body() body: { acknowledge?: string }, @CurrentPrincipal() actor: Principal): Promise<{ done: true }> {
+    async weaken(
+      @Param('name') name: string,
+      @Body() body: { acknowledge?: string },
+      @CurrentPrincipal() actor: Principal,
+    ): Promise<{ done: true }> {
       await this.dataSource.transaction(async (manager) => {
         await manager.query('SELECT 1');
         await recordAuditAction(manager, schema, {
@@ -98,7 +122,13 @@ function relayFor(schema: string) {
       private readonly metrics: MessagingMetrics,
     ) {}
     onApplicationBootstrap(): void {
-      this.relay = new OutboxRelay({ dataSource: this.dataSource, schema, producer: this.producer, metrics: this.metrics, pollIntervalMs: 50 });
+      this.relay = new OutboxRelay({
+        dataSource: this.dataSource,
+        schema,
+        producer: this.producer,
+        metrics: this.metrics,
+        pollIntervalMs: 50,
+      });
       this.relay.start();
     }
     async onApplicationShutdown(): Promise<void> {
@@ -126,7 +156,12 @@ export async function startService(prefix: string, env: Record<string, string>):
     imports: [
       ObservabilityModule.forRoot({ service }),
       MessagingModule.forRoot({ service, brokers: kafkaBrokers() }),
-      PostgresModule.forRoot({ url: databaseUrl(), schema, migrations: [...messagingMigrations, ...authMigrations], poolSize: 4 }),
+      PostgresModule.forRoot({
+        url: databaseUrl(),
+        schema,
+        migrations: [...messagingMigrations, ...authMigrations],
+        poolSize: 4,
+      }),
       AuthModule.forRoot({ service, pgSchema: schema, config }),
     ],
     controllers: [probeController(schema)],
@@ -175,11 +210,21 @@ export interface Answer {
 }
 
 /** One HTTP call with an optional bearer token and JSON body. */
-export async function call(base: string, method: string, path: string, token?: string, body?: unknown): Promise<Answer> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await response.text();
   let parsed: Record<string, unknown> = {};
   try {

@@ -6,7 +6,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@mlops/config';
-import { type TokenRecord, authKeys, authSettingsOf, authorize, bearerOf, generateToken, hashMatches, parseToken, sha256Hex, verifyToken } from '../src';
+import {
+  type TokenRecord,
+  authKeys,
+  authSettingsOf,
+  authorize,
+  bearerOf,
+  generateToken,
+  hashMatches,
+  parseToken,
+  sha256Hex,
+  verifyToken,
+} from '../src';
 
 const ADMIN = 'a-long-enough-admin-token-0123456789';
 
@@ -26,7 +37,15 @@ describe('tokens', () => {
     assert.deepEqual(parseToken(`mlops_abc123def456_${secret}`), { ok: true, value: { id: 'abc123def456', secret } });
   });
 
-  for (const bad of ['', 'mlops_', 'mlops_abc_def', `MLOPS_abc123def456_${'x'.repeat(43)}`, `mlops_abc123def45_${'x'.repeat(43)}`, `mlops_abc123def456_${'x'.repeat(42)}`, `mlops_abc123def456_${'x'.repeat(43)}!`]) {
+  for (const bad of [
+    '',
+    'mlops_',
+    'mlops_abc_def',
+    `MLOPS_abc123def456_${'x'.repeat(43)}`,
+    `mlops_abc123def45_${'x'.repeat(43)}`,
+    `mlops_abc123def456_${'x'.repeat(42)}`,
+    `mlops_abc123def456_${'x'.repeat(43)}!`,
+  ]) {
     it(`refuse the malformed ${JSON.stringify(bad)}`, () => {
       const parsed = parseToken(bad);
       assert.equal(parsed.ok, false);
@@ -58,13 +77,23 @@ describe('verifyToken', () => {
   const parsed = { id: t.id, secret: t.secret };
   const now = new Date('2026-01-01T00:00:00Z');
   const record: TokenRecord = {
-    id: t.id, name: 'n', roles: ['producer'], secretHash: t.secretHash, createdBy: 'bootstrap',
-    createdAt: new Date('2025-12-01T00:00:00Z'), expiresAt: null, revokedAt: null, revision: 1,
+    id: t.id,
+    name: 'n',
+    roles: ['producer'],
+    secretHash: t.secretHash,
+    createdBy: 'bootstrap',
+    createdAt: new Date('2025-12-01T00:00:00Z'),
+    expiresAt: null,
+    revokedAt: null,
+    revision: 1,
   };
   const kind = (r: ReturnType<typeof verifyToken>) => (r.ok ? 'ok' : r.error.kind);
 
   it('accepts the right secret of a live token', () => {
-    assert.deepEqual(verifyToken(record, parsed, now), { ok: true, value: { tokenId: t.id, name: 'n', roles: ['producer'] } });
+    assert.deepEqual(verifyToken(record, parsed, now), {
+      ok: true,
+      value: { tokenId: t.id, name: 'n', roles: ['producer'] },
+    });
   });
   it('names what is wrong: unknown, wrong secret, revoked, expired', () => {
     assert.equal(kind(verifyToken(undefined, parsed, now)), 'unknown-token');
@@ -84,7 +113,10 @@ describe('authorize', () => {
   });
   it('refuses with the role needed and the roles held', () => {
     const refused = authorize(['reader', 'analyst'], { kind: 'roles', roles: ['data-steward'] });
-    assert.equal(!refused.ok && refused.error.message, 'needs role data-steward; the token has roles [reader, analyst]');
+    assert.equal(
+      !refused.ok && refused.error.message,
+      'needs role data-steward; the token has roles [reader, analyst]',
+    );
     assert.equal(authorize([], { kind: 'authenticated' }).ok, false, 'a token without roles is no token');
   });
 });
@@ -93,14 +125,26 @@ describe('auth config', () => {
   const load = (env: Record<string, string>) => loadConfig('svc', authKeys, env);
 
   it('refuses an admin token shorter than 32 characters, naming the key', () => {
-    assert.throws(() => load({ AUTH_ADMIN_TOKEN: 'short' }), (e: unknown) => e instanceof ConfigError && /AUTH_ADMIN_TOKEN must be at least 32 characters, got 5/.test(e.message));
+    assert.throws(
+      () => load({ AUTH_ADMIN_TOKEN: 'short' }),
+      (e: unknown) =>
+        e instanceof ConfigError && /AUTH_ADMIN_TOKEN must be at least 32 characters, got 5/.test(e.message),
+    );
   });
   it('refuses to start without an admin token unless auth is disabled explicitly', () => {
-    assert.throws(() => authSettingsOf('svc', load({})), (e: unknown) => e instanceof ConfigError && /AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/.test(e.message));
+    assert.throws(
+      () => authSettingsOf('svc', load({})),
+      (e: unknown) =>
+        e instanceof ConfigError && /AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/.test(e.message),
+    );
     assert.deepEqual(authSettingsOf('svc', load({ AUTH_DISABLED: 'true' })), { disabled: true, metricsPublic: true });
   });
   it('keeps only the hash of the admin token, from the env or from a file', () => {
-    assert.deepEqual(authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN: ADMIN, AUTH_METRICS_PUBLIC: 'false' })), { disabled: false, metricsPublic: false, adminTokenHash: sha256Hex(ADMIN) });
+    assert.deepEqual(authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN: ADMIN, AUTH_METRICS_PUBLIC: 'false' })), {
+      disabled: false,
+      metricsPublic: false,
+      adminTokenHash: sha256Hex(ADMIN),
+    });
     const file = join(mkdtempSync(join(tmpdir(), 'auth-')), 'admin-token');
     writeFileSync(file, `${ADMIN}\n`);
     assert.equal(authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN_FILE: file })).adminTokenHash, sha256Hex(ADMIN));
@@ -108,9 +152,18 @@ describe('auth config', () => {
   it('refuses a short or unreadable token file, and both keys at once', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'auth-')), 'admin-token');
     writeFileSync(file, 'short\n');
-    assert.throws(() => authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN_FILE: file })), /must hold at least 32 characters, it holds 5/);
-    assert.throws(() => authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN_FILE: `${file}.missing` })), /AUTH_ADMIN_TOKEN_FILE cannot be read/);
-    assert.throws(() => authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN: ADMIN, AUTH_ADMIN_TOKEN_FILE: file })), /both set/);
+    assert.throws(
+      () => authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN_FILE: file })),
+      /must hold at least 32 characters, it holds 5/,
+    );
+    assert.throws(
+      () => authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN_FILE: `${file}.missing` })),
+      /AUTH_ADMIN_TOKEN_FILE cannot be read/,
+    );
+    assert.throws(
+      () => authSettingsOf('svc', load({ AUTH_ADMIN_TOKEN: ADMIN, AUTH_ADMIN_TOKEN_FILE: file })),
+      /both set/,
+    );
   });
   it('documents every key', () => {
     for (const [name, key] of Object.entries(authKeys)) assert.ok(key.description.length > 20, name);
@@ -120,6 +173,9 @@ describe('auth config', () => {
     const script = `require(${JSON.stringify(join(__dirname, '../src/config.js'))}).authSettingsOrExit('svc', { AUTH_DISABLED: false, AUTH_METRICS_PUBLIC: true })`;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(run.status, 78, run.stderr);
-    assert.match(run.stderr, /invalid configuration for svc:\n {2}- AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/);
+    assert.match(
+      run.stderr,
+      /invalid configuration for svc:\n {2}- AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/,
+    );
   });
 });

@@ -43,8 +43,15 @@ export interface AuditRow {
 const REASON_MAX = 500;
 
 /** Writes an audited action in the caller's transaction when given its manager, so the action and its record commit together. */
-export async function recordAuditAction(manager: EntityManager, schema: string, entry: ActionAuditEntry): Promise<void> {
-  const details = entry.acknowledgement === undefined ? (entry.details ?? {}) : { ...entry.details, acknowledgement: entry.acknowledgement };
+export async function recordAuditAction(
+  manager: EntityManager,
+  schema: string,
+  entry: ActionAuditEntry,
+): Promise<void> {
+  const details =
+    entry.acknowledgement === undefined
+      ? (entry.details ?? {})
+      : { ...entry.details, acknowledgement: entry.acknowledgement };
   await manager.query(
     `INSERT INTO "${schema}".audit_log (kind, actor_token_id, actor_name, actor_roles, outcome, action, details)
      VALUES ('action', $1, $2, $3, 'allowed', $4, $5::jsonb)`,

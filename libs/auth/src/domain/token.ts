@@ -49,7 +49,8 @@ export type TokenProblem = 'missing-token' | 'malformed-token' | 'unknown-token'
 
 /** The token of an `Authorization: Bearer <token>` header. */
 export function bearerOf(header: string | undefined): Result<string, DomainError<TokenProblem>> {
-  if (header === undefined || header.trim() === '') return err(domainError('missing-token', 'no bearer token: send Authorization: Bearer <token>'));
+  if (header === undefined || header.trim() === '')
+    return err(domainError('missing-token', 'no bearer token: send Authorization: Bearer <token>'));
   const match = /^Bearer +(\S+) *$/i.exec(header);
   if (!match) return err(domainError('malformed-token', 'the Authorization header is not "Bearer <token>"'));
   return ok(match[1]!);
@@ -82,9 +83,15 @@ export interface Principal {
 }
 
 /** Checks a presented secret against the stored token; the message says which check failed. */
-export function verifyToken(record: TokenRecord | undefined, presented: ParsedToken, now: Date): Result<Principal, DomainError<TokenProblem>> {
-  if (!record || !hashMatches(presented.secret, record.secretHash)) return err(domainError('unknown-token', `unknown token ${presented.id}`));
-  if (record.revokedAt !== null) return err(domainError('revoked-token', `token ${record.id} was revoked at ${record.revokedAt.toISOString()}`));
+export function verifyToken(
+  record: TokenRecord | undefined,
+  presented: ParsedToken,
+  now: Date,
+): Result<Principal, DomainError<TokenProblem>> {
+  if (!record || !hashMatches(presented.secret, record.secretHash))
+    return err(domainError('unknown-token', `unknown token ${presented.id}`));
+  if (record.revokedAt !== null)
+    return err(domainError('revoked-token', `token ${record.id} was revoked at ${record.revokedAt.toISOString()}`));
   if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {
     return err(domainError('expired-token', `token ${record.id} expired at ${record.expiresAt.toISOString()}`));
   }

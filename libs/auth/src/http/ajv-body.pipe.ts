@@ -20,7 +20,11 @@ export class AjvBodyPipe<T> implements PipeTransform<unknown, T> {
     throw new BadRequestException({
       error: 'invalid_request',
       message: 'the request body does not match its schema',
-      issues: (this.validate.errors ?? []).map((e) => ({ path: e.instancePath || '/', keyword: e.keyword, message: e.message ?? e.keyword })),
+      issues: (this.validate.errors ?? []).map((e) => ({
+        path: e.instancePath || '/',
+        keyword: e.keyword,
+        message: e.message ?? e.keyword,
+      })),
     });
   }
 }

@@ -1,4 +1,10 @@
-import { type CallHandler, type ExecutionContext, HttpException, Injectable, type NestInterceptor } from '@nestjs/common';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpException,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { type Observable, catchError, throwError } from 'rxjs';
 import type { AuthRequest } from './request-types';
 
@@ -23,6 +29,9 @@ export class AuditInterceptor implements NestInterceptor {
 function failureOf(error: unknown): string {
   if (!(error instanceof HttpException)) return 'internal error';
   const body = error.getResponse();
-  const name = typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : error.name;
+  const name =
+    typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string'
+      ? (body as { error: string }).error
+      : error.name;
   return `${error.getStatus()} ${name}`;
 }

@@ -1,4 +1,12 @@
-import { type CanActivate, type ExecutionContext, HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Requirement, authorize } from '../domain/roles';
 import { type Principal, bearerOf } from '../domain/token';
@@ -37,12 +45,21 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const response = context.switchToHttp().getResponse<AuthResponse>();
     const requirement = this.requirementOf(context, request.path);
-    const audited = MUTATIONS.has(request.method.toUpperCase()) || this.reflector.getAllAndOverride<boolean>(AUTH_AUDITED, [context.getHandler(), context.getClass()]) === true;
+    const audited =
+      MUTATIONS.has(request.method.toUpperCase()) ||
+      this.reflector.getAllAndOverride<boolean>(AUTH_AUDITED, [context.getHandler(), context.getClass()]) === true;
 
-    const refuse = (status: HttpStatus.UNAUTHORIZED | HttpStatus.FORBIDDEN, message: string, actor?: Principal): never => {
+    const refuse = (
+      status: HttpStatus.UNAUTHORIZED | HttpStatus.FORBIDDEN,
+      message: string,
+      actor?: Principal,
+    ): never => {
       if (audited) this.auditWhenDone(request, response, actor, message);
       if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Bearer realm="mlops"');
-      throw new HttpException({ error: status === HttpStatus.UNAUTHORIZED ? 'unauthenticated' : 'forbidden', message }, status);
+      throw new HttpException(
+        { error: status === HttpStatus.UNAUTHORIZED ? 'unauthenticated' : 'forbidden', message },
+        status,
+      );
     };
 
     let principal: Principal | undefined;
@@ -66,19 +83,38 @@ export class AuthGuard implements CanActivate {
     if (path === '/health' || path.startsWith('/health/')) return PUBLIC;
     if (path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) return PUBLIC;
     if (path === '/metrics') return this.settings.metricsPublic ? PUBLIC : AUTHENTICATED;
-    return this.reflector.getAllAndOverride<Requirement>(AUTH_REQUIREMENT, [context.getHandler(), context.getClass()]) ?? AUTHENTICATED;
+    return (
+      this.reflector.getAllAndOverride<Requirement>(AUTH_REQUIREMENT, [context.getHandler(), context.getClass()]) ??
+      AUTHENTICATED
+    );
   }
 
   /** The status is known only once the answer is sent; the row is written then, off the request's path. */
-  private auditWhenDone(request: AuthRequest, response: AuthResponse, actor: Principal | undefined, refusal: string | undefined): void {
+  private auditWhenDone(
+    request: AuthRequest,
+    response: AuthResponse,
+    actor: Principal | undefined,
+    refusal: string | undefined,
+  ): void {
     const method = request.method.toUpperCase();
     const route = request.route?.path ?? request.path;
     const params = { ...(request.params ?? {}) };
     response.once('finish', () => {
-      const failure = refusal ?? (response.statusCode >= 400 ? (request.auditFailure ?? `status ${response.statusCode}`) : undefined);
+      const failure =
+        refusal ?? (response.statusCode >= 400 ? (request.auditFailure ?? `status ${response.statusCode}`) : undefined);
       this.audit
-        .recordRequest({ actor, method, route, params, status: response.statusCode, outcome: refusal === undefined ? 'allowed' : 'refused', reason: failure })
-        .catch((error: unknown) => this.logger.error(`audit log write failed for ${method} ${route}: ${(error as Error).message}`));
+        .recordRequest({
+          actor,
+          method,
+          route,
+          params,
+          status: response.statusCode,
+          outcome: refusal === undefined ? 'allowed' : 'refused',
+          reason: failure,
+        })
+        .catch((error: unknown) =>
+          this.logger.error(`audit log write failed for ${method} ${route}: ${(error as Error).message}`),
+        );
     });
   }
 }

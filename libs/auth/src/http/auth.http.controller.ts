@@ -1,4 +1,18 @@
-import { BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, UnprocessableEntityException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import type { Principal } from '../domain/token';
 import { AuditLog, type AuditRow } from '../audit/audit-log';
 import { CurrentPrincipal, RequireRole } from '../decorators';
@@ -42,7 +56,8 @@ export class AuthHttpController {
   async revoke(@Param('id') id: string): Promise<TokenView> {
     const result = await this.tokens.revoke(id);
     if (result.ok) return tokenView(result.value);
-    if (result.error.kind === 'unknown-token') throw new NotFoundException({ error: 'not_found', message: result.error.message });
+    if (result.error.kind === 'unknown-token')
+      throw new NotFoundException({ error: 'not_found', message: result.error.message });
     throw new ConflictException({ error: result.error.kind, message: result.error.message });
   }
 
@@ -58,7 +73,10 @@ export class AuthHttpController {
   async auditLog(@Query('limit') limit?: string, @Query('since') since?: string): Promise<{ entries: AuditRow[] }> {
     const rows = limit === undefined ? 100 : Number(limit);
     if (!Number.isInteger(rows) || rows < 1 || rows > MAX_AUDIT_ROWS) {
-      throw new BadRequestException({ error: 'invalid_request', message: `limit must be an integer from 1 to ${MAX_AUDIT_ROWS}` });
+      throw new BadRequestException({
+        error: 'invalid_request',
+        message: `limit must be an integer from 1 to ${MAX_AUDIT_ROWS}`,
+      });
     }
     const from = since === undefined ? undefined : new Date(since);
     if (from !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(since!) || Number.isNaN(from.getTime()))) {

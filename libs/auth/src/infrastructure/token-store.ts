@@ -24,7 +24,11 @@ export class TokenStore {
     private readonly schema: string,
   ) {}
 
-  async find(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<TokenRecord | undefined> {
+  async find(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+    forUpdate = false,
+  ): Promise<TokenRecord | undefined> {
     const rows: TokenRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM "${this.schema}".auth_tokens WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [id],
@@ -33,7 +37,9 @@ export class TokenStore {
   }
 
   async list(): Promise<TokenRecord[]> {
-    const rows: TokenRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM "${this.schema}".auth_tokens ORDER BY created_at, id`);
+    const rows: TokenRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM "${this.schema}".auth_tokens ORDER BY created_at, id`,
+    );
     return rows.map(recordOf);
   }
 
@@ -45,7 +51,17 @@ export class TokenStore {
          created_by = excluded.created_by, created_at = excluded.created_at, expires_at = excluded.expires_at,
          revoked_at = excluded.revoked_at, revision = excluded.revision
        WHERE auth_tokens.revision < excluded.revision`,
-      [token.id, token.name, [...token.roles], token.secretHash, token.createdBy, token.createdAt, token.expiresAt, token.revokedAt, token.revision],
+      [
+        token.id,
+        token.name,
+        [...token.roles],
+        token.secretHash,
+        token.createdBy,
+        token.createdAt,
+        token.expiresAt,
+        token.revokedAt,
+        token.revision,
+      ],
     );
   }
 

@@ -7,7 +7,11 @@ export const createTokenRequestSchema = {
   additionalProperties: false,
   required: ['name', 'roles'],
   properties: {
-    name: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,62}$', description: 'What the token is for, e.g. "ingest-crm-nightly"' },
+    name: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_.-]{0,62}$',
+      description: 'What the token is for, e.g. "ingest-crm-nightly"',
+    },
     roles: { type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { enum: [...ROLES] } },
     expiresAt: { type: 'string', format: 'date-time', description: 'When it stops working (RFC 3339); absent: never' },
   },

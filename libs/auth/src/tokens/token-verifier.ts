@@ -1,5 +1,14 @@
 import { type DomainError, type Result, ok } from '@mlops/core';
-import { BOOTSTRAP_TOKEN_ID, BOOTSTRAP_TOKEN_NAME, type Principal, type TokenProblem, type TokenRecord, hashMatches, parseToken, verifyToken } from '../domain/token';
+import {
+  BOOTSTRAP_TOKEN_ID,
+  BOOTSTRAP_TOKEN_NAME,
+  type Principal,
+  type TokenProblem,
+  type TokenRecord,
+  hashMatches,
+  parseToken,
+  verifyToken,
+} from '../domain/token';
 import type { TokenStore } from '../infrastructure/token-store';
 
 /** Longest a verified token is trusted without reading its row again: a revocation takes effect within it. */

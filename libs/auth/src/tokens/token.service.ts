@@ -29,7 +29,11 @@ export class TokenService {
     private readonly source: string,
   ) {}
 
-  async issue(actor: Principal, request: IssueTokenRequest, now = new Date()): Promise<Result<IssuedToken, DomainError<'expiry-not-in-future'>>> {
+  async issue(
+    actor: Principal,
+    request: IssueTokenRequest,
+    now = new Date(),
+  ): Promise<Result<IssuedToken, DomainError<'expiry-not-in-future'>>> {
     const expiresAt = request.expiresAt === undefined ? null : new Date(request.expiresAt);
     if (expiresAt !== null && expiresAt.getTime() <= now.getTime()) {
       return err(domainError('expiry-not-in-future', `expiresAt ${request.expiresAt} is not in the future`));
@@ -48,25 +52,43 @@ export class TokenService {
     };
     await this.dataSource.transaction(async (manager) => {
       await this.store.upsert(manager, record);
-      await enqueueInOutbox(manager, this.schema, newEvent(EventTypes.AuthTokenChangedV1, eventDataOf(record), { source: this.source }));
+      await enqueueInOutbox(
+        manager,
+        this.schema,
+        newEvent(EventTypes.AuthTokenChangedV1, eventDataOf(record), { source: this.source }),
+      );
     });
     return ok({ record, token: fresh.token });
   }
 
   /** Revoking twice answers the first revocation; the config's admin token can only be changed in the config. */
-  async revoke(id: string, now = new Date()): Promise<Result<TokenRecord, DomainError<'unknown-token' | 'bootstrap-token'>>> {
+  async revoke(
+    id: string,
+    now = new Date(),
+  ): Promise<Result<TokenRecord, DomainError<'unknown-token' | 'bootstrap-token'>>> {
     if (id === BOOTSTRAP_TOKEN_ID) {
-      return err(domainError('bootstrap-token', 'the bootstrap admin token comes from AUTH_ADMIN_TOKEN(_FILE): change it there and restart'));
+      return err(
+        domainError(
+          'bootstrap-token',
+          'the bootstrap admin token comes from AUTH_ADMIN_TOKEN(_FILE): change it there and restart',
+        ),
+      );
     }
-    const result = await this.dataSource.transaction(async (manager): Promise<Result<TokenRecord, DomainError<'unknown-token'>>> => {
-      const current = await this.store.find(id, manager, true);
-      if (!current) return err(domainError('unknown-token', `no token ${id}`));
-      if (current.revokedAt !== null) return ok(current);
-      const revoked: TokenRecord = { ...current, revokedAt: now, revision: current.revision + 1 };
-      await this.store.upsert(manager, revoked);
-      await enqueueInOutbox(manager, this.schema, newEvent(EventTypes.AuthTokenChangedV1, eventDataOf(revoked), { source: this.source }));
-      return ok(revoked);
-    });
+    const result = await this.dataSource.transaction(
+      async (manager): Promise<Result<TokenRecord, DomainError<'unknown-token'>>> => {
+        const current = await this.store.find(id, manager, true);
+        if (!current) return err(domainError('unknown-token', `no token ${id}`));
+        if (current.revokedAt !== null) return ok(current);
+        const revoked: TokenRecord = { ...current, revokedAt: now, revision: current.revision + 1 };
+        await this.store.upsert(manager, revoked);
+        await enqueueInOutbox(
+          manager,
+          this.schema,
+          newEvent(EventTypes.AuthTokenChangedV1, eventDataOf(revoked), { source: this.source }),
+        );
+        return ok(revoked);
+      },
+    );
     if (result.ok) this.verifier.forget(id);
     return result;
   }

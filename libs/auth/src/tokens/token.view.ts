@@ -13,7 +13,8 @@ export interface TokenView {
 }
 
 export function tokenView(token: TokenRecord, now = new Date()): TokenView {
-  const status = token.revokedAt !== null ? 'revoked' : token.expiresAt !== null && token.expiresAt <= now ? 'expired' : 'active';
+  const status =
+    token.revokedAt !== null ? 'revoked' : token.expiresAt !== null && token.expiresAt <= now ? 'expired' : 'active';
   return {
     id: token.id,
     name: token.name,
