@@ -41,6 +41,7 @@ describe('open routes', () => {
     assert.equal((await call(a.url, 'GET', '/health/live')).status, 200);
     assert.equal((await call(b.url, 'GET', '/health/ready')).status, 200);
     assert.equal((await call(a.url, 'GET', '/probe/open')).status, 200);
+    assert.equal((await call(a.url, 'GET', '/openapi.json')).status, 200);
     assert.equal((await call(a.url, 'GET', '/metrics')).status, 200, 'AUTH_METRICS_PUBLIC defaults to true');
     assert.equal((await call(b.url, 'GET', '/metrics')).status, 401, 'AUTH_METRICS_PUBLIC=false');
     assert.equal((await call(b.url, 'GET', '/metrics', ADMIN_B)).status, 200);
@@ -377,6 +378,20 @@ describe('audit log', () => {
       (await a.audit.list({ limit: 1000 })).filter((r) => r.actorTokenId === producerId && r.method === 'GET').length,
       0,
       'reads are not audited by default',
+    );
+  });
+
+  it('records reads marked @Audited(), allowed or refused', async () => {
+    const analyst = await createTokenWithRoles(a.url, ADMIN_A, 'analyst', 'audited-analyst');
+    const reader = await createTokenWithRoles(a.url, ADMIN_A, 'reader', 'audited-reader');
+    assert.equal((await call(a.url, 'GET', '/probe/export', analyst)).status, 200);
+    assert.equal((await call(a.url, 'GET', '/probe/export', reader)).status, 403);
+    const [allowed] = await auditRows(a, (r) => r.actorName === 'audited-analyst' && r.route === '/probe/export');
+    const [refused] = await auditRows(a, (r) => r.actorName === 'audited-reader' && r.route === '/probe/export');
+    assert.deepEqual([allowed!.method, allowed!.status, allowed!.outcome], ['GET', 200, 'allowed']);
+    assert.deepEqual(
+      [refused!.status, refused!.outcome, refused!.reason],
+      [403, 'refused', 'needs role analyst; the token has roles [reader]'],
     );
   });
 

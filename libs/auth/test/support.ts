@@ -34,6 +34,7 @@ import { ObservabilityModule } from '@mlops/observability';
 import { POSTGRES, PostgresModule } from '@mlops/storage';
 import { databaseUrl, kafkaBrokers, uid } from '@mlops/testing';
 import {
+  Audited,
   AuditLog,
   AuthModule,
   CurrentPrincipal,
@@ -47,6 +48,15 @@ import {
 
 export { eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
 
+/** Stand-ins for routes other libs serve (the OpenAPI document), which cannot carry our decorators. */
+@Controller()
+class DocsController {
+  @Get('openapi.json')
+  spec(): { openapi: string } {
+    return { openapi: '3.1.0' };
+  }
+}
+
 /** Routes needing different roles, as a service would declare them. */
 function probeController(schema: string) {
   @Controller('probe')
@@ -57,6 +67,14 @@ function probeController(schema: string) {
     @Public()
     open(): { open: true } {
       return { open: true };
+    }
+
+    /** A read worth auditing: an export of what the service holds. */
+    @Get('export')
+    @Audited()
+    @RequireRole('analyst')
+    export(): { rows: number } {
+      return { rows: 0 };
     }
 
     /** No decorator: any valid token. */
@@ -164,7 +182,7 @@ export async function startService(prefix: string, env: Record<string, string>):
       }),
       AuthModule.forRoot({ service, pgSchema: schema, config }),
     ],
-    controllers: [probeController(schema)],
+    controllers: [DocsController, probeController(schema)],
     providers: [relayFor(schema)],
   })
   class ServiceModule {}
