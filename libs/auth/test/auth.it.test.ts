@@ -45,6 +45,9 @@ describe('open routes', () => {
     assert.equal((await call(a.url, 'GET', '/metrics')).status, 200, 'AUTH_METRICS_PUBLIC defaults to true');
     assert.equal((await call(b.url, 'GET', '/metrics')).status, 401, 'AUTH_METRICS_PUBLIC=false');
     assert.equal((await call(b.url, 'GET', '/metrics', ADMIN_B)).status, 200);
+    // Express matches routes case-insensitively: the rules follow the declared route, not the spelling.
+    assert.equal((await call(b.url, 'GET', '/METRICS')).status, 401);
+    assert.equal((await call(a.url, 'GET', '/Health/Live')).status, 200);
   });
 });
 

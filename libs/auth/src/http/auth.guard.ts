@@ -44,7 +44,8 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const response = context.switchToHttp().getResponse<AuthResponse>();
-    const requirement = this.requirementOf(context, request.path);
+    // The declared route, not the raw path: Express matches case-insensitively and never normalises '..'.
+    const requirement = this.requirementOf(context, request.route?.path ?? request.path);
     const audited =
       MUTATIONS.has(request.method.toUpperCase()) ||
       this.reflector.getAllAndOverride<boolean>(AUTH_AUDITED, [context.getHandler(), context.getClass()]) === true;
