@@ -43,6 +43,8 @@ const EVENT_TOPICS: { readonly [T in EventType]: Omit<TopicSpec, 'name'> } = {
   'mlops.prediction.logged.v1': STREAM,
   'mlops.drift.detected.v1': FACT,
   'mlops.model.degraded.v1': FACT,
+  // Every service rebuilds its own token table from the latest state per token.
+  'mlops.auth.token.changed.v1': LATEST_STATE,
 };
 
 /** The dead-letter topic of a topic: `<topic>.dlq`. */

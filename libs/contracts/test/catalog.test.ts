@@ -156,6 +156,7 @@ describe('TOPIC_SPECS', () => {
     'mlops.features.materialized.v1',
     'mlops.dataset.registered.v1',
     'mlops.model.promoted.v1',
+    'mlops.auth.token.changed.v1',
   ];
 
   it('has exactly one topic per event type (topic = type) and one dead-letter topic each', () => {

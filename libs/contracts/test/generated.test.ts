@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EVENT_TYPES } from '../src';
 import { findRepoRoot, runNode } from './support';
 
 const root = findRepoRoot();
@@ -13,7 +14,7 @@ describe('generated contracts', () => {
   it('are up to date with schemas/ (generate-contracts --check passes)', () => {
     const run = runNode(join(root, 'scripts', 'generate-contracts.mjs'), ['--check'], root);
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /up to date with 20 schemas/);
+    assert.match(run.stdout, new RegExp(`up to date with ${EVENT_TYPES.length} schemas`));
   });
 
   it('carry the generated-file header and one interface per event', () => {

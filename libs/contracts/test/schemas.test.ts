@@ -32,7 +32,7 @@ describe('schema files', () => {
     }
   });
 
-  it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered and data.quality', () => {
+  it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered, data.quality and auth.token.changed', () => {
     const catalog = [
       'mlops.data.record.v1',
       'mlops.data.validated.v1',
@@ -54,6 +54,7 @@ describe('schema files', () => {
       'mlops.prediction.logged.v1',
       'mlops.drift.detected.v1',
       'mlops.model.degraded.v1',
+      'mlops.auth.token.changed.v1',
     ];
     assert.deepEqual([...EVENT_TYPES].sort(), [...catalog].sort());
   });

@@ -25,6 +25,217 @@ export interface EventJsonSchema {
 
 /** The schemas of schemas/, embedded so that nothing reads the repository at run time. */
 export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchema } = {
+  'mlops.auth.token.changed.v1': {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://schemas.mlops.dev/events/mlops.auth.token.changed.v1.json",
+    "title": "API token changed",
+    "description": "An API token was issued or revoked by one service. Every service keeps its own copy of the token table (database per service) and upserts it from this event, keeping the highest revision; only the SHA-256 of the secret travels, never the secret. Latest state per token on a compacted topic: a new service reads it from the beginning. Key: id.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "id",
+      "name",
+      "roles",
+      "secretHash",
+      "createdBy",
+      "createdAt",
+      "expiresAt",
+      "revokedAt",
+      "revision"
+    ],
+    "x-partition-key": [
+      "id"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "pattern": "^[a-z0-9]{12}$",
+        "description": "Token id: the public part of the bearer token mlops_<id>_<secret>, 12 lowercase letters or digits."
+      },
+      "name": {
+        "type": "string",
+        "pattern": "^[a-z][a-z0-9_.-]{0,62}$",
+        "description": "What the token is for, chosen at creation, e.g. \"ingest-crm-nightly\"."
+      },
+      "roles": {
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": true,
+        "description": "Roles granted; admin may do everything.",
+        "items": {
+          "enum": [
+            "admin",
+            "producer",
+            "data-steward",
+            "trainer",
+            "promoter",
+            "reader",
+            "analyst"
+          ]
+        }
+      },
+      "secretHash": {
+        "type": "string",
+        "pattern": "^[a-f0-9]{64}$",
+        "description": "Lowercase hex SHA-256 of the token's secret part (32 random bytes, so a plain hash is enough)."
+      },
+      "createdBy": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "description": "Id of the token that issued this one (\"bootstrap\" for the admin token from the config)."
+      },
+      "createdAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the token was issued."
+      },
+      "expiresAt": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time",
+        "description": "When the token stops working, or null for never."
+      },
+      "revokedAt": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time",
+        "description": "When the token was revoked, or null while it is not."
+      },
+      "revision": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Grows with every change of this token (1 at issue); a consumer keeps the row with the highest revision, so redelivered or reordered events cannot undo a revocation."
+      }
+    },
+    "examples": [
+      {
+        "id": "k3v9q2m7x4ab",
+        "name": "ingest-crm-nightly",
+        "roles": [
+          "producer"
+        ],
+        "secretHash": "a3f1c9e07b52d8e46f0a9c13b7e5d2f8a41c6e09b3d7f5a2c8e1b4d6f9a0c3e7",
+        "createdBy": "bootstrap",
+        "createdAt": "2025-11-01T09:00:00Z",
+        "expiresAt": "2026-11-01T09:00:00Z",
+        "revokedAt": null,
+        "revision": 1
+      },
+      {
+        "id": "k3v9q2m7x4ab",
+        "name": "ingest-crm-nightly",
+        "roles": [
+          "producer"
+        ],
+        "secretHash": "a3f1c9e07b52d8e46f0a9c13b7e5d2f8a41c6e09b3d7f5a2c8e1b4d6f9a0c3e7",
+        "createdBy": "bootstrap",
+        "createdAt": "2025-11-01T09:00:00Z",
+        "expiresAt": "2026-11-01T09:00:00Z",
+        "revokedAt": "2025-11-20T10:15:00Z",
+        "revision": 2
+      },
+      {
+        "id": "p8w2c5n1r6tz",
+        "name": "growth-data-steward",
+        "roles": [
+          "data-steward",
+          "reader"
+        ],
+        "secretHash": "0b8e4d2a6c9f1e3b5d7a9c0e2f4b6d8a1c3e5f7b9d0a2c4e6f8b1d3f5a7c9e0b",
+        "createdBy": "k3v9q2m7x4ab",
+        "createdAt": "2025-11-02T14:30:00Z",
+        "expiresAt": null,
+        "revokedAt": null,
+        "revision": 1
+      }
+    ],
+    "x-invalid-examples": [
+      {
+        "description": "expiresAt omitted instead of null",
+        "value": {
+          "id": "k3v9q2m7x4ab",
+          "name": "ingest-crm-nightly",
+          "roles": [
+            "producer"
+          ],
+          "secretHash": "a3f1c9e07b52d8e46f0a9c13b7e5d2f8a41c6e09b3d7f5a2c8e1b4d6f9a0c3e7",
+          "createdBy": "bootstrap",
+          "createdAt": "2025-11-01T09:00:00Z",
+          "revokedAt": null,
+          "revision": 1
+        },
+        "expect": {
+          "path": "/expiresAt",
+          "keyword": "required"
+        }
+      },
+      {
+        "description": "an unknown role",
+        "value": {
+          "id": "k3v9q2m7x4ab",
+          "name": "ingest-crm-nightly",
+          "roles": [
+            "superuser"
+          ],
+          "secretHash": "a3f1c9e07b52d8e46f0a9c13b7e5d2f8a41c6e09b3d7f5a2c8e1b4d6f9a0c3e7",
+          "createdBy": "bootstrap",
+          "createdAt": "2025-11-01T09:00:00Z",
+          "expiresAt": "2026-11-01T09:00:00Z",
+          "revokedAt": null,
+          "revision": 1
+        },
+        "expect": {
+          "path": "/roles/0",
+          "keyword": "enum"
+        }
+      },
+      {
+        "description": "the secret itself instead of its hash",
+        "value": {
+          "id": "k3v9q2m7x4ab",
+          "name": "ingest-crm-nightly",
+          "roles": [
+            "producer"
+          ],
+          "secretHash": "Zx3_k9Qw-ab12cd34ef56gh78ij90kl12mn34op56qr7",
+          "createdBy": "bootstrap",
+          "createdAt": "2025-11-01T09:00:00Z",
+          "expiresAt": "2026-11-01T09:00:00Z",
+          "revokedAt": null,
+          "revision": 1
+        },
+        "expect": {
+          "path": "/secretHash",
+          "keyword": "pattern"
+        }
+      },
+      {
+        "description": "revision 0",
+        "value": {
+          "id": "k3v9q2m7x4ab",
+          "name": "ingest-crm-nightly",
+          "roles": [
+            "producer"
+          ],
+          "secretHash": "a3f1c9e07b52d8e46f0a9c13b7e5d2f8a41c6e09b3d7f5a2c8e1b4d6f9a0c3e7",
+          "createdBy": "bootstrap",
+          "createdAt": "2025-11-01T09:00:00Z",
+          "expiresAt": "2026-11-01T09:00:00Z",
+          "revokedAt": null,
+          "revision": 0
+        },
+        "expect": {
+          "path": "/revision",
+          "keyword": "minimum"
+        }
+      }
+    ]
+  },
   'mlops.data.quality.v1': {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.mlops.dev/events/mlops.data.quality.v1.json",
