@@ -42,9 +42,11 @@ FROM scratch AS manifests
 # checks that this list matches the workspaces on disk.
 COPY package.json package-lock.json .npmrc /app/
 COPY libs/artifacts/package.json /app/libs/artifacts/
+COPY libs/auth/package.json /app/libs/auth/
 COPY libs/config/package.json /app/libs/config/
 COPY libs/contracts/package.json /app/libs/contracts/
 COPY libs/core/package.json /app/libs/core/
+COPY libs/http/package.json /app/libs/http/
 COPY libs/messaging/package.json /app/libs/messaging/
 COPY libs/observability/package.json /app/libs/observability/
 COPY libs/platform/package.json /app/libs/platform/

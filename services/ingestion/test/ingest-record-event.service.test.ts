@@ -38,12 +38,17 @@ const dataset: DatasetVersion = {
 /** The outbox rows a transaction would write: one per enqueued event. */
 class FakeTransaction {
   readonly outbox: Array<{ topic: string; key: string; id: string }> = [];
+  // The transaction's own query runner, as libs/storage's typed SQL reaches it (structured results).
   readonly manager = {
-    query: async (_sql: string, params: [string[], string[], string[]]): Promise<void> => {
-      params[0].forEach((topic, i) => {
-        const headers = JSON.parse(params[2][i]!) as Record<string, string>;
-        this.outbox.push({ topic, key: params[1][i]!, id: headers.ce_id! });
-      });
+    queryRunner: {
+      isReleased: false,
+      query: async (_sql: string, params: [string[], string[], string[]]): Promise<{ records: []; affected: number }> => {
+        params[0].forEach((topic, i) => {
+          const headers = JSON.parse(params[2][i]!) as Record<string, string>;
+          this.outbox.push({ topic, key: params[1][i]!, id: headers.ce_id! });
+        });
+        return { records: [], affected: params[0].length };
+      },
     },
   } as unknown as EntityManager;
 }
