@@ -23,7 +23,11 @@ const say = (text) => console.log(`[demo] ${text}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function call(method, url, body, contentType = 'application/json') {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': contentType }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': contentType },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
@@ -42,26 +46,55 @@ const iso = (minutesAgo) => new Date(now - minutesAgo * 60_000).toISOString();
 
 say(`registering datasets ${customers} (features) and ${churn} (labels)`);
 let r = await call('PUT', `${INGESTION}/datasets/${customers}`, {
-  role: 'features', entityKeyField: 'customer_id', eventTimeField: 'event_time', sensitiveFields: { email: 'drop' },
-  recordSchema: { type: 'object', additionalProperties: false, required: ['customer_id', 'event_time', 'spend', 'plan'],
-    properties: { customer_id: { type: 'string' }, event_time: { type: 'string', format: 'date-time' }, spend: { type: 'number', minimum: 0 }, plan: { enum: ['basic', 'premium'] }, email: { type: ['string', 'null'] } } },
+  role: 'features',
+  entityKeyField: 'customer_id',
+  eventTimeField: 'event_time',
+  sensitiveFields: { email: 'drop' },
+  recordSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['customer_id', 'event_time', 'spend', 'plan'],
+    properties: {
+      customer_id: { type: 'string' },
+      event_time: { type: 'string', format: 'date-time' },
+      spend: { type: 'number', minimum: 0 },
+      plan: { enum: ['basic', 'premium'] },
+      email: { type: ['string', 'null'] },
+    },
+  },
 });
 if (r.status !== 201) throw new Error(`dataset: ${r.status} ${JSON.stringify(r.body)}`);
 r = await call('PUT', `${INGESTION}/datasets/${churn}`, {
-  role: 'labels', entityKeyField: 'customer_id', eventTimeField: 'event_time', labelField: 'churned',
-  recordSchema: { type: 'object', additionalProperties: false, required: ['customer_id', 'event_time', 'churned'],
-    properties: { customer_id: { type: 'string' }, event_time: { type: 'string', format: 'date-time' }, churned: { type: 'boolean' } } },
+  role: 'labels',
+  entityKeyField: 'customer_id',
+  eventTimeField: 'event_time',
+  labelField: 'churned',
+  recordSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['customer_id', 'event_time', 'churned'],
+    properties: {
+      customer_id: { type: 'string' },
+      event_time: { type: 'string', format: 'date-time' },
+      churned: { type: 'boolean' },
+    },
+  },
 });
 if (r.status !== 201) throw new Error(`labels dataset: ${r.status} ${JSON.stringify(r.body)}`);
 
 say(`defining feature view ${view}`);
-const definition = { name: view, source: { dataset: customers }, ttl: 'P7D', features: [
-  { kind: 'field', name: 'spend', field: 'spend' },
-  { kind: 'categorical', encoding: 'one-hot', name: 'plan', field: 'plan', vocabulary: ['basic', 'premium'] },
-  { kind: 'aggregate', name: 'orders_1h', field: 'spend', function: 'count', window: 'PT1H' },
-  { kind: 'aggregate', name: 'spend_1h', field: 'spend', function: 'sum', window: 'PT1H' },
-  { kind: 'expression', name: 'avg_order_1h', expression: 'if(orders_1h > 0, spend_1h / orders_1h, null)' },
-] };
+const definition = {
+  name: view,
+  source: { dataset: customers },
+  ttl: 'P7D',
+  features: [
+    { kind: 'field', name: 'spend', field: 'spend' },
+    { kind: 'categorical', encoding: 'one-hot', name: 'plan', field: 'plan', vocabulary: ['basic', 'premium'] },
+    { kind: 'aggregate', name: 'orders_1h', field: 'spend', function: 'count', window: 'PT1H' },
+    { kind: 'aggregate', name: 'spend_1h', field: 'spend', function: 'sum', window: 'PT1H' },
+    { kind: 'expression', name: 'avg_order_1h', expression: 'if(orders_1h > 0, spend_1h / orders_1h, null)' },
+  ],
+};
 r = await until('the feature store to learn the dataset', async () => {
   const res = await call('POST', `${FEATURES}/feature-views`, definition);
   if (res.status === 404) return undefined;
@@ -76,8 +109,16 @@ const records = [
   { customer_id: 'c2', event_time: iso(20), spend: 5, plan: 'basic' },
   { customer_id: 'c2', event_time: iso(10), spend: -1, plan: 'gold' },
 ];
-r = await call('POST', `${INGESTION}/datasets/${customers}/records`, records.map((x) => JSON.stringify(x)).join('\n'), 'application/x-ndjson');
-for (const result of r.body.results) say(`  record ${result.index}: ${result.status}${result.errors?.length ? ' - ' + result.errors.map((e) => `${e.path} ${e.message}`).join('; ') : ''}`);
+r = await call(
+  'POST',
+  `${INGESTION}/datasets/${customers}/records`,
+  records.map((x) => JSON.stringify(x)).join('\n'),
+  'application/x-ndjson',
+);
+for (const result of r.body.results)
+  say(
+    `  record ${result.index}: ${result.status}${result.errors?.length ? ' - ' + result.errors.map((e) => `${e.path} ${e.message}`).join('; ') : ''}`,
+  );
 
 const vector = await until('the online vector of c1', async () => {
   const res = await call('GET', `${FEATURES}/feature-views/${view}/entities/c1`);
@@ -86,13 +127,21 @@ const vector = await until('the online vector of c1', async () => {
 say(`online vector of c1: ${JSON.stringify(vector.features)} (fresh: ${vector.fresh})`);
 
 say('a new version of the view (one more feature) is backfilled from the offline store before it serves');
-r = await call('POST', `${FEATURES}/feature-views`, { ...definition, features: [...definition.features, { kind: 'aggregate', name: 'max_spend_1h', field: 'spend', function: 'max', window: 'PT1H' }] });
+r = await call('POST', `${FEATURES}/feature-views`, {
+  ...definition,
+  features: [
+    ...definition.features,
+    { kind: 'aggregate', name: 'max_spend_1h', field: 'spend', function: 'max', window: 'PT1H' },
+  ],
+});
 if (r.status !== 201) throw new Error(`feature view version 2: ${r.status} ${JSON.stringify(r.body)}`);
 const v2 = await until('version 2 to be backfilled', async () => {
   const res = await call('GET', `${FEATURES}/feature-views/${view}`);
   return res.body?.servingVersion === 2 ? res.body.versions[1] : undefined;
 });
-say(`  version 2 ${v2.status}: ${v2.backfill.records} records replayed, ${v2.backfill.rows} offline rows, ${v2.backfill.entities} entities`);
+say(
+  `  version 2 ${v2.status}: ${v2.backfill.records} records replayed, ${v2.backfill.rows} offline rows, ${v2.backfill.entities} entities`,
+);
 const backfilled = await call('GET', `${FEATURES}/feature-views/${view}/entities/c1`);
 say(`  online vector of c1 in version 2: ${JSON.stringify(backfilled.body.features)}`);
 
@@ -101,24 +150,45 @@ await call('POST', `${INGESTION}/datasets/${churn}/records`, [
   { customer_id: 'c1', event_time: new Date().toISOString(), churned: false },
   { customer_id: 'c2', event_time: new Date().toISOString(), churned: true },
 ]);
-const kafka = new Kafka({ clientId: 'demo', brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'demo',
+  brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+  logLevel: logLevel.NOTHING,
+});
 const group = `demo-${run}`;
 await startGroupAtEnd(kafka, group, [EventTypes.DatasetSnapshotCreatedV1]);
 const consumer = kafka.consumer({ groupId: group });
 let created;
 await consumer.connect();
 await consumer.subscribe({ topic: EventTypes.DatasetSnapshotCreatedV1 });
-await consumer.run({ eachMessage: async ({ message }) => { const data = JSON.parse(message.value.toString()); if (data.featureView?.name === view) created = data; } });
+await consumer.run({
+  eachMessage: async ({ message }) => {
+    const data = JSON.parse(message.value.toString());
+    if (data.featureView?.name === view) created = data;
+  },
+});
 const producer = new EventProducer({ kafka, metrics: MessagingMetrics.for(new Registry()) });
 await producer.connect();
 await sleep(3_000); // the labels reach the offline store
-await producer.publish(newEvent(EventTypes.DatasetSnapshotRequestedV1, {
-  snapshotId: randomUUID(), trainingRunId: randomUUID(), featureView: { name: view, version: 2 },
-  labels: { dataset: churn, field: 'churned' }, timeRange: { start: iso(120), end: new Date(Date.now() + 60_000).toISOString() },
-  featureTtlSeconds: 86_400, requestedAt: new Date().toISOString(),
-}, { source: 'urn:mlops:demo' }));
+await producer.publish(
+  newEvent(
+    EventTypes.DatasetSnapshotRequestedV1,
+    {
+      snapshotId: randomUUID(),
+      trainingRunId: randomUUID(),
+      featureView: { name: view, version: 2 },
+      labels: { dataset: churn, field: 'churned' },
+      timeRange: { start: iso(120), end: new Date(Date.now() + 60_000).toISOString() },
+      featureTtlSeconds: 86_400,
+      requestedAt: new Date().toISOString(),
+    },
+    { source: 'urn:mlops:demo' },
+  ),
+);
 await until('mlops.dataset.snapshot.created.v1', async () => created);
 say(`snapshot: ${created.rows} rows, sha256 ${created.sha256}, ${created.uri}`);
 await producer.disconnect();
 await consumer.disconnect();
-say('data plane demonstrated: records validated, features online and offline, a point-in-time training set written and announced');
+say(
+  'data plane demonstrated: records validated, features online and offline, a point-in-time training set written and announced',
+);

@@ -32,19 +32,28 @@ try {
   if (command === 'list') {
     const rows = await messaging.listDeadLetterTopics(kafka);
     console.log('topic'.padEnd(52), 'total'.padStart(8), 'pending'.padStart(8));
-    for (const row of rows) console.log(row.topic.padEnd(52), String(row.total).padStart(8), String(row.pending).padStart(8));
+    for (const row of rows)
+      console.log(row.topic.padEnd(52), String(row.total).padStart(8), String(row.pending).padStart(8));
   } else if (command === 'show') {
     const letters = await messaging.showDeadLetters(kafka, topic, limit);
     for (const letter of letters) {
-      console.log(`${letter.partition}/${letter.offset} ${letter.type} ${letter.id} from ${letter.original.topic}[${letter.original.partition}]@${letter.original.offset}`);
-      console.log(`  consumer ${letter.consumer}, reason ${letter.reason}, attempts ${letter.attempts}, at ${letter.failedAt}`);
+      console.log(
+        `${letter.partition}/${letter.offset} ${letter.type} ${letter.id} from ${letter.original.topic}[${letter.original.partition}]@${letter.original.offset}`,
+      );
+      console.log(
+        `  consumer ${letter.consumer}, reason ${letter.reason}, attempts ${letter.attempts}, at ${letter.failedAt}`,
+      );
       console.log(`  error: ${letter.error}`);
-      console.log(`  value: ${letter.value.length > 400 ? `${letter.value.slice(0, 400)}... (${letter.value.length} chars)` : letter.value}`);
+      console.log(
+        `  value: ${letter.value.length > 400 ? `${letter.value.slice(0, 400)}... (${letter.value.length} chars)` : letter.value}`,
+      );
     }
     console.log(`${letters.length} pending dead letter(s) shown`);
   } else if (command === 'redrive') {
     const summary = await messaging.redriveDeadLetters(kafka, topic);
-    console.log(`${summary.redriven} dead letter(s) moved back from ${summary.topic}${summary.skipped ? `, ${summary.skipped} skipped (another original topic)` : ''}`);
+    console.log(
+      `${summary.redriven} dead letter(s) moved back from ${summary.topic}${summary.skipped ? `, ${summary.skipped} skipped (another original topic)` : ''}`,
+    );
   } else {
     console.error(usage);
     process.exit(64);

@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1 NX_DAEMON=false
 
 [ -d node_modules/kafkajs ] || npm ci --no-audit --no-fund
-# LINT=1 runs `npm run lint` (ESLint + Prettier check) before anything else.
-# TODO(issue 7): default to 1 once the repo-wide `npm run format` has landed: LINT="${LINT:-1}".
-if [ "${LINT:-0}" = 1 ]; then
+# Lint first (ESLint with the module boundaries, Prettier check): a style or boundary error stops the run.
+# LINT=0 skips it while iterating on one suite.
+if [ "${LINT:-1}" = 1 ]; then
   echo "[test] lint"
   npm run --silent lint
 fi

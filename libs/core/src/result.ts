@@ -21,7 +21,9 @@ export function err<E>(error: E): Err<E> {
 export function unwrap<T, E>(result: Result<T, E>): T {
   if (result.ok) return result.value;
   const error = result.error;
-  throw new Error(`unwrap of a failed result: ${isDomainError(error) ? `${error.kind}: ${error.message}` : JSON.stringify(error)}`);
+  throw new Error(
+    `unwrap of a failed result: ${isDomainError(error) ? `${error.kind}: ${error.message}` : JSON.stringify(error)}`,
+  );
 }
 
 /**
@@ -42,5 +44,10 @@ export function domainError<K extends string>(kind: K, message: string, details?
 }
 
 export function isDomainError(value: unknown): value is DomainError {
-  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string' && typeof (value as { message?: unknown }).message === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { kind?: unknown }).kind === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
 }

@@ -58,7 +58,9 @@ function validPart(part: RequestPart, schema: ObjectSchema): ParameterDecorator 
     bind(target, propertyKey, index);
     if (propertyKey === undefined) return;
     const handler = (target as Record<string | symbol, object>)[propertyKey]!;
-    const schemas: Partial<Record<RequestPart, ObjectSchema>> = { ...(Reflect.getMetadata(REQUEST_SCHEMAS, handler) ?? {}) };
+    const schemas: Partial<Record<RequestPart, ObjectSchema>> = {
+      ...(Reflect.getMetadata(REQUEST_SCHEMAS, handler) ?? {}),
+    };
     schemas[part] = schema;
     Reflect.defineMetadata(REQUEST_SCHEMAS, schemas, handler);
   };

@@ -6,7 +6,10 @@ export function renderDocsPage(document: OpenApiDocument): string {
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
   );
   const index = operations
-    .map(({ path, method, operation }) => `<li><a href="#${anchor(method, path)}"><code>${method.toUpperCase()} ${escape(path)}</code></a> ${escape(operation.summary)}</li>`)
+    .map(
+      ({ path, method, operation }) =>
+        `<li><a href="#${anchor(method, path)}"><code>${method.toUpperCase()} ${escape(path)}</code></a> ${escape(operation.summary)}</li>`,
+    )
     .join('\n');
   const sections = operations.map(({ path, method, operation }) => section(method, path, operation)).join('\n');
   const title = `${escape(document.info.title)} ${escape(document.info.version)}`;
@@ -34,9 +37,10 @@ ${sections}
 
 function section(method: string, path: string, operation: OpenApiOperation): string {
   const parameters = operation.parameters ?? [];
-  const parameterTable = parameters.length === 0
-    ? ''
-    : `<h3>Parameters</h3><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>
+  const parameterTable =
+    parameters.length === 0
+      ? ''
+      : `<h3>Parameters</h3><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>
 ${parameters.map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td><pre>${json(p.schema)}</pre></td></tr>`).join('\n')}</table>`;
   const media = Object.entries(operation.requestBody?.content ?? {});
   const body = operation.requestBody

@@ -29,9 +29,10 @@ export function throwHttpError<E extends DomainError>(error: E, statusByKind: St
     logger.error(`bug: domain error kind "${error.kind}" has no HTTP status (${error.message})`);
     throw new HttpException({ error: 'internal', message: 'internal error' } satisfies ErrorBody, 500);
   }
-  const body: ErrorBody = error.details === undefined
-    ? { error: error.kind, message: error.message }
-    : { error: error.kind, message: error.message, details: error.details };
+  const body: ErrorBody =
+    error.details === undefined
+      ? { error: error.kind, message: error.message }
+      : { error: error.kind, message: error.message, details: error.details };
   throw new HttpException(body, status);
 }
 
@@ -44,6 +45,10 @@ export function respond<T, E extends DomainError>(result: Result<T, E>, statusBy
 /** The 400 of a request part that does not match its schema. */
 export function invalidRequest(part: string, issues: RequestIssue[]): HttpException {
   const list = issues.map((issue) => `${issue.path === '' ? '(root)' : issue.path} ${issue.message}`).join('; ');
-  const body: InvalidRequestBody = { error: 'invalid_request', message: `invalid request ${part}: ${list}`, errors: issues };
+  const body: InvalidRequestBody = {
+    error: 'invalid_request',
+    message: `invalid request ${part}: ${list}`,
+    errors: issues,
+  };
   return new HttpException(body, 400);
 }

@@ -2,7 +2,14 @@ import 'reflect-metadata';
 import { Controller, type DynamicModule, Get, Header, Inject, Injectable, Module, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { EXCLUDED, OPERATION, type OperationSpec, REQUEST_SCHEMAS, type RequestPart, type ResponseSpec } from './decorators';
+import {
+  EXCLUDED,
+  OPERATION,
+  type OperationSpec,
+  REQUEST_SCHEMAS,
+  type RequestPart,
+  type ResponseSpec,
+} from './decorators';
 import { renderDocsPage } from './docs-page';
 import type { JsonSchema, ObjectSchema } from './schema';
 
@@ -31,7 +38,11 @@ export function errorBodySchema(kinds: readonly string[], details?: JsonSchema):
 }
 
 /** An error answer of the given kind(s), for OperationSpec.responses; `details` describes its particulars. */
-export function errorResponse(description: string, kinds: string | readonly string[], details?: JsonSchema): ResponseSpec {
+export function errorResponse(
+  description: string,
+  kinds: string | readonly string[],
+  details?: JsonSchema,
+): ResponseSpec {
   return { description, schema: errorBodySchema(typeof kinds === 'string' ? [kinds] : kinds, details) };
 }
 
@@ -111,7 +122,11 @@ export class OpenApiService {
   }
 
   private build(): OpenApiDocument {
-    const info = { title: this.options.service, version: this.options.version, ...(this.options.description ? { description: this.options.description } : {}) };
+    const info = {
+      title: this.options.service,
+      version: this.options.version,
+      ...(this.options.description ? { description: this.options.description } : {}),
+    };
     const paths: OpenApiDocument['paths'] = {};
     for (const wrapper of this.discovery.getControllers()) {
       const { metatype, instance } = wrapper;
@@ -155,9 +170,10 @@ function operationOf(handler: object, operationId: string, tag: string): OpenApi
   const parameters = [...parametersOf(schemas.params, 'path'), ...parametersOf(schemas.query, 'query')];
   const responses: OpenApiOperation['responses'] = {};
   for (const [status, response] of Object.entries(spec?.responses ?? {})) {
-    responses[status] = response.schema === undefined
-      ? { description: response.description }
-      : { description: response.description, content: { 'application/json': { schema: response.schema } } };
+    responses[status] =
+      response.schema === undefined
+        ? { description: response.description }
+        : { description: response.description, content: { 'application/json': { schema: response.schema } } };
   }
   if (Object.keys(schemas).length > 0) responses['400'] = withInvalidRequest(responses['400']);
   if (Object.keys(responses).length === 0) responses.default = { description: 'not documented' };
@@ -167,17 +183,25 @@ function operationOf(handler: object, operationId: string, tag: string): OpenApi
     ...(spec?.description ? { description: spec.description } : {}),
     tags: [tag.replace(/^\/+/, '') || 'default'],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(schemas.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.body } } } } : {}),
-    ...(!schemas.body && spec?.rawBody ? { requestBody: { required: true, description: spec.rawBody.description, content: { ...spec.rawBody.content } } } : {}),
+    ...(schemas.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.body } } } }
+      : {}),
+    ...(!schemas.body && spec?.rawBody
+      ? { requestBody: { required: true, description: spec.rawBody.description, content: { ...spec.rawBody.content } } }
+      : {}),
     responses,
   };
 }
 
 /** The 400 of an operation with a request schema: the request does not match it, or the 400 the operation declares. */
-function withInvalidRequest(declared: OpenApiOperation['responses'][string] | undefined): OpenApiOperation['responses'][string] {
+function withInvalidRequest(
+  declared: OpenApiOperation['responses'][string] | undefined,
+): OpenApiOperation['responses'][string] {
   const description = 'the request does not match its schema';
   if (!declared) return { description, content: { 'application/json': { schema: invalidRequestBodySchema } } };
-  const schema = declared.content ? { oneOf: [declared.content['application/json'].schema, invalidRequestBodySchema] } : invalidRequestBodySchema;
+  const schema = declared.content
+    ? { oneOf: [declared.content['application/json'].schema, invalidRequestBodySchema] }
+    : invalidRequestBodySchema;
   return { description: `${declared.description}; or ${description}`, content: { 'application/json': { schema } } };
 }
 
@@ -186,8 +210,15 @@ function parametersOf(schema: ObjectSchema | undefined, location: 'path' | 'quer
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => {
-    const description = typeof property === 'object' && typeof property.description === 'string' ? property.description : undefined;
-    return { name, in: location, required: location === 'path' || required.has(name), ...(description ? { description } : {}), schema: property };
+    const description =
+      typeof property === 'object' && typeof property.description === 'string' ? property.description : undefined;
+    return {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      ...(description ? { description } : {}),
+      schema: property,
+    };
   });
 }
 

@@ -16,7 +16,14 @@ export type RequestValidator<T> = (value: unknown) => RequestCheck<T>;
 
 // Requests are checked as sent: no coercion of "1" to 1, no defaults filled in, every error reported;
 // discriminator: a oneOf tagged by a property reports the errors of the tagged branch only.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: false, useDefaults: false, discriminator: true });
+const ajv = new Ajv2020({
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  coerceTypes: false,
+  useDefaults: false,
+  discriminator: true,
+});
 addFormats(ajv);
 // Documentation-only keywords an OpenAPI schema may carry.
 ajv.addVocabulary(['example', 'x-description']);
@@ -51,7 +58,8 @@ export function requestValidator<T>(schema: JsonSchema, name = 'request schema')
     compiled.set(schema, validate);
   }
   const check = validate;
-  return (value) => (check(value) ? { ok: true, value: value as T } : { ok: false, issues: (check.errors ?? []).map(toIssue) });
+  return (value) =>
+    check(value) ? { ok: true, value: value as T } : { ok: false, issues: (check.errors ?? []).map(toIssue) };
 }
 
 function toIssue(error: ErrorObject): RequestIssue {
@@ -63,10 +71,16 @@ function toIssue(error: ErrorObject): RequestIssue {
     return { path: `${error.instancePath}/${escapePointer(params.additionalProperty)}`, message: 'is not a known key' };
   }
   if (error.keyword === 'unevaluatedProperties' && typeof params.unevaluatedProperty === 'string') {
-    return { path: `${error.instancePath}/${escapePointer(params.unevaluatedProperty)}`, message: 'is not a known key' };
+    return {
+      path: `${error.instancePath}/${escapePointer(params.unevaluatedProperty)}`,
+      message: 'is not a known key',
+    };
   }
   if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
-    return { path: error.instancePath, message: `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+    return {
+      path: error.instancePath,
+      message: `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+    };
   }
   return { path: error.instancePath, message: error.message ?? `must pass "${error.keyword}"` };
 }
@@ -90,21 +104,27 @@ function openObjects(schema: unknown, at: string, closedAround: boolean): string
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return [];
   const node = schema as Record<string, unknown>;
   // Every branch of a oneOf/anyOf refusing unknown keys closes the object too (a tagged union of closed objects).
-  const closedHere = isClosed(node) || ['oneOf', 'anyOf'].some((key) => Array.isArray(node[key]) && (node[key] as unknown[]).every(isClosed));
-  const describesObject = node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object')) || 'properties' in node;
+  const closedHere =
+    isClosed(node) ||
+    ['oneOf', 'anyOf'].some((key) => Array.isArray(node[key]) && (node[key] as unknown[]).every(isClosed));
+  const describesObject =
+    node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object')) || 'properties' in node;
   const open: string[] = describesObject && !closedHere && !closedAround ? [at] : [];
   // unevaluatedProperties: false sees through allOf/anyOf/oneOf, so it closes the objects those combine.
   const closesCombined = closedAround || node.unevaluatedProperties === false;
   for (const key of COMBINERS) {
     const branches = node[key];
-    if (Array.isArray(branches)) branches.forEach((branch, i) => open.push(...openObjects(branch, `${at}/${key}/${i}`, closesCombined)));
+    if (Array.isArray(branches))
+      branches.forEach((branch, i) => open.push(...openObjects(branch, `${at}/${key}/${i}`, closesCombined)));
   }
   for (const key of SUBSCHEMA) if (key in node) open.push(...openObjects(node[key], `${at}/${key}`, false));
-  if (Array.isArray(node.prefixItems)) node.prefixItems.forEach((item, i) => open.push(...openObjects(item, `${at}/prefixItems/${i}`, false)));
+  if (Array.isArray(node.prefixItems))
+    node.prefixItems.forEach((item, i) => open.push(...openObjects(item, `${at}/prefixItems/${i}`, false)));
   for (const key of SUBSCHEMA_MAPS) {
     const map = node[key];
     if (typeof map === 'object' && map !== null) {
-      for (const [name, sub] of Object.entries(map)) open.push(...openObjects(sub, `${at}/${key}/${escapePointer(name)}`, false));
+      for (const [name, sub] of Object.entries(map))
+        open.push(...openObjects(sub, `${at}/${key}/${escapePointer(name)}`, false));
     }
   }
   return open;

@@ -24,15 +24,24 @@ test('respond returns the value of a success', () => {
 
 test('a mapped kind answers its status with { error: kind, message, details }', () => {
   const result: Result<number, Failure> = err(domainError('conflict', 'taken', { version: 2 }));
-  assert.deepEqual(answerOf(() => respond(result, statuses)), { status: 409, body: { error: 'conflict', message: 'taken', details: { version: 2 } } });
+  assert.deepEqual(
+    answerOf(() => respond(result, statuses)),
+    { status: 409, body: { error: 'conflict', message: 'taken', details: { version: 2 } } },
+  );
 });
 
 test('an error without details has no details key', () => {
   const error: Failure = domainError('not_found', 'no view "x"');
-  assert.deepEqual(answerOf(() => throwHttpError(error, statuses)), { status: 404, body: { error: 'not_found', message: 'no view "x"' } });
+  assert.deepEqual(
+    answerOf(() => throwHttpError(error, statuses)),
+    { status: 404, body: { error: 'not_found', message: 'no view "x"' } },
+  );
 });
 
 test('an unmapped kind is a 500 that does not leak the domain message', () => {
   const error = domainError('surprise', 'internal detail') as unknown as Failure;
-  assert.deepEqual(answerOf(() => throwHttpError(error, statuses)), { status: 500, body: { error: 'internal', message: 'internal error' } });
+  assert.deepEqual(
+    answerOf(() => throwHttpError(error, statuses)),
+    { status: 500, body: { error: 'internal', message: 'internal error' } },
+  );
 });

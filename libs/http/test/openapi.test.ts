@@ -24,9 +24,23 @@ const createThing = {
   additionalProperties: false,
   properties: { name: { type: 'string', minLength: 1 }, size: { type: 'integer' } },
 } as const;
-const thingParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[a-z]+$' } } } as const;
-const thingQuery = { type: 'object', additionalProperties: false, properties: { verbose: { enum: ['true', 'false'] } } } as const;
-const thing = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' } } } as const;
+const thingParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: '^[a-z]+$' } },
+} as const;
+const thingQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { verbose: { enum: ['true', 'false'] } },
+} as const;
+const thing = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: 'string' } },
+} as const;
 
 function findThing(id: string): Result<FromSchema<typeof thing>, DomainError<'not_found'>> {
   return id === 'known' ? ok({ name: id }) : err(domainError('not_found', `no thing "${id}"`));
@@ -49,7 +63,10 @@ class ThingsController {
       400: errorResponse('a reserved id', 'reserved'),
     },
   })
-  read(@ValidParams(thingParams) params: FromSchema<typeof thingParams>, @ValidQuery(thingQuery) _query: FromSchema<typeof thingQuery>): FromSchema<typeof thing> {
+  read(
+    @ValidParams(thingParams) params: FromSchema<typeof thingParams>,
+    @ValidQuery(thingQuery) _query: FromSchema<typeof thingQuery>,
+  ): FromSchema<typeof thing> {
     return respond(findThing(params.id), { not_found: 404 });
   }
 
@@ -82,7 +99,11 @@ interface InvalidRequest {
 }
 
 async function post(path: string, body: string): Promise<{ status: number; body: InvalidRequest }> {
-  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   return { status: response.status, body: (await response.json()) as InvalidRequest };
 }
 
@@ -102,9 +123,15 @@ test('path params and query are checked as strings, not coerced', async () => {
   assert.equal((await fetch(`${base}/things/known`)).status, 200);
   const badParam = await fetch(`${base}/things/K9`);
   assert.equal(badParam.status, 400);
-  assert.deepEqual(((await badParam.json()) as InvalidRequest).errors.map((e) => e.path), ['/id']);
+  assert.deepEqual(
+    ((await badParam.json()) as InvalidRequest).errors.map((e) => e.path),
+    ['/id'],
+  );
   const badQuery = await fetch(`${base}/things/known?verbose=yes&extra=1`);
-  assert.deepEqual(((await badQuery.json()) as InvalidRequest).errors.map((e) => e.path).sort(), ['/extra', '/verbose']);
+  assert.deepEqual(((await badQuery.json()) as InvalidRequest).errors.map((e) => e.path).sort(), [
+    '/extra',
+    '/verbose',
+  ]);
 });
 
 test('a domain error answers its mapped status with { error, message }', async () => {
@@ -148,7 +175,14 @@ test('/docs is a self-contained page listing every operation with its request an
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /text\/html/);
   const page = await response.text();
-  for (const text of ['Create a thing', 'Read a thing', '/things/{id}', 'invalid_request', 'no such thing', '&quot;minLength&quot;']) {
+  for (const text of [
+    'Create a thing',
+    'Read a thing',
+    '/things/{id}',
+    'invalid_request',
+    'no such thing',
+    '&quot;minLength&quot;',
+  ]) {
     assert.ok(page.includes(text), `the page shows ${text}`);
   }
   assert.doesNotMatch(page, /<script|<link|src=|https?:\/\/(?!json-schema)/);

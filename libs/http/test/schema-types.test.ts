@@ -8,7 +8,7 @@ function expectType<T extends true>(): T | undefined {
   return undefined;
 }
 
-const body = {
+const _body = {
   type: 'object',
   required: ['name', 'tags'],
   additionalProperties: false,
@@ -29,7 +29,7 @@ const body = {
   },
 } as const;
 
-type Body = FromSchema<typeof body>;
+type Body = FromSchema<typeof _body>;
 interface Expected {
   readonly name: string;
   readonly tags: readonly string[];

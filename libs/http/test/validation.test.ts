@@ -61,8 +61,15 @@ test('null or a non-object body is refused at the root', () => {
 });
 
 test('an open object schema is refused when compiled, naming where it is open', () => {
-  const open = { type: 'object', additionalProperties: false, properties: { inner: { type: 'object', properties: { a: { type: 'string' } } } } };
-  assert.throws(() => requestValidator(open), (error: unknown) => error instanceof RequestSchemaError && /#\/properties\/inner/.test(error.message));
+  const open = {
+    type: 'object',
+    additionalProperties: false,
+    properties: { inner: { type: 'object', properties: { a: { type: 'string' } } } },
+  };
+  assert.throws(
+    () => requestValidator(open),
+    (error: unknown) => error instanceof RequestSchemaError && /#\/properties\/inner/.test(error.message),
+  );
   assert.throws(() => requestValidator({ type: 'object' }), RequestSchemaError);
   assert.throws(() => requestValidator({ type: 'array', items: { type: 'object' } }), /#\/items/);
 });
@@ -86,18 +93,41 @@ test('unevaluatedProperties: false closes the branches it combines', () => {
 });
 
 test('a oneOf of closed objects is closed; one open branch makes it open', () => {
-  const closed = (tag: string) => ({ type: 'object', required: ['kind'], additionalProperties: false, properties: { kind: { const: tag }, [tag]: { type: 'number' } } });
+  const closed = (tag: string) => ({
+    type: 'object',
+    required: ['kind'],
+    additionalProperties: false,
+    properties: { kind: { const: tag }, [tag]: { type: 'number' } },
+  });
   const union = { type: 'object', discriminator: { propertyName: 'kind' }, oneOf: [closed('a'), closed('b')] };
   const validate = requestValidator({ type: 'array', items: union });
-  assert.deepEqual(validate([{ kind: 'a', a: 1 }, { kind: 'b', b: 2 }]), { ok: true, value: [{ kind: 'a', a: 1 }, { kind: 'b', b: 2 }] });
+  assert.deepEqual(
+    validate([
+      { kind: 'a', a: 1 },
+      { kind: 'b', b: 2 },
+    ]),
+    {
+      ok: true,
+      value: [
+        { kind: 'a', a: 1 },
+        { kind: 'b', b: 2 },
+      ],
+    },
+  );
   // The tag picks the branch: only its errors are reported.
-  assert.deepEqual(validate([{ kind: 'a', b: 1 }]), { ok: false, issues: [{ path: '/0/b', message: 'is not a known key' }] });
+  assert.deepEqual(validate([{ kind: 'a', b: 1 }]), {
+    ok: false,
+    issues: [{ path: '/0/b', message: 'is not a known key' }],
+  });
   const { additionalProperties: _open, ...openB } = closed('b');
   assert.throws(() => requestValidator({ ...union, oneOf: [closed('a'), openB] }), /#\/oneOf\/1/);
 });
 
 test('a schema ajv refuses (unknown keyword) is a RequestSchemaError', () => {
-  assert.throws(() => requestValidator({ type: 'object', additionalProperties: false, properties: {}, nonsense: 1 }), RequestSchemaError);
+  assert.throws(
+    () => requestValidator({ type: 'object', additionalProperties: false, properties: {}, nonsense: 1 }),
+    RequestSchemaError,
+  );
 });
 
 test('a schema is compiled once: the same object gives validators sharing one compiled function', () => {

@@ -11,7 +11,11 @@ export async function startGroupAtEnd(kafka: Kafka, groupId: string, topics: rea
   try {
     for (const topic of topics) {
       const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
     }
   } finally {
     await admin.disconnect();

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { type EventData, type EventType, isKnownEventType, parseEventType, partitionKeyOf, schemaUriOf, validateEventData } from '@mlops/contracts';
+import {
+  type EventData,
+  type EventType,
+  isKnownEventType,
+  parseEventType,
+  partitionKeyOf,
+  schemaUriOf,
+  validateEventData,
+} from '@mlops/contracts';
 import { PoisonMessageError } from './errors';
 
 /** A CloudEvents 1.0 event whose data is one of our catalog's payloads. */
@@ -114,7 +122,8 @@ export function decodeMessage(topic: string, message: KafkaMessage, options: Dec
   const attributes: ReadAttributes = {
     required(name) {
       const value = headerText(message.headers, `ce_${name}`);
-      if (value === undefined || value === '') throw new PoisonMessageError('missing-attribute', `missing CloudEvents attribute ce_${name}`);
+      if (value === undefined || value === '')
+        throw new PoisonMessageError('missing-attribute', `missing CloudEvents attribute ce_${name}`);
       return value;
     },
     optional: (name) => headerText(message.headers, `ce_${name}`),
@@ -140,19 +149,27 @@ function decodeStructured(topic: string, message: KafkaMessage): CloudEvent {
     throw new PoisonMessageError('malformed-json', `structured-mode value is not JSON: ${(error as Error).message}`);
   }
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
-    throw new PoisonMessageError('malformed-json', 'a structured-mode value must be one CloudEvents JSON object (batches are not supported)');
+    throw new PoisonMessageError(
+      'malformed-json',
+      'a structured-mode value must be one CloudEvents JSON object (batches are not supported)',
+    );
   }
   const fields = envelope as Record<string, unknown>;
   const attributes: ReadAttributes = {
     required(name) {
       const value = fields[name];
-      if (typeof value !== 'string' || value === '') throw new PoisonMessageError('missing-attribute', `missing CloudEvents attribute "${name}" in the structured-mode envelope`);
+      if (typeof value !== 'string' || value === '')
+        throw new PoisonMessageError(
+          'missing-attribute',
+          `missing CloudEvents attribute "${name}" in the structured-mode envelope`,
+        );
       return value;
     },
     optional(name) {
       const value = fields[name];
       if (value === undefined || value === null) return undefined;
-      if (typeof value !== 'string') throw new PoisonMessageError('missing-attribute', `CloudEvents attribute "${name}" must be a string`);
+      if (typeof value !== 'string')
+        throw new PoisonMessageError('missing-attribute', `CloudEvents attribute "${name}" must be a string`);
       return value;
     },
   };
@@ -174,16 +191,20 @@ function decodeStructured(topic: string, message: KafkaMessage): CloudEvent {
 
 function checkedType(topic: string, attributes: ReadAttributes): EventType {
   const specversion = attributes.required('specversion');
-  if (specversion !== '1.0') throw new PoisonMessageError('unsupported-specversion', `unsupported CloudEvents specversion "${specversion}"`);
+  if (specversion !== '1.0')
+    throw new PoisonMessageError('unsupported-specversion', `unsupported CloudEvents specversion "${specversion}"`);
   attributes.required('id');
   attributes.required('source');
   const type = attributes.required('type');
   if (!isKnownEventType(type)) {
     const parsed = parseEventType(type);
-    const why = parsed ? `no schema for ${parsed.domain}.${parsed.name} major version ${parsed.major}` : 'not of the form mlops.<domain>.<event>.v<major>';
+    const why = parsed
+      ? `no schema for ${parsed.domain}.${parsed.name} major version ${parsed.major}`
+      : 'not of the form mlops.<domain>.<event>.v<major>';
     throw new PoisonMessageError('unknown-type', `unknown event type "${type}": ${why}`);
   }
-  if (type !== topic) throw new PoisonMessageError('type-topic-mismatch', `event type "${type}" arrived on topic "${topic}"`);
+  if (type !== topic)
+    throw new PoisonMessageError('type-topic-mismatch', `event type "${type}" arrived on topic "${topic}"`);
   return type;
 }
 

@@ -67,7 +67,12 @@ export type RunnerOptionsFor<C extends HandlerContext> = C extends InboxHandlerC
   ? ConsumerRunnerOptions & { inbox: InboxOptions }
   : ConsumerRunnerOptions;
 
-const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5_000, unavailableMaxDelayMs: 10_000 };
+const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 5,
+  initialDelayMs: 100,
+  maxDelayMs: 5_000,
+  unavailableMaxDelayMs: 10_000,
+};
 /** Most consecutive events whose effects share one inbox transaction. */
 const MAX_GROUP = 200;
 
@@ -152,7 +157,14 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     this.consumer = undefined;
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     const { consumerName, metrics } = this.options;
     const labels = { topic: batch.topic, consumer: consumerName };
     const done = (message: KafkaMessage, outcome: Outcome) => {
@@ -164,7 +176,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       );
     };
     const messages = batch.messages;
-    for (let i = 0; i < messages.length; ) {
+    for (let i = 0; i < messages.length;) {
       if (!isRunning() || isStale()) return;
       // Fast path: consecutive good events share one inbox transaction; any failure in it rolls the
       // group back and its events go one by one below, so retries and dead letters stay per event.
@@ -194,7 +206,14 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       for (const end = i + singles; i < end; i++) {
         const message = messages[i]!;
         const stopTimer = metrics.handlerSeconds.startTimer(labels);
-        const outcome = await this.process(batch.topic, batch.partition, message, heartbeat, () => isRunning() && !isStale(), i === failedAt ? prior : undefined);
+        const outcome = await this.process(
+          batch.topic,
+          batch.partition,
+          message,
+          heartbeat,
+          () => isRunning() && !isStale(),
+          i === failedAt ? prior : undefined,
+        );
         if (outcome === undefined) return; // stopping mid-retry: leave the offset for the next owner
         stopTimer();
         done(message, outcome);
@@ -224,7 +243,12 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   private runGroup(group: Decoded[], topic: string, partition: number): Promise<Outcome[]> {
     const inbox = this.options.inbox!;
     return inbox.dataSource.transaction(async (manager) => {
-      const fresh = await claimManyInInbox(manager, inbox.schema, this.options.consumerName, group.map((g) => g.event));
+      const fresh = await claimManyInInbox(
+        manager,
+        inbox.schema,
+        this.options.consumerName,
+        group.map((g) => g.event),
+      );
       const outcomes: Outcome[] = [];
       const transactionEvents = group.map((g) => g.event);
       for (const [index, { message, event, handler }] of group.entries()) {
@@ -262,7 +286,14 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     }
     const handler = this.handlers.get(event.type);
     if (!handler) {
-      await this.deadLetter(topic, partition, message, 'no-handler', `${this.options.consumerName} has no handler for ${event.type}`, 0);
+      await this.deadLetter(
+        topic,
+        partition,
+        message,
+        'no-handler',
+        `${this.options.consumerName} has no handler for ${event.type}`,
+        0,
+      );
       return 'dead_lettered';
     }
     let attempt = prior?.attempt ?? 0;
@@ -279,23 +310,35 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
           if (unavailable) {
             unavailableTries++;
             attempt = Math.max(0, attempt - 1);
-            delay = Math.min(this.retry.unavailableMaxDelayMs, this.retry.initialDelayMs * 2 ** Math.min(unavailableTries - 1, 20));
+            delay = Math.min(
+              this.retry.unavailableMaxDelayMs,
+              this.retry.initialDelayMs * 2 ** Math.min(unavailableTries - 1, 20),
+            );
             this.options.metrics.waitingOnDependency.set(waiting, 1);
             // One line when the wait starts, then one about every minute: an outage must not flood the log.
-            if (unavailableTries === 1 || unavailableTries % Math.max(1, Math.round(60_000 / this.retry.unavailableMaxDelayMs)) === 0) {
+            if (
+              unavailableTries === 1 ||
+              unavailableTries % Math.max(1, Math.round(60_000 / this.retry.unavailableMaxDelayMs)) === 0
+            ) {
               this.options.logger?.warn(
                 `${this.options.consumerName}: ${topic}[${partition}] waits for a dependency (try ${unavailableTries}, next in ${delay} ms): ${describe(failure)}`,
               );
             }
           } else {
             const reason: PoisonReason | 'retries-exhausted' =
-              failure instanceof PermanentHandlerError ? 'rejected-by-handler' : failure instanceof PoisonMessageError ? failure.reason : 'retries-exhausted';
+              failure instanceof PermanentHandlerError
+                ? 'rejected-by-handler'
+                : failure instanceof PoisonMessageError
+                  ? failure.reason
+                  : 'retries-exhausted';
             if (reason !== 'retries-exhausted' || attempt >= this.retry.attempts) {
               await this.deadLetter(topic, partition, message, reason, describe(failure), attempt);
               return 'dead_lettered';
             }
             delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
-            this.options.logger?.warn(`${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${describe(failure)}`);
+            this.options.logger?.warn(
+              `${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${describe(failure)}`,
+            );
           }
           await sleep(delay);
           if (!stillOwned()) return undefined;
@@ -303,8 +346,16 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
         }
         attempt++;
         try {
-          const processed = await this.runHandler(handler, event, { topic, partition, offset: message.offset, attempt });
-          if (unavailableTries > 0) this.options.logger?.log(`${this.options.consumerName}: ${topic}[${partition}] resumed after ${unavailableTries} tries`);
+          const processed = await this.runHandler(handler, event, {
+            topic,
+            partition,
+            offset: message.offset,
+            attempt,
+          });
+          if (unavailableTries > 0)
+            this.options.logger?.log(
+              `${this.options.consumerName}: ${topic}[${partition}] resumed after ${unavailableTries} tries`,
+            );
           return processed ? 'processed' : 'duplicate';
         } catch (error) {
           failed = true;
@@ -317,7 +368,11 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   }
 
   /** Returns false when the inbox says the event was already processed. */
-  private async runHandler(handler: EventHandler, event: CloudEvent, position: Omit<HandlerContext, 'manager'>): Promise<boolean> {
+  private async runHandler(
+    handler: EventHandler,
+    event: CloudEvent,
+    position: Omit<HandlerContext, 'manager'>,
+  ): Promise<boolean> {
     const inbox = this.options.inbox;
     if (!inbox) {
       await handler(event, position);
@@ -361,12 +416,16 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
         await producer.send(dlqTopicOf(topic), { key: message.key, value: message.value, headers });
         break;
       } catch (sendError) {
-        this.options.logger?.error(`${consumerName}: dead letter to ${dlqTopicOf(topic)} failed (attempt ${attempt}): ${(sendError as Error).message}`);
+        this.options.logger?.error(
+          `${consumerName}: dead letter to ${dlqTopicOf(topic)} failed (attempt ${attempt}): ${(sendError as Error).message}`,
+        );
         await sleep(Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** Math.min(attempt, 10)));
       }
     }
     metrics.deadLettered.inc({ topic, consumer: consumerName, reason });
-    this.options.logger?.warn(`${consumerName}: ${topic}[${partition}]@${message.offset} dead-lettered (${reason}): ${error}`);
+    this.options.logger?.warn(
+      `${consumerName}: ${topic}[${partition}]@${message.offset} dead-lettered (${reason}): ${error}`,
+    );
   }
 }
 

@@ -58,7 +58,11 @@ export function readDeadLetter(partition: number, message: KafkaMessage): DeadLe
     consumer: h('dlq_consumer'),
     attempts: h('dlq_attempts'),
     failedAt: h('dlq_failed_at'),
-    original: { topic: h('dlq_original_topic'), partition: h('dlq_original_partition'), offset: h('dlq_original_offset') },
+    original: {
+      topic: h('dlq_original_topic'),
+      partition: h('dlq_original_partition'),
+      offset: h('dlq_original_offset'),
+    },
     type: h('ce_type'),
     id: h('ce_id'),
     value: message.value ? message.value.toString() : '',
@@ -117,12 +121,17 @@ async function visitPending(
     }
     if (ranges.size === 0) return 0;
     // A throwaway reader group that never commits: the redrive position lives in REDRIVE_GROUP alone.
-    const consumer = kafka.consumer({ groupId: `${REDRIVE_GROUP}-reader-${process.pid}-${Date.now()}`, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: `${REDRIVE_GROUP}-reader-${process.pid}-${Date.now()}`,
+      allowAutoTopicCreation: false,
+    });
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        const finishedAll = () => [...ranges.values()].every((range) => range.next >= range.high) || (options.limit !== undefined && visited >= options.limit);
+        const finishedAll = () =>
+          [...ranges.values()].every((range) => range.next >= range.high) ||
+          (options.limit !== undefined && visited >= options.limit);
         consumer
           .run({
             autoCommit: false,
@@ -136,7 +145,11 @@ async function visitPending(
                 visited++;
                 range.next = offset + 1;
                 if (options.commit) {
-                  await admin.setOffsets({ groupId: REDRIVE_GROUP, topic, partitions: [{ partition: batch.partition, offset: String(range.next) }] });
+                  await admin.setOffsets({
+                    groupId: REDRIVE_GROUP,
+                    topic,
+                    partitions: [{ partition: batch.partition, offset: String(range.next) }],
+                  });
                 }
               }
               if (finishedAll()) resolve();
@@ -159,7 +172,10 @@ async function visitPending(
 /** The dead letters not yet redriven, oldest first per partition, at most `limit`. */
 export async function showDeadLetters(kafka: Kafka, topic: string, limit = 20): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
-  await visitPending(kafka, deadLetterTopicOf(topic), async (letter) => void letters.push(letter), { commit: false, limit });
+  await visitPending(kafka, deadLetterTopicOf(topic), async (letter) => void letters.push(letter), {
+    commit: false,
+    limit,
+  });
   return letters;
 }
 
@@ -189,7 +205,11 @@ export async function redriveDeadLetters(kafka: Kafka, topic: string): Promise<R
           if (!name.startsWith('dlq_') && value !== undefined) headers[name] = value;
         }
         headers.mlops_redriven_from = `${dlq}/${letter.partition}/${letter.offset}`;
-        await producer.send({ topic: target, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
+        await producer.send({
+          topic: target,
+          acks: -1,
+          messages: [{ key: message.key, value: message.value, headers }],
+        });
         redriven++;
       },
       { commit: true },

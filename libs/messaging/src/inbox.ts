@@ -7,7 +7,12 @@ import { messagingTables } from './migrations';
  * Records that a consumer processed an event, inside the transaction of its effect.
  * Returns false when the same source+id was already processed: the redelivery must be a no-op.
  */
-export async function claimInInbox(manager: EntityManager, schema: string, consumer: string, event: CloudEvent): Promise<boolean> {
+export async function claimInInbox(
+  manager: EntityManager,
+  schema: string,
+  consumer: string,
+  event: CloudEvent,
+): Promise<boolean> {
   const rows = await query<{ claimed: number }>(
     manager,
     `INSERT INTO ${messagingTables(schema).inbox} (consumer, source, event_id, event_type) VALUES ($1, $2, $3, $4)
@@ -18,7 +23,12 @@ export async function claimInInbox(manager: EntityManager, schema: string, consu
 }
 
 /** Claims several events in one statement; returns the `source\u0000id` of those not processed before. */
-export async function claimManyInInbox(manager: EntityManager, schema: string, consumer: string, events: readonly CloudEvent[]): Promise<Set<string>> {
+export async function claimManyInInbox(
+  manager: EntityManager,
+  schema: string,
+  consumer: string,
+  events: readonly CloudEvent[],
+): Promise<Set<string>> {
   const rows = await query<{ source: string; event_id: string }>(
     manager,
     `INSERT INTO ${messagingTables(schema).inbox} (consumer, source, event_id, event_type)

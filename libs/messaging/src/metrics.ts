@@ -30,7 +30,12 @@ export class MessagingMetrics {
       labelNames: ['topic', 'consumer', 'outcome'],
       registers,
     });
-    this.produced = new Counter({ name: 'mlops_messages_produced_total', help: 'Messages acknowledged by the broker', labelNames: ['topic'], registers });
+    this.produced = new Counter({
+      name: 'mlops_messages_produced_total',
+      help: 'Messages acknowledged by the broker',
+      labelNames: ['topic'],
+      registers,
+    });
     this.deadLettered = new Counter({
       name: 'mlops_messages_dead_lettered_total',
       help: 'Messages sent to a dead-letter topic, by reason',
@@ -56,6 +61,11 @@ export class MessagingMetrics {
       labelNames: ['topic', 'partition', 'consumer'],
       registers,
     });
-    this.outboxPending = new Gauge({ name: 'mlops_outbox_pending', help: 'Outbox rows not yet published', labelNames: ['schema'], registers });
+    this.outboxPending = new Gauge({
+      name: 'mlops_outbox_pending',
+      help: 'Outbox rows not yet published',
+      labelNames: ['schema'],
+      registers,
+    });
   }
 }

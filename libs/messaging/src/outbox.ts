@@ -9,12 +9,20 @@ import { messagingTables } from './migrations';
 import type { EventProducer } from './producer';
 
 /** Writes an event to the outbox in the caller's transaction: it is published if and only if that commits. */
-export async function enqueueInOutbox<T extends EventType>(manager: EntityManager, schema: string, event: CloudEvent<T>): Promise<void> {
+export async function enqueueInOutbox<T extends EventType>(
+  manager: EntityManager,
+  schema: string,
+  event: CloudEvent<T>,
+): Promise<void> {
   await enqueueManyInOutbox(manager, schema, [event]);
 }
 
 /** Several events in one statement, in the given order (their ids, hence their publishing order, follow it). */
-export async function enqueueManyInOutbox(manager: EntityManager, schema: string, events: readonly CloudEvent[]): Promise<void> {
+export async function enqueueManyInOutbox(
+  manager: EntityManager,
+  schema: string,
+  events: readonly CloudEvent[],
+): Promise<void> {
   await insertIntoOutbox(manager, schema, events.map(outboxMessageOf));
 }
 
@@ -31,14 +39,23 @@ export function outboxMessageOf(event: CloudEvent): OutboxMessage {
 }
 
 /** Writes checked messages to the outbox in one statement, in order. */
-export async function insertIntoOutbox(manager: EntityManager, schema: string, messages: readonly OutboxMessage[]): Promise<void> {
+export async function insertIntoOutbox(
+  manager: EntityManager,
+  schema: string,
+  messages: readonly OutboxMessage[],
+): Promise<void> {
   if (messages.length === 0) return;
   await execute(
     manager,
     `INSERT INTO ${messagingTables(schema).outbox} (topic, key, headers, value)
      SELECT u.topic, u.key, u.headers::jsonb, u.value
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(topic, key, headers, value, ord) ORDER BY u.ord`,
-    [messages.map((m) => m.topic), messages.map((m) => m.message.key), messages.map((m) => JSON.stringify(m.message.headers)), messages.map((m) => m.message.value)],
+    [
+      messages.map((m) => m.topic),
+      messages.map((m) => m.message.key),
+      messages.map((m) => JSON.stringify(m.message.headers)),
+      messages.map((m) => m.message.value),
+    ],
   );
 }
 
@@ -71,7 +88,7 @@ const RELAY_LOCK = new AdvisoryLockScope('messaging', 'outbox-relay');
 export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
-  private lock?: SessionLock;
+  private lock: SessionLock | undefined;
   private readonly outbox: string;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -95,11 +112,17 @@ export class OutboxRelay {
     const { dataSource, producer, batchSize = 500 } = this.options;
     let total = 0;
     for (;;) {
-      const rows = await query<OutboxRow>(dataSource.manager, `SELECT id, topic, key, headers, value FROM ${this.outbox} ORDER BY id LIMIT $1`, [batchSize]);
+      const rows = await query<OutboxRow>(
+        dataSource.manager,
+        `SELECT id, topic, key, headers, value FROM ${this.outbox} ORDER BY id LIMIT $1`,
+        [batchSize],
+      );
       if (rows.length === 0) break;
       await Promise.all(rows.map((r) => producer.send(r.topic, { key: r.key, value: r.value, headers: r.headers })));
       // Exactly the rows sent: a transaction that took a lower id but commits later is still pending, not lost.
-      await execute(dataSource.manager, `DELETE FROM ${this.outbox} WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      await execute(dataSource.manager, `DELETE FROM ${this.outbox} WHERE id = ANY($1::bigint[])`, [
+        rows.map((r) => r.id),
+      ]);
       total += rows.length;
     }
     return total;
@@ -112,7 +135,10 @@ export class OutboxRelay {
         if (await this.holdLock()) {
           const sent = await this.publishPending();
           if (sent > 0) continue;
-          const [pending] = await query<{ n: number }>(this.options.dataSource.manager, `SELECT count(*)::int AS n FROM ${this.outbox}`);
+          const [pending] = await query<{ n: number }>(
+            this.options.dataSource.manager,
+            `SELECT count(*)::int AS n FROM ${this.outbox}`,
+          );
           this.options.metrics.outboxPending.set({ schema: this.options.schema }, pending?.n ?? 0);
         }
       } catch (error) {

@@ -115,7 +115,10 @@ export class EventProducer {
       byTopic.set(p.topic, list);
     }
     try {
-      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
       for (const [topic, messages] of byTopic) this.options.metrics.produced.inc({ topic }, messages.length);
       for (const p of batch) p.resolve();
     } catch (error) {

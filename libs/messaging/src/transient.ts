@@ -50,18 +50,42 @@ const TRANSIENT_MESSAGES = [
 ];
 
 /** KafkaJS marks errors a retry can outlive; these names are connection-level on their own. */
-const KAFKA_TRANSIENT_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout']);
+const KAFKA_TRANSIENT_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+]);
 
 export function isTransientError(error: unknown, depth = 0): boolean {
   if (depth > 5 || typeof error !== 'object' || error === null) return false;
   if (error instanceof DependencyUnavailableError) return true;
-  const candidate = error as { name?: unknown; code?: unknown; message?: unknown; retriable?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
+  const candidate = error as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    retriable?: unknown;
+    driverError?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
   const code = typeof candidate.code === 'string' ? candidate.code : undefined;
   if (code && (NETWORK_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isTransientPostgresCode(code)))) return true;
   if (typeof candidate.name === 'string' && KAFKA_TRANSIENT_NAMES.has(candidate.name)) return true;
-  if (candidate.retriable === true && typeof candidate.name === 'string' && candidate.name.startsWith('KafkaJS')) return true;
-  if (typeof candidate.message === 'string' && TRANSIENT_MESSAGES.some((pattern) => pattern.test(candidate.message as string))) return true;
+  if (candidate.retriable === true && typeof candidate.name === 'string' && candidate.name.startsWith('KafkaJS'))
+    return true;
+  if (
+    typeof candidate.message === 'string' &&
+    TRANSIENT_MESSAGES.some((pattern) => pattern.test(candidate.message as string))
+  )
+    return true;
   // TypeORM wraps the driver's error; Node wraps causes; AggregateError lists every connection attempt.
   if (isTransientError(candidate.driverError, depth + 1) || isTransientError(candidate.cause, depth + 1)) return true;
-  return Array.isArray(candidate.errors) && candidate.errors.length > 0 && candidate.errors.every((inner) => isTransientError(inner, depth + 1));
+  return (
+    Array.isArray(candidate.errors) &&
+    candidate.errors.length > 0 &&
+    candidate.errors.every((inner) => isTransientError(inner, depth + 1))
+  );
 }

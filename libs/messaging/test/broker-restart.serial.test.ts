@@ -5,8 +5,23 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import { EventTypes, exampleEventData } from '@mlops/contracts';
-import { EventConsumerRunner, type EventProducer, type InboxHandlerContext, type MessagingMetrics, newEvent } from '../src';
-import { dropSchema, effectsStore, endLeftoverSockets, eventually, newProducer, restartKafka, testKafka, uid } from './support';
+import {
+  EventConsumerRunner,
+  type EventProducer,
+  type InboxHandlerContext,
+  type MessagingMetrics,
+  newEvent,
+} from '../src';
+import {
+  dropSchema,
+  effectsStore,
+  endLeftoverSockets,
+  eventually,
+  newProducer,
+  restartKafka,
+  testKafka,
+  uid,
+} from './support';
 
 const TYPE = EventTypes.TrainingRequestedV1;
 const kafka = testKafka('broker-restart-it');
@@ -54,10 +69,14 @@ test('a broker restart mid-stream loses nothing and doubles no effect', { timeou
   try {
     const total = 600;
     const keys = Array.from({ length: 17 }, (_, k) => `entity-${k}`);
-    const events = Array.from({ length: total }, (_, i) => newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:test', key: keys[i % 17]!, subject }));
+    const events = Array.from({ length: total }, (_, i) =>
+      newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:test', key: keys[i % 17]!, subject }),
+    );
     // One marker per key (so per partition), sent after the stream: once each has its effect, any second
     // effect of an earlier event of its partition would be there too.
-    const markers = keys.map((key) => newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:test', key, subject }));
+    const markers = keys.map((key) =>
+      newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:test', key, subject }),
+    );
     let restarting = false;
     let sentWhileRestarting = 0;
     // Publishing keeps a steady pace while the broker goes away; a send that fails is sent again (same id).
@@ -84,10 +103,18 @@ test('a broker restart mid-stream loses nothing and doubles no effect', { timeou
     restarting = false;
     await publishAll;
     await producer.publishMany(markers);
-    assert.ok(sentWhileRestarting > 0 && sentWhileRestarting < total, `the restart happened mid-stream (${sentWhileRestarting} sent during it)`);
+    assert.ok(
+      sentWhileRestarting > 0 && sentWhileRestarting < total,
+      `the restart happened mid-stream (${sentWhileRestarting} sent during it)`,
+    );
     const markerIds = markers.map((m) => m.id);
     await eventually(
-      async () => ((await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".effects WHERE event_id = ANY($1)`, [markerIds]))[0].n as number) >= markers.length,
+      async () =>
+        ((
+          await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".effects WHERE event_id = ANY($1)`, [
+            markerIds,
+          ])
+        )[0].n as number) >= markers.length,
       'the effect of every marker',
       180_000,
     );

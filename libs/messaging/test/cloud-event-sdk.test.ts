@@ -12,12 +12,27 @@ const limits = { maxEventBytes: 100_000 };
 function received(key: string | Buffer | undefined, value: unknown, headers: Record<string, unknown>): KafkaMessage {
   const bytes = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
   const sent: Record<string, Buffer> = {};
-  for (const [name, header] of Object.entries(headers)) if (header !== undefined) sent[name] = Buffer.from(String(header));
-  return { key: key === undefined ? null : Buffer.isBuffer(key) ? key : Buffer.from(key), value: bytes, headers: sent, timestamp: '1764547200000', offset: '0', attributes: 0 } as KafkaMessage;
+  for (const [name, header] of Object.entries(headers))
+    if (header !== undefined) sent[name] = Buffer.from(String(header));
+  return {
+    key: key === undefined ? null : Buffer.isBuffer(key) ? key : Buffer.from(key),
+    value: bytes,
+    headers: sent,
+    timestamp: '1764547200000',
+    offset: '0',
+    attributes: 0,
+  } as KafkaMessage;
 }
 
 function sdkEvent(extra: Record<string, unknown> = {}): SdkEvent<unknown> {
-  return new SdkEvent({ type: TYPE, source: 'urn:upstream:crm', subject: 'churn', data: exampleEventData(TYPE), partitionkey: 'churn', ...extra });
+  return new SdkEvent({
+    type: TYPE,
+    source: 'urn:upstream:crm',
+    subject: 'churn',
+    data: exampleEventData(TYPE),
+    partitionkey: 'churn',
+    ...extra,
+  });
 }
 
 function poisonOf(run: () => unknown): PoisonMessageError {
@@ -37,8 +52,24 @@ describe('the official CloudEvents SDK (Kafka binding) as producer and as decode
     assert.match(String(message.headers['content-type']), /^application\/cloudevents\+json/);
     const decoded = decodeMessage(TYPE, received(message.key, message.value, message.headers), limits);
     assert.deepEqual(
-      { id: decoded.id, source: decoded.source, type: decoded.type, subject: decoded.subject, time: decoded.time, key: decoded.partitionkey, correlationid: decoded.correlationid },
-      { id: event.id, source: 'urn:upstream:crm', type: TYPE, subject: 'churn', time: event.time, key: 'churn', correlationid: 'flow-1' },
+      {
+        id: decoded.id,
+        source: decoded.source,
+        type: decoded.type,
+        subject: decoded.subject,
+        time: decoded.time,
+        key: decoded.partitionkey,
+        correlationid: decoded.correlationid,
+      },
+      {
+        id: event.id,
+        source: 'urn:upstream:crm',
+        type: TYPE,
+        subject: 'churn',
+        time: event.time,
+        key: 'churn',
+        correlationid: 'flow-1',
+      },
     );
     assert.deepEqual(decoded.data, exampleEventData(TYPE));
   });
@@ -54,23 +85,43 @@ describe('the official CloudEvents SDK (Kafka binding) as producer and as decode
 
   test('structured mode without a Kafka key takes the partitionkey extension; data_base64 is read too', () => {
     const data = exampleEventData(TYPE);
-    const envelope = { specversion: '1.0', id: 'e-1', source: 'urn:debezium', type: TYPE, partitionkey: 'churn', data_base64: Buffer.from(JSON.stringify(data)).toString('base64') };
-    const decoded = decodeMessage(TYPE, received(undefined, envelope, { 'content-type': 'application/cloudevents+json' }), limits);
+    const envelope = {
+      specversion: '1.0',
+      id: 'e-1',
+      source: 'urn:debezium',
+      type: TYPE,
+      partitionkey: 'churn',
+      data_base64: Buffer.from(JSON.stringify(data)).toString('base64'),
+    };
+    const decoded = decodeMessage(
+      TYPE,
+      received(undefined, envelope, { 'content-type': 'application/cloudevents+json' }),
+      limits,
+    );
     assert.equal(decoded.partitionkey, 'churn');
     assert.deepEqual(decoded.data, data);
   });
 
   test('what we produce, the SDK decodes', () => {
-    const ours = newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:trainer', subject: 'churn', correlationId: 'flow-2' });
+    const ours = newEvent(TYPE, exampleEventData(TYPE), {
+      source: 'urn:mlops:trainer',
+      subject: 'churn',
+      correlationId: 'flow-2',
+    });
     const encoded = encodeEvent(ours);
     const value = encoded.value.toString('utf8');
-    const decoded = SdkKafka.toEvent({ key: encoded.key, value, body: value, headers: encoded.headers } as Parameters<typeof SdkKafka.toEvent>[0]) as SdkEvent<unknown>;
+    const decoded = SdkKafka.toEvent({ key: encoded.key, value, body: value, headers: encoded.headers } as Parameters<
+      typeof SdkKafka.toEvent
+    >[0]) as SdkEvent<unknown>;
     assert.equal(decoded.id, ours.id);
     assert.equal(decoded.type, TYPE);
     assert.equal(decoded.source, 'urn:mlops:trainer');
     assert.equal(decoded.subject, 'churn');
     assert.equal(decoded.correlationid, 'flow-2');
-    assert.deepEqual(typeof decoded.data === 'string' ? JSON.parse(decoded.data) : decoded.data, exampleEventData(TYPE));
+    assert.deepEqual(
+      typeof decoded.data === 'string' ? JSON.parse(decoded.data) : decoded.data,
+      exampleEventData(TYPE),
+    );
   });
 
   test('structured messages that can never succeed are classified, each with its reason', () => {
@@ -82,7 +133,12 @@ describe('the official CloudEvents SDK (Kafka binding) as producer and as decode
       ['no id', { ...good, id: undefined }, 'missing-attribute', /"id"/],
       ['a non-string type', { ...good, type: 7 }, 'missing-attribute', /"type" must be a string|"type"/],
       ['an unknown type', { ...good, type: 'mlops.training.requested.v9' }, 'unknown-type', /major version 9/],
-      ['a non-JSON datacontenttype', { ...good, datacontenttype: 'application/avro' }, 'malformed-json', /datacontenttype/],
+      [
+        'a non-JSON datacontenttype',
+        { ...good, datacontenttype: 'application/avro' },
+        'malformed-json',
+        /datacontenttype/,
+      ],
       ['data that violates the schema', { ...good, data: { model: 42 } }, 'schema-violation', /does not match/],
     ];
     for (const [what, value, reason, message] of cases) {

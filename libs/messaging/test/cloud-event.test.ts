@@ -9,7 +9,14 @@ const limits = { maxEventBytes: 10_000 };
 
 function asKafkaMessage(encoded: { key: string; value: Buffer; headers: Record<string, string> }): KafkaMessage {
   const headers = Object.fromEntries(Object.entries(encoded.headers).map(([k, v]) => [k, Buffer.from(v)]));
-  return { key: Buffer.from(encoded.key), value: encoded.value, headers, timestamp: '0', offset: '0', attributes: 0 } as KafkaMessage;
+  return {
+    key: Buffer.from(encoded.key),
+    value: encoded.value,
+    headers,
+    timestamp: '0',
+    offset: '0',
+    attributes: 0,
+  } as KafkaMessage;
 }
 
 function poisonReason(run: () => unknown): string {
@@ -24,7 +31,12 @@ function poisonReason(run: () => unknown): string {
 
 test('binary mode: attributes in ce_* headers, data as JSON, and back', () => {
   const cause = newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:registry', key: 'churn' });
-  const event = newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:registry', key: 'churn', subject: 'churn@production', causedBy: cause });
+  const event = newEvent(TYPE, exampleEventData(TYPE), {
+    source: 'urn:mlops:registry',
+    key: 'churn',
+    subject: 'churn@production',
+    causedBy: cause,
+  });
   const encoded = encodeEvent(event);
   assert.equal(encoded.headers.ce_specversion, '1.0');
   assert.equal(encoded.headers.ce_type, TYPE);
@@ -39,18 +51,47 @@ test('every kind of message that can never succeed is classified', () => {
   const good = encodeEvent(newEvent(TYPE, exampleEventData(TYPE), { source: 's', key: 'k' }));
   const variant = (headers: Record<string, string | undefined>, value: Buffer = good.value) => {
     const h: Record<string, string> = { ...good.headers };
-    for (const [k, v] of Object.entries(headers)) if (v === undefined) delete h[k]; else h[k] = v;
+    for (const [k, v] of Object.entries(headers))
+      if (v === undefined) delete h[k];
+      else h[k] = v;
     return asKafkaMessage({ key: good.key, value, headers: h });
   };
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({}, Buffer.from('{not json')), limits)), 'malformed-json');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({}, Buffer.from('{"a":1}')), limits)), 'schema-violation');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({ ce_id: undefined }), limits)), 'missing-attribute');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({ ce_specversion: '0.3' }), limits)), 'unsupported-specversion');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({ ce_type: 'mlops.model.promoted.v2' }), limits)), 'unknown-type');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({ ce_type: 'promoted' }), limits)), 'unknown-type');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({ ce_type: EventTypes.ModelRegisteredV1 }), limits)), 'type-topic-mismatch');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({ 'content-type': 'application/avro' }), limits)), 'malformed-json');
-  assert.equal(poisonReason(() => decodeMessage(TYPE, variant({}), { maxEventBytes: 10 })), 'oversized');
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({}, Buffer.from('{not json')), limits)),
+    'malformed-json',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({}, Buffer.from('{"a":1}')), limits)),
+    'schema-violation',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({ ce_id: undefined }), limits)),
+    'missing-attribute',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({ ce_specversion: '0.3' }), limits)),
+    'unsupported-specversion',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({ ce_type: 'mlops.model.promoted.v2' }), limits)),
+    'unknown-type',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({ ce_type: 'promoted' }), limits)),
+    'unknown-type',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({ ce_type: EventTypes.ModelRegisteredV1 }), limits)),
+    'type-topic-mismatch',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({ 'content-type': 'application/avro' }), limits)),
+    'malformed-json',
+  );
+  assert.equal(
+    poisonReason(() => decodeMessage(TYPE, variant({}), { maxEventBytes: 10 })),
+    'oversized',
+  );
 });
 
 test('a schema violation names every failing path', () => {

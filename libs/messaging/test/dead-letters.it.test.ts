@@ -38,7 +38,10 @@ describe('dead letters are listed, shown and redriven after a fix', () => {
   });
 
   async function effects(consumer: string): Promise<string[]> {
-    const rows: Array<{ event_id: string }> = await dataSource.query(`SELECT event_id FROM "${schema}".effects WHERE consumer = $1 ORDER BY event_id`, [consumer]);
+    const rows: Array<{ event_id: string }> = await dataSource.query(
+      `SELECT event_id FROM "${schema}".effects WHERE consumer = $1 ORDER BY event_id`,
+      [consumer],
+    );
     return rows.map((row) => row.event_id);
   }
 
@@ -46,14 +49,26 @@ describe('dead letters are listed, shown and redriven after a fix', () => {
     const subject = uid('redrive');
     const name = uid('redrive-consumer');
     let fixed = false;
-    runner = new EventConsumerRunner({ kafka, consumerName: name, producer, metrics, inbox: { dataSource, schema }, retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 5 } });
+    runner = new EventConsumerRunner({
+      kafka,
+      consumerName: name,
+      producer,
+      metrics,
+      inbox: { dataSource, schema },
+      retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 5 },
+    });
     runner.on(DEGRADED, async (event, ctx) => {
       if (event.subject !== subject) return;
       if (!fixed) throw new PermanentHandlerError('the rollback policy is missing');
-      await ctx.manager!.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [event.id, name]);
+      await ctx.manager!.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [
+        event.id,
+        name,
+      ]);
     });
     await runner.start();
-    const events = ['a', 'b', 'c'].map((key) => newEvent(DEGRADED, exampleEventData(DEGRADED), { source: 'urn:mlops:test', key, subject }));
+    const events = ['a', 'b', 'c'].map((key) =>
+      newEvent(DEGRADED, exampleEventData(DEGRADED), { source: 'urn:mlops:test', key, subject }),
+    );
     await producer.publishMany(events);
 
     const ids = events.map((event) => event.id).sort();
@@ -63,7 +78,14 @@ describe('dead letters are listed, shown and redriven after a fix', () => {
       return shown.length === 3;
     }, 'three dead letters');
     assert.deepEqual(shown.map((letter) => letter.id).sort(), ids);
-    assert.ok(shown.every((letter) => letter.reason === 'rejected-by-handler' && letter.original.topic === DEGRADED && letter.error.includes('rollback policy')));
+    assert.ok(
+      shown.every(
+        (letter) =>
+          letter.reason === 'rejected-by-handler' &&
+          letter.original.topic === DEGRADED &&
+          letter.error.includes('rollback policy'),
+      ),
+    );
     const listed = (await listDeadLetterTopics(kafka)).find((summary) => summary.topic === dlqTopicOf(DEGRADED));
     assert.ok(listed && listed.pending >= 3, `the list counts them as pending: ${JSON.stringify(listed)}`);
     assert.deepEqual(await effects(name), [], 'nothing took effect before the fix');
@@ -76,7 +98,10 @@ describe('dead letters are listed, shown and redriven after a fix', () => {
 
     const second = await redriveDeadLetters(kafka, `${DEGRADED}.dlq`);
     assert.equal(second.redriven, 0, 'what was redriven is not moved again');
-    assert.deepEqual((await showDeadLetters(kafka, DEGRADED)).filter((letter) => letter.consumer === name), []);
+    assert.deepEqual(
+      (await showDeadLetters(kafka, DEGRADED)).filter((letter) => letter.consumer === name),
+      [],
+    );
     const after = (await listDeadLetterTopics(kafka)).find((summary) => summary.topic === dlqTopicOf(DEGRADED));
     assert.equal(after?.pending, 0);
   });

@@ -2,7 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import { EventTypes, dlqTopicOf, exampleEventData } from '@mlops/contracts';
-import { DependencyUnavailableError, EventConsumerRunner, type EventProducer, type MessagingMetrics, PermanentHandlerError, newEvent } from '../src';
+import {
+  DependencyUnavailableError,
+  EventConsumerRunner,
+  type EventProducer,
+  type MessagingMetrics,
+  PermanentHandlerError,
+  newEvent,
+} from '../src';
 import { dropSchema, effectsStore, eventually, header, newProducer, readTopic, testKafka, uid } from './support';
 
 const REQUESTED = EventTypes.TrainingRequestedV1;
@@ -48,9 +55,13 @@ describe('a handler whose dependency is unavailable waits; it is never dead-lett
       calls.set(event.id, n);
       if (event.id === marker.id) throw new PermanentHandlerError('the marker is dead-lettered on purpose');
       // Two shapes a real outage takes: a refused connection, and a store saying its server is away.
-      if (n <= unavailableTries / 2) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
+      if (n <= unavailableTries / 2)
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
       if (n <= unavailableTries) throw new DependencyUnavailableError('clickhouse', 'ClickHouse does not answer');
-      await ctx.manager!.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [event.id, name]);
+      await ctx.manager!.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [
+        event.id,
+        name,
+      ]);
     });
     await runner.start();
     // Same key, so the marker is behind the waiting event on one partition: its dead letter comes after.
@@ -62,9 +73,16 @@ describe('a handler whose dependency is unavailable waits; it is never dead-lett
       (m) => header(m, 'dlq_consumer') === name && header(m, 'ce_subject') === subject,
       (seen) => seen.some((m) => header(m, 'ce_id') === marker.id),
     );
-    assert.deepEqual(letters.map((m) => header(m, 'ce_id')), [marker.id], 'only the marker is dead-lettered');
+    assert.deepEqual(
+      letters.map((m) => header(m, 'ce_id')),
+      [marker.id],
+      'only the marker is dead-lettered',
+    );
     await eventually(async () => {
-      const rows: Array<{ n: number }> = await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".effects WHERE consumer = $1`, [name]);
+      const rows: Array<{ n: number }> = await dataSource.query(
+        `SELECT count(*)::int AS n FROM "${schema}".effects WHERE consumer = $1`,
+        [name],
+      );
       return rows[0]?.n === 1;
     }, 'the waiting event to take effect once');
     assert.equal(calls.get(waiting.id), unavailableTries + 1);

@@ -30,7 +30,8 @@ after(async () => {
   await dropSchema(dataSource, schema);
 });
 
-const event = (key = 'k'): CloudEvent => newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key });
+const event = (key = 'k'): CloudEvent =>
+  newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key });
 
 /** A producer that only records what it is asked to send. */
 function recordingProducer(): { producer: EventProducer; sent: Array<{ topic: string; key: string }> } {
@@ -44,7 +45,8 @@ function recordingProducer(): { producer: EventProducer; sent: Array<{ topic: st
 test('an event is claimed once per consumer', async () => {
   const e = event();
   const claims = [];
-  for (const consumer of ['a', 'a', 'b']) claims.push(await dataSource.transaction((m) => claimInInbox(m, schema, consumer, e)));
+  for (const consumer of ['a', 'a', 'b'])
+    claims.push(await dataSource.transaction((m) => claimInInbox(m, schema, consumer, e)));
   assert.deepEqual(claims, [true, false, true]);
 });
 
@@ -63,18 +65,31 @@ test('claiming many answers only the events not claimed before', async () => {
   const [seen, fresh1, fresh2] = [event(), event(), event()];
   await dataSource.transaction((m) => claimInInbox(m, schema, 'many', seen));
   const claimed = await dataSource.transaction((m) => claimManyInInbox(m, schema, 'many', [seen, fresh1, fresh2]));
-  assert.deepEqual([...claimed].sort(), [inboxKey(fresh1.source, fresh1.id), inboxKey(fresh2.source, fresh2.id)].sort());
+  assert.deepEqual(
+    [...claimed].sort(),
+    [inboxKey(fresh1.source, fresh1.id), inboxKey(fresh2.source, fresh2.id)].sort(),
+  );
 });
 
 test('the relay publishes outbox rows in the order they were written, then deletes them', async () => {
   const relaySchema = uid('msg_relay').replace(/-/g, '_');
   const own = await effectsStore(relaySchema);
   try {
-    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('first'), event('second'), event('third')]));
+    await own.transaction((m) =>
+      enqueueManyInOutbox(m, relaySchema, [event('first'), event('second'), event('third')]),
+    );
     const { producer, sent } = recordingProducer();
-    const relay = new OutboxRelay({ dataSource: own, schema: relaySchema, producer, metrics: MessagingMetrics.for(new Registry()) });
+    const relay = new OutboxRelay({
+      dataSource: own,
+      schema: relaySchema,
+      producer,
+      metrics: MessagingMetrics.for(new Registry()),
+    });
     assert.equal(await relay.publishPending(), 3);
-    assert.deepEqual(sent.map((s) => s.key), ['first', 'second', 'third']);
+    assert.deepEqual(
+      sent.map((s) => s.key),
+      ['first', 'second', 'third'],
+    );
     assert.equal(await relay.publishPending(), 0, 'nothing left to publish');
   } finally {
     await dropSchema(own, relaySchema);
@@ -92,7 +107,12 @@ test('an outbox row of a rolled-back transaction is never published', async () =
       }),
     );
     const { producer, sent } = recordingProducer();
-    await new OutboxRelay({ dataSource: own, schema: relaySchema, producer, metrics: MessagingMetrics.for(new Registry()) }).publishPending();
+    await new OutboxRelay({
+      dataSource: own,
+      schema: relaySchema,
+      producer,
+      metrics: MessagingMetrics.for(new Registry()),
+    }).publishPending();
     assert.deepEqual(sent, []);
   } finally {
     await dropSchema(own, relaySchema);
@@ -112,8 +132,20 @@ test('of two relays of one schema, only the one holding the lock publishes', asy
   const holder = recordingProducer();
   const other = recordingProducer();
   // The holder polls slowly, the other fast: without the lock the other would take the next row first.
-  const first = new OutboxRelay({ dataSource: own, schema: relaySchema, producer: holder.producer, metrics, pollIntervalMs: 300 });
-  const second = new OutboxRelay({ dataSource: own, schema: relaySchema, producer: other.producer, metrics, pollIntervalMs: 10 });
+  const first = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer: holder.producer,
+    metrics,
+    pollIntervalMs: 300,
+  });
+  const second = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer: other.producer,
+    metrics,
+    pollIntervalMs: 10,
+  });
   try {
     first.start();
     await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('one')]));
@@ -121,7 +153,10 @@ test('of two relays of one schema, only the one holding the lock publishes', asy
     second.start();
     await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('two')]));
     await until(() => holder.sent.length + other.sent.length === 2);
-    assert.deepEqual({ holder: holder.sent.map((s) => s.key), other: other.sent.map((s) => s.key) }, { holder: ['one', 'two'], other: [] });
+    assert.deepEqual(
+      { holder: holder.sent.map((s) => s.key), other: other.sent.map((s) => s.key) },
+      { holder: ['one', 'two'], other: [] },
+    );
   } finally {
     await first.stop();
     await second.stop();

@@ -24,11 +24,24 @@ const FAILED = EventTypes.TrainingFailedV1;
 type Requested = CloudEvent<typeof REQUESTED>;
 
 /** Each test's events carry a unique subject so the topic's other traffic is ignored. */
-function requested(subject: string, key: string, overrides: Partial<EventData<typeof REQUESTED>> = {}, id?: string): Requested {
-  return newEvent(REQUESTED, { ...exampleEventData(REQUESTED), ...overrides }, { source: 'urn:mlops:test', key, subject, ...(id ? { id } : {}) });
+function requested(
+  subject: string,
+  key: string,
+  overrides: Partial<EventData<typeof REQUESTED>> = {},
+  id?: string,
+): Requested {
+  return newEvent(
+    REQUESTED,
+    { ...exampleEventData(REQUESTED), ...overrides },
+    { source: 'urn:mlops:test', key, subject, ...(id ? { id } : {}) },
+  );
 }
 
-async function effectCount(dataSource: DataSource, schema: string, consumer?: string): Promise<{ total: number; distinct: number }> {
+async function effectCount(
+  dataSource: DataSource,
+  schema: string,
+  consumer?: string,
+): Promise<{ total: number; distinct: number }> {
   const [row] = await dataSource.query(
     `SELECT count(*)::int AS total, count(DISTINCT event_id)::int AS distinct FROM "${schema}".effects ${consumer ? 'WHERE consumer = $1' : ''}`,
     consumer ? [consumer] : [],
@@ -45,7 +58,11 @@ describe('messaging against the real broker and database', () => {
   let registry: Registry;
   const runners: Array<EventConsumerRunner<InboxHandlerContext>> = [];
 
-  function runner(name: string, retry = { attempts: 3, initialDelayMs: 20, maxDelayMs: 100 }, maxEventBytes?: number): EventConsumerRunner<InboxHandlerContext> {
+  function runner(
+    name: string,
+    retry = { attempts: 3, initialDelayMs: 20, maxDelayMs: 100 },
+    maxEventBytes?: number,
+  ): EventConsumerRunner<InboxHandlerContext> {
     const r = new EventConsumerRunner<InboxHandlerContext>({
       kafka,
       consumerName: name,
@@ -59,8 +76,17 @@ describe('messaging against the real broker and database', () => {
     return r;
   }
 
-  async function recordEffect(event: CloudEvent, consumer: string, detail: unknown, manager = dataSource.manager): Promise<void> {
-    await manager.query(`INSERT INTO "${schema}".effects (event_id, consumer, detail) VALUES ($1, $2, $3)`, [event.id, consumer, JSON.stringify(detail)]);
+  async function recordEffect(
+    event: CloudEvent,
+    consumer: string,
+    detail: unknown,
+    manager = dataSource.manager,
+  ): Promise<void> {
+    await manager.query(`INSERT INTO "${schema}".effects (event_id, consumer, detail) VALUES ($1, $2, $3)`, [
+      event.id,
+      consumer,
+      JSON.stringify(detail),
+    ]);
   }
 
   before(async () => {
@@ -85,7 +111,11 @@ describe('messaging against the real broker and database', () => {
     trainer.on(REQUESTED, async (event, ctx) => {
       if (event.subject !== subject) return;
       await recordEffect(event, 'trainer', event.data, ctx.manager);
-      const reply = newEvent(FAILED, { ...exampleEventData(FAILED) }, { source: 'urn:mlops:trainer', key: event.partitionkey, subject, causedBy: event });
+      const reply = newEvent(
+        FAILED,
+        { ...exampleEventData(FAILED) },
+        { source: 'urn:mlops:trainer', key: event.partitionkey, subject, causedBy: event },
+      );
       await enqueueInOutbox(ctx.manager, schema, reply);
     });
     monitor.on(FAILED, async (event, ctx) => {
@@ -124,12 +154,18 @@ describe('messaging against the real broker and database', () => {
     const good = encodeEvent(requested(subject, key));
     const withHeaders = (changes: Record<string, string | undefined>) => {
       const headers: Record<string, string> = { ...good.headers, ce_id: uid('bad') };
-      for (const [k, v] of Object.entries(changes)) if (v === undefined) delete headers[k]; else headers[k] = v;
+      for (const [k, v] of Object.entries(changes))
+        if (v === undefined) delete headers[k];
+        else headers[k] = v;
       return headers;
     };
     const poison = [
       { reason: 'malformed-json', value: Buffer.from('{"modelName": '), headers: withHeaders({}) },
-      { reason: 'schema-violation', value: Buffer.from(JSON.stringify({ unexpected: true })), headers: withHeaders({}) },
+      {
+        reason: 'schema-violation',
+        value: Buffer.from(JSON.stringify({ unexpected: true })),
+        headers: withHeaders({}),
+      },
       { reason: 'unknown-type', value: good.value, headers: withHeaders({ ce_type: 'mlops.training.requested.v9' }) },
       { reason: 'missing-attribute', value: good.value, headers: withHeaders({ ce_source: undefined }) },
       { reason: 'oversized', value: Buffer.from(JSON.stringify({ pad: 'x'.repeat(5_000) })), headers: withHeaders({}) },
@@ -145,10 +181,19 @@ describe('messaging against the real broker and database', () => {
 
     // Every consumer that meets a poison message dead-letters it under its own name: count ours.
     const ours = (m: KafkaMessage) => m.key?.toString() === key && header(m, 'dlq_consumer') === name;
-    const read = await readTopic(kafka, dlqTopicOf(REQUESTED), ours, (m) => m.some((x) => header(x, 'ce_id') === marker.ce_id));
-    assert.deepEqual(read.map((m) => header(m, 'ce_id')), [...poison.map((p) => p.headers.ce_id), marker.ce_id], 'each poison message is dead-lettered exactly once');
+    const read = await readTopic(kafka, dlqTopicOf(REQUESTED), ours, (m) =>
+      m.some((x) => header(x, 'ce_id') === marker.ce_id),
+    );
+    assert.deepEqual(
+      read.map((m) => header(m, 'ce_id')),
+      [...poison.map((p) => p.headers.ce_id), marker.ce_id],
+      'each poison message is dead-lettered exactly once',
+    );
     const letters = read.slice(0, poison.length);
-    assert.deepEqual(letters.map((m) => header(m, 'dlq_reason')), poison.map((p) => p.reason));
+    assert.deepEqual(
+      letters.map((m) => header(m, 'dlq_reason')),
+      poison.map((p) => p.reason),
+    );
     letters.forEach((letter, i) => {
       assert.deepEqual(letter.value, poison[i]!.value, 'the original bytes are kept');
       assert.equal(header(letter, 'dlq_consumer'), name);
@@ -158,7 +203,9 @@ describe('messaging against the real broker and database', () => {
     });
     assert.match(header(letters[1]!, 'dlq_error')!, /\/model is required/);
     assert.equal((await effectCount(dataSource, schema, name)).total, 1);
-    const counted = new RegExp(`mlops_messages_dead_lettered_total\\{topic="[^"]+",consumer="${name}",reason="schema-violation"\\} (\\d+)`).exec(await registry.metrics());
+    const counted = new RegExp(
+      `mlops_messages_dead_lettered_total\\{topic="[^"]+",consumer="${name}",reason="schema-violation"\\} (\\d+)`,
+    ).exec(await registry.metrics());
     assert.ok(counted && Number(counted[1]) >= 1, 'dead letters are counted per consumer and reason');
   });
 
@@ -198,12 +245,18 @@ describe('messaging against the real broker and database', () => {
       attempts.set(event.id, n);
       if (event.id === flaky && n < 3) throw new Error('database briefly away');
       if (event.id === doomed) throw new Error('always failing');
-      if (event.id === rejected || event.id === refusedMarker) throw new PermanentHandlerError('refers to an unknown model');
+      if (event.id === rejected || event.id === refusedMarker)
+        throw new PermanentHandlerError('refers to an unknown model');
       await recordEffect(event, name, { attempt: ctx.attempt }, ctx.manager);
     });
     await r.start();
     // One key, so one partition, in order; the marker is refused last, so its dead letter ends the read.
-    const [a, b, c, marker] = [requested(subject, 'k1'), requested(subject, 'k1'), requested(subject, 'k1'), requested(subject, 'k1')];
+    const [a, b, c, marker] = [
+      requested(subject, 'k1'),
+      requested(subject, 'k1'),
+      requested(subject, 'k1'),
+      requested(subject, 'k1'),
+    ];
     [flaky, doomed, rejected, refusedMarker] = [a.id, b.id, c.id, marker.id];
     await producer.publishMany([a, b, c, marker]);
     const letters = await readTopic(
@@ -220,7 +273,10 @@ describe('messaging against the real broker and database', () => {
         [marker.id, 'rejected-by-handler', '1'],
       ],
     );
-    await eventually(async () => (await effectCount(dataSource, schema, name)).total === 1, 'the flaky event to succeed');
+    await eventually(
+      async () => (await effectCount(dataSource, schema, name)).total === 1,
+      'the flaky event to succeed',
+    );
     assert.equal(attempts.get(flaky), 3);
     assert.equal(attempts.get(doomed), 3, 'a failing event is tried exactly `attempts` times');
     assert.equal(attempts.get(rejected), 1);
@@ -247,9 +303,20 @@ describe('messaging against the real broker and database', () => {
     await dataSource.transaction((m) => enqueueInOutbox(m, schema, sentinel));
     relay.start();
     try {
-      const seen = await readTopic(kafka, FAILED, (m) => header(m, 'ce_subject') === subject, (m) => m.some((x) => header(x, 'ce_id') === sentinel.id));
-      assert.deepEqual(seen.map((m) => header(m, 'ce_id')), [committed.id, sentinel.id]);
-      await eventually(async () => (await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox`))[0].n === 0, 'the outbox to drain');
+      const seen = await readTopic(
+        kafka,
+        FAILED,
+        (m) => header(m, 'ce_subject') === subject,
+        (m) => m.some((x) => header(x, 'ce_id') === sentinel.id),
+      );
+      assert.deepEqual(
+        seen.map((m) => header(m, 'ce_id')),
+        [committed.id, sentinel.id],
+      );
+      await eventually(
+        async () => (await dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".outbox`))[0].n === 0,
+        'the outbox to drain',
+      );
     } finally {
       await relay.stop();
     }
@@ -278,8 +345,19 @@ describe('messaging against the real broker and database', () => {
       // Sent after the relay's sends, with their key: the read ends there, so a second copy would be seen.
       const marker = newEvent(FAILED, exampleEventData(FAILED), { source: 'urn:mlops:test', key, subject });
       await producer.publish(marker);
-      const seen = await readTopic(kafka, FAILED, (m) => header(m, 'ce_subject') === subject, (m) => m.some((x) => header(x, 'ce_id') === marker.id));
-      assert.deepEqual(seen.map((m) => header(m, 'ce_id')).slice(0, -1).sort(), [early.id, later.id].sort());
+      const seen = await readTopic(
+        kafka,
+        FAILED,
+        (m) => header(m, 'ce_subject') === subject,
+        (m) => m.some((x) => header(x, 'ce_id') === marker.id),
+      );
+      assert.deepEqual(
+        seen
+          .map((m) => header(m, 'ce_id'))
+          .slice(0, -1)
+          .sort(),
+        [early.id, later.id].sort(),
+      );
     } finally {
       if (slow.isTransactionActive) await slow.rollbackTransaction();
       await slow.release();
@@ -288,11 +366,26 @@ describe('messaging against the real broker and database', () => {
 
   test('the producer refuses an invalid event: it never reaches the topic', async () => {
     const subject = uid('invalid');
-    const bad = newEvent(REQUESTED, { nonsense: 1 } as unknown as EventData<typeof REQUESTED>, { source: 'urn:mlops:test', key: 'inv', subject });
-    assert.throws(() => producer.publish(bad), (error: unknown) => error instanceof EventValidationError);
+    const bad = newEvent(REQUESTED, { nonsense: 1 } as unknown as EventData<typeof REQUESTED>, {
+      source: 'urn:mlops:test',
+      key: 'inv',
+      subject,
+    });
+    assert.throws(
+      () => producer.publish(bad),
+      (error: unknown) => error instanceof EventValidationError,
+    );
     const sentinel = requested(subject, 'inv');
     await producer.publish(sentinel);
-    const seen = await readTopic(kafka, REQUESTED, (m) => header(m, 'ce_subject') === subject, (m) => m.some((x) => header(x, 'ce_id') === sentinel.id));
-    assert.deepEqual(seen.map((m) => header(m, 'ce_id')), [sentinel.id]);
+    const seen = await readTopic(
+      kafka,
+      REQUESTED,
+      (m) => header(m, 'ce_subject') === subject,
+      (m) => m.some((x) => header(x, 'ce_id') === sentinel.id),
+    );
+    assert.deepEqual(
+      seen.map((m) => header(m, 'ce_id')),
+      [sentinel.id],
+    );
   });
 });

@@ -9,12 +9,28 @@ import { createPostgresDataSource } from '@mlops/storage';
 import { databaseUrl } from '@mlops/testing';
 import { EventProducer, MessagingMetrics, messagingMigrations } from '../src';
 
-export { databaseUrl, endLeftoverSockets, eventually, header, kafkaBrokers, readTopic, testKafka, uid } from '@mlops/testing';
+export {
+  databaseUrl,
+  endLeftoverSockets,
+  eventually,
+  header,
+  kafkaBrokers,
+  readTopic,
+  testKafka,
+  uid,
+} from '@mlops/testing';
 
 /** A fresh Postgres schema with the messaging tables and an `effects` table that shows duplicates. */
 export async function effectsStore(schema: string): Promise<DataSource> {
-  const dataSource = await createPostgresDataSource({ url: databaseUrl(), schema, migrations: [...messagingMigrations], poolSize: 4 });
-  await dataSource.query(`CREATE TABLE IF NOT EXISTS "${schema}".effects (event_id text NOT NULL, consumer text NOT NULL, detail jsonb, at timestamptz DEFAULT now())`);
+  const dataSource = await createPostgresDataSource({
+    url: databaseUrl(),
+    schema,
+    migrations: [...messagingMigrations],
+    poolSize: 4,
+  });
+  await dataSource.query(
+    `CREATE TABLE IF NOT EXISTS "${schema}".effects (event_id text NOT NULL, consumer text NOT NULL, detail jsonb, at timestamptz DEFAULT now())`,
+  );
   return dataSource;
 }
 
@@ -23,7 +39,10 @@ export async function dropSchema(dataSource: DataSource, schema: string): Promis
   await dataSource.destroy();
 }
 
-export function newProducer(kafka: Kafka, registry = new Registry()): { producer: EventProducer; metrics: MessagingMetrics; registry: Registry } {
+export function newProducer(
+  kafka: Kafka,
+  registry = new Registry(),
+): { producer: EventProducer; metrics: MessagingMetrics; registry: Registry } {
   const metrics = MessagingMetrics.for(registry);
   return { producer: new EventProducer({ kafka, metrics }), metrics, registry };
 }

@@ -17,7 +17,11 @@ describe('which failures mean a dependency is unavailable', () => {
   test('Postgres SQLSTATEs of connection loss, shutdown, deadlock and serialization, also wrapped as TypeORM does', () => {
     for (const code of ['08006', '08001', '57P01', '57P03', '40001', '40P01', '53300']) {
       assert.equal(isTransientError(Object.assign(new Error('x'), { code })), true, code);
-      assert.equal(isTransientError({ name: 'QueryFailedError', message: 'x', driverError: { code } }), true, `wrapped ${code}`);
+      assert.equal(
+        isTransientError({ name: 'QueryFailedError', message: 'x', driverError: { code } }),
+        true,
+        `wrapped ${code}`,
+      );
     }
   });
 
@@ -29,9 +33,15 @@ describe('which failures mean a dependency is unavailable', () => {
 
   test('network errors, causes, aggregate connection attempts, KafkaJS connection errors, our own signal', () => {
     assert.equal(isTransientError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), true);
-    assert.equal(isTransientError(new Error('query failed', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) })), true);
+    assert.equal(
+      isTransientError(new Error('query failed', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) })),
+      true,
+    );
     assert.equal(isTransientError(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })])), true);
-    assert.equal(isTransientError(Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' })), true);
+    assert.equal(
+      isTransientError(Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' })),
+      true,
+    );
     assert.equal(isTransientError(new TypeError('fetch failed')), true);
     assert.equal(isTransientError(new DependencyUnavailableError('clickhouse', 'down')), true);
   });
@@ -40,7 +50,10 @@ describe('which failures mean a dependency is unavailable', () => {
     assert.equal(isTransientError(new TypeError("Cannot read properties of undefined (reading 'x')")), false);
     assert.equal(isTransientError(new PermanentHandlerError('unknown dataset')), false);
     assert.equal(isTransientError(new PoisonMessageError('schema-violation', 'bad')), false);
-    assert.equal(isTransientError(new AggregateError([new Error('a'), Object.assign(new Error('b'), { code: 'ECONNREFUSED' })])), false);
+    assert.equal(
+      isTransientError(new AggregateError([new Error('a'), Object.assign(new Error('b'), { code: 'ECONNREFUSED' })])),
+      false,
+    );
     assert.equal(isTransientError('ECONNREFUSED'), false);
     assert.equal(isTransientError(null), false);
   });

@@ -41,13 +41,22 @@ export function defineService<S extends ServiceSpec>(definition: ServiceDefiniti
  * Builds a service's Nest app: module hooks run once (init, then bootstrap), then its event transport starts,
  * so no handler runs before the service is initialised. Not listening on HTTP yet: tests use it in-process.
  */
-export async function createServiceApp<C extends BootConfig>(definition: ServiceApp<C>, config: C): Promise<INestApplication> {
+export async function createServiceApp<C extends BootConfig>(
+  definition: ServiceApp<C>,
+  config: C,
+): Promise<INestApplication> {
   // The service's module plus the modules every app gets beside it: a platform-wide module (say the HTTP API
   // module serving /openapi.json) is added to this list, or passed per service as `imports`.
   @Module({})
   class ServiceRootModule {}
-  const root: DynamicModule = { module: ServiceRootModule, imports: [definition.appModule(config), ...(definition.imports ?? [])] };
-  const app = await NestFactory.create(root, { logger: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1), abortOnError: false });
+  const root: DynamicModule = {
+    module: ServiceRootModule,
+    imports: [definition.appModule(config), ...(definition.imports ?? [])],
+  };
+  const app = await NestFactory.create(root, {
+    logger: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1),
+    abortOnError: false,
+  });
   app.enableShutdownHooks();
   // Global, and inherited by the event transport below: filters must be in place before it connects.
   app.useGlobalFilters(new RethrowRpcExceptionFilter(app.get(HttpAdapterHost).httpAdapter));

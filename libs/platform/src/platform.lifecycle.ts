@@ -1,4 +1,10 @@
-import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { CloudEventsKafkaServer, OutboxRelay } from '@mlops/messaging';
 
 /**
@@ -26,6 +32,8 @@ export class PlatformLifecycle implements OnApplicationBootstrap, OnModuleDestro
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
-    await this.relay.publishPending().catch((error: unknown) => this.logger.warn(`outbox left for the next start: ${(error as Error).message}`));
+    await this.relay
+      .publishPending()
+      .catch((error: unknown) => this.logger.warn(`outbox left for the next start: ${(error as Error).message}`));
   }
 }

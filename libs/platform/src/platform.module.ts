@@ -53,7 +53,8 @@ export class PlatformModule {
       }),
     ];
     if (options.clickhouseDatabase) {
-      if (!config.CLICKHOUSE_DATA_DIR) throw new Error(`${service} owns ClickHouse tables but its config has no CLICKHOUSE_DATA_DIR`);
+      if (!config.CLICKHOUSE_DATA_DIR)
+        throw new Error(`${service} owns ClickHouse tables but its config has no CLICKHOUSE_DATA_DIR`);
       imports.push(
         ClickHouseModule.forRoot({
           ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
@@ -84,7 +85,13 @@ export class PlatformModule {
           provide: OutboxRelay,
           inject: [POSTGRES, EventProducer, MessagingMetrics],
           useFactory: (dataSource: DataSource, producer: EventProducer, metrics: MessagingMetrics) =>
-            new OutboxRelay({ dataSource, schema: pgSchema, producer, metrics, logger: new Logger(`${service}:outbox`) }),
+            new OutboxRelay({
+              dataSource,
+              schema: pgSchema,
+              producer,
+              metrics,
+              logger: new Logger(`${service}:outbox`),
+            }),
         },
         PlatformLifecycle,
       ],

@@ -29,9 +29,7 @@ class PromotionsHandler {
 }
 
 @Module({
-  imports: [
-    PlatformModule.forRoot({ service, pgSchema: schema, config: probeConfig() }),
-  ],
+  imports: [PlatformModule.forRoot({ service, pgSchema: schema, config: probeConfig() })],
   controllers: [PromotionsHandler],
 })
 class ProbeModule {}
@@ -54,9 +52,17 @@ after(async () => {
 test('@EventPattern handlers get validated CloudEvents, write through the inbox transaction, and dead-letter permanent failures', async () => {
   const producer = app.get(EventProducer);
   const good = newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:test', subject });
-  const refused = newEvent(TYPE, { ...exampleEventData(TYPE), reason: 'refuse me' }, { source: 'urn:mlops:test', subject });
+  const refused = newEvent(
+    TYPE,
+    { ...exampleEventData(TYPE), reason: 'refuse me' },
+    { source: 'urn:mlops:test', subject },
+  );
   // Same key (the model), so same partition: refused last, its dead letter ends the read after any duplicate.
-  const marker = newEvent(TYPE, { ...exampleEventData(TYPE), reason: 'refuse me: marker' }, { source: 'urn:mlops:test', subject });
+  const marker = newEvent(
+    TYPE,
+    { ...exampleEventData(TYPE), reason: 'refuse me: marker' },
+    { source: 'urn:mlops:test', subject },
+  );
   await producer.publishMany([good, good, refused, marker]);
   await eventually(async () => handled.includes(good.id), 'the Nest handler');
   const letters = await readTopic(

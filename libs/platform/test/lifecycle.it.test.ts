@@ -30,16 +30,23 @@ const FAILED = EventTypes.TrainingFailedV1;
 const service = uid('hooks-probe');
 const schema = service.replace(/-/g, '_');
 const subject = uid('hooks');
-const request = newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key: uid('model'), subject });
+const request = newEvent(REQUESTED, exampleEventData(REQUESTED), {
+  source: 'urn:mlops:test',
+  key: uid('model'),
+  subject,
+});
 const lastWord = newEvent(FAILED, exampleEventData(FAILED), { source: 'urn:mlops:test', key: uid('last'), subject });
 
-type Hook = 'onModuleInit' | 'onApplicationBootstrap' | 'onModuleDestroy' | 'beforeApplicationShutdown' | 'onApplicationShutdown';
+type Hook =
+  'onModuleInit' | 'onApplicationBootstrap' | 'onModuleDestroy' | 'beforeApplicationShutdown' | 'onApplicationShutdown';
 const calls: Hook[] = [];
 /** Hooks that had run when the first event reached a handler. */
 let hooksBeforeFirstEvent: Hook[] | undefined;
 
 @Injectable()
-class HookCounter implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
+class HookCounter
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown
+{
   constructor(@Inject(POSTGRES) private readonly dataSource: DataSource) {}
   onModuleInit(): void {
     calls.push('onModuleInit');
@@ -70,7 +77,12 @@ class RequestsHandler {
   async onRequested(@Payload() event: CloudEvent<typeof REQUESTED>, @Ctx() context: CloudEventContext): Promise<void> {
     hooksBeforeFirstEvent ??= [...calls];
     if (event.subject !== subject) return;
-    const reply = newEvent(FAILED, exampleEventData(FAILED), { source: 'urn:mlops:test', key: event.partitionkey, subject, causedBy: event });
+    const reply = newEvent(FAILED, exampleEventData(FAILED), {
+      source: 'urn:mlops:test',
+      key: event.partitionkey,
+      subject,
+      causedBy: event,
+    });
     await enqueueInOutbox(context.manager, schema, reply);
     this.replied.push(reply.id);
   }
@@ -104,16 +116,33 @@ test('started and listening: onModuleInit and onApplicationBootstrap ran once ea
   assert.deepEqual([count('onModuleInit'), count('onApplicationBootstrap')], [1, 1]);
   assert.deepEqual(hooksBeforeFirstEvent, ['onModuleInit', 'onApplicationBootstrap']);
   // The platform's relay sends what a handler wrote to the outbox; no service starts one.
-  const replies = await readTopic(testKafka('hooks-it'), FAILED, (m) => header(m, 'ce_subject') === subject, (m) => m.some((x) => header(x, 'ce_id') === handler.replied[0]));
+  const replies = await readTopic(
+    testKafka('hooks-it'),
+    FAILED,
+    (m) => header(m, 'ce_subject') === subject,
+    (m) => m.some((x) => header(x, 'ce_id') === handler.replied[0]),
+  );
   assert.equal(replies.length, 1);
 });
 
 test('closed: each shutdown hook ran once, and the outbox row written in one was sent before Postgres closed', async () => {
   await app.close();
   assert.deepEqual(
-    [count('onModuleInit'), count('onApplicationBootstrap'), count('onModuleDestroy'), count('beforeApplicationShutdown'), count('onApplicationShutdown')],
+    [
+      count('onModuleInit'),
+      count('onApplicationBootstrap'),
+      count('onModuleDestroy'),
+      count('beforeApplicationShutdown'),
+      count('onApplicationShutdown'),
+    ],
     [1, 1, 1, 1, 1],
   );
-  const sent = await readTopic(testKafka('hooks-it-last'), FAILED, (m) => header(m, 'ce_subject') === subject, (m) => m.some((x) => header(x, 'ce_id') === lastWord.id), 30_000);
+  const sent = await readTopic(
+    testKafka('hooks-it-last'),
+    FAILED,
+    (m) => header(m, 'ce_subject') === subject,
+    (m) => m.some((x) => header(x, 'ce_id') === lastWord.id),
+    30_000,
+  );
   assert.equal(sent.filter((m) => header(m, 'ce_id') === lastWord.id).length, 1);
 });

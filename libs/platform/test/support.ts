@@ -5,7 +5,14 @@ import type { BootConfig, PlatformConfig } from '../src';
 
 /** The platform keys of a probe service against the stack. */
 export function probeConfig(): PlatformConfig & BootConfig {
-  return { KAFKA_BROKERS: kafkaBrokers(), DATABASE_URL: databaseUrl(), MAX_EVENT_BYTES: 100_000, HTTP_HOST: '127.0.0.1', HTTP_PORT: 0, LOG_LEVEL: 'error' };
+  return {
+    KAFKA_BROKERS: kafkaBrokers(),
+    DATABASE_URL: databaseUrl(),
+    MAX_EVENT_BYTES: 100_000,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: 0,
+    LOG_LEVEL: 'error',
+  };
 }
 
 /** Drops a probe's schema once its app (and its Postgres pool) is closed. */

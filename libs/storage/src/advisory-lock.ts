@@ -44,7 +44,9 @@ export class AdvisoryLockScope {
 
   constructor(service: string, purpose: string) {
     if (!service || !purpose || service.includes('/') || purpose.includes('/')) {
-      throw new Error(`an advisory lock scope needs a service and a purpose without "/" (got "${service}", "${purpose}")`);
+      throw new Error(
+        `an advisory lock scope needs a service and a purpose without "/" (got "${service}", "${purpose}")`,
+      );
     }
     this.name = `${service}/${purpose}`;
   }
@@ -56,7 +58,10 @@ export class AdvisoryLockScope {
 
   /** Takes the lock if it is free (released when the transaction ends); false at once when it is not. */
   async tryLockInTransaction(manager: EntityManager, key: string, mode: LockMode = 'exclusive'): Promise<boolean> {
-    const rows: Array<{ locked: boolean }> = await inTransaction(manager).query(TRY_IN_TRANSACTION[mode], [this.name, key]);
+    const rows: Array<{ locked: boolean }> = await inTransaction(manager).query(TRY_IN_TRANSACTION[mode], [
+      this.name,
+      key,
+    ]);
     return rows[0]?.locked === true;
   }
 
@@ -66,11 +71,20 @@ export class AdvisoryLockScope {
   }
 
   /** Takes the lock on a connection of its own if it is free; undefined at once when it is not. */
-  async tryLockForSession(dataSource: DataSource, key: string, mode: LockMode = 'exclusive'): Promise<SessionLock | undefined> {
+  async tryLockForSession(
+    dataSource: DataSource,
+    key: string,
+    mode: LockMode = 'exclusive',
+  ): Promise<SessionLock | undefined> {
     return this.forSession(dataSource, key, mode, 'try');
   }
 
-  private async forSession(dataSource: DataSource, key: string, mode: LockMode, how: 'wait' | 'try'): Promise<SessionLock | undefined> {
+  private async forSession(
+    dataSource: DataSource,
+    key: string,
+    mode: LockMode,
+    how: 'wait' | 'try',
+  ): Promise<SessionLock | undefined> {
     const runner = dataSource.createQueryRunner();
     try {
       if (how === 'wait') {
@@ -106,13 +120,15 @@ export class AdvisoryLockScope {
 function inTransaction(manager: EntityManager): QueryRunner {
   const runner = manager.queryRunner;
   // Outside a transaction the lock would end with the statement that took it, protecting nothing.
-  if (!runner?.isTransactionActive) throw new Error('a transaction-scoped advisory lock needs a manager inside a transaction');
+  if (!runner?.isTransactionActive)
+    throw new Error('a transaction-scoped advisory lock needs a manager inside a transaction');
   return runner;
 }
 
 /** Releases a connection so that the pool closes it (and Postgres drops its session locks) instead of reusing it. */
 async function discard(runner: QueryRunner, error: unknown): Promise<void> {
   const postgres = runner as QueryRunner & { releasePostgresConnection?: (error?: unknown) => Promise<void> };
-  if (postgres.releasePostgresConnection) await postgres.releasePostgresConnection(error instanceof Error ? error : new Error(String(error)));
+  if (postgres.releasePostgresConnection)
+    await postgres.releasePostgresConnection(error instanceof Error ? error : new Error(String(error)));
   else await runner.release().catch(() => undefined);
 }

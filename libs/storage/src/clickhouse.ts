@@ -20,12 +20,13 @@ export async function createClickHouse(options: ClickHouseOptions): Promise<Clic
   } else {
     mkdirSync(options.dataDir, { recursive: true });
     // chdb/connection is loaded only in embedded mode: production images never load the 500 MB engine.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
+    const { createChdbConnection } = await import('chdb/connection');
     const connection = createChdbConnection({ path: options.dataDir });
-    client = createClient({ connection: connection as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'] });
+    type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+    client = createClient({ connection: connection as unknown as Connection });
   }
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.database)) throw new Error(`invalid ClickHouse database name "${options.database}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.database))
+    throw new Error(`invalid ClickHouse database name "${options.database}"`);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
   return client;
 }

@@ -1,4 +1,12 @@
-import { DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { HealthRegistry } from '@mlops/observability';
 import { type ClickHouseClient, type ClickHouseOptions, createClickHouse } from './clickhouse';

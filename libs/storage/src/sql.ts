@@ -40,7 +40,11 @@ export async function query<Row>(manager: EntityManager, sql: string, params: re
 }
 
 /** The first row a statement returns, or undefined. */
-export async function queryOne<Row>(manager: EntityManager, sql: string, params: readonly unknown[] = []): Promise<Row | undefined> {
+export async function queryOne<Row>(
+  manager: EntityManager,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<Row | undefined> {
   return (await query<Row>(manager, sql, params))[0];
 }
 
@@ -53,7 +57,11 @@ export async function execute(manager: EntityManager, sql: string, params: reado
  * Through the query runner's structured result: EntityManager.query answers an UPDATE or DELETE (RETURNING or
  * not) with `[rows, count]` and anything else with `rows`, which no caller should have to tell apart.
  */
-async function run(manager: EntityManager, sql: string, params: readonly unknown[]): Promise<{ records?: unknown[]; affected?: number }> {
+async function run(
+  manager: EntityManager,
+  sql: string,
+  params: readonly unknown[],
+): Promise<{ records?: unknown[]; affected?: number }> {
   const own: QueryRunner | undefined = manager.queryRunner;
   if (own?.isReleased) throw new Error('this EntityManager belongs to a transaction that has ended');
   const runner = own ?? manager.connection.createQueryRunner();

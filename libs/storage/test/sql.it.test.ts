@@ -26,7 +26,10 @@ interface ItemRow {
 }
 
 test('tablesIn quotes and qualifies every table', () => {
-  assert.deepEqual(tablesIn('fs', ['datasets', 'feature_views']), { datasets: '"fs"."datasets"', feature_views: '"fs"."feature_views"' });
+  assert.deepEqual(tablesIn('fs', ['datasets', 'feature_views']), {
+    datasets: '"fs"."datasets"',
+    feature_views: '"fs"."feature_views"',
+  });
 });
 
 test('tablesIn refuses a name that is not a plain identifier', () => {
@@ -41,13 +44,26 @@ test('schemaOf names the schema of the DataSource and of its managers', async ()
 
 test('query answers a DELETE ... RETURNING with its rows', async () => {
   await query(dataSource.manager, `INSERT INTO ${tables.items} (id, n) VALUES ('d1', 1), ('d2', 2)`);
-  const gone = await query<ItemRow>(dataSource.manager, `DELETE FROM ${tables.items} WHERE id LIKE 'd%' RETURNING id, n`);
-  assert.deepEqual(gone.sort((a, b) => a.n - b.n), [{ id: 'd1', n: 1 }, { id: 'd2', n: 2 }]);
+  const gone = await query<ItemRow>(
+    dataSource.manager,
+    `DELETE FROM ${tables.items} WHERE id LIKE 'd%' RETURNING id, n`,
+  );
+  assert.deepEqual(
+    gone.sort((a, b) => a.n - b.n),
+    [
+      { id: 'd1', n: 1 },
+      { id: 'd2', n: 2 },
+    ],
+  );
 });
 
 test('query answers an UPDATE ... RETURNING with its rows', async () => {
   await query(dataSource.manager, `INSERT INTO ${tables.items} (id, n) VALUES ('u1', 1)`);
-  const changed = await query<ItemRow>(dataSource.manager, `UPDATE ${tables.items} SET n = n + 1 WHERE id = $1 RETURNING id, n`, ['u1']);
+  const changed = await query<ItemRow>(
+    dataSource.manager,
+    `UPDATE ${tables.items} SET n = n + 1 WHERE id = $1 RETURNING id, n`,
+    ['u1'],
+  );
   assert.deepEqual(changed, [{ id: 'u1', n: 2 }]);
 });
 
@@ -58,16 +74,30 @@ test('execute answers how many rows a statement touched', async () => {
 
 test('queryOne answers the first row, or undefined', async () => {
   await query(dataSource.manager, `INSERT INTO ${tables.items} (id, n) VALUES ('o1', 7)`);
-  assert.deepEqual(await queryOne<ItemRow>(dataSource.manager, `SELECT id, n FROM ${tables.items} WHERE id = $1`, ['o1']), { id: 'o1', n: 7 });
-  assert.equal(await queryOne<ItemRow>(dataSource.manager, `SELECT id, n FROM ${tables.items} WHERE id = $1`, ['none']), undefined);
+  assert.deepEqual(
+    await queryOne<ItemRow>(dataSource.manager, `SELECT id, n FROM ${tables.items} WHERE id = $1`, ['o1']),
+    { id: 'o1', n: 7 },
+  );
+  assert.equal(
+    await queryOne<ItemRow>(dataSource.manager, `SELECT id, n FROM ${tables.items} WHERE id = $1`, ['none']),
+    undefined,
+  );
 });
 
 test('query runs in the transaction of its manager', async () => {
   const tx = await openTransaction(dataSource);
   try {
     await query(tx.manager, `INSERT INTO ${tables.items} (id, n) VALUES ('t1', 1)`);
-    assert.equal((await query<ItemRow>(tx.manager, `SELECT id, n FROM ${tables.items} WHERE id = 't1'`)).length, 1, 'seen inside');
-    assert.equal((await query<ItemRow>(dataSource.manager, `SELECT id, n FROM ${tables.items} WHERE id = 't1'`)).length, 0, 'not outside');
+    assert.equal(
+      (await query<ItemRow>(tx.manager, `SELECT id, n FROM ${tables.items} WHERE id = 't1'`)).length,
+      1,
+      'seen inside',
+    );
+    assert.equal(
+      (await query<ItemRow>(dataSource.manager, `SELECT id, n FROM ${tables.items} WHERE id = 't1'`)).length,
+      0,
+      'not outside',
+    );
   } finally {
     await tx.end();
   }

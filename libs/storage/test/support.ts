@@ -6,7 +6,9 @@ import { createPostgresDataSource } from '../src';
 export { uid } from '@mlops/testing';
 
 /** A fresh schema (dropped by `drop`). */
-export async function testDataSource(prefix: string): Promise<{ dataSource: DataSource; schema: string; drop(): Promise<void> }> {
+export async function testDataSource(
+  prefix: string,
+): Promise<{ dataSource: DataSource; schema: string; drop(): Promise<void> }> {
   const schema = uid(prefix).replace(/-/g, '_');
   const dataSource = await createPostgresDataSource({ url: databaseUrl(), schema, poolSize: 6 });
   return {
@@ -20,7 +22,9 @@ export async function testDataSource(prefix: string): Promise<{ dataSource: Data
 }
 
 /** A transaction left open until `end()` (which rolls it back), to hold its locks while the test looks. */
-export async function openTransaction(dataSource: DataSource): Promise<{ manager: EntityManager; end(): Promise<void> }> {
+export async function openTransaction(
+  dataSource: DataSource,
+): Promise<{ manager: EntityManager; end(): Promise<void> }> {
   const runner = dataSource.createQueryRunner();
   await runner.startTransaction();
   return {
@@ -35,6 +39,9 @@ export async function openTransaction(dataSource: DataSource): Promise<{ manager
 /** Whether a promise is still pending after `ms`. */
 export async function stillPending(promise: Promise<unknown>, ms = 300): Promise<boolean> {
   const marker = Symbol('pending');
-  const winner = await Promise.race([promise.then(() => undefined), new Promise((resolve) => setTimeout(() => resolve(marker), ms))]);
+  const winner = await Promise.race([
+    promise.then(() => undefined),
+    new Promise((resolve) => setTimeout(() => resolve(marker), ms)),
+  ]);
   return winner === marker;
 }

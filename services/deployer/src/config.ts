@@ -4,7 +4,6 @@ import { type ConfigOf, postgresKeys, serviceKeys } from '@mlops/config';
 export const DeployerConfigSpec = {
   ...serviceKeys(3005),
   ...postgresKeys,
-
 };
 
 export type DeployerConfig = ConfigOf<typeof DeployerConfigSpec>;

@@ -29,10 +29,16 @@ export { PG_SCHEMA, SERVICE } from './tokens';
 
 /** The artifact store the config names (s3:// needs the credential keys). */
 export function artifactStoreOf(config: FeatureStoreConfig): ArtifactStore {
-  const { ARTIFACT_STORE_ACCESS_KEY_ID: accessKeyId, ARTIFACT_STORE_SECRET_ACCESS_KEY: secretAccessKey, ARTIFACT_STORE_SESSION_TOKEN: sessionToken } = config;
+  const {
+    ARTIFACT_STORE_ACCESS_KEY_ID: accessKeyId,
+    ARTIFACT_STORE_SECRET_ACCESS_KEY: secretAccessKey,
+    ARTIFACT_STORE_SESSION_TOKEN: sessionToken,
+  } = config;
   return createArtifactStore({
     url: config.ARTIFACT_STORE_URL,
-    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } } : {}),
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {}),
   });
 }
 
@@ -62,19 +68,37 @@ export class AppModule {
       providers: [
         // Built at start: a bad URL or missing S3 credentials stop the service before it consumes anything.
         { provide: ARTIFACT_STORE, useFactory: () => artifactStoreOf(config) },
-        { provide: CatalogStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new CatalogStore(dataSource) },
-        { provide: OnlineStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new OnlineStore(dataSource) },
-        { provide: SnapshotLog, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new SnapshotLog(dataSource) },
-        { provide: OfflineFeatureStore, inject: [CLICKHOUSE], useFactory: (clickhouse: ClickHouseClient) => new OfflineFeatureStore(clickhouse, CLICKHOUSE_DATABASE) },
+        {
+          provide: CatalogStore,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new CatalogStore(dataSource),
+        },
+        {
+          provide: OnlineStore,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new OnlineStore(dataSource),
+        },
+        {
+          provide: SnapshotLog,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new SnapshotLog(dataSource),
+        },
+        {
+          provide: OfflineFeatureStore,
+          inject: [CLICKHOUSE],
+          useFactory: (clickhouse: ClickHouseClient) => new OfflineFeatureStore(clickhouse, CLICKHOUSE_DATABASE),
+        },
         {
           provide: WriteBehind,
           inject: [POSTGRES, OnlineStore, OfflineFeatureStore],
-          useFactory: (dataSource: DataSource, online: OnlineStore, offline: OfflineFeatureStore) => WriteBehind.attach(dataSource, online, offline, PG_SCHEMA),
+          useFactory: (dataSource: DataSource, online: OnlineStore, offline: OfflineFeatureStore) =>
+            WriteBehind.attach(dataSource, online, offline, PG_SCHEMA),
         },
         {
           provide: SnapshotBuilder,
           inject: [CLICKHOUSE, ARTIFACT_STORE],
-          useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) => new SnapshotBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
+          useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) =>
+            new SnapshotBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
         },
         CreateFeatureViewService,
         BackfillFeatureViewService,

@@ -15,9 +15,21 @@ export const FeatureStoreConfigSpec = {
     // Resolved when the service starts: relative to its working directory.
     default: pathToFileURL(resolve('.data/artifacts')).href,
   }),
-  ARTIFACT_STORE_ACCESS_KEY_ID: str({ description: 's3:// artifact store only: access key id', optional: true, secret: true }),
-  ARTIFACT_STORE_SECRET_ACCESS_KEY: str({ description: 's3:// artifact store only: secret access key', optional: true, secret: true }),
-  ARTIFACT_STORE_SESSION_TOKEN: str({ description: 's3:// artifact store only: session token of temporary credentials', optional: true, secret: true }),
+  ARTIFACT_STORE_ACCESS_KEY_ID: str({
+    description: 's3:// artifact store only: access key id',
+    optional: true,
+    secret: true,
+  }),
+  ARTIFACT_STORE_SECRET_ACCESS_KEY: str({
+    description: 's3:// artifact store only: secret access key',
+    optional: true,
+    secret: true,
+  }),
+  ARTIFACT_STORE_SESSION_TOKEN: str({
+    description: 's3:// artifact store only: session token of temporary credentials',
+    optional: true,
+    secret: true,
+  }),
 };
 
 export type FeatureStoreConfig = ConfigOf<typeof FeatureStoreConfigSpec>;

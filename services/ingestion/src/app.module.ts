@@ -32,11 +32,24 @@ export class AppModule {
         PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, migrations: ingestionMigrations }),
         HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
       ],
-      controllers: [RegisterDatasetHttpController, GetDatasetHttpController, IngestRecordsHttpController, IngestRecordsMessageController],
+      controllers: [
+        RegisterDatasetHttpController,
+        GetDatasetHttpController,
+        IngestRecordsHttpController,
+        IngestRecordsMessageController,
+      ],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
-        { provide: DatasetStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new DatasetStore(dataSource) },
-        { provide: AcceptedRecords, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new AcceptedRecords(dataSource, PG_SCHEMA) },
+        {
+          provide: DatasetStore,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new DatasetStore(dataSource),
+        },
+        {
+          provide: AcceptedRecords,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new AcceptedRecords(dataSource, PG_SCHEMA),
+        },
         { provide: RecordValidators, useValue: new RecordValidators() },
         QualityTracker,
         RegisterDatasetService,

@@ -19,12 +19,37 @@ export const IngestionConfigSpec = {
   ...serviceKeys(3001),
   ...postgresKeys,
   INGESTION_HASH_KEY: hashKey,
-  INGESTION_MAX_BODY_BYTES: int({ description: 'Largest HTTP body of POST /datasets/:name/records; larger ones are refused with 413', default: 1_048_576, min: 1_024 }),
-  INGESTION_MAX_BATCH: int({ description: 'Most records in one HTTP request (JSON array items or NDJSON lines); more are refused with 413', default: 1_000, min: 1 }),
-  INGESTION_PUBLISH_TIMEOUT_MS: int({ description: 'How long an HTTP request waits for Kafka to acknowledge its events before answering 503', default: 10_000, min: 100 }),
-  INGESTION_QUALITY_INTERVAL_MS: int({ description: 'Length of the data-quality window: every interval each dataset that saw records gets a mlops.data.quality.v1 event', default: 60_000, min: 100 }),
-  INGESTION_RECORD_ID_RETENTION_HOURS: int({ description: 'How long an accepted record id is remembered to answer retries as duplicates', default: 168, min: 1 }),
-  INGESTION_RECORD_ID_MAX_ROWS: int({ description: 'Most accepted record ids remembered; the oldest are forgotten first', default: 10_000_000, min: 1_000 }),
+  INGESTION_MAX_BODY_BYTES: int({
+    description: 'Largest HTTP body of POST /datasets/:name/records; larger ones are refused with 413',
+    default: 1_048_576,
+    min: 1_024,
+  }),
+  INGESTION_MAX_BATCH: int({
+    description: 'Most records in one HTTP request (JSON array items or NDJSON lines); more are refused with 413',
+    default: 1_000,
+    min: 1,
+  }),
+  INGESTION_PUBLISH_TIMEOUT_MS: int({
+    description: 'How long an HTTP request waits for Kafka to acknowledge its events before answering 503',
+    default: 10_000,
+    min: 100,
+  }),
+  INGESTION_QUALITY_INTERVAL_MS: int({
+    description:
+      'Length of the data-quality window: every interval each dataset that saw records gets a mlops.data.quality.v1 event',
+    default: 60_000,
+    min: 100,
+  }),
+  INGESTION_RECORD_ID_RETENTION_HOURS: int({
+    description: 'How long an accepted record id is remembered to answer retries as duplicates',
+    default: 168,
+    min: 1,
+  }),
+  INGESTION_RECORD_ID_MAX_ROWS: int({
+    description: 'Most accepted record ids remembered; the oldest are forgotten first',
+    default: 10_000_000,
+    min: 1_000,
+  }),
 };
 
 export type IngestionConfig = ConfigOf<typeof IngestionConfigSpec>;

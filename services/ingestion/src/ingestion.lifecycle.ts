@@ -1,4 +1,10 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { AcceptedRecords } from './infrastructure/accepted-records';
 import { ReportQualityService } from './quality/report-quality/report-quality.service';
 import type { IngestionConfig } from './config';
@@ -23,7 +29,8 @@ export class IngestionLifecycle implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.INGESTION_HASH_KEY === undefined) this.logger.warn('INGESTION_HASH_KEY is not set: datasets with hashed fields are refused');
+    if (this.config.INGESTION_HASH_KEY === undefined)
+      this.logger.warn('INGESTION_HASH_KEY is not set: datasets with hashed fields are refused');
     this.qualityTimer = setInterval(() => void this.flushQuality(), this.config.INGESTION_QUALITY_INTERVAL_MS);
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
     this.qualityTimer.unref();
@@ -48,7 +55,10 @@ export class IngestionLifecycle implements OnApplicationBootstrap, BeforeApplica
 
   private async prune(): Promise<void> {
     try {
-      await this.acceptedRecords.prune(this.config.INGESTION_RECORD_ID_RETENTION_HOURS * 3_600_000, this.config.INGESTION_RECORD_ID_MAX_ROWS);
+      await this.acceptedRecords.prune(
+        this.config.INGESTION_RECORD_ID_RETENTION_HOURS * 3_600_000,
+        this.config.INGESTION_RECORD_ID_MAX_ROWS,
+      );
     } catch (error) {
       this.logger.warn(`accepted record ids not pruned: ${(error as Error).message}`);
     }

@@ -42,7 +42,10 @@ class FakeTransaction {
   readonly manager = {
     queryRunner: {
       isReleased: false,
-      query: async (_sql: string, params: [string[], string[], string[]]): Promise<{ records: []; affected: number }> => {
+      query: async (
+        _sql: string,
+        params: [string[], string[], string[]],
+      ): Promise<{ records: []; affected: number }> => {
         params[0].forEach((topic, i) => {
           const headers = JSON.parse(params[2][i]!) as Record<string, string>;
           this.outbox.push({ topic, key: params[1][i]!, id: headers.ce_id! });

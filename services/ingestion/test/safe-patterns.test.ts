@@ -16,7 +16,10 @@ describe('user-supplied patterns run in linear time', () => {
     const dataset = datasetWith('redos', catastrophic);
     // On a backtracking engine this one call would not return within the test timeout.
     const issues = validators.validate(dataset, { code: `${'a'.repeat(10_000)}!` });
-    assert.deepEqual(issues.map((issue) => [issue.path, issue.keyword]), [['/code', 'pattern']]);
+    assert.deepEqual(
+      issues.map((issue) => [issue.path, issue.keyword]),
+      [['/code', 'pattern']],
+    );
     assert.deepEqual(validators.validate(dataset, { code: 'a'.repeat(10_000) }), []);
   });
 
@@ -48,7 +51,10 @@ describe('user-supplied patterns run in linear time', () => {
     for (const pattern of ['^(a)\\1$', '^(?=a)a$', '^(?<!a)b$']) {
       const problem = validators.compileProblem({ type: 'object', properties: { f: { type: 'string', pattern } } });
       assert.ok(problem, `pattern ${pattern} should be refused`);
-      assert.match(problem, new RegExp(`pattern ${JSON.stringify(pattern).replace(/[\\^$()?=<!]/g, '\\$&')} is not supported`));
+      assert.match(
+        problem,
+        new RegExp(`pattern ${JSON.stringify(pattern).replace(/[\\^$()?=<!]/g, '\\$&')} is not supported`),
+      );
       assert.match(problem, /linear-time engine/);
     }
     assert.equal(validators.compileProblem(catastrophic), undefined);

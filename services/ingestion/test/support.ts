@@ -49,7 +49,13 @@ export class TopicTap {
       eachMessage: async ({ topic, message }) => {
         const subject = header(message, 'ce_subject');
         if (!subject?.startsWith(this.subjectPrefix)) return;
-        this.seen.push({ topic, key: message.key?.toString() ?? '', id: header(message, 'ce_id') ?? '', subject, data: JSON.parse(message.value!.toString()) as Record<string, unknown> });
+        this.seen.push({
+          topic,
+          key: message.key?.toString() ?? '',
+          id: header(message, 'ce_id') ?? '',
+          subject,
+          data: JSON.parse(message.value!.toString()) as Record<string, unknown>,
+        });
       },
     });
   }

@@ -10,7 +10,14 @@ export class AppModule {
   static forRoot(config: MonitorConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, clickhouseDatabase: CLICKHOUSE_DATABASE })],
+      imports: [
+        PlatformModule.forRoot({
+          service: SERVICE,
+          pgSchema: PG_SCHEMA,
+          config,
+          clickhouseDatabase: CLICKHOUSE_DATABASE,
+        }),
+      ],
     };
   }
 }

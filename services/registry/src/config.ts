@@ -4,7 +4,6 @@ import { type ConfigOf, postgresKeys, serviceKeys } from '@mlops/config';
 export const RegistryConfigSpec = {
   ...serviceKeys(3004),
   ...postgresKeys,
-
 };
 
 export type RegistryConfig = ConfigOf<typeof RegistryConfigSpec>;

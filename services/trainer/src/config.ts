@@ -4,7 +4,6 @@ import { type ConfigOf, postgresKeys, serviceKeys } from '@mlops/config';
 export const TrainerConfigSpec = {
   ...serviceKeys(3003),
   ...postgresKeys,
-
 };
 
 export type TrainerConfig = ConfigOf<typeof TrainerConfigSpec>;

@@ -4,7 +4,12 @@ import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/mi
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { EventType } from '@mlops/contracts';
 import type { CloudEvent } from '../cloud-event';
-import { type ConsumerRunnerOptions, EventConsumerRunner, type InboxHandlerContext, type InboxOptions } from '../consumer';
+import {
+  type ConsumerRunnerOptions,
+  EventConsumerRunner,
+  type InboxHandlerContext,
+  type InboxOptions,
+} from '../consumer';
 
 /** What `@Ctx()` gives a handler: the inbox transaction of its effect and where the event came from. */
 export class CloudEventContext extends BaseRpcContext<[CloudEvent, InboxHandlerContext]> {

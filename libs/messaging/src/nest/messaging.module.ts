@@ -1,4 +1,12 @@
-import { DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { HealthRegistry, METRICS_REGISTRY } from '@mlops/observability';
@@ -71,12 +79,20 @@ export class MessagingModule {
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
         { provide: KAFKA, useFactory: () => createKafka(options.service, options.brokers) },
-        { provide: MessagingMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => MessagingMetrics.for(registry) },
+        {
+          provide: MessagingMetrics,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => MessagingMetrics.for(registry),
+        },
         {
           provide: EventProducer,
           inject: [KAFKA, MessagingMetrics],
           useFactory: (kafka: Kafka, metrics: MessagingMetrics) =>
-            new EventProducer({ kafka, metrics, ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}) }),
+            new EventProducer({
+              kafka,
+              metrics,
+              ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
+            }),
         },
         MessagingLifecycle,
       ],

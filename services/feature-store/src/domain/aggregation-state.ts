@@ -46,7 +46,14 @@ export const STATE_VERSION = 1;
 export const DEFAULT_MAX_SEEN_IDS = 10_000;
 
 export function emptyAggregationState(): AggregationState {
-  return { version: STATE_VERSION, watermarkMs: null, series: new Map(), seen: new Map(), seenFloorMs: null, latest: null };
+  return {
+    version: STATE_VERSION,
+    watermarkMs: null,
+    series: new Map(),
+    seen: new Map(),
+    seenFloorMs: null,
+    latest: null,
+  };
 }
 
 /** counted: aggregated; duplicate: this record id was already counted (state unchanged); late: too old to count. */
@@ -69,11 +76,17 @@ export interface StateLayout {
 }
 
 /** The state after one event, and what happened to it. */
-export function applyEvent(state: AggregationState, layout: StateLayout, event: StateEvent): { state: AggregationState; outcome: EventOutcome } {
+export function applyEvent(
+  state: AggregationState,
+  layout: StateLayout,
+  event: StateEvent,
+): { state: AggregationState; outcome: EventOutcome } {
   if (state.seen.has(event.id)) return { state, outcome: 'duplicate' };
   const watermarkMs = Math.max(state.watermarkMs ?? event.eventTimeMs, event.eventTimeMs);
   const newest = state.latest === null || event.eventTimeMs >= state.latest.eventTimeMs;
-  const latest = newest ? { id: event.id, eventTimeMs: event.eventTimeMs, fields: { ...event.rowFields } } : state.latest;
+  const latest = newest
+    ? { id: event.id, eventTimeMs: event.eventTimeMs, fields: { ...event.rowFields } }
+    : state.latest;
   const late =
     (layout.horizonMs > 0 && event.eventTimeMs <= watermarkMs - layout.horizonMs) ||
     (state.seenFloorMs !== null && event.eventTimeMs <= state.seenFloorMs);
@@ -86,9 +99,17 @@ export function applyEvent(state: AggregationState, layout: StateLayout, event: 
     if (typeof value === 'number' && Number.isFinite(value)) {
       const start = bucketStart(event.eventTimeMs, spec.granularityMs);
       const stats = buckets.get(start);
-      buckets.set(start, stats
-        ? { count: stats.count + 1, sum: stats.sum + value, min: Math.min(stats.min, value), max: Math.max(stats.max, value) }
-        : { count: 1, sum: value, min: value, max: value });
+      buckets.set(
+        start,
+        stats
+          ? {
+              count: stats.count + 1,
+              sum: stats.sum + value,
+              min: Math.min(stats.min, value),
+              max: Math.max(stats.max, value),
+            }
+          : { count: 1, sum: value, min: value, max: value },
+      );
     }
     // Keep what a query at any still-countable event time may read: (watermark - horizon) - longest window of this series.
     const oldestKept = watermarkMs - layout.horizonMs - spec.longestWindowMs;
@@ -158,7 +179,11 @@ export interface SerializedAggregationState {
   readonly series: Readonly<Record<string, readonly (readonly [number, number, number, number, number])[]>>;
   readonly seen: readonly (readonly [string, number])[];
   readonly seenFloorMs: number | null;
-  readonly latest: { readonly id: string; readonly eventTimeMs: number; readonly fields: Readonly<Record<string, Scalar>> } | null;
+  readonly latest: {
+    readonly id: string;
+    readonly eventTimeMs: number;
+    readonly fields: Readonly<Record<string, Scalar>>;
+  } | null;
 }
 
 export function serializeState(state: AggregationState): SerializedAggregationState {
@@ -187,7 +212,8 @@ export function deserializeState(input: unknown): Result<AggregationState, strin
     }
   }
   if (!isJsonObject(json)) return err('state is not an object');
-  if (json.version !== STATE_VERSION) return err(`state version ${String(json.version)} is not supported (expected ${STATE_VERSION})`);
+  if (json.version !== STATE_VERSION)
+    return err(`state version ${String(json.version)} is not supported (expected ${STATE_VERSION})`);
   const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
   const watermarkMs = json.watermarkMs ?? null;
   const seenFloorMs = json.seenFloorMs ?? null;
@@ -199,22 +225,34 @@ export function deserializeState(input: unknown): Result<AggregationState, strin
     if (!Array.isArray(rows)) return err(`series "${key}" is not an array`);
     const buckets = new Map<number, BucketStats>();
     for (const row of rows) {
-      if (!Array.isArray(row) || row.length !== 5 || !row.every(isTime)) return err(`series "${key}" has a malformed bucket`);
+      if (!Array.isArray(row) || row.length !== 5 || !row.every(isTime))
+        return err(`series "${key}" has a malformed bucket`);
       const [start, count, sum, min, max] = row as number[];
-      buckets.set(start as number, { count: count as number, sum: sum as number, min: min as number, max: max as number });
+      buckets.set(start as number, {
+        count: count as number,
+        sum: sum as number,
+        min: min as number,
+        max: max as number,
+      });
     }
     series.set(key, buckets);
   }
   if (!Array.isArray(json.seen)) return err('seen is not an array');
   const seen = new Map<string, number>();
   for (const entry of json.seen) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isTime(entry[1])) return err('seen has a malformed entry');
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isTime(entry[1]))
+      return err('seen has a malformed entry');
     seen.set(entry[0], entry[1]);
   }
   const latestJson = json.latest ?? null;
   let latest: LatestRecord | null = null;
   if (latestJson !== null) {
-    if (!isJsonObject(latestJson) || typeof latestJson.id !== 'string' || !isTime(latestJson.eventTimeMs) || !isJsonObject(latestJson.fields)) {
+    if (
+      !isJsonObject(latestJson) ||
+      typeof latestJson.id !== 'string' ||
+      !isTime(latestJson.eventTimeMs) ||
+      !isJsonObject(latestJson.fields)
+    ) {
       return err('latest is malformed');
     }
     const fields: Record<string, Scalar> = {};

@@ -67,7 +67,11 @@ export class FeatureViewReplay {
     this.records += 1;
     this.upToMs = record.createdAtMs;
     const state = this.entityStates.get(record.entityId) ?? emptyAggregationState();
-    const applied = applyRecord(this.view, { id: record.recordId, eventTime: record.eventTimeMs, fields: record.fields }, state);
+    const applied = applyRecord(
+      this.view,
+      { id: record.recordId, eventTime: record.eventTimeMs, fields: record.fields },
+      state,
+    );
     if (!applied.ok) {
       // Live, such a record is dead-lettered; replayed, it is left out (and counted) rather than blocking the version.
       this.skipped += 1;
@@ -76,7 +80,8 @@ export class FeatureViewReplay {
     const effect = applied.value;
     if (!effect) return { kind: 'duplicate' };
     this.entityStates.set(record.entityId, effect.state);
-    if (effect.vector) this.entityVectors.set(record.entityId, { ...effect.vector, sourceEventId: record.sourceEventId });
+    if (effect.vector)
+      this.entityVectors.set(record.entityId, { ...effect.vector, sourceEventId: record.sourceEventId });
     this.rows += 1;
     return {
       kind: 'row',
@@ -101,6 +106,12 @@ export class FeatureViewReplay {
   }
 
   get progress(): ReplayProgress {
-    return { records: this.records, rows: this.rows, entities: this.entityStates.size, skipped: this.skipped, upToMs: this.upToMs };
+    return {
+      records: this.records,
+      rows: this.rows,
+      entities: this.entityStates.size,
+      skipped: this.skipped,
+      upToMs: this.upToMs,
+    };
   }
 }

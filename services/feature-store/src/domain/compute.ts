@@ -1,4 +1,10 @@
-import { type AggregationState, type EventOutcome, aggregateAsOf, applyEvent, emptyAggregationState } from './aggregation-state';
+import {
+  type AggregationState,
+  type EventOutcome,
+  aggregateAsOf,
+  applyEvent,
+  emptyAggregationState,
+} from './aggregation-state';
 import { evaluateExpression } from './expression';
 import type { CastTarget, CompiledFeature, FeatureView } from './feature-view';
 import { type Result, err, ok } from '@mlops/core';
@@ -34,7 +40,11 @@ export interface FeatureComputation {
  * A duplicate (record id already counted) returns the unchanged state with outcome "duplicate": write no new
  * offline row for it. A late one (older than the longest window) updates no aggregate but still gets its row.
  */
-export function computeFeatures(view: FeatureView, record: SourceRecord, state: AggregationState = emptyAggregationState()): Result<FeatureComputation, string> {
+export function computeFeatures(
+  view: FeatureView,
+  record: SourceRecord,
+  state: AggregationState = emptyAggregationState(),
+): Result<FeatureComputation, string> {
   const eventTimeMs = typeof record.eventTime === 'number' ? record.eventTime : Date.parse(record.eventTime);
   if (!Number.isFinite(eventTimeMs)) return err(`event time "${String(record.eventTime)}" is not a date-time`);
   if (typeof record.id !== 'string' || record.id.length === 0) return err('the record has no id to count it once');
@@ -44,13 +54,27 @@ export function computeFeatures(view: FeatureView, record: SourceRecord, state: 
   const rowFields: Record<string, Scalar> = {};
   for (const field of view.rowFields) rowFields[field] = valueAt(record.fields, field);
 
-  const applied = applyEvent(state, { series: view.series, horizonMs: view.horizonMs }, { id: record.id, eventTimeMs, values, rowFields });
+  const applied = applyEvent(
+    state,
+    { series: view.series, horizonMs: view.horizonMs },
+    { id: record.id, eventTimeMs, values, rowFields },
+  );
   const own = evaluateView(view, rowFields, applied.state, eventTimeMs);
   const latestRecord = applied.state.latest;
-  const latest = latestRecord && latestRecord.id !== record.id
-    ? { features: evaluateView(view, latestRecord.fields, applied.state, latestRecord.eventTimeMs).features, eventTimeMs: latestRecord.eventTimeMs }
-    : { features: own.features, eventTimeMs };
-  return ok({ features: own.features, latest, state: applied.state, outcome: applied.outcome, nullReasons: own.nullReasons });
+  const latest =
+    latestRecord && latestRecord.id !== record.id
+      ? {
+          features: evaluateView(view, latestRecord.fields, applied.state, latestRecord.eventTimeMs).features,
+          eventTimeMs: latestRecord.eventTimeMs,
+        }
+      : { features: own.features, eventTimeMs };
+  return ok({
+    features: own.features,
+    latest,
+    state: applied.state,
+    outcome: applied.outcome,
+    nullReasons: own.nullReasons,
+  });
 }
 
 /** What one record does to a view's entity, as materialization applies it (live, or replayed by a backfill). */
@@ -68,12 +92,17 @@ export interface RecordEffect {
  * and the latest vector when it changes: when the record is the newest, or when it counts in a window (a late
  * record, or an older one of a view without aggregates, leaves it as it was).
  */
-export function applyRecord(view: FeatureView, record: SourceRecord, state: AggregationState): Result<RecordEffect | null, string> {
+export function applyRecord(
+  view: FeatureView,
+  record: SourceRecord,
+  state: AggregationState,
+): Result<RecordEffect | null, string> {
   const computed = computeFeatures(view, record, state);
   if (!computed.ok) return computed;
   const { features, latest, outcome } = computed.value;
   if (outcome === 'duplicate') return ok(null);
-  const isNewest = latest.eventTimeMs === (typeof record.eventTime === 'number' ? record.eventTime : Date.parse(record.eventTime));
+  const isNewest =
+    latest.eventTimeMs === (typeof record.eventTime === 'number' ? record.eventTime : Date.parse(record.eventTime));
   const moves = outcome !== 'late' && (isNewest || view.series.length > 0);
   return ok({ state: computed.value.state, row: features, vector: moves ? latest : null });
 }
@@ -91,10 +120,16 @@ export function isFresh(view: FeatureView, eventTimeMs: number, nowMs: number): 
   return nowMs - eventTimeMs <= view.ttlMs;
 }
 
-function evaluateView(view: FeatureView, fields: Readonly<Record<string, Scalar>>, state: AggregationState, asOfMs: number): { features: FeatureVector; nullReasons: Record<string, string> } {
+function evaluateView(
+  view: FeatureView,
+  fields: Readonly<Record<string, Scalar>>,
+  state: AggregationState,
+  asOfMs: number,
+): { features: FeatureVector; nullReasons: Record<string, string> } {
   const computed: Record<string, Scalar> = {};
   const nullReasons: Record<string, string> = {};
-  const field = (path: string): Scalar => (Object.prototype.hasOwnProperty.call(fields, path) ? (fields[path] as Scalar) : null);
+  const field = (path: string): Scalar =>
+    Object.prototype.hasOwnProperty.call(fields, path) ? (fields[path] as Scalar) : null;
   const set = (name: string, value: Scalar, reason?: string): void => {
     const safe = jsonSafe(value);
     computed[name] = safe;
@@ -135,7 +170,8 @@ function computeOne(
     case 'bucketize': {
       const x = field(feature.field);
       if (x === null) return set(feature.name, null);
-      if (typeof x !== 'number' || !Number.isFinite(x)) return set(feature.name, null, `bucketize needs a finite number, got ${String(x)}`);
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        return set(feature.name, null, `bucketize needs a finite number, got ${String(x)}`);
       return set(feature.name, feature.boundaries.filter((boundary) => boundary <= x).length);
     }
     case 'categorical': {
@@ -146,11 +182,15 @@ function computeOne(
         const index = feature.vocabulary.indexOf(category);
         return set(feature.name, index >= 0 ? index : feature.outOfVocabularyIndex);
       }
-      feature.vocabulary.forEach((entry, i) => set(feature.outputs[i] as string, category === null ? null : entry === category ? 1 : 0));
+      feature.vocabulary.forEach((entry, i) =>
+        set(feature.outputs[i] as string, category === null ? null : entry === category ? 1 : 0),
+      );
       return;
     }
     case 'expression': {
-      const result = evaluateExpression(feature.ast, (name) => (Object.prototype.hasOwnProperty.call(computed, name) ? (computed[name] as Scalar) : field(name)));
+      const result = evaluateExpression(feature.ast, (name) =>
+        Object.prototype.hasOwnProperty.call(computed, name) ? (computed[name] as Scalar) : field(name),
+      );
       return set(feature.name, result.value, result.nullReason);
     }
     case 'aggregate':

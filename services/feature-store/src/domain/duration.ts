@@ -4,8 +4,15 @@ import { type Result, err, ok } from '@mlops/core';
 export type DurationInput = string | number;
 
 const SECOND = 1000;
-const UNIT_MS: Readonly<Record<string, number>> = { s: SECOND, m: 60 * SECOND, h: 3600 * SECOND, d: 86400 * SECOND, w: 7 * 86400 * SECOND };
-const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: SECOND,
+  m: 60 * SECOND,
+  h: 3600 * SECOND,
+  d: 86400 * SECOND,
+  w: 7 * 86400 * SECOND,
+};
+const ISO_DURATION =
+  /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const SHORTHAND = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 
 /** Milliseconds of a positive duration, or why it is not one. Years and months are refused: their length varies. */
@@ -17,10 +24,13 @@ export function parseDuration(input: DurationInput): Result<number, string> {
   const text = input.trim();
   const shorthand = SHORTHAND.exec(text);
   if (shorthand) return positive(input, Number(shorthand[1]) * (UNIT_MS[shorthand[2] as string] as number));
-  if (/^P(?:\d+(?:\.\d+)?[YM])/.test(text)) return err(`duration "${input}" uses years or months, whose length varies; use days or weeks`);
+  if (/^P(?:\d+(?:\.\d+)?[YM])/.test(text))
+    return err(`duration "${input}" uses years or months, whose length varies; use days or weeks`);
   const iso = ISO_DURATION.exec(text);
   if (!iso || text === 'P' || text.endsWith('T')) {
-    return err(`duration "${input}" is neither ISO-8601 (e.g. PT24H, P7D) nor shorthand (e.g. 24h, 7d) nor a number of seconds`);
+    return err(
+      `duration "${input}" is neither ISO-8601 (e.g. PT24H, P7D) nor shorthand (e.g. 24h, 7d) nor a number of seconds`,
+    );
   }
   const [, weeks, days, hours, minutes, seconds] = iso;
   const ms =

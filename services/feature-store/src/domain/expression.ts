@@ -15,9 +15,26 @@ export type Expression =
   | { readonly kind: 'literal'; readonly value: Scalar; readonly position: number }
   | { readonly kind: 'reference'; readonly name: string; readonly position: number }
   | { readonly kind: 'negate'; readonly operand: Expression; readonly position: number }
-  | { readonly kind: 'arithmetic'; readonly operator: ArithmeticOperator; readonly left: Expression; readonly right: Expression; readonly position: number }
-  | { readonly kind: 'comparison'; readonly operator: ComparisonOperator; readonly left: Expression; readonly right: Expression; readonly position: number }
-  | { readonly kind: 'call'; readonly name: FunctionName; readonly args: readonly Expression[]; readonly position: number };
+  | {
+      readonly kind: 'arithmetic';
+      readonly operator: ArithmeticOperator;
+      readonly left: Expression;
+      readonly right: Expression;
+      readonly position: number;
+    }
+  | {
+      readonly kind: 'comparison';
+      readonly operator: ComparisonOperator;
+      readonly left: Expression;
+      readonly right: Expression;
+      readonly position: number;
+    }
+  | {
+      readonly kind: 'call';
+      readonly name: FunctionName;
+      readonly args: readonly Expression[];
+      readonly position: number;
+    };
 
 export interface ExpressionError {
   readonly message: string;
@@ -135,7 +152,11 @@ class ParseFailure {
 
 /** The AST of an expression, or the first error with its position. */
 export function parseExpression(source: string): Result<Expression, ExpressionError> {
-  if (source.length > MAX_LENGTH) return err({ message: `expression is longer than ${MAX_LENGTH} characters at position ${MAX_LENGTH}`, position: MAX_LENGTH });
+  if (source.length > MAX_LENGTH)
+    return err({
+      message: `expression is longer than ${MAX_LENGTH} characters at position ${MAX_LENGTH}`,
+      position: MAX_LENGTH,
+    });
   const tokens = tokenize(source);
   if (!tokens.ok) return tokens;
   const parser = new Parser(tokens.value);
@@ -243,7 +264,8 @@ class Parser {
 
   private identifier(token: Token): Expression {
     if (this.peek().kind !== '(') {
-      if (token.text === 'true' || token.text === 'false') return { kind: 'literal', value: token.text === 'true', position: token.position };
+      if (token.text === 'true' || token.text === 'false')
+        return { kind: 'literal', value: token.text === 'true', position: token.position };
       if (token.text === 'null') return { kind: 'literal', value: null, position: token.position };
       return { kind: 'reference', name: token.text, position: token.position };
     }
@@ -263,14 +285,18 @@ class Parser {
     const arity = FUNCTION_ARITY[token.text];
     if (args.length < arity.min || args.length > arity.max) {
       const wanted = arity.min === arity.max ? `${arity.min}` : `at least ${arity.min}`;
-      this.fail(`${token.text}() takes ${wanted} argument${arity.min === 1 && arity.max === 1 ? '' : 's'}, got ${args.length}`, token.position);
+      this.fail(
+        `${token.text}() takes ${wanted} argument${arity.min === 1 && arity.max === 1 ? '' : 's'}, got ${args.length}`,
+        token.position,
+      );
     }
     return { kind: 'call', name: token.text, args, position: token.position };
   }
 
   private expect(kind: TokenKind, message: string): void {
     const token = this.peek();
-    if (token.kind !== kind) this.fail(`${message}, found ${token.kind === 'end' ? 'end of expression' : `'${token.text}'`}`, token.position);
+    if (token.kind !== kind)
+      this.fail(`${message}, found ${token.kind === 'end' ? 'end of expression' : `'${token.text}'`}`, token.position);
     this.index++;
   }
 
@@ -326,12 +352,18 @@ export type ValueType = 'number' | 'string' | 'boolean' | 'null' | 'any';
  * The static type of an expression and every type error in it (with positions).
  * `typeOf` gives the type of a referenced name; names it does not know are reported by the caller.
  */
-export function checkExpressionTypes(expression: Expression, typeOf: (name: string) => ValueType): { type: ValueType; errors: ExpressionError[] } {
+export function checkExpressionTypes(
+  expression: Expression,
+  typeOf: (name: string) => ValueType,
+): { type: ValueType; errors: ExpressionError[] } {
   const errors: ExpressionError[] = [];
   const expectType = (node: Expression, expected: ValueType, what: string): void => {
     const actual = visit(node);
     if (actual !== expected && actual !== 'null' && actual !== 'any') {
-      errors.push({ message: `${what} must be a ${expected}, not a ${actual} (at position ${node.position})`, position: node.position });
+      errors.push({
+        message: `${what} must be a ${expected}, not a ${actual} (at position ${node.position})`,
+        position: node.position,
+      });
     }
   };
   const join = (types: ValueType[], at: Expression): ValueType => {
@@ -339,7 +371,10 @@ export function checkExpressionTypes(expression: Expression, typeOf: (name: stri
     if (known.length === 0) return 'null';
     if (known.includes('any')) return 'any';
     if (known.length > 1) {
-      errors.push({ message: `${describe(at)} mixes ${known.join(' and ')} values (at position ${at.position})`, position: at.position });
+      errors.push({
+        message: `${describe(at)} mixes ${known.join(' and ')} values (at position ${at.position})`,
+        position: at.position,
+      });
       return 'any';
     }
     return known[0] as ValueType;
@@ -436,7 +471,8 @@ export function evaluateExpression(expression: Expression, resolve: (name: strin
     for (const node of nodes) {
       const result = visit(node);
       if (result.value === null) return result;
-      if (typeof result.value !== 'number') return refused(`${what} needs numbers, got ${typeof result.value} at position ${node.position}`);
+      if (typeof result.value !== 'number')
+        return refused(`${what} needs numbers, got ${typeof result.value} at position ${node.position}`);
       values.push(result.value);
     }
     return { values };
@@ -469,7 +505,8 @@ export function evaluateExpression(expression: Expression, resolve: (name: strin
     if (node.name === 'if') {
       const condition = visit(node.args[0] as Expression);
       if (condition.value === null) return condition;
-      if (typeof condition.value !== 'boolean') return refused(`the condition of if() at position ${node.position} is not a boolean`);
+      if (typeof condition.value !== 'boolean')
+        return refused(`the condition of if() at position ${node.position} is not a boolean`);
       return visit(node.args[condition.value ? 1 : 2] as Expression);
     }
     const operands = numbers(node.args, `${node.name}()`);
@@ -477,9 +514,13 @@ export function evaluateExpression(expression: Expression, resolve: (name: strin
     const [x] = operands.values as [number];
     switch (node.name) {
       case 'log':
-        return x > 0 ? numeric(Math.log(x), 'log()') : refused(`log() of ${x} (not positive) at position ${node.position}`);
+        return x > 0
+          ? numeric(Math.log(x), 'log()')
+          : refused(`log() of ${x} (not positive) at position ${node.position}`);
       case 'sqrt':
-        return x >= 0 ? numeric(Math.sqrt(x), 'sqrt()') : refused(`sqrt() of ${x} (negative) at position ${node.position}`);
+        return x >= 0
+          ? numeric(Math.sqrt(x), 'sqrt()')
+          : refused(`sqrt() of ${x} (negative) at position ${node.position}`);
       case 'exp':
         return numeric(Math.exp(x), `exp(${x})`);
       case 'abs':
@@ -500,10 +541,12 @@ function compare(operator: ComparisonOperator, left: Evaluated, right: Evaluated
   const a = left.value;
   const b = right.value;
   if (operator === '==' || operator === '!=') {
-    if (typeof a !== typeof b) return refused(`'${operator}' compares a ${typeof a} with a ${typeof b} at position ${position}`);
+    if (typeof a !== typeof b)
+      return refused(`'${operator}' compares a ${typeof a} with a ${typeof b} at position ${position}`);
     return { value: operator === '==' ? a === b : a !== b };
   }
-  if (typeof a !== 'number' || typeof b !== 'number') return refused(`'${operator}' needs numbers at position ${position}`);
+  if (typeof a !== 'number' || typeof b !== 'number')
+    return refused(`'${operator}' needs numbers at position ${position}`);
   switch (operator) {
     case '<':
       return { value: a < b };

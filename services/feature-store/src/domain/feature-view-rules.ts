@@ -45,15 +45,21 @@ export interface Checked<T> {
 export function checkViewIdentity(name: string, version: number): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   if (!VIEW_NAME.test(name)) {
-    issues.push({ path: '/name', message: `view name "${name}" must be lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters` });
+    issues.push({
+      path: '/name',
+      message: `view name "${name}" must be lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters`,
+    });
   }
-  if (!Number.isInteger(version) || version < 1) issues.push({ path: '/version', message: `version ${version} must be an integer >= 1` });
+  if (!Number.isInteger(version) || version < 1)
+    issues.push({ path: '/version', message: `version ${version} must be an integer >= 1` });
   return issues;
 }
 
 /** The names a feature produces: its own, or one per category for one-hot encoding. */
 export function outputsOf(feature: FeatureDefinition): string[] {
-  return feature.kind === 'categorical' && feature.encoding === 'one-hot' ? feature.vocabulary.map((category) => `${feature.name}__${category}`) : [feature.name];
+  return feature.kind === 'categorical' && feature.encoding === 'one-hot'
+    ? feature.vocabulary.map((category) => `${feature.name}__${category}`)
+    : [feature.name];
 }
 
 export interface FeatureOutputs {
@@ -73,15 +79,25 @@ export function checkFeatureOutputs(features: readonly FeatureDefinition[]): Che
   if (features.length === 0) issues.push({ path: '/features', message: 'a view needs at least one feature' });
   const outputs = features.map((feature, index) => {
     if (!FEATURE_NAME.test(feature.name)) {
-      issues.push({ path: `/features/${index}/name`, message: `feature name "${feature.name}" must be letters, digits or '_', not starting with a digit, at most 128 characters` });
+      issues.push({
+        path: `/features/${index}/name`,
+        message: `feature name "${feature.name}" must be letters, digits or '_', not starting with a digit, at most 128 characters`,
+      });
     }
     const produced = outputsOf(feature);
     for (const output of produced) {
       if (output !== feature.name && !FEATURE_NAME.test(output)) {
-        issues.push({ path: `/features/${index}/vocabulary`, message: `one-hot output "${output}" is not a valid feature name; categories must be letters, digits or '_'` });
+        issues.push({
+          path: `/features/${index}/vocabulary`,
+          message: `one-hot output "${output}" is not a valid feature name; categories must be letters, digits or '_'`,
+        });
       }
       const owner = ownerOfOutput.get(output);
-      if (owner !== undefined) issues.push({ path: `/features/${index}/name`, message: `duplicate feature name "${output}" (also produced by /features/${owner})` });
+      if (owner !== undefined)
+        issues.push({
+          path: `/features/${index}/name`,
+          message: `duplicate feature name "${output}" (also produced by /features/${owner})`,
+        });
       else ownerOfOutput.set(output, index);
       outputNames.push(output);
     }
@@ -93,19 +109,40 @@ export function checkFeatureOutputs(features: readonly FeatureDefinition[]): Che
 // ---------------------------------------------------------------- source and dataset field references
 
 /** The view's source: its dataset, and key and time fields that are the dataset's and exist in its records. */
-export function checkSource(source: FeatureViewDefinition['source'], dataset: SourceDataset): Checked<FeatureView['source']> {
+export function checkSource(
+  source: FeatureViewDefinition['source'],
+  dataset: SourceDataset,
+): Checked<FeatureView['source']> {
   const issues: DefinitionIssue[] = [];
-  if (source.dataset !== dataset.name) issues.push({ path: '/source/dataset', message: `the view reads dataset "${source.dataset}" but was validated against "${dataset.name}"` });
+  if (source.dataset !== dataset.name)
+    issues.push({
+      path: '/source/dataset',
+      message: `the view reads dataset "${source.dataset}" but was validated against "${dataset.name}"`,
+    });
   const entityKeyField = source.entityKeyField ?? dataset.entityKeyField;
   const eventTimeField = source.eventTimeField ?? dataset.eventTimeField;
   if (entityKeyField !== dataset.entityKeyField) {
-    issues.push({ path: '/source/entityKeyField', message: `entity key field "${entityKeyField}" is not the dataset's ("${dataset.entityKeyField}")` });
+    issues.push({
+      path: '/source/entityKeyField',
+      message: `entity key field "${entityKeyField}" is not the dataset's ("${dataset.entityKeyField}")`,
+    });
   }
   if (eventTimeField !== dataset.eventTimeField) {
-    issues.push({ path: '/source/eventTimeField', message: `event-time field "${eventTimeField}" is not the dataset's ("${dataset.eventTimeField}")` });
+    issues.push({
+      path: '/source/eventTimeField',
+      message: `event-time field "${eventTimeField}" is not the dataset's ("${dataset.eventTimeField}")`,
+    });
   }
-  if (!fieldSchemaAt(dataset.recordSchema, dataset.entityKeyField)) issues.push({ path: '/source/entityKeyField', message: `the record schema has no field "${dataset.entityKeyField}"` });
-  if (!fieldSchemaAt(dataset.recordSchema, dataset.eventTimeField)) issues.push({ path: '/source/eventTimeField', message: `the record schema has no field "${dataset.eventTimeField}"` });
+  if (!fieldSchemaAt(dataset.recordSchema, dataset.entityKeyField))
+    issues.push({
+      path: '/source/entityKeyField',
+      message: `the record schema has no field "${dataset.entityKeyField}"`,
+    });
+  if (!fieldSchemaAt(dataset.recordSchema, dataset.eventTimeField))
+    issues.push({
+      path: '/source/eventTimeField',
+      message: `the record schema has no field "${dataset.eventTimeField}"`,
+    });
   return { value: { dataset: dataset.name, entityKeyField, eventTimeField }, issues };
 }
 
@@ -118,15 +155,29 @@ function isSensitive(dataset: SourceDataset, path: string): boolean {
  * A source field a transform reads (`at` is the feature's path): it must exist, not be sensitive, and (when
  * `wanted` is given) have that type. The value is the field's type ('any' when unknown).
  */
-export function checkFieldReference(dataset: SourceDataset, at: string, path: string, wanted: ValueType | undefined, transform: string): Checked<ValueType> {
+export function checkFieldReference(
+  dataset: SourceDataset,
+  at: string,
+  path: string,
+  wanted: ValueType | undefined,
+  transform: string,
+): Checked<ValueType> {
   if (path.length === 0) return { value: 'any', issues: [{ path: `${at}/field`, message: 'field is required' }] };
   const fieldSchema = fieldSchemaAt(dataset.recordSchema, path);
-  if (!fieldSchema) return { value: 'any', issues: [{ path: `${at}/field`, message: `unknown field "${path}" in dataset "${dataset.name}"` }] };
+  if (!fieldSchema)
+    return {
+      value: 'any',
+      issues: [{ path: `${at}/field`, message: `unknown field "${path}" in dataset "${dataset.name}"` }],
+    };
   const issues: DefinitionIssue[] = [];
-  if (isSensitive(dataset, path)) issues.push({ path: `${at}/field`, message: `field "${path}" is sensitive and may not feed a feature` });
+  if (isSensitive(dataset, path))
+    issues.push({ path: `${at}/field`, message: `field "${path}" is sensitive and may not feed a feature` });
   const type = fieldValueType(fieldSchema);
   if (wanted && type !== wanted) {
-    issues.push({ path: `${at}/field`, message: `${transform} needs a ${wanted} field, but "${path}" is ${type === 'any' ? 'not declared as one type' : `a ${type}`}` });
+    issues.push({
+      path: `${at}/field`,
+      message: `${transform} needs a ${wanted} field, but "${path}" is ${type === 'any' ? 'not declared as one type' : `a ${type}`}`,
+    });
   }
   return { value: type, issues };
 }
@@ -136,19 +187,28 @@ export function checkFieldReference(dataset: SourceDataset, at: string, path: st
 /** The TTL in milliseconds (undefined when it is not a valid duration). */
 export function checkTtl(ttl: DurationInput): Checked<number | undefined> {
   const parsed = parseDuration(ttl);
-  return parsed.ok ? { value: parsed.value, issues: [] } : { value: undefined, issues: [{ path: '/ttl', message: parsed.error }] };
+  return parsed.ok
+    ? { value: parsed.value, issues: [] }
+    : { value: undefined, issues: [{ path: '/ttl', message: parsed.error }] };
 }
 
 /** An aggregate's window: a duration of at most 366 days, a whole number of its bucket size. */
-export function checkWindow(window: DurationInput, at: string): Checked<{ windowMs: number; granularityMs: number } | undefined> {
+export function checkWindow(
+  window: DurationInput,
+  at: string,
+): Checked<{ windowMs: number; granularityMs: number } | undefined> {
   const parsed = parseDuration(window);
   if (!parsed.ok) return { value: undefined, issues: [{ path: `${at}/window`, message: parsed.error }] };
   const windowMs = parsed.value;
   const granularityMs = granularityFor(windowMs);
   const issues: DefinitionIssue[] = [];
-  if (windowMs > LONGEST_WINDOW_MS) issues.push({ path: `${at}/window`, message: `window "${window}" is longer than 366 days` });
+  if (windowMs > LONGEST_WINDOW_MS)
+    issues.push({ path: `${at}/window`, message: `window "${window}" is longer than 366 days` });
   else if (windowMs % granularityMs !== 0) {
-    issues.push({ path: `${at}/window`, message: `window "${window}" must be a whole number of ${granularityMs === MINUTE_MS ? 'minutes' : 'hours'} (its bucket size)` });
+    issues.push({
+      path: `${at}/window`,
+      message: `window "${window}" must be a whole number of ${granularityMs === MINUTE_MS ? 'minutes' : 'hours'} (its bucket size)`,
+    });
   }
   return { value: { windowMs, granularityMs }, issues };
 }
@@ -162,25 +222,47 @@ export interface FeatureCompilation {
   readonly rowFields: readonly string[];
 }
 
-export function compileFieldFeature(feature: FieldFeature, at: string, outputs: readonly string[], dataset: SourceDataset): Checked<FeatureCompilation> {
+export function compileFieldFeature(
+  feature: FieldFeature,
+  at: string,
+  outputs: readonly string[],
+  dataset: SourceDataset,
+): Checked<FeatureCompilation> {
   const field = checkFieldReference(dataset, at, feature.field, undefined, 'a field feature');
-  return { value: { compiled: { ...feature, outputs }, type: feature.cast ?? field.value, rowFields: [feature.field] }, issues: field.issues };
+  return {
+    value: { compiled: { ...feature, outputs }, type: feature.cast ?? field.value, rowFields: [feature.field] },
+    issues: field.issues,
+  };
 }
 
-export function compileLogFeature(feature: LogFeature, at: string, outputs: readonly string[], dataset: SourceDataset): Checked<FeatureCompilation> {
+export function compileLogFeature(
+  feature: LogFeature,
+  at: string,
+  outputs: readonly string[],
+  dataset: SourceDataset,
+): Checked<FeatureCompilation> {
   const field = checkFieldReference(dataset, at, feature.field, 'number', 'log');
   // ln(x + 1) by default, so that counts starting at 0 are defined.
   const compiled = { ...feature, offset: feature.offset ?? 1, outputs };
   return { value: { compiled, type: 'number', rowFields: [feature.field] }, issues: field.issues };
 }
 
-export function compileBucketizeFeature(feature: BucketizeFeature, at: string, outputs: readonly string[], dataset: SourceDataset): Checked<FeatureCompilation> {
+export function compileBucketizeFeature(
+  feature: BucketizeFeature,
+  at: string,
+  outputs: readonly string[],
+  dataset: SourceDataset,
+): Checked<FeatureCompilation> {
   const issues = [...checkFieldReference(dataset, at, feature.field, 'number', 'bucketize').issues];
-  if (feature.boundaries.length === 0) issues.push({ path: `${at}/boundaries`, message: 'bucketize needs at least one boundary' });
+  if (feature.boundaries.length === 0)
+    issues.push({ path: `${at}/boundaries`, message: 'bucketize needs at least one boundary' });
   feature.boundaries.forEach((boundary, i) => {
     const previous = feature.boundaries[i - 1];
     if (previous !== undefined && !(boundary > previous)) {
-      issues.push({ path: `${at}/boundaries/${i}`, message: `boundaries must be strictly increasing: ${boundary} follows ${previous}` });
+      issues.push({
+        path: `${at}/boundaries/${i}`,
+        message: `boundaries must be strictly increasing: ${boundary} follows ${previous}`,
+      });
     }
   });
   return { value: { compiled: { ...feature, outputs }, type: 'number', rowFields: [feature.field] }, issues };
@@ -194,30 +276,60 @@ export function compileCategoricalFeature(
 ): Checked<FeatureCompilation> {
   const issues = [...checkFieldReference(dataset, at, feature.field, 'string', 'categorical encoding').issues];
   const { vocabulary } = feature;
-  if (vocabulary.length === 0) issues.push({ path: `${at}/vocabulary`, message: 'the vocabulary needs at least one category' });
+  if (vocabulary.length === 0)
+    issues.push({ path: `${at}/vocabulary`, message: 'the vocabulary needs at least one category' });
   const fieldSchema = fieldSchemaAt(dataset.recordSchema, feature.field);
   const allowed = fieldSchema ? fieldEnum(fieldSchema) : undefined;
   const seen = new Set<string>();
   vocabulary.forEach((category, i) => {
-    if (category.length === 0) issues.push({ path: `${at}/vocabulary/${i}`, message: 'a category must be a non-empty string' });
-    else if (seen.has(category)) issues.push({ path: `${at}/vocabulary/${i}`, message: `category "${category}" appears twice` });
-    else if (allowed && !allowed.includes(category)) issues.push({ path: `${at}/vocabulary/${i}`, message: `category "${category}" can never occur: not in the enum of "${feature.field}"` });
+    if (category.length === 0)
+      issues.push({ path: `${at}/vocabulary/${i}`, message: 'a category must be a non-empty string' });
+    else if (seen.has(category))
+      issues.push({ path: `${at}/vocabulary/${i}`, message: `category "${category}" appears twice` });
+    else if (allowed && !allowed.includes(category))
+      issues.push({
+        path: `${at}/vocabulary/${i}`,
+        message: `category "${category}" can never occur: not in the enum of "${feature.field}"`,
+      });
     seen.add(category);
   });
-  if (feature.encoding === 'one-hot') return { value: { compiled: { ...feature, outputs }, type: 'number', rowFields: [feature.field] }, issues };
+  if (feature.encoding === 'one-hot')
+    return { value: { compiled: { ...feature, outputs }, type: 'number', rowFields: [feature.field] }, issues };
   const oov = feature.outOfVocabularyIndex ?? vocabulary.length;
-  if (!Number.isInteger(oov) || oov < 0) issues.push({ path: `${at}/outOfVocabularyIndex`, message: `out-of-vocabulary index ${oov} must be an integer >= 0` });
-  else if (oov < vocabulary.length) issues.push({ path: `${at}/outOfVocabularyIndex`, message: `out-of-vocabulary index ${oov} collides with category "${vocabulary[oov]}"` });
-  return { value: { compiled: { ...feature, outOfVocabularyIndex: oov, outputs }, type: 'number', rowFields: [feature.field] }, issues };
+  if (!Number.isInteger(oov) || oov < 0)
+    issues.push({
+      path: `${at}/outOfVocabularyIndex`,
+      message: `out-of-vocabulary index ${oov} must be an integer >= 0`,
+    });
+  else if (oov < vocabulary.length)
+    issues.push({
+      path: `${at}/outOfVocabularyIndex`,
+      message: `out-of-vocabulary index ${oov} collides with category "${vocabulary[oov]}"`,
+    });
+  return {
+    value: { compiled: { ...feature, outOfVocabularyIndex: oov, outputs }, type: 'number', rowFields: [feature.field] },
+    issues,
+  };
 }
 
-export function compileAggregateFeature(feature: AggregateFeature, at: string, outputs: readonly string[], dataset: SourceDataset): Checked<FeatureCompilation | undefined> {
+export function compileAggregateFeature(
+  feature: AggregateFeature,
+  at: string,
+  outputs: readonly string[],
+  dataset: SourceDataset,
+): Checked<FeatureCompilation | undefined> {
   const issues = [...checkFieldReference(dataset, at, feature.field, 'number', `aggregate ${feature.function}`).issues];
   const window = checkWindow(feature.window, at);
   issues.push(...window.issues);
   if (!window.value) return { value: undefined, issues };
   const { windowMs, granularityMs } = window.value;
-  const aggregation = { series: `${feature.field}@${granularityMs}`, field: feature.field, granularityMs, windowMs, function: feature.function };
+  const aggregation = {
+    series: `${feature.field}@${granularityMs}`,
+    field: feature.field,
+    granularityMs,
+    windowMs,
+    function: feature.function,
+  };
   return { value: { compiled: { ...feature, outputs, aggregation }, type: 'number', rowFields: [] }, issues };
 }
 
@@ -246,8 +358,15 @@ export function compileExpressionFeature(
     const owner = ownerOfOutput.get(name);
     if (owner !== undefined) dependsOn.set(owner, position);
     else if (!fieldSchemaAt(dataset.recordSchema, name)) {
-      issues.push({ path: `${at}/expression`, message: `unknown name "${name}" at position ${position}: neither a feature of the view nor a field of "${dataset.name}"` });
-    } else if (isSensitive(dataset, name)) issues.push({ path: `${at}/expression`, message: `field "${name}" at position ${position} is sensitive and may not feed a feature` });
+      issues.push({
+        path: `${at}/expression`,
+        message: `unknown name "${name}" at position ${position}: neither a feature of the view nor a field of "${dataset.name}"`,
+      });
+    } else if (isSensitive(dataset, name))
+      issues.push({
+        path: `${at}/expression`,
+        message: `field "${name}" at position ${position} is sensitive and may not feed a feature`,
+      });
     else rowFields.push(name);
   }
   // Its type is known once what it references is typed (typeExpressions).
@@ -258,7 +377,10 @@ export function compileExpressionFeature(
  * Indices 0..n-1 ordered so that each comes after its dependencies (declaration order otherwise); each cycle
  * is reported once (at the expression of its first member), and its members are still placed.
  */
-export function evaluationOrder(features: readonly FeatureDefinition[], dependencies: ReadonlyMap<number, ReadonlyMap<number, number>>): Checked<number[]> {
+export function evaluationOrder(
+  features: readonly FeatureDefinition[],
+  dependencies: ReadonlyMap<number, ReadonlyMap<number, number>>,
+): Checked<number[]> {
   const issues: DefinitionIssue[] = [];
   const state = new Array<'new' | 'visiting' | 'done'>(features.length).fill('new');
   const order: number[] = [];
@@ -267,7 +389,10 @@ export function evaluationOrder(features: readonly FeatureDefinition[], dependen
     if (state[node] === 'done') return;
     if (state[node] === 'visiting') {
       const cycle = [...stack.slice(stack.indexOf(node)), node];
-      issues.push({ path: `/features/${cycle[0]}/expression`, message: `features form a cycle: ${cycle.map((i) => features[i]?.name ?? String(i)).join(' -> ')}` });
+      issues.push({
+        path: `/features/${cycle[0]}/expression`,
+        message: `features form a cycle: ${cycle.map((i) => features[i]?.name ?? String(i)).join(' -> ')}`,
+      });
       return;
     }
     state[node] = 'visiting';
@@ -314,7 +439,12 @@ export function seriesOf(features: readonly (CompiledFeature | undefined)[]): Se
   for (const feature of features) {
     if (feature?.kind !== 'aggregate') continue;
     const { series: key, field, granularityMs, windowMs } = feature.aggregation;
-    byKey.set(key, { key, field, granularityMs, longestWindowMs: Math.max(byKey.get(key)?.longestWindowMs ?? 0, windowMs) });
+    byKey.set(key, {
+      key,
+      field,
+      granularityMs,
+      longestWindowMs: Math.max(byKey.get(key)?.longestWindowMs ?? 0, windowMs),
+    });
   }
   return [...byKey.values()];
 }

@@ -179,7 +179,10 @@ export interface FeatureView {
  * durations, expression parse/type errors, unknown names, cycles, duplicate outputs. The definition has the
  * shape of FeatureViewDefinition (the request schema checks that); the rules live in feature-view-rules.ts.
  */
-export function validateFeatureView(definition: FeatureViewDefinition, dataset: SourceDataset): Result<FeatureView, DefinitionIssue[]> {
+export function validateFeatureView(
+  definition: FeatureViewDefinition,
+  dataset: SourceDataset,
+): Result<FeatureView, DefinitionIssue[]> {
   const issues: DefinitionIssue[] = [...checkViewIdentity(definition.name, definition.version)];
   const source = checkSource(definition.source, dataset);
   const ttl = checkTtl(definition.ttl);
@@ -202,7 +205,10 @@ export function validateFeatureView(definition: FeatureViewDefinition, dataset: 
   });
 
   const order = evaluationOrder(definition.features, dependencies);
-  issues.push(...order.issues, ...typeExpressions(compiled, order.value, outputs.value.ownerOfOutput, typeOfFeature, dataset));
+  issues.push(
+    ...order.issues,
+    ...typeExpressions(compiled, order.value, outputs.value.ownerOfOutput, typeOfFeature, dataset),
+  );
 
   if (issues.length > 0 || ttl.value === undefined) return err(issues);
   const series = seriesOf(compiled);

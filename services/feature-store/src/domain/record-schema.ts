@@ -22,7 +22,11 @@ export function fieldValueType(fieldSchema: JsonObject): ValueType {
   const declared = fieldSchema.type;
   if (typeof declared === 'string') types.add(declared);
   else if (Array.isArray(declared)) declared.forEach((t) => typeof t === 'string' && types.add(t));
-  const enumerated = Array.isArray(fieldSchema.enum) ? fieldSchema.enum : 'const' in fieldSchema ? [fieldSchema.const as JsonValue] : undefined;
+  const enumerated = Array.isArray(fieldSchema.enum)
+    ? fieldSchema.enum
+    : 'const' in fieldSchema
+      ? [fieldSchema.const as JsonValue]
+      : undefined;
   if (types.size === 0 && enumerated) enumerated.forEach((v) => types.add(v === null ? 'null' : typeof v));
   const scalar = new Set([...types].filter((t) => t !== 'null').map((t) => (t === 'integer' ? 'number' : t)));
   if (scalar.size !== 1) return 'any';

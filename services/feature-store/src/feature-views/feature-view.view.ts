@@ -37,7 +37,10 @@ export const featureViewVersionResponse = {
     datasetVersion: { type: 'integer', description: 'the dataset registration the version was validated against' },
     definition: featureViewDefinitionSchema,
     createdAt: { type: 'string', format: 'date-time' },
-    status: { enum: ['backfilling', 'ready'], description: "'backfilling' until its history is replayed, then 'ready' (materialized and served)" },
+    status: {
+      enum: ['backfilling', 'ready'],
+      description: "'backfilling' until its history is replayed, then 'ready' (materialized and served)",
+    },
     backfill: backfillSchema,
   },
 } as const;

@@ -48,8 +48,10 @@ export class BackfillWriter {
 
   async writeOnline(manager: EntityManager, writes: BackfillOnlineWrites): Promise<void> {
     for (const part of chunks(writes.states, this.sizes.rowsPerStatement)) await this.online.saveStates(manager, part);
-    for (const part of chunks(writes.vectors, this.sizes.rowsPerStatement)) await this.online.saveVectors(manager, part);
-    for (const part of chunks(writes.events, this.sizes.rowsPerStatement)) await enqueueManyInOutbox(manager, this.outboxSchema, part);
+    for (const part of chunks(writes.vectors, this.sizes.rowsPerStatement))
+      await this.online.saveVectors(manager, part);
+    for (const part of chunks(writes.events, this.sizes.rowsPerStatement))
+      await enqueueManyInOutbox(manager, this.outboxSchema, part);
   }
 }
 

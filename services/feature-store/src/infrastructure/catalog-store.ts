@@ -1,7 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { DatasetRegisteredV1 } from '@mlops/contracts';
 import { AdvisoryLockScope, execute, query, queryOne, schemaOf } from '@mlops/storage';
-import { type FeatureView, type FeatureViewDefinition, type RecordSchema, type SourceDataset, validateFeatureView } from '../domain';
+import {
+  type FeatureView,
+  type FeatureViewDefinition,
+  type RecordSchema,
+  type SourceDataset,
+  validateFeatureView,
+} from '../domain';
 import { SERVICE } from '../tokens';
 import { type FeatureStoreTables, featureStoreTables } from './tables';
 
@@ -44,8 +50,10 @@ interface FeatureViewRow {
   backfill: BackfillSummary | null;
 }
 
-const DATASET_COLUMNS = 'dataset, version, role, record_schema, entity_key_field, event_time_field, label_field, sensitive_fields';
-const VIEW_COLUMNS = 'name, version, dataset, dataset_version, definition, source_dataset, created_at, status, backfill';
+const DATASET_COLUMNS =
+  'dataset, version, role, record_schema, entity_key_field, event_time_field, label_field, sensitive_fields';
+const VIEW_COLUMNS =
+  'name, version, dataset, dataset_version, definition, source_dataset, created_at, status, backfill';
 
 /** Version numbering of one view name. */
 const VIEW_VERSIONS = new AdvisoryLockScope(SERVICE, 'feature-view-versions');
@@ -105,7 +113,11 @@ export class CatalogStore {
   }
 
   async dataset(name: string, manager: EntityManager = this.dataSource.manager): Promise<KnownDataset | undefined> {
-    const row = await queryOne<DatasetRow>(manager, `SELECT ${DATASET_COLUMNS} FROM ${this.tables.datasets} WHERE dataset = $1`, [name]);
+    const row = await queryOne<DatasetRow>(
+      manager,
+      `SELECT ${DATASET_COLUMNS} FROM ${this.tables.datasets} WHERE dataset = $1`,
+      [name],
+    );
     return row ? toDataset(row) : undefined;
   }
 
@@ -126,17 +138,33 @@ export class CatalogStore {
       manager,
       `INSERT INTO ${this.tables.feature_views} (name, version, dataset, dataset_version, definition, source_dataset, created_at, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'backfilling')`,
-      [view.name, view.version, dataset.name, dataset.version, JSON.stringify(view.definition), JSON.stringify(source), createdAt],
+      [
+        view.name,
+        view.version,
+        dataset.name,
+        dataset.version,
+        JSON.stringify(view.definition),
+        JSON.stringify(source),
+        createdAt,
+      ],
     );
   }
 
   async versions(name: string, manager: EntityManager = this.dataSource.manager): Promise<StoredFeatureView[]> {
-    const rows = await query<FeatureViewRow>(manager, `SELECT ${VIEW_COLUMNS} FROM ${this.tables.feature_views} WHERE name = $1 ORDER BY version`, [name]);
+    const rows = await query<FeatureViewRow>(
+      manager,
+      `SELECT ${VIEW_COLUMNS} FROM ${this.tables.feature_views} WHERE name = $1 ORDER BY version`,
+      [name],
+    );
     return rows.map(toStoredView);
   }
 
   /** The compiled view of one version (the newest ready one when version is omitted), or undefined. */
-  async view(name: string, version?: number, manager: EntityManager = this.dataSource.manager): Promise<FeatureView | undefined> {
+  async view(
+    name: string,
+    version?: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<FeatureView | undefined> {
     if (version !== undefined) {
       const cached = this.compiled.get(`${name}@${version}`);
       if (cached) return cached;
@@ -152,7 +180,11 @@ export class CatalogStore {
     return row ? this.compile(row) : undefined;
   }
 
-  async stored(name: string, version: number, manager: EntityManager = this.dataSource.manager): Promise<StoredFeatureView | undefined> {
+  async stored(
+    name: string,
+    version: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<StoredFeatureView | undefined> {
     const row = await this.row(manager, name, version);
     return row ? toStoredView(row) : undefined;
   }
@@ -181,13 +213,18 @@ export class CatalogStore {
     return rows.map(toStoredView);
   }
 
-  async recordBackfill(manager: EntityManager, name: string, version: number, summary: BackfillSummary, status: 'backfilling' | 'ready'): Promise<void> {
-    await execute(manager, `UPDATE ${this.tables.feature_views} SET backfill = $3, status = $4 WHERE name = $1 AND version = $2`, [
-      name,
-      version,
-      JSON.stringify(summary),
-      status,
-    ]);
+  async recordBackfill(
+    manager: EntityManager,
+    name: string,
+    version: number,
+    summary: BackfillSummary,
+    status: 'backfilling' | 'ready',
+  ): Promise<void> {
+    await execute(
+      manager,
+      `UPDATE ${this.tables.feature_views} SET backfill = $3, status = $4 WHERE name = $1 AND version = $2`,
+      [name, version, JSON.stringify(summary), status],
+    );
   }
 
   /**
@@ -205,7 +242,11 @@ export class CatalogStore {
   }
 
   private row(manager: EntityManager, name: string, version: number): Promise<FeatureViewRow | undefined> {
-    return queryOne<FeatureViewRow>(manager, `SELECT ${VIEW_COLUMNS} FROM ${this.tables.feature_views} WHERE name = $1 AND version = $2`, [name, version]);
+    return queryOne<FeatureViewRow>(
+      manager,
+      `SELECT ${VIEW_COLUMNS} FROM ${this.tables.feature_views} WHERE name = $1 AND version = $2`,
+      [name, version],
+    );
   }
 
   private compile(row: FeatureViewRow): FeatureView {
@@ -214,7 +255,10 @@ export class CatalogStore {
     if (cached) return cached;
     const compiled = validateFeatureView(row.definition, row.source_dataset);
     // It was valid when stored against this very dataset: failing now is a bug, not bad input.
-    if (!compiled.ok) throw new Error(`stored feature view ${key} no longer compiles: ${compiled.error.map((i) => `${i.path} ${i.message}`).join('; ')}`);
+    if (!compiled.ok)
+      throw new Error(
+        `stored feature view ${key} no longer compiles: ${compiled.error.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+      );
     this.compiled.set(key, compiled.value);
     return compiled.value;
   }

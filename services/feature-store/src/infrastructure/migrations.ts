@@ -31,7 +31,9 @@ export class FeatureStoreTables1763910000000 implements MigrationInterface {
         created_at      timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (name, version)
       )`);
-    await queryRunner.query(`CREATE INDEX IF NOT EXISTS feature_views_dataset ON ${t.feature_views} (dataset, name, version)`);
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS feature_views_dataset ON ${t.feature_views} (dataset, name, version)`,
+    );
     await queryRunner.query(`
       CREATE TABLE IF NOT EXISTS ${t.online_features} (
         view_name       text        NOT NULL,
@@ -78,13 +80,17 @@ export class FeatureViewBackfill1764000000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const t = featureStoreTables(migrationSchema(queryRunner));
-    await queryRunner.query(`ALTER TABLE ${t.feature_views} ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'ready' CHECK (status IN ('backfilling', 'ready'))`);
+    await queryRunner.query(
+      `ALTER TABLE ${t.feature_views} ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'ready' CHECK (status IN ('backfilling', 'ready'))`,
+    );
     await queryRunner.query(`ALTER TABLE ${t.feature_views} ADD COLUMN IF NOT EXISTS backfill jsonb`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const t = featureStoreTables(migrationSchema(queryRunner));
-    await queryRunner.query(`ALTER TABLE ${t.feature_views} DROP COLUMN IF EXISTS backfill, DROP COLUMN IF EXISTS status`);
+    await queryRunner.query(
+      `ALTER TABLE ${t.feature_views} DROP COLUMN IF EXISTS backfill, DROP COLUMN IF EXISTS status`,
+    );
   }
 }
 
@@ -105,8 +111,14 @@ export class DeferredSnapshots1764000000001 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP TABLE IF EXISTS ${featureStoreTables(migrationSchema(queryRunner)).deferred_snapshots}`);
+    await queryRunner.query(
+      `DROP TABLE IF EXISTS ${featureStoreTables(migrationSchema(queryRunner)).deferred_snapshots}`,
+    );
   }
 }
 
-export const featureStoreMigrations = [FeatureStoreTables1763910000000, FeatureViewBackfill1764000000000, DeferredSnapshots1764000000001];
+export const featureStoreMigrations = [
+  FeatureStoreTables1763910000000,
+  FeatureViewBackfill1764000000000,
+  DeferredSnapshots1764000000001,
+];

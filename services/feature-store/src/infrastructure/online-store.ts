@@ -1,6 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { execute, query, queryOne, schemaOf } from '@mlops/storage';
-import { type AggregationState, type FeatureVector, deserializeState, emptyAggregationState, serializeState } from '../domain';
+import {
+  type AggregationState,
+  type FeatureVector,
+  deserializeState,
+  emptyAggregationState,
+  serializeState,
+} from '../domain';
 import { type FeatureStoreTables, featureStoreTables } from './tables';
 
 /** A row of online_features: the latest vector of an entity per view version. */
@@ -40,7 +46,8 @@ export function stateKey(viewName: string, viewVersion: number, entityId: string
 /** A stored state, or an error naming the entity when it cannot be read (a bug or a tampered row, not bad input). */
 function readState(stored: unknown, viewName: string, viewVersion: number, entityId: string): AggregationState {
   const state = deserializeState(stored);
-  if (!state.ok) throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
+  if (!state.ok)
+    throw new Error(`aggregation state of ${viewName}@${viewVersion}/${entityId} is unreadable: ${state.error}`);
   return state.value;
 }
 
@@ -61,7 +68,12 @@ export class OnlineStore {
   }
 
   /** The entity's state, locked until the transaction ends (replicas taking over a partition wait here). */
-  async loadStateForUpdate(manager: EntityManager, viewName: string, viewVersion: number, entityId: string): Promise<AggregationState> {
+  async loadStateForUpdate(
+    manager: EntityManager,
+    viewName: string,
+    viewVersion: number,
+    entityId: string,
+  ): Promise<AggregationState> {
     const row = await queryOne<Pick<AggregationStateRow, 'state'>>(
       manager,
       `SELECT state FROM ${this.tables.aggregation_states} WHERE view_name = $1 AND view_version = $2 AND entity_id = $3 FOR UPDATE`,
@@ -74,7 +86,10 @@ export class OnlineStore {
    * The states of several entities of view versions, locked until the transaction ends (in key order, so two
    * transactions lock common rows in the same order); an entity without a stored state is absent from the map.
    */
-  async loadStatesForUpdate(manager: EntityManager, keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>): Promise<Map<string, AggregationState>> {
+  async loadStatesForUpdate(
+    manager: EntityManager,
+    keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>,
+  ): Promise<Map<string, AggregationState>> {
     const states = new Map<string, AggregationState>();
     if (keys.length === 0) return states;
     const rows = await query<AggregationStateRow>(
@@ -86,7 +101,11 @@ export class OnlineStore {
        FOR UPDATE OF s`,
       [keys.map((k) => k.viewName), keys.map((k) => k.viewVersion), keys.map((k) => k.entityId)],
     );
-    for (const row of rows) states.set(stateKey(row.view_name, row.view_version, row.entity_id), readState(row.state, row.view_name, row.view_version, row.entity_id));
+    for (const row of rows)
+      states.set(
+        stateKey(row.view_name, row.view_version, row.entity_id),
+        readState(row.state, row.view_name, row.view_version, row.entity_id),
+      );
     return states;
   }
 

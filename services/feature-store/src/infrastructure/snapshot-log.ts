@@ -34,17 +34,24 @@ export class SnapshotLog {
   }
 
   async find(manager: EntityManager, snapshotId: string): Promise<DatasetSnapshotCreatedV1 | undefined> {
-    const rows = await query<SnapshotRow>(manager, `SELECT result FROM ${this.tables.snapshots} WHERE snapshot_id = $1`, [snapshotId]);
+    const rows = await query<SnapshotRow>(
+      manager,
+      `SELECT result FROM ${this.tables.snapshots} WHERE snapshot_id = $1`,
+      [snapshotId],
+    );
     return rows[0]?.result;
   }
 
-  async record(manager: EntityManager, request: DatasetSnapshotRequestedV1, result: DatasetSnapshotCreatedV1): Promise<void> {
-    await execute(manager, `INSERT INTO ${this.tables.snapshots} (snapshot_id, request, result, created_at) VALUES ($1, $2, $3, $4)`, [
-      request.snapshotId,
-      JSON.stringify(request),
-      JSON.stringify(result),
-      result.createdAt,
-    ]);
+  async record(
+    manager: EntityManager,
+    request: DatasetSnapshotRequestedV1,
+    result: DatasetSnapshotCreatedV1,
+  ): Promise<void> {
+    await execute(
+      manager,
+      `INSERT INTO ${this.tables.snapshots} (snapshot_id, request, result, created_at) VALUES ($1, $2, $3, $4)`,
+      [request.snapshotId, JSON.stringify(request), JSON.stringify(result), result.createdAt],
+    );
   }
 
   /** Keeps a request until its view version is ready (a second copy of the same snapshotId changes nothing). */
@@ -69,6 +76,9 @@ export class SnapshotLog {
 
   /** Removes a deferred request; false when another replica answered it first. */
   async forgetDeferred(manager: EntityManager, snapshotId: string): Promise<boolean> {
-    return (await execute(manager, `DELETE FROM ${this.tables.deferred_snapshots} WHERE snapshot_id = $1`, [snapshotId])) === 1;
+    return (
+      (await execute(manager, `DELETE FROM ${this.tables.deferred_snapshots} WHERE snapshot_id = $1`, [snapshotId])) ===
+      1
+    );
   }
 }

@@ -1,4 +1,11 @@
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { type CloudEvent, type OutboxMessage, insertIntoOutbox, outboxMessageOf } from '@mlops/messaging';
 import { type AggregationState, emptyAggregationState } from '../domain';
 import type { OfflineFeatureRow, OfflineFeatureStore, OfflineLabelRow, SourceRecordRow } from '../offline';
@@ -34,14 +41,24 @@ export class WriteBehind implements EntitySubscriberInterface {
   ) {}
 
   /** Registers the subscriber on the DataSource whose transactions carry the writes. */
-  static attach(dataSource: DataSource, online: OnlineStore, offline: OfflineFeatureStore, outboxSchema: string): WriteBehind {
+  static attach(
+    dataSource: DataSource,
+    online: OnlineStore,
+    offline: OfflineFeatureStore,
+    outboxSchema: string,
+  ): WriteBehind {
     const writer = new WriteBehind(online, offline, outboxSchema);
     dataSource.subscribers.push(writer);
     return writer;
   }
 
   /** The entity's aggregation state as this transaction left it, or its stored state locked until the transaction ends. */
-  async stateForUpdate(manager: EntityManager, viewName: string, viewVersion: number, entityId: string): Promise<AggregationState> {
+  async stateForUpdate(
+    manager: EntityManager,
+    viewName: string,
+    viewVersion: number,
+    entityId: string,
+  ): Promise<AggregationState> {
     const { states, preloaded } = this.of(manager);
     const key = stateKey(viewName, viewVersion, entityId);
     const pending = states.get(key);
@@ -52,7 +69,10 @@ export class WriteBehind implements EntitySubscriberInterface {
   }
 
   /** Reads (and locks) the states of many entities in one statement, for the stateForUpdate calls to come. */
-  async preloadStates(manager: EntityManager, keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>): Promise<void> {
+  async preloadStates(
+    manager: EntityManager,
+    keys: ReadonlyArray<{ viewName: string; viewVersion: number; entityId: string }>,
+  ): Promise<void> {
     const { states, preloaded } = this.of(manager);
     const wanted = keys.filter((k) => {
       const key = stateKey(k.viewName, k.viewVersion, k.entityId);
@@ -125,10 +145,20 @@ export class WriteBehind implements EntitySubscriberInterface {
 
   private of(manager: EntityManager): Pending {
     const runner = manager.queryRunner;
-    if (!runner?.isTransactionActive) throw new Error('feature store writes are made from within a Postgres transaction');
+    if (!runner?.isTransactionActive)
+      throw new Error('feature store writes are made from within a Postgres transaction');
     let pending = this.pending.get(runner);
     if (!pending) {
-      pending = { states: new Map(), preloaded: new Map(), vectors: new Map(), events: [], features: [], labels: [], sources: [], memo: new Map() };
+      pending = {
+        states: new Map(),
+        preloaded: new Map(),
+        vectors: new Map(),
+        events: [],
+        features: [],
+        labels: [],
+        sources: [],
+        memo: new Map(),
+      };
       this.pending.set(runner, pending);
     }
     return pending;

@@ -1,5 +1,12 @@
 import type { ClickHouseClient } from '@mlops/storage';
-import { FEATURE_ROWS_TABLE, LABEL_ROWS_TABLE, SOURCE_RECORDS_TABLE, assertDatabaseName, createOfflineTables, toClickHouseTime } from './offline-tables';
+import {
+  FEATURE_ROWS_TABLE,
+  LABEL_ROWS_TABLE,
+  SOURCE_RECORDS_TABLE,
+  assertDatabaseName,
+  createOfflineTables,
+  toClickHouseTime,
+} from './offline-tables';
 
 export type FeatureValue = number | string | boolean | null;
 
@@ -72,10 +79,12 @@ export class OfflineFeatureStore {
       format: 'JSONEachRow',
       values: rows.map((row) => {
         if (!row.entityId) throw new Error('feature row without entity id');
-        if (!Number.isInteger(row.viewVersion) || row.viewVersion < 1) throw new Error(`invalid feature view version ${row.viewVersion}`);
+        if (!Number.isInteger(row.viewVersion) || row.viewVersion < 1)
+          throw new Error(`invalid feature view version ${row.viewVersion}`);
         const numeric: Record<string, number> = {};
         for (const [name, value] of Object.entries(row.features)) {
-          if (value !== null && !['number', 'string', 'boolean'].includes(typeof value)) throw new Error(`feature ${name} is not a number, string, boolean or null`);
+          if (value !== null && !['number', 'string', 'boolean'].includes(typeof value))
+            throw new Error(`feature ${name} is not a number, string, boolean or null`);
           if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`feature ${name} is not finite`);
           if (typeof value === 'number') numeric[name] = value;
           else if (typeof value === 'boolean') numeric[name] = value ? 1 : 0;
@@ -145,7 +154,14 @@ export class OfflineFeatureStore {
       query_params: { dataset, after: toClickHouseTime(createdAfter ?? new Date(0)), upTo: toClickHouseTime(upTo) },
       format: 'JSONEachRow',
     });
-    for await (const rows of result.stream<{ entity_id: string; event_ms: string | number; created_ms: string | number; record_id: string; record: string; source_event_id: string }>()) {
+    for await (const rows of result.stream<{
+      entity_id: string;
+      event_ms: string | number;
+      created_ms: string | number;
+      record_id: string;
+      record: string;
+      source_event_id: string;
+    }>()) {
       for (const row of rows) {
         const r = row.json();
         yield {

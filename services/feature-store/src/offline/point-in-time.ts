@@ -43,8 +43,10 @@ export interface PointInTimeQuery {
 export function pointInTimeQuery(database: string, request: PointInTimeRequest): PointInTimeQuery {
   assertDatabaseName(database);
   const ttl = request.featureTtlSeconds;
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1)) throw new Error(`featureTtlSeconds must be a positive integer, got ${ttl}`);
-  if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end))) throw new Error('timeRange.start must be before timeRange.end');
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1))
+    throw new Error(`featureTtlSeconds must be a positive integer, got ${ttl}`);
+  if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end)))
+    throw new Error('timeRange.start must be before timeRange.end');
   const query = `
 WITH
   labels AS (
@@ -63,7 +65,9 @@ WITH
     FROM ${database}.${FEATURE_ROWS_TABLE}
     WHERE view_name = {viewName:String} AND view_version = {viewVersion:UInt32}
       AND event_time < {end:DateTime64(3, 'UTC')} AND created_at < {end:DateTime64(3, 'UTC')}${
-        ttl === undefined ? '' : `\n      AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalSecond({ttl:UInt32})`
+        ttl === undefined
+          ? ''
+          : `\n      AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalSecond({ttl:UInt32})`
       }
   ),
   matched AS (

@@ -34,7 +34,11 @@ export class SnapshotFormatError extends Error {
  * - a missing feature is null; a feature whose values mix types is written as strings (JSON text of non-strings).
  * - numbers are written by JSON.stringify (shortest round-trip form), so equal inputs give equal bytes.
  */
-export function encodeSnapshot(rows: readonly PointInTimeRow[], labelField: string, featureNames?: readonly string[]): EncodedSnapshot {
+export function encodeSnapshot(
+  rows: readonly PointInTimeRow[],
+  labelField: string,
+  featureNames?: readonly string[],
+): EncodedSnapshot {
   if (!COLUMN_NAME.test(labelField)) throw new SnapshotFormatError(`invalid label field "${labelField}"`);
   const decoded = rows.map((row) => ({
     entityId: row.entity_id,
@@ -48,7 +52,10 @@ export function encodeSnapshot(rows: readonly PointInTimeRow[], labelField: stri
   const seen = new Set<string>();
   for (const name of names) {
     if (!COLUMN_NAME.test(name)) throw new SnapshotFormatError(`feature "${name}" is not a valid column name`);
-    if (reserved.has(name)) throw new SnapshotFormatError(`feature "${name}" collides with the ${name === labelField ? 'label' : name} column`);
+    if (reserved.has(name))
+      throw new SnapshotFormatError(
+        `feature "${name}" collides with the ${name === labelField ? 'label' : name} column`,
+      );
     if (seen.has(name)) throw new SnapshotFormatError(`feature "${name}" is listed twice`);
     seen.add(name);
   }
@@ -88,7 +95,8 @@ function sortedUnion(lists: string[][]): string[] {
 function typeOfValues(values: readonly unknown[]): ColumnType {
   const kinds = new Set(values.filter((value) => value !== null && value !== undefined).map((value) => typeof value));
   if (kinds.size === 0) return 'number';
-  if (kinds.size === 1 && (kinds.has('number') || kinds.has('boolean') || kinds.has('string'))) return [...kinds][0] as ColumnType;
+  if (kinds.size === 1 && (kinds.has('number') || kinds.has('boolean') || kinds.has('string')))
+    return [...kinds][0] as ColumnType;
   return 'string';
 }
 

@@ -14,9 +14,23 @@ const at = (time: string): number => Date.parse(`2025-11-20T${time}Z`);
 
 let arrivals = 0;
 /** A record of `entityId`; each arrives a second after the previous one. */
-function record(recordId: string, entityId: string, time: string, amount: number, plan: string, sourceEventId = `ev-${recordId}`): ReplayedRecord {
+function record(
+  recordId: string,
+  entityId: string,
+  time: string,
+  amount: number,
+  plan: string,
+  sourceEventId = `ev-${recordId}`,
+): ReplayedRecord {
   arrivals += 1;
-  return { entityId, recordId, sourceEventId, eventTimeMs: at(time), createdAtMs: at('12:00:00') + arrivals * 1_000, fields: { amount, plan } };
+  return {
+    entityId,
+    recordId,
+    sourceEventId,
+    eventTimeMs: at(time),
+    createdAtMs: at('12:00:00') + arrivals * 1_000,
+    fields: { amount, plan },
+  };
 }
 
 function rowOf(step: ReplayStep) {
@@ -42,7 +56,10 @@ test('a late record gets its row as of its own event time', () => {
   replay.apply(record('r1', 'a', '09:00:00', 5, 'basic'));
   replay.apply(record('r2', 'a', '09:30:00', 10, 'premium'));
   // (08:15, 09:15]: r1 and itself; r2 is in its future.
-  assert.deepEqual(rowOf(replay.apply(record('r3', 'a', '09:15:00', 1, 'enterprise'))).features, { plan: 'enterprise', sum_1h: 6 });
+  assert.deepEqual(rowOf(replay.apply(record('r3', 'a', '09:15:00', 1, 'enterprise'))).features, {
+    plan: 'enterprise',
+    sum_1h: 6,
+  });
 });
 
 test('a record id already replayed writes no row', () => {
@@ -65,14 +82,22 @@ test('with aggregates, a late record moves the vector of the newest record (its 
   replay.apply(record('r1', 'a', '09:00:00', 5, 'basic'));
   replay.apply(record('r2', 'a', '09:30:00', 10, 'premium'));
   replay.apply(record('r3', 'a', '09:15:00', 1, 'enterprise'));
-  assert.deepEqual(replay.vectors.get('a'), { features: { plan: 'premium', sum_1h: 16 }, eventTimeMs: at('09:30:00'), sourceEventId: 'ev-r3' });
+  assert.deepEqual(replay.vectors.get('a'), {
+    features: { plan: 'premium', sum_1h: 16 },
+    eventTimeMs: at('09:30:00'),
+    sourceEventId: 'ev-r3',
+  });
 });
 
 test('without aggregates, a late record leaves the vector of the newest record as it was', () => {
   const replay = new FeatureViewReplay(planOnly);
   replay.apply(record('r1', 'a', '09:30:00', 10, 'premium'));
   replay.apply(record('r2', 'a', '09:15:00', 1, 'enterprise'));
-  assert.deepEqual(replay.vectors.get('a'), { features: { plan: 'premium' }, eventTimeMs: at('09:30:00'), sourceEventId: 'ev-r1' });
+  assert.deepEqual(replay.vectors.get('a'), {
+    features: { plan: 'premium' },
+    eventTimeMs: at('09:30:00'),
+    sourceEventId: 'ev-r1',
+  });
 });
 
 test('each entity keeps its own state and vector', () => {
@@ -94,5 +119,11 @@ test('progress counts every record replayed, the rows, the entities and the newe
 });
 
 test('progress before any record has no arrival time', () => {
-  assert.deepEqual(new FeatureViewReplay(planAndSum).progress, { records: 0, rows: 0, entities: 0, skipped: 0, upToMs: null });
+  assert.deepEqual(new FeatureViewReplay(planAndSum).progress, {
+    records: 0,
+    rows: 0,
+    entities: 0,
+    skipped: 0,
+    upToMs: null,
+  });
 });

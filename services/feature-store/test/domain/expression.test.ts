@@ -120,7 +120,10 @@ test('nulls propagate, except through coalesce and the branch if() does not take
   assert.equal(evaluate('if(x > 1, 1, 2)'), null);
   assert.equal(evaluate('coalesce(x)'), null);
   assert.equal(evaluate('if(a > 1, 10, 1 / 0)', { a: 2 }), 10);
-  assert.deepEqual(evaluateExpression(parse('x * 2'), () => null), { value: null });
+  assert.deepEqual(
+    evaluateExpression(parse('x * 2'), () => null),
+    { value: null },
+  );
 });
 
 test('refused values are null with a reason, never NaN or Infinity', () => {

@@ -13,7 +13,16 @@ test('compiles a valid view: outputs in declaration order, expressions after wha
     { kind: 'aggregate', name: 'amount_count_24h', field: 'amount', function: 'count', window: 86_400 },
     { kind: 'field', name: 'os', field: 'device.os' },
   ]);
-  assert.deepEqual(compiled.outputNames, ['spend_per_year', 'tenure_years', 'plan__basic', 'plan__premium', 'amount_sum_1h', 'amount_max_7d', 'amount_count_24h', 'os']);
+  assert.deepEqual(compiled.outputNames, [
+    'spend_per_year',
+    'tenure_years',
+    'plan__basic',
+    'plan__premium',
+    'amount_sum_1h',
+    'amount_max_7d',
+    'amount_count_24h',
+    'os',
+  ]);
   assert.deepEqual(
     compiled.features.map((f) => f.name),
     ['tenure_years', 'spend_per_year', 'plan', 'amount_sum_1h', 'amount_max_7d', 'amount_count_24h', 'os'],
@@ -24,7 +33,11 @@ test('compiles a valid view: outputs in declaration order, expressions after wha
     { key: 'amount@60000', field: 'amount', granularityMs: 60_000, longestWindowMs: 86_400_000 },
     { key: 'amount@3600000', field: 'amount', granularityMs: 3_600_000, longestWindowMs: 604_800_000 },
   ]);
-  assert.deepEqual(compiled.source, { dataset: 'customer_activity', entityKeyField: 'customer_id', eventTimeField: 'event_time' });
+  assert.deepEqual(compiled.source, {
+    dataset: 'customer_activity',
+    entityKeyField: 'customer_id',
+    eventTimeField: 'event_time',
+  });
   assert.deepEqual([...compiled.rowFields].sort(), ['device.os', 'monthly_spend', 'plan', 'tenure_days']);
 });
 
@@ -40,7 +53,14 @@ test('lists every reason a definition does not fit, each at its path', () => {
       { kind: 'log', name: 'log_plan', field: 'plan' },
       { kind: 'bucketize', name: 'tenure_bucket', field: 'tenure_days', boundaries: [0, 100, 100, 50] },
       { kind: 'bucketize', name: 'no_buckets', field: 'tenure_days', boundaries: [] },
-      { kind: 'categorical', encoding: 'index', name: 'plan_index', field: 'plan', vocabulary: ['basic', 'basic', 'gold'], outOfVocabularyIndex: 0 },
+      {
+        kind: 'categorical',
+        encoding: 'index',
+        name: 'plan_index',
+        field: 'plan',
+        vocabulary: ['basic', 'basic', 'gold'],
+        outOfVocabularyIndex: 0,
+      },
       { kind: 'categorical', encoding: 'one-hot', name: 'os', field: 'device.os', vocabulary: ['mac os'] },
       { kind: 'categorical', encoding: 'index', name: 'days_index', field: 'tenure_days', vocabulary: ['1'] },
       { kind: 'expression', name: 'bad_call', expression: 'foo(tenure_days)' },
@@ -101,19 +121,33 @@ test('lists every reason a definition does not fit, each at its path', () => {
 });
 
 test('refuses a view validated against another dataset and an empty feature list', () => {
-  const result = validateFeatureView({ name: 'v', version: 1, source: { dataset: 'orders' }, ttl: 3600, features: [] }, customerActivity);
+  const result = validateFeatureView(
+    { name: 'v', version: 1, source: { dataset: 'orders' }, ttl: 3600, features: [] },
+    customerActivity,
+  );
   assert.deepEqual(result.ok ? [] : result.error.map((issue) => issue.path), ['/source/dataset', '/features']);
 });
 
 test('a self-reference is a cycle; a feature may shadow the field it transforms', () => {
   const self = validateFeatureView(
-    { name: 'v', version: 1, source: { dataset: 'customer_activity' }, ttl: 'PT24H', features: [{ kind: 'expression', name: 'x', expression: 'x + 1' }] },
+    {
+      name: 'v',
+      version: 1,
+      source: { dataset: 'customer_activity' },
+      ttl: 'PT24H',
+      features: [{ kind: 'expression', name: 'x', expression: 'x + 1' }],
+    },
     customerActivity,
   );
-  assert.deepEqual(self.ok ? [] : self.error, [{ path: '/features/0/expression', message: 'features form a cycle: x -> x' }]);
+  assert.deepEqual(self.ok ? [] : self.error, [
+    { path: '/features/0/expression', message: 'features form a cycle: x -> x' },
+  ]);
   const shadow = view([
     { kind: 'log', name: 'monthly_spend', field: 'monthly_spend' },
     { kind: 'expression', name: 'double_log_spend', expression: 'monthly_spend * 2' },
   ]);
-  assert.deepEqual(shadow.features.map((f) => f.name), ['monthly_spend', 'double_log_spend']);
+  assert.deepEqual(
+    shadow.features.map((f) => f.name),
+    ['monthly_spend', 'double_log_spend'],
+  );
 });

@@ -34,7 +34,13 @@ export function compile(definition: FeatureViewDefinition, dataset: SourceDatase
 }
 
 export function view(features: FeatureViewDefinition['features']): FeatureView {
-  return compile({ name: 'customer_features', version: 1, source: { dataset: 'customer_activity' }, ttl: 'P7D', features });
+  return compile({
+    name: 'customer_features',
+    version: 1,
+    source: { dataset: 'customer_activity' },
+    ttl: 'P7D',
+    features,
+  });
 }
 
 /** Asserts two numbers agree to 1e-12 (libm may differ in the last bit). */

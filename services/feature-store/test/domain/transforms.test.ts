@@ -69,29 +69,72 @@ test('log: ln(x + offset), offset 1 by default; a negative argument is a null wi
 });
 
 test('bucketize: index of the bucket [b(i-1), b(i)), boundaries belong to the bucket above', () => {
-  const compiled = view([{ kind: 'bucketize', name: 'tenure_bucket', field: 'tenure_days', boundaries: [0, 100, 365, 730] }]);
-  const cases: [number | null, number | null][] = [[-1, 0], [0, 1], [99.5, 1], [100, 2], [364, 2], [365, 3], [412, 3], [730, 4], [10_000, 4], [null, null]];
+  const compiled = view([
+    { kind: 'bucketize', name: 'tenure_bucket', field: 'tenure_days', boundaries: [0, 100, 365, 730] },
+  ]);
+  const cases: [number | null, number | null][] = [
+    [-1, 0],
+    [0, 1],
+    [99.5, 1],
+    [100, 2],
+    [364, 2],
+    [365, 3],
+    [412, 3],
+    [730, 4],
+    [10_000, 4],
+    [null, null],
+  ];
   for (const [tenure, bucket] of cases) {
-    assert.equal(compute(compiled, { ...base, tenure_days: tenure }).features.tenure_bucket, bucket, `tenure ${tenure}`);
+    assert.equal(
+      compute(compiled, { ...base, tenure_days: tenure }).features.tenure_bucket,
+      bucket,
+      `tenure ${tenure}`,
+    );
   }
 });
 
 test('categorical index with a default and an explicit out-of-vocabulary index', () => {
   const compiled = view([
     { kind: 'categorical', encoding: 'index', name: 'plan_index', field: 'plan', vocabulary: ['basic', 'premium'] },
-    { kind: 'categorical', encoding: 'index', name: 'plan_index_oov99', field: 'plan', vocabulary: ['basic', 'premium'], outOfVocabularyIndex: 99 },
+    {
+      kind: 'categorical',
+      encoding: 'index',
+      name: 'plan_index_oov99',
+      field: 'plan',
+      vocabulary: ['basic', 'premium'],
+      outOfVocabularyIndex: 99,
+    },
   ]);
   assert.deepEqual(compute(compiled, { ...base, plan: 'basic' }).features, { plan_index: 0, plan_index_oov99: 0 });
   assert.deepEqual(compute(compiled, { ...base, plan: 'premium' }).features, { plan_index: 1, plan_index_oov99: 1 });
-  assert.deepEqual(compute(compiled, { ...base, plan: 'enterprise' }).features, { plan_index: 2, plan_index_oov99: 99 });
+  assert.deepEqual(compute(compiled, { ...base, plan: 'enterprise' }).features, {
+    plan_index: 2,
+    plan_index_oov99: 99,
+  });
   assert.deepEqual(compute(compiled, { ...base, plan: null }).features, { plan_index: null, plan_index_oov99: null });
 });
 
 test('one-hot: one 0/1 feature per category named <feature>__<category>; all 0 out of vocabulary, all null when missing', () => {
-  const compiled = view([{ kind: 'categorical', encoding: 'one-hot', name: 'plan', field: 'plan', vocabulary: ['basic', 'premium', 'enterprise'] }]);
+  const compiled = view([
+    {
+      kind: 'categorical',
+      encoding: 'one-hot',
+      name: 'plan',
+      field: 'plan',
+      vocabulary: ['basic', 'premium', 'enterprise'],
+    },
+  ]);
   assert.deepEqual(compute(compiled).features, { plan__basic: 0, plan__premium: 1, plan__enterprise: 0 });
-  assert.deepEqual(compute(compiled, { ...base, plan: 'trial' }).features, { plan__basic: 0, plan__premium: 0, plan__enterprise: 0 });
-  assert.deepEqual(compute(compiled, { ...base, plan: null }).features, { plan__basic: null, plan__premium: null, plan__enterprise: null });
+  assert.deepEqual(compute(compiled, { ...base, plan: 'trial' }).features, {
+    plan__basic: 0,
+    plan__premium: 0,
+    plan__enterprise: 0,
+  });
+  assert.deepEqual(compute(compiled, { ...base, plan: null }).features, {
+    plan__basic: null,
+    plan__premium: null,
+    plan__enterprise: null,
+  });
 });
 
 test('expressions read source fields and other features (including one-hot outputs), in any declaration order', () => {

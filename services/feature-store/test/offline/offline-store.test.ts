@@ -6,15 +6,26 @@ import { OfflineFeatureStore, toClickHouseTime } from '../../src/offline';
 /** Records inserts instead of talking to ClickHouse: these tests are about what gets written. */
 function recordingClient(): { client: ClickHouseClient; inserts: Array<{ table: string; values: unknown[] }> } {
   const inserts: Array<{ table: string; values: unknown[] }> = [];
-  const client = { insert: async (params: { table: string; values: unknown[] }) => void inserts.push(params) } as unknown as ClickHouseClient;
+  const client = {
+    insert: async (params: { table: string; values: unknown[] }) => void inserts.push(params),
+  } as unknown as ClickHouseClient;
   return { client, inserts };
 }
 
-const row = { viewName: 'v', viewVersion: 1, entityId: 'e', eventTime: '2025-03-10T01:02:03.004+01:00', createdAt: new Date('2025-03-10T00:05:00Z'), sourceEventId: 's' };
+const row = {
+  viewName: 'v',
+  viewVersion: 1,
+  entityId: 'e',
+  eventTime: '2025-03-10T01:02:03.004+01:00',
+  createdAt: new Date('2025-03-10T00:05:00Z'),
+  sourceEventId: 's',
+};
 
 test('feature rows become UTC DateTime64 strings, JSON features and a numeric map (booleans as 0/1)', async () => {
   const { client, inserts } = recordingClient();
-  await new OfflineFeatureStore(client, 'fs').appendFeatureRows([{ ...row, features: { a: 1.5, b: true, c: 'x', d: null } }]);
+  await new OfflineFeatureStore(client, 'fs').appendFeatureRows([
+    { ...row, features: { a: 1.5, b: true, c: 'x', d: null } },
+  ]);
   assert.deepEqual(inserts, [
     {
       table: 'fs.offline_feature_rows',
@@ -39,7 +50,10 @@ test('bad rows are refused before anything is written', async () => {
   const { client, inserts } = recordingClient();
   const store = new OfflineFeatureStore(client, 'fs');
   await assert.rejects(store.appendFeatureRows([{ ...row, features: { a: Number.NaN } }]), /not finite/);
-  await assert.rejects(store.appendFeatureRows([{ ...row, features: { a: [1] as unknown as number } }]), /not a number, string, boolean or null/);
+  await assert.rejects(
+    store.appendFeatureRows([{ ...row, features: { a: [1] as unknown as number } }]),
+    /not a number, string, boolean or null/,
+  );
   await assert.rejects(store.appendFeatureRows([{ ...row, viewVersion: 0, features: {} }]), /view version/);
   await assert.rejects(store.appendFeatureRows([{ ...row, eventTime: 'yesterday', features: {} }]), /invalid time/);
   assert.equal(inserts.length, 0);

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { LocalArtifactStore } from '@mlops/artifacts';
 import { EventTypes, validateEventData } from '@mlops/contracts';
 import { type ClickHouseClient, createClickHouse } from '@mlops/storage';
-import { type OfflineFeatureRow, OfflineFeatureStore, type PointInTimeRequest, SnapshotBuilder, snapshotCreatedEvent } from '../../src/offline';
+import {
+  type OfflineFeatureRow,
+  OfflineFeatureStore,
+  type PointInTimeRequest,
+  SnapshotBuilder,
+  snapshotCreatedEvent,
+} from '../../src/offline';
 
 const DATABASE = 'feature_store_pit_test';
 const LABEL_TIME = '2025-03-10T00:00:00.000Z';
@@ -27,13 +33,41 @@ let offline: OfflineFeatureStore;
 let builder: SnapshotBuilder;
 let sequence = 0;
 
-function feature(entityId: string, eventTime: string, createdAt: string, spend: number, plan: string, viewVersion = 1): OfflineFeatureRow {
+function feature(
+  entityId: string,
+  eventTime: string,
+  createdAt: string,
+  spend: number,
+  plan: string,
+  viewVersion = 1,
+): OfflineFeatureRow {
   sequence += 1;
-  return { viewName: 'customer_features', viewVersion, entityId, eventTime, createdAt, features: { spend, plan }, sourceEventId: `f-${String(sequence).padStart(4, '0')}` };
+  return {
+    viewName: 'customer_features',
+    viewVersion,
+    entityId,
+    eventTime,
+    createdAt,
+    features: { spend, plan },
+    sourceEventId: `f-${String(sequence).padStart(4, '0')}`,
+  };
 }
 
-function label(entityId: string, eventTime: string, churned: boolean | null, sourceEventId: string, dataset = 'churn_labels') {
-  return { dataset, entityId, eventTime, createdAt: '2025-05-01T00:00:00Z', record: { churned, customer_id: entityId }, sourceEventId };
+function label(
+  entityId: string,
+  eventTime: string,
+  churned: boolean | null,
+  sourceEventId: string,
+  dataset = 'churn_labels',
+) {
+  return {
+    dataset,
+    entityId,
+    eventTime,
+    createdAt: '2025-05-01T00:00:00Z',
+    record: { churned, customer_id: entityId },
+    sourceEventId,
+  };
 }
 
 before(async () => {
@@ -94,7 +128,10 @@ after(async () => {
 
 async function snapshotLines(uri: string): Promise<Array<Record<string, unknown>>> {
   const text = (await artifacts.get(uri)).toString('utf8');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function rowOf(entityId: string, labelTime = LABEL_TIME): Promise<Record<string, unknown> | undefined> {
@@ -114,7 +151,9 @@ test('the snapshot file is exactly the known point-in-time answer', async () => 
     '{"entity_id":"e6","event_time":"2025-03-10T00:00:00.000Z","plan":"basic","spend":60,"churned":false}',
     '{"entity_id":"e7","event_time":"2025-03-10T00:00:00.000Z","plan":"basic","spend":70,"churned":true}',
     '{"entity_id":"e8","event_time":"2025-03-01T00:00:00.000Z","plan":null,"spend":null,"churned":false}',
-  ].map((line) => `${line}\n`).join('');
+  ]
+    .map((line) => `${line}\n`)
+    .join('');
   assert.equal((await artifacts.get(snapshot.uri)).toString('utf8'), expected);
   assert.equal(snapshot.rows, 9);
   assert.equal(snapshot.sizeBytes, Buffer.byteLength(expected));
@@ -150,7 +189,13 @@ test('a late backfill (event before, created after the label time) is not used',
 });
 
 test('a feature exactly TTL old is expired (null); one millisecond younger is used', async () => {
-  assert.deepEqual(await rowOf('e3'), { entity_id: 'e3', event_time: LABEL_TIME, plan: null, spend: null, churned: true });
+  assert.deepEqual(await rowOf('e3'), {
+    entity_id: 'e3',
+    event_time: LABEL_TIME,
+    plan: null,
+    spend: null,
+    churned: true,
+  });
   assert.equal((await rowOf('e6'))?.spend, 60);
 });
 
@@ -166,8 +211,20 @@ test('two updates with the same event time: the later created one that existed a
 });
 
 test('an entity with no feature rows (or only in another view version) gets nulls', async () => {
-  assert.deepEqual(await rowOf('e5'), { entity_id: 'e5', event_time: LABEL_TIME, plan: null, spend: null, churned: true });
-  assert.deepEqual(await rowOf('e8', '2025-03-01T00:00:00.000Z'), { entity_id: 'e8', event_time: '2025-03-01T00:00:00.000Z', plan: null, spend: null, churned: false });
+  assert.deepEqual(await rowOf('e5'), {
+    entity_id: 'e5',
+    event_time: LABEL_TIME,
+    plan: null,
+    spend: null,
+    churned: true,
+  });
+  assert.deepEqual(await rowOf('e8', '2025-03-01T00:00:00.000Z'), {
+    entity_id: 'e8',
+    event_time: '2025-03-01T00:00:00.000Z',
+    plan: null,
+    spend: null,
+    churned: false,
+  });
 });
 
 test('feature rows at exactly the label time are used (event_time and created_at <= label time)', async () => {
@@ -187,15 +244,25 @@ test('the same request over the same data gives the same bytes, sha256 and uri, 
 
 test('an explicit feature list fixes the column order', async () => {
   const snapshot = await builder.buildSnapshot(request, { features: ['spend', 'plan'] });
-  assert.deepEqual(snapshot.columns.map((column) => column.name), ['entity_id', 'event_time', 'spend', 'plan', 'churned']);
+  assert.deepEqual(
+    snapshot.columns.map((column) => column.name),
+    ['entity_id', 'event_time', 'spend', 'plan', 'churned'],
+  );
   const first = (await artifacts.get(snapshot.uri)).toString('utf8').split('\n')[0];
-  assert.equal(first, '{"entity_id":"e1","event_time":"2025-03-10T00:00:00.000Z","spend":10,"plan":"basic","churned":false}');
+  assert.equal(
+    first,
+    '{"entity_id":"e1","event_time":"2025-03-10T00:00:00.000Z","spend":10,"plan":"basic","churned":false}',
+  );
 });
 
 test('the snapshot.created event data built from a snapshot is valid against its schema', async () => {
   const snapshot = await builder.buildSnapshot(request);
   const data = snapshotCreatedEvent(
-    { snapshotId: '0b7f3c1e-6a55-4c1e-9a7e-2f4b1f0d9c21', trainingRunId: '5d2a9e40-8f1b-4c3a-b6f2-7e1c0a9d4b13', ...request },
+    {
+      snapshotId: '0b7f3c1e-6a55-4c1e-9a7e-2f4b1f0d9c21',
+      trainingRunId: '5d2a9e40-8f1b-4c3a-b6f2-7e1c0a9d4b13',
+      ...request,
+    },
     snapshot,
     new Date('2025-11-20T08:01:40Z'),
   );
@@ -252,7 +319,8 @@ test('on random data with many ties and late rows, ClickHouse agrees with a brut
   };
   const ttlMs = (randomRequest.featureTtlSeconds ?? 0) * 1000;
   const [start, end] = [Date.parse(randomRequest.timeRange.start), Date.parse(randomRequest.timeRange.end)];
-  const key = (row: (typeof features)[number]) => [Date.parse(row.eventTime), Date.parse(row.createdAt), row.sourceEventId] as const;
+  const key = (row: (typeof features)[number]) =>
+    [Date.parse(row.eventTime), Date.parse(row.createdAt), row.sourceEventId] as const;
   const greater = (a: ReturnType<typeof key>, b: ReturnType<typeof key>): boolean =>
     a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
 
@@ -267,14 +335,35 @@ test('on random data with many ties and late rows, ClickHouse agrees with a brut
         if (eventTime > at || createdAt > at || eventTime <= at - ttlMs) continue;
         if (!best || greater(key(f), key(best))) best = f;
       }
-      return { entity_id: l.entityId, event_time: new Date(at).toISOString(), x: best ? best.features.x : null, y: l.record.y, id: l.sourceEventId };
+      return {
+        entity_id: l.entityId,
+        event_time: new Date(at).toISOString(),
+        x: best ? best.features.x : null,
+        y: l.record.y,
+        id: l.sourceEventId,
+      };
     })
-    .sort((a, b) => (a.entity_id !== b.entity_id ? (a.entity_id < b.entity_id ? -1 : 1) : a.event_time !== b.event_time ? (a.event_time < b.event_time ? -1 : 1) : a.id < b.id ? -1 : 1))
+    .sort((a, b) =>
+      a.entity_id !== b.entity_id
+        ? a.entity_id < b.entity_id
+          ? -1
+          : 1
+        : a.event_time !== b.event_time
+          ? a.event_time < b.event_time
+            ? -1
+            : 1
+          : a.id < b.id
+            ? -1
+            : 1,
+    )
     .map(({ id: _id, ...row }) => row);
 
   const snapshot = await builder.buildSnapshot(randomRequest);
   const actual = await snapshotLines(snapshot.uri);
   assert.ok(expected.length > 30, `too few labels in the window (${expected.length}) to mean anything`);
-  assert.ok(expected.some((row) => row.x === null) && expected.some((row) => row.x !== null), 'the data must exercise both hits and misses');
+  assert.ok(
+    expected.some((row) => row.x === null) && expected.some((row) => row.x !== null),
+    'the data must exercise both hits and misses',
+  );
   assert.deepEqual(actual, expected);
 });

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { SnapshotFormatError, encodeSnapshot, pointInTimeQuery } from '../../src/offline';
 import type { PointInTimeRow } from '../../src/offline';
 
-const row = (entityId: string, ms: number, features: Record<string, unknown> | null, label: unknown): PointInTimeRow => ({
+const row = (
+  entityId: string,
+  ms: number,
+  features: Record<string, unknown> | null,
+  label: unknown,
+): PointInTimeRow => ({
   label_id: `l-${entityId}-${ms}`,
   entity_id: entityId,
   label_time_ms: String(ms),
@@ -12,7 +17,10 @@ const row = (entityId: string, ms: number, features: Record<string, unknown> | n
 });
 
 test('encodes NDJSON with entity, event time, sorted features, label; null for missing features', () => {
-  const encoded = encodeSnapshot([row('a', 0, { z: 1.5, b: true }, 1), row('b', 1000, null, 0), row('c', 2000, { z: 2 }, 1)], 'y');
+  const encoded = encodeSnapshot(
+    [row('a', 0, { z: 1.5, b: true }, 1), row('b', 1000, null, 0), row('c', 2000, { z: 2 }, 1)],
+    'y',
+  );
   assert.equal(
     encoded.bytes.toString('utf8'),
     '{"entity_id":"a","event_time":"1970-01-01T00:00:00.000Z","b":true,"z":1.5,"y":1}\n' +
@@ -45,12 +53,19 @@ test('a feature named like a reserved column or an invalid name is refused', () 
 });
 
 test('the TTL condition appears only when a TTL is requested, and a bad window is refused', () => {
-  const base = { featureView: { name: 'v', version: 1 }, labels: { dataset: 'd', field: 'y' }, timeRange: { start: '2025-01-01T00:00:00Z', end: '2025-02-01T00:00:00Z' } };
+  const base = {
+    featureView: { name: 'v', version: 1 },
+    labels: { dataset: 'd', field: 'y' },
+    timeRange: { start: '2025-01-01T00:00:00Z', end: '2025-02-01T00:00:00Z' },
+  };
   assert.doesNotMatch(pointInTimeQuery('db', base).query, /toIntervalSecond/);
   const withTtl = pointInTimeQuery('db', { ...base, featureTtlSeconds: 60 });
   assert.match(withTtl.query, /f\.event_time > l\.label_time - toIntervalSecond\(\{ttl:UInt32\}\)/);
   assert.equal(withTtl.query_params.ttl, 60);
   assert.equal(withTtl.query_params.start, '2025-01-01 00:00:00.000');
-  assert.throws(() => pointInTimeQuery('db', { ...base, timeRange: { start: base.timeRange.end, end: base.timeRange.start } }), /start must be before/);
+  assert.throws(
+    () => pointInTimeQuery('db', { ...base, timeRange: { start: base.timeRange.end, end: base.timeRange.start } }),
+    /start must be before/,
+  );
   assert.throws(() => pointInTimeQuery('db; DROP', base), /invalid ClickHouse database name/);
 });

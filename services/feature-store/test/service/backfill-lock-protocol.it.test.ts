@@ -80,7 +80,11 @@ test('catch-up passes go on while each finds many records, and each starts where
 
 test('catch-up passes stop at the configured maximum', async () => {
   let count = 0;
-  await protocol.inPasses(runId('dataset'), async () => (count += 1, 1_000), async () => undefined);
+  await protocol.inPasses(
+    runId('dataset'),
+    async () => ((count += 1), 1_000),
+    async () => undefined,
+  );
   assert.equal(count, 3);
 });
 
@@ -101,8 +105,12 @@ test('materialization goes on during catch-up passes', async () => {
 test('no record of the dataset is materialized during the final pass', async () => {
   const dataset = runId('dataset');
   let during: boolean | undefined;
-  await protocol.inPasses(dataset, async () => 0, async () => {
-    during = await materializationCanProceed(dataset);
-  });
+  await protocol.inPasses(
+    dataset,
+    async () => 0,
+    async () => {
+      during = await materializationCanProceed(dataset);
+    },
+  );
   assert.equal(during, false);
 });

@@ -12,7 +12,9 @@ function recorders() {
   const inserts: number[] = [];
   const states: number[] = [];
   const vectors: number[] = [];
-  const offline = { appendFeatureRows: async (rows: readonly OfflineFeatureRow[]) => void inserts.push(rows.length) } as unknown as OfflineFeatureStore;
+  const offline = {
+    appendFeatureRows: async (rows: readonly OfflineFeatureRow[]) => void inserts.push(rows.length),
+  } as unknown as OfflineFeatureStore;
   const online = {
     saveStates: async (_: EntityManager, rows: readonly StateRow[]) => void states.push(rows.length),
     saveVectors: async (_: EntityManager, rows: readonly OnlineVector[]) => void vectors.push(rows.length),
@@ -20,9 +22,31 @@ function recorders() {
   return { inserts, states, vectors, offline, online };
 }
 
-const row = (i: number): OfflineFeatureRow => ({ viewName: 'v', viewVersion: 1, entityId: `e${i}`, eventTime: new Date(0), createdAt: new Date(0), features: {}, sourceEventId: `s${i}` });
-const state = (i: number): StateRow => ({ viewName: 'v', viewVersion: 1, entityId: `e${i}`, state: emptyAggregationState(), updatedAt: new Date(0) });
-const vector = (i: number): OnlineVector => ({ viewName: 'v', viewVersion: 1, entityId: `e${i}`, features: {}, eventTime: new Date(0), sourceEventId: `s${i}`, updatedAt: new Date(0) });
+const row = (i: number): OfflineFeatureRow => ({
+  viewName: 'v',
+  viewVersion: 1,
+  entityId: `e${i}`,
+  eventTime: new Date(0),
+  createdAt: new Date(0),
+  features: {},
+  sourceEventId: `s${i}`,
+});
+const state = (i: number): StateRow => ({
+  viewName: 'v',
+  viewVersion: 1,
+  entityId: `e${i}`,
+  state: emptyAggregationState(),
+  updatedAt: new Date(0),
+});
+const vector = (i: number): OnlineVector => ({
+  viewName: 'v',
+  viewVersion: 1,
+  entityId: `e${i}`,
+  features: {},
+  eventTime: new Date(0),
+  sourceEventId: `s${i}`,
+  updatedAt: new Date(0),
+});
 
 test('offline rows are inserted a full batch at a time, the rest when flushed', async () => {
   const { inserts, online, offline } = recorders();

@@ -8,7 +8,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { INestApplication } from '@nestjs/common';
 import { createArtifactStore } from '@mlops/artifacts';
-import { type DataValidatedV1, type DatasetRegisteredV1, type DatasetSnapshotRequestedV1, EventTypes, dlqTopicOf } from '@mlops/contracts';
+import {
+  type DataValidatedV1,
+  type DatasetRegisteredV1,
+  type DatasetSnapshotRequestedV1,
+  EventTypes,
+  dlqTopicOf,
+} from '@mlops/contracts';
 import { type CloudEvent, EventProducer, newEvent } from '@mlops/messaging';
 import type { DataSource } from 'typeorm';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
@@ -54,12 +60,25 @@ interface Fixture {
 
 function registered(dataset: string, role: 'features' | 'labels'): DatasetRegisteredV1 {
   return role === 'features'
-    ? { dataset, version: 1, role, recordSchema: activitySchema, entityKeyField: 'customer_id', eventTimeField: 'event_time', sensitiveFields: ['email'], registeredAt: new Date().toISOString() }
+    ? {
+        dataset,
+        version: 1,
+        role,
+        recordSchema: activitySchema,
+        entityKeyField: 'customer_id',
+        eventTimeField: 'event_time',
+        sensitiveFields: ['email'],
+        registeredAt: new Date().toISOString(),
+      }
     : {
         dataset,
         version: 1,
         role,
-        recordSchema: { type: 'object', required: ['customer_id', 'event_time', 'churned'], properties: { customer_id: { type: 'string' }, event_time: { type: 'string' }, churned: { type: 'boolean' } } },
+        recordSchema: {
+          type: 'object',
+          required: ['customer_id', 'event_time', 'churned'],
+          properties: { customer_id: { type: 'string' }, event_time: { type: 'string' }, churned: { type: 'boolean' } },
+        },
         entityKeyField: 'customer_id',
         eventTimeField: 'event_time',
         labelField: 'churned',
@@ -83,7 +102,14 @@ function definitionOf(fixture: Fixture) {
   };
 }
 
-function activity(fixture: Fixture, entityId: string, offsetMs: number, amount: number, plan: string, recordId = randomUUID()): CloudEvent<typeof VALIDATED> {
+function activity(
+  fixture: Fixture,
+  entityId: string,
+  offsetMs: number,
+  amount: number,
+  plan: string,
+  recordId = randomUUID(),
+): CloudEvent<typeof VALIDATED> {
   const eventTime = at(offsetMs);
   const data: DataValidatedV1 = {
     dataset: fixture.activity,
@@ -91,7 +117,14 @@ function activity(fixture: Fixture, entityId: string, offsetMs: number, amount: 
     role: 'features',
     entityId,
     eventTime,
-    record: { customer_id: entityId, event_time: eventTime, email: `${entityId}@example.com`, tenure_days: 100, amount, plan },
+    record: {
+      customer_id: entityId,
+      event_time: eventTime,
+      email: `${entityId}@example.com`,
+      tenure_days: 100,
+      amount,
+      plan,
+    },
     recordId,
     sourceEventId: randomUUID(),
     validatedAt: new Date().toISOString(),
@@ -117,7 +150,11 @@ function label(fixture: Fixture, entityId: string, eventTime: string, churned: b
 }
 
 /** A snapshot request over the churn labels of the last hour (and the next minute) for a view version. */
-function snapshotRequest(fixture: Fixture, featureView: { name: string; version: number }, featureTtlSeconds: number | undefined = 86_400): DatasetSnapshotRequestedV1 {
+function snapshotRequest(
+  fixture: Fixture,
+  featureView: { name: string; version: number },
+  featureTtlSeconds: number | undefined = 86_400,
+): DatasetSnapshotRequestedV1 {
   return {
     snapshotId: randomUUID(),
     trainingRunId: randomUUID(),
@@ -146,13 +183,21 @@ async function http(method: string, path: string, body?: unknown): Promise<{ sta
 /** Registers a test's own datasets and waits until the feature store knows them. */
 async function fixture(prefix: string): Promise<Fixture> {
   const run = runId(prefix);
-  const own: Fixture = { activity: `${run}_activity`, churn: `${run}_churn`, view: `${run}_customer`, entity: (name) => `${run}-${name}` };
+  const own: Fixture = {
+    activity: `${run}_activity`,
+    churn: `${run}_churn`,
+    view: `${run}_customer`,
+    entity: (name) => `${run}-${name}`,
+  };
   await producer.publishMany([
     newEvent(REGISTERED, registered(own.activity, 'features'), { source: TEST_SOURCE, subject: own.activity }),
     newEvent(REGISTERED, registered(own.churn, 'labels'), { source: TEST_SOURCE, subject: own.churn }),
   ]);
   const catalog = app.get(CatalogStore);
-  await eventually(async () => (await catalog.dataset(own.activity)) !== undefined && (await catalog.dataset(own.churn)) !== undefined, 'the dataset registrations');
+  await eventually(
+    async () => (await catalog.dataset(own.activity)) !== undefined && (await catalog.dataset(own.churn)) !== undefined,
+    'the dataset registrations',
+  );
   return own;
 }
 
@@ -161,7 +206,10 @@ async function readyView(definition: { name: string }): Promise<number> {
   const created = await http('POST', '/feature-views', definition);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const version = created.body.version as number;
-  await eventually(async () => (await http('GET', `/feature-views/${definition.name}`)).body.servingVersion === version, `${definition.name}@${version} to serve`);
+  await eventually(
+    async () => (await http('GET', `/feature-views/${definition.name}`)).body.servingVersion === version,
+    `${definition.name}@${version} to serve`,
+  );
   return version;
 }
 
@@ -201,9 +249,16 @@ after(async () => {
 
 test('a view over a dataset that is not registered is 404 unknown_dataset', async () => {
   const own = await fixture('fs404');
-  const unknown = await http('POST', '/feature-views', { ...definitionOf(own), source: { dataset: `${own.activity}_nope` } });
+  const unknown = await http('POST', '/feature-views', {
+    ...definitionOf(own),
+    source: { dataset: `${own.activity}_nope` },
+  });
   assert.equal(unknown.status, 404);
-  assert.deepEqual(unknown.body, { error: 'unknown_dataset', message: `dataset "${own.activity}_nope" is not registered`, details: { dataset: `${own.activity}_nope` } });
+  assert.deepEqual(unknown.body, {
+    error: 'unknown_dataset',
+    message: `dataset "${own.activity}_nope" is not registered`,
+    details: { dataset: `${own.activity}_nope` },
+  });
   assert.equal((await http('GET', `/feature-views/${own.view}`)).status, 404, 'nothing was created');
 });
 
@@ -225,7 +280,10 @@ test('a view that does not fit its dataset is 422 with every reason at its path'
   assert.match(issues[0]!.message, /sensitive/);
   const labelsView = await http('POST', '/feature-views', { ...definitionOf(own), source: { dataset: own.churn } });
   assert.equal(labelsView.status, 422, 'a view over a labels dataset is refused');
-  assert.deepEqual(labelsView.body.details.issues.map((i: { path: string }) => i.path), ['/source/dataset']);
+  assert.deepEqual(
+    labelsView.body.details.issues.map((i: { path: string }) => i.path),
+    ['/source/dataset'],
+  );
 });
 
 test('a definition with an unknown key, or a version, is 400 invalid_request naming each key', async () => {
@@ -252,11 +310,17 @@ test('a window or ttl of null or an object is 400 at its path, never 500', async
     const features = [{ kind: 'aggregate', name: 'a', field: 'amount', function: 'sum', window }];
     const refused = await http('POST', '/feature-views', { ...definition, features });
     assert.equal(refused.status, 400, JSON.stringify(refused.body));
-    assert.deepEqual(refused.body.errors.map((e: { path: string }) => e.path), ['/features/0/window']);
+    assert.deepEqual(
+      refused.body.errors.map((e: { path: string }) => e.path),
+      ['/features/0/window'],
+    );
   }
   const noTtl = await http('POST', '/feature-views', { ...definition, ttl: { days: 1 } });
   assert.equal(noTtl.status, 400);
-  assert.deepEqual(noTtl.body.errors.map((e: { path: string }) => e.path), ['/ttl']);
+  assert.deepEqual(
+    noTtl.body.errors.map((e: { path: string }) => e.path),
+    ['/ttl'],
+  );
 });
 
 test('a fitting definition is version 1 (201); the same again is that version (200), listed by GET', async () => {
@@ -267,17 +331,28 @@ test('a fitting definition is version 1 (201); the same again is that version (2
   assert.equal(created.body.version, 1);
   assert.equal(created.body.status, 'backfilling');
   // Key order does not make a new version.
-  const again = await http('POST', '/feature-views', { features: definition.features, ttl: definition.ttl, source: definition.source, name: definition.name });
+  const again = await http('POST', '/feature-views', {
+    features: definition.features,
+    ttl: definition.ttl,
+    source: definition.source,
+    name: definition.name,
+  });
   assert.equal(again.status, 200, 'the same definition is the same version');
   assert.equal(again.body.version, 1);
   const versions = await http('GET', `/feature-views/${own.view}`);
   assert.equal(versions.status, 200);
   assert.equal(versions.body.name, own.view);
   assert.equal(versions.body.latestVersion, 1);
-  assert.deepEqual(versions.body.versions.map((v: { version: number }) => v.version), [1]);
+  assert.deepEqual(
+    versions.body.versions.map((v: { version: number }) => v.version),
+    [1],
+  );
   assert.deepEqual(versions.body.versions[0].definition, { ...definition, version: 1 });
   const missing = await http('GET', `/feature-views/${own.view}_missing`);
-  assert.deepEqual(missing, { status: 404, body: { error: 'view_not_found', message: `feature view "${own.view}_missing" does not exist` } });
+  assert.deepEqual(missing, {
+    status: 404,
+    body: { error: 'view_not_found', message: `feature view "${own.view}_missing" does not exist` },
+  });
 });
 
 test('online lookups: a bad version or asOf is 400; an unknown version or entity 404', async () => {
@@ -308,65 +383,160 @@ test('validated records become online vectors, materialized events and offline r
   await readyView(definitionOf(own));
   const [e1, e2] = [own.entity('e1'), own.entity('e2')];
   const third = activity(own, e1, -10 * MINUTE, 2.5, 'premium');
-  await producer.publishMany([activity(own, e1, -30 * MINUTE, 10, 'premium'), activity(own, e1, -20 * MINUTE, 5, 'premium'), third, activity(own, e2, -5 * MINUTE, 7, 'basic')]);
+  await producer.publishMany([
+    activity(own, e1, -30 * MINUTE, 10, 'premium'),
+    activity(own, e1, -20 * MINUTE, 5, 'premium'),
+    third,
+    activity(own, e2, -5 * MINUTE, 7, 'basic'),
+  ]);
 
-  const first = await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 3, 'the online vector of e1');
-  assert.deepEqual(first.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 3, amount_sum_1h: 17.5, avg_amount_1h: 17.5 / 3 });
-  assert.deepEqual(Object.keys(first.body.features), ['tenure', 'plan_idx', 'txn_count_1h', 'amount_sum_1h', 'avg_amount_1h'], 'in declaration order');
+  const first = await vectorWhen(
+    `/feature-views/${own.view}/entities/${e1}`,
+    (body) => body.features.txn_count_1h === 3,
+    'the online vector of e1',
+  );
+  assert.deepEqual(first.body.features, {
+    tenure: 100,
+    plan_idx: 1,
+    txn_count_1h: 3,
+    amount_sum_1h: 17.5,
+    avg_amount_1h: 17.5 / 3,
+  });
+  assert.deepEqual(
+    Object.keys(first.body.features),
+    ['tenure', 'plan_idx', 'txn_count_1h', 'amount_sum_1h', 'avg_amount_1h'],
+    'in declaration order',
+  );
   assert.equal(first.body.eventTime, at(-10 * MINUTE));
   assert.equal(first.body.fresh, true);
   assert.deepEqual(first.body.featureView, { name: own.view, version: 1 });
 
   // The same CloudEvent again (a Kafka redelivery), the same record under a new event id (an upstream retry),
   // then one new record of e1 behind them on the same partition: only the new one counts.
-  const retried = newEvent(VALIDATED, { ...third.data, sourceEventId: randomUUID() }, { source: TEST_SOURCE, subject: own.activity });
+  const retried = newEvent(
+    VALIDATED,
+    { ...third.data, sourceEventId: randomUUID() },
+    { source: TEST_SOURCE, subject: own.activity },
+  );
   await producer.publishMany([third, retried, activity(own, e1, -5 * MINUTE, 1, 'premium')]);
-  const after = await vectorWhen(`/feature-views/${own.view}/entities/${e1}?version=1`, (body) => body.eventTime === at(-5 * MINUTE), 'the vector after the new record');
-  assert.deepEqual(after.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 4, amount_sum_1h: 18.5, avg_amount_1h: 18.5 / 4 });
+  const after = await vectorWhen(
+    `/feature-views/${own.view}/entities/${e1}?version=1`,
+    (body) => body.eventTime === at(-5 * MINUTE),
+    'the vector after the new record',
+  );
+  assert.deepEqual(after.body.features, {
+    tenure: 100,
+    plan_idx: 1,
+    txn_count_1h: 4,
+    amount_sum_1h: 18.5,
+    avg_amount_1h: 18.5 / 4,
+  });
   const other = await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the vector of e2');
-  assert.deepEqual(other.body.features, { tenure: 100, plan_idx: 0, txn_count_1h: 1, amount_sum_1h: 7, avg_amount_1h: 7 });
+  assert.deepEqual(other.body.features, {
+    tenure: 100,
+    plan_idx: 0,
+    txn_count_1h: 1,
+    amount_sum_1h: 7,
+    avg_amount_1h: 7,
+  });
 
   // A marker record of e1 after the duplicates: its event ends the read, so an extra event for a duplicate shows.
   const markerTime = at(-1 * MINUTE);
   await producer.publish(activity(own, e1, -1 * MINUTE, 1, 'premium'));
   const mine = (seen: Seen) => seen.data.featureView?.name === own.view && seen.data.entityId === e1;
   const ofE1 = await readTopic(MATERIALIZED, mine, (m) => m.some((s) => s.data.eventTime === markerTime));
-  assert.deepEqual(ofE1.map((s) => s.data.features.txn_count_1h), [1, 2, 3, 4, 5], 'one event per counted record, none for the duplicates');
+  assert.deepEqual(
+    ofE1.map((s) => s.data.features.txn_count_1h),
+    [1, 2, 3, 4, 5],
+    'one event per counted record, none for the duplicates',
+  );
   assert.equal(ofE1[3]!.key, `${own.view}/1/${e1}`);
   assert.equal(ofE1[3]!.data.eventTime, at(-5 * MINUTE));
   assert.ok(ofE1.every((s) => !('email' in s.data.features)));
-  assert.deepEqual(await offlineRows(own.view, 1), [[e1, 1], [e1, 2], [e1, 3], [e1, 4], [e1, 5], [e2, 1]], 'one offline row per counted record, as of its own time');
+  assert.deepEqual(
+    await offlineRows(own.view, 1),
+    [
+      [e1, 1],
+      [e1, 2],
+      [e1, 3],
+      [e1, 4],
+      [e1, 5],
+      [e2, 1],
+    ],
+    'one offline row per counted record, as of its own time',
+  );
 });
 
 test('the windows of a lookup with asOf slide to that time', async () => {
   const own = await fixture('fsasof');
   await readyView(definitionOf(own));
   const e1 = own.entity('e1');
-  await producer.publishMany([activity(own, e1, -30 * MINUTE, 10, 'premium'), activity(own, e1, -5 * MINUTE, 2, 'premium')]);
-  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 2, 'the vector of e1');
+  await producer.publishMany([
+    activity(own, e1, -30 * MINUTE, 10, 'premium'),
+    activity(own, e1, -5 * MINUTE, 2, 'premium'),
+  ]);
+  await vectorWhen(
+    `/feature-views/${own.view}/entities/${e1}`,
+    (body) => body.features.txn_count_1h === 2,
+    'the vector of e1',
+  );
   // 2 hours after the newest record its 1-hour window is empty; 45 minutes after it holds only the newest.
-  const empty = await http('GET', `/feature-views/${own.view}/entities/${e1}?version=1&asOf=${encodeURIComponent(at(115 * MINUTE))}`);
+  const empty = await http(
+    'GET',
+    `/feature-views/${own.view}/entities/${e1}?version=1&asOf=${encodeURIComponent(at(115 * MINUTE))}`,
+  );
   assert.equal(empty.status, 200, JSON.stringify(empty.body));
-  assert.deepEqual(empty.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 0, amount_sum_1h: 0, avg_amount_1h: null });
+  assert.deepEqual(empty.body.features, {
+    tenure: 100,
+    plan_idx: 1,
+    txn_count_1h: 0,
+    amount_sum_1h: 0,
+    avg_amount_1h: null,
+  });
   assert.equal(empty.body.asOf, at(115 * MINUTE));
-  const partial = await http('GET', `/feature-views/${own.view}/entities/${e1}?asOf=${encodeURIComponent(at(40 * MINUTE))}`);
-  assert.deepEqual(partial.body.features, { tenure: 100, plan_idx: 1, txn_count_1h: 1, amount_sum_1h: 2, avg_amount_1h: 2 });
+  const partial = await http(
+    'GET',
+    `/feature-views/${own.view}/entities/${e1}?asOf=${encodeURIComponent(at(40 * MINUTE))}`,
+  );
+  assert.deepEqual(partial.body.features, {
+    tenure: 100,
+    plan_idx: 1,
+    txn_count_1h: 1,
+    amount_sum_1h: 2,
+    avg_amount_1h: 2,
+  });
 });
 
 test('snapshot requests: point-in-time rows in the artifact store, one build and one answer per request event', async () => {
   const own = await fixture('fssnap');
   await readyView(definitionOf(own));
   const [e1, e2, e4] = [own.entity('e1'), own.entity('e2'), own.entity('e4')];
-  await producer.publishMany([activity(own, e1, -20 * MINUTE, 10, 'premium'), activity(own, e1, -10 * MINUTE, 5, 'premium'), activity(own, e2, -5 * MINUTE, 7, 'basic')]);
-  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 2, 'the vector of e1');
+  await producer.publishMany([
+    activity(own, e1, -20 * MINUTE, 10, 'premium'),
+    activity(own, e1, -10 * MINUTE, 5, 'premium'),
+    activity(own, e2, -5 * MINUTE, 7, 'basic'),
+  ]);
+  await vectorWhen(
+    `/feature-views/${own.view}/entities/${e1}`,
+    (body) => body.features.txn_count_1h === 2,
+    'the vector of e1',
+  );
   await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the vector of e2');
   // Labels known now, after the features were computed (created_at <= label time); e4 has no features.
   const labelTime = new Date().toISOString();
-  await producer.publishMany([label(own, e1, labelTime, true), label(own, e2, labelTime, false), label(own, e4, labelTime, true)]);
+  await producer.publishMany([
+    label(own, e1, labelTime, true),
+    label(own, e2, labelTime, false),
+    label(own, e4, labelTime, true),
+  ]);
   const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
   await eventually(async () => {
     const [row] = await (
-      await clickhouse.query({ query: `SELECT count() AS n FROM feature_store.offline_label_rows WHERE dataset = {d:String}`, query_params: { d: own.churn }, format: 'JSONEachRow' })
+      await clickhouse.query({
+        query: `SELECT count() AS n FROM feature_store.offline_label_rows WHERE dataset = {d:String}`,
+        query_params: { d: own.churn },
+        format: 'JSONEachRow',
+      })
     ).json<{ n: string }>();
     return Number(row?.n) === 3;
   }, 'the label rows');
@@ -376,29 +546,78 @@ test('snapshot requests: point-in-time rows in the artifact store, one build and
   const request = snapshotRequest(own, { name: own.view, version: 1 });
   // The same request three times, as three events (a requester retrying); the third is the marker that ends the
   // read: the requests share a key, so an extra answer to the first two would come before the marker's.
-  const events = [0, 1, 2].map(() => newEvent(REQUESTED, { ...request, requestedAt: new Date().toISOString() }, { source: TEST_SOURCE }));
+  const events = [0, 1, 2].map(() =>
+    newEvent(REQUESTED, { ...request, requestedAt: new Date().toISOString() }, { source: TEST_SOURCE }),
+  );
   for (const event of events) await producer.publish(event);
   const marker = events[2]!;
-  const created = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.some((s) => s.headers.ce_causationid === marker.id));
-  assert.deepEqual(created.map((s) => s.headers.ce_causationid), events.map((e) => e.id), `one answer per request event, in order: ${JSON.stringify(created.map((s) => [s.id, s.headers.ce_causationid, s.data.createdAt]))}`);
+  const created = await readTopic(
+    CREATED,
+    (s) => s.data.snapshotId === request.snapshotId,
+    (m) => m.some((s) => s.headers.ce_causationid === marker.id),
+  );
+  assert.deepEqual(
+    created.map((s) => s.headers.ce_causationid),
+    events.map((e) => e.id),
+    `one answer per request event, in order: ${JSON.stringify(created.map((s) => [s.id, s.headers.ce_causationid, s.data.createdAt]))}`,
+  );
   const [answer, ...repeats] = created.map((s) => s.data) as Array<Record<string, any>>;
-  for (const repeat of repeats) assert.deepEqual(repeat, answer, 'a repeated request gets the recorded answer (same sha256, same createdAt)');
+  for (const repeat of repeats)
+    assert.deepEqual(repeat, answer, 'a repeated request gets the recorded answer (same sha256, same createdAt)');
   assert.equal(service.builds - buildsBefore, 1, 'one build for the three requests');
-  const [{ n: recorded }] = await app.get<DataSource>(POSTGRES).query(`SELECT count(*)::int AS n FROM feature_store.snapshots WHERE snapshot_id = $1`, [request.snapshotId]);
+  const [{ n: recorded }] = await app
+    .get<DataSource>(POSTGRES)
+    .query(`SELECT count(*)::int AS n FROM feature_store.snapshots WHERE snapshot_id = $1`, [request.snapshotId]);
   assert.equal(recorded, 1);
   assert.equal(answer!.rows, 3);
   assert.equal(answer!.format, 'jsonl');
   assert.deepEqual(
     answer!.columns.map((c: { name: string; role: string }) => `${c.role}:${c.name}`),
-    ['entity:entity_id', 'event_time:event_time', 'feature:tenure', 'feature:plan_idx', 'feature:txn_count_1h', 'feature:amount_sum_1h', 'feature:avg_amount_1h', 'label:churned'],
+    [
+      'entity:entity_id',
+      'event_time:event_time',
+      'feature:tenure',
+      'feature:plan_idx',
+      'feature:txn_count_1h',
+      'feature:amount_sum_1h',
+      'feature:avg_amount_1h',
+      'label:churned',
+    ],
   );
 
   const bytes = await createArtifactStore({ url: config.ARTIFACT_STORE_URL }).get(answer!.uri);
   assert.equal(createHash('sha256').update(bytes).digest('hex'), answer!.sha256);
   const expected = [
-    { entity_id: e1, event_time: labelTime, tenure: 100, plan_idx: 1, txn_count_1h: 2, amount_sum_1h: 15, avg_amount_1h: 7.5, churned: true },
-    { entity_id: e2, event_time: labelTime, tenure: 100, plan_idx: 0, txn_count_1h: 1, amount_sum_1h: 7, avg_amount_1h: 7, churned: false },
-    { entity_id: e4, event_time: labelTime, tenure: null, plan_idx: null, txn_count_1h: null, amount_sum_1h: null, avg_amount_1h: null, churned: true },
+    {
+      entity_id: e1,
+      event_time: labelTime,
+      tenure: 100,
+      plan_idx: 1,
+      txn_count_1h: 2,
+      amount_sum_1h: 15,
+      avg_amount_1h: 7.5,
+      churned: true,
+    },
+    {
+      entity_id: e2,
+      event_time: labelTime,
+      tenure: 100,
+      plan_idx: 0,
+      txn_count_1h: 1,
+      amount_sum_1h: 7,
+      avg_amount_1h: 7,
+      churned: false,
+    },
+    {
+      entity_id: e4,
+      event_time: labelTime,
+      tenure: null,
+      plan_idx: null,
+      txn_count_1h: null,
+      amount_sum_1h: null,
+      avg_amount_1h: null,
+      churned: true,
+    },
   ];
   assert.equal(bytes.toString('utf8'), expected.map((row) => `${JSON.stringify(row)}\n`).join(''));
 });
@@ -408,7 +627,11 @@ test('a snapshot request for a view that does not exist is dead-lettered, not re
   const request = snapshotRequest(own, { name: `${own.view}_ghost`, version: 1 }, undefined);
   const poison = newEvent(REQUESTED, request, { source: TEST_SOURCE });
   await producer.publish(poison);
-  const [letter] = await readTopic(dlqTopicOf(REQUESTED), (s) => s.id === poison.id, (m) => m.length >= 1);
+  const [letter] = await readTopic(
+    dlqTopicOf(REQUESTED),
+    (s) => s.id === poison.id,
+    (m) => m.length >= 1,
+  );
   assert.equal(letter!.headers.dlq_reason, 'rejected-by-handler');
   assert.equal(letter!.headers.dlq_consumer, config.CONSUMER_GROUP);
   assert.match(letter!.headers.dlq_error!, /unknown feature view/);
@@ -419,11 +642,23 @@ test('a new version is backfilled from the offline store, then fed live; older v
   const definition = definitionOf(own);
   await readyView(definition);
   const [e1, e2] = [own.entity('e1'), own.entity('e2')];
-  await producer.publishMany([activity(own, e1, -30 * MINUTE, 10, 'premium'), activity(own, e1, -20 * MINUTE, 5, 'premium'), activity(own, e1, -5 * MINUTE, 1, 'premium'), activity(own, e2, -5 * MINUTE, 7, 'basic')]);
-  await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 3, 'the version 1 vector of e1');
+  await producer.publishMany([
+    activity(own, e1, -30 * MINUTE, 10, 'premium'),
+    activity(own, e1, -20 * MINUTE, 5, 'premium'),
+    activity(own, e1, -5 * MINUTE, 1, 'premium'),
+    activity(own, e2, -5 * MINUTE, 7, 'basic'),
+  ]);
+  await vectorWhen(
+    `/feature-views/${own.view}/entities/${e1}`,
+    (body) => body.features.txn_count_1h === 3,
+    'the version 1 vector of e1',
+  );
   await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the version 1 vector of e2');
 
-  const v2Definition = { ...definition, features: [...definition.features, { kind: 'log', name: 'log_amount', field: 'amount' }] };
+  const v2Definition = {
+    ...definition,
+    features: [...definition.features, { kind: 'log', name: 'log_amount', field: 'amount' }],
+  };
   const created = await http('POST', '/feature-views', v2Definition);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.version, 2);
@@ -432,10 +667,20 @@ test('a new version is backfilled from the offline store, then fed live; older v
     const res = await http('GET', `/feature-views/${own.view}`);
     return res.body.servingVersion === 2 ? res.body : undefined;
   }, 'version 2 to be backfilled and serving');
-  assert.deepEqual(versions.versions.map((v: { version: number; status: string }) => [v.version, v.status]), [[1, 'ready'], [2, 'ready']]);
+  assert.deepEqual(
+    versions.versions.map((v: { version: number; status: string }) => [v.version, v.status]),
+    [
+      [1, 'ready'],
+      [2, 'ready'],
+    ],
+  );
   assert.equal(versions.latestVersion, 2);
   const backfill = versions.versions[1].backfill;
-  assert.deepEqual({ records: backfill.records, rows: backfill.rows, entities: backfill.entities }, { records: 4, rows: 4, entities: 2 }, JSON.stringify(backfill));
+  assert.deepEqual(
+    { records: backfill.records, rows: backfill.rows, entities: backfill.entities },
+    { records: 4, rows: 4, entities: 2 },
+    JSON.stringify(backfill),
+  );
   assert.equal(typeof backfill.finishedAt, 'string');
 
   // Version 2 knows the history: the same windows as version 1, plus its new feature.
@@ -446,11 +691,20 @@ test('a new version is backfilled from the offline store, then fed live; older v
   assert.ok(Math.abs(history.body.features.log_amount - Math.log(2)) < 1e-12, 'log(1 + 1) of the newest amount');
   // Its offline rows are those version 1 computed live, same times: a past label sees them as it saw version 1's.
   assert.deepEqual(await offlineRows(own.view, 2), await offlineRows(own.view, 1));
-  assert.deepEqual(await offlineRows(own.view, 2), [[e1, 1], [e1, 2], [e1, 3], [e2, 1]]);
+  assert.deepEqual(await offlineRows(own.view, 2), [
+    [e1, 1],
+    [e1, 2],
+    [e1, 3],
+    [e2, 1],
+  ]);
 
   // From now on records feed version 2 only.
   await producer.publish(activity(own, e1, -1 * MINUTE, Math.E - 1, 'enterprise'));
-  const v2 = await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, (body) => body.features.txn_count_1h === 4, 'the version 2 vector of e1 to count the new record');
+  const v2 = await vectorWhen(
+    `/feature-views/${own.view}/entities/${e1}`,
+    (body) => body.features.txn_count_1h === 4,
+    'the version 2 vector of e1 to count the new record',
+  );
   assert.equal(v2.body.features.plan_idx, 2, 'out of vocabulary');
   assert.ok(Math.abs(v2.body.features.log_amount - 1) < 1e-12);
   const v1 = await http('GET', `/feature-views/${own.view}/entities/${e1}?version=1`);
@@ -462,11 +716,19 @@ test('records arriving while a version is backfilled are counted once: by the re
   const definition = definitionOf(own);
   await readyView(definition);
   const e5 = own.entity('e5');
-  const v2Definition = { ...definition, features: [...definition.features, { kind: 'aggregate', name: 'amount_max_1h', field: 'amount', function: 'max', window: '1h' }] };
+  const v2Definition = {
+    ...definition,
+    features: [
+      ...definition.features,
+      { kind: 'aggregate', name: 'amount_max_1h', field: 'amount', function: 'max', window: '1h' },
+    ],
+  };
   const batches = 10;
   const perBatch = 5;
   // Records of one entity within the last 50 minutes, in batches before, during and after the version's creation.
-  const records = Array.from({ length: batches * perBatch }, (_, i) => activity(own, e5, -50 * MINUTE + i * 1_000, 1, 'basic'));
+  const records = Array.from({ length: batches * perBatch }, (_, i) =>
+    activity(own, e5, -50 * MINUTE + i * 1_000, 1, 'basic'),
+  );
   await producer.publishMany(records.slice(0, perBatch));
   const creating = http('POST', '/feature-views', v2Definition);
   for (let b = 1; b < batches; b++) {
@@ -477,7 +739,11 @@ test('records arriving while a version is backfilled are counted once: by the re
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const version = created.body.version as number;
   assert.equal(version, 2);
-  const vector = await vectorWhen(`/feature-views/${own.view}/entities/${e5}?version=${version}`, (body) => body.features.txn_count_1h >= records.length, `version ${version} to count every record of e5`);
+  const vector = await vectorWhen(
+    `/feature-views/${own.view}/entities/${e5}?version=${version}`,
+    (body) => body.features.txn_count_1h >= records.length,
+    `version ${version} to count every record of e5`,
+  );
   // Give a double count time to show, then check the exact figure and the offline rows, one per record.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const settled = await http('GET', `/feature-views/${own.view}/entities/${e5}?version=${version}`);
@@ -499,7 +765,10 @@ test('a snapshot request for a version still backfilling waits for it, then is a
   const definition = definitionOf(own);
   await readyView(definition);
   const [e1, e2] = [own.entity('e1'), own.entity('e2')];
-  await producer.publishMany([activity(own, e1, -10 * MINUTE, 2, 'premium'), activity(own, e2, -5 * MINUTE, 7, 'basic')]);
+  await producer.publishMany([
+    activity(own, e1, -10 * MINUTE, 2, 'premium'),
+    activity(own, e2, -5 * MINUTE, 7, 'basic'),
+  ]);
   await vectorWhen(`/feature-views/${own.view}/entities/${e2}`, () => true, 'the vector of e2');
   await vectorWhen(`/feature-views/${own.view}/entities/${e1}`, () => true, 'the vector of e1');
   const labelTime = new Date().toISOString();
@@ -508,28 +777,46 @@ test('a snapshot request for a version still backfilling waits for it, then is a
   const dataSource = app.get<DataSource>(POSTGRES);
   const request = snapshotRequest(own, { name: own.view, version: 2 });
   const count = async (table: string) =>
-    (await dataSource.query(`SELECT count(*)::int AS n FROM feature_store.${table} WHERE snapshot_id = $1`, [request.snapshotId]))[0].n as number;
+    (
+      await dataSource.query(`SELECT count(*)::int AS n FROM feature_store.${table} WHERE snapshot_id = $1`, [
+        request.snapshotId,
+      ])
+    )[0].n as number;
   // Holding the dataset lock as materialization does keeps the backfill of version 2 from finishing.
   const holder = dataSource.createQueryRunner();
   await holder.connect();
   try {
     await holder.startTransaction();
     await app.get(CatalogStore).lockDatasetShared(holder.manager, own.activity);
-    const created = await http('POST', '/feature-views', { ...definition, features: [...definition.features, { kind: 'log', name: 'log_amount', field: 'amount' }] });
+    const created = await http('POST', '/feature-views', {
+      ...definition,
+      features: [...definition.features, { kind: 'log', name: 'log_amount', field: 'amount' }],
+    });
     assert.equal(created.body.version, 2, JSON.stringify(created.body));
     await producer.publish(newEvent(REQUESTED, request, { source: TEST_SOURCE }));
     await eventually(async () => (await count('deferred_snapshots')) === 1, 'the request to be deferred');
-    assert.equal(await count('snapshots'), 0, 'nothing is built from a version whose offline rows are still being written');
+    assert.equal(
+      await count('snapshots'),
+      0,
+      'nothing is built from a version whose offline rows are still being written',
+    );
     assert.equal((await http('GET', `/feature-views/${own.view}`)).body.versions[1].status, 'backfilling');
   } finally {
     await holder.rollbackTransaction().catch(() => undefined);
     await holder.release();
   }
   // The backfill finishes and answers what waited for it.
-  const [answered] = await readTopic(CREATED, (s) => s.data.snapshotId === request.snapshotId, (m) => m.length >= 1);
+  const [answered] = await readTopic(
+    CREATED,
+    (s) => s.data.snapshotId === request.snapshotId,
+    (m) => m.length >= 1,
+  );
   const answer = answered!.data as Record<string, any>;
   assert.equal(answer.rows, 2);
-  assert.ok(answer.columns.some((c: { name: string }) => c.name === 'log_amount'), 'built from version 2');
+  assert.ok(
+    answer.columns.some((c: { name: string }) => c.name === 'log_amount'),
+    'built from version 2',
+  );
   assert.equal(await count('deferred_snapshots'), 0);
   assert.equal(await count('snapshots'), 1);
   assert.equal(await app.get(BuildSnapshotService).answerDeferred({ name: own.view, version: 2 }), 0, 'answered once');
@@ -542,12 +829,23 @@ test('the OpenAPI document lists every endpoint with its request schema; /docs s
   const paths = Object.keys(document.paths).filter((path) => path.startsWith('/feature-views'));
   assert.deepEqual(paths, ['/feature-views', '/feature-views/{name}', '/feature-views/{name}/entities/{id}']);
   const create = document.paths['/feature-views'].post;
-  assert.deepEqual(create.requestBody.content['application/json'].schema, JSON.parse(JSON.stringify(createFeatureViewRequest)));
+  assert.deepEqual(
+    create.requestBody.content['application/json'].schema,
+    JSON.parse(JSON.stringify(createFeatureViewRequest)),
+  );
   assert.deepEqual(Object.keys(create.responses).sort(), ['200', '201', '400', '404', '422']);
   const lookup = document.paths['/feature-views/{name}/entities/{id}'].get;
-  assert.deepEqual(lookup.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:name', 'path:id', 'query:version', 'query:asOf']);
+  assert.deepEqual(
+    lookup.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+    ['path:name', 'path:id', 'query:version', 'query:asOf'],
+  );
   const docs = await fetch(`${base}/docs`);
   const page = await docs.text();
   assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
-  for (const text of ['/feature-views/{name}/entities/{id}', 'Create the next version of a feature view', 'invalid_definition']) assert.ok(page.includes(text), text);
+  for (const text of [
+    '/feature-views/{name}/entities/{id}',
+    'Create the next version of a feature view',
+    'invalid_definition',
+  ])
+    assert.ok(page.includes(text), text);
 });

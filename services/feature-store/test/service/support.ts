@@ -14,13 +14,19 @@ import { type FeatureStoreConfig, FeatureStoreConfigSpec } from '../../src/confi
 export { eventually, requireEnv } from '@mlops/testing';
 
 /** A config against the real stack, with this process's own chdb data directory and artifact directory. */
-export async function testConfig(overrides: Record<string, string> = {}): Promise<{ config: FeatureStoreConfig; clickhouseDir: string; artifactDir: string }> {
+export async function testConfig(
+  overrides: Record<string, string> = {},
+): Promise<{ config: FeatureStoreConfig; clickhouseDir: string; artifactDir: string }> {
   const clickhouseDir = await mkdtemp(join(tmpdir(), 'fs-service-chdb-'));
   const artifactDir = await mkdtemp(join(tmpdir(), 'fs-service-artifacts-'));
   // Its own consumer group, starting at the end of the topics: another feature-store process (npm start,
   // a bench) must not take our events, and the history of earlier runs is not replayed.
   const group = uid('feature-store-test');
-  await startGroupAtEnd(testKafka('feature-store-test'), group, [EventTypes.DatasetRegisteredV1, EventTypes.DataValidatedV1, EventTypes.DatasetSnapshotRequestedV1]);
+  await startGroupAtEnd(testKafka('feature-store-test'), group, [
+    EventTypes.DatasetRegisteredV1,
+    EventTypes.DataValidatedV1,
+    EventTypes.DatasetSnapshotRequestedV1,
+  ]);
   const config = loadConfig('feature-store', FeatureStoreConfigSpec, {
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
     DATABASE_URL: requireEnv('DATABASE_URL'),
@@ -47,7 +53,12 @@ export interface Seen {
 }
 
 /** Reads a topic from the beginning until `until` says the matching events are enough. */
-export function readTopic(topic: string, filter: (seen: Seen) => boolean, until: (matched: Seen[]) => boolean, timeoutMs = 60_000): Promise<Seen[]> {
+export function readTopic(
+  topic: string,
+  filter: (seen: Seen) => boolean,
+  until: (matched: Seen[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<Seen[]> {
   return readTopicAs(testKafka('feature-store-test-reader'), topic, seenOf, filter, until, timeoutMs);
 }
 

@@ -35,9 +35,18 @@ const fakeOffline = {
   },
 } as unknown as OfflineFeatureStore;
 
-const row = (id: string): OfflineFeatureRow => ({ viewName: 'v', viewVersion: 1, entityId: 'e', eventTime: new Date(0), createdAt: new Date(0), features: { x: 1 }, sourceEventId: id });
+const row = (id: string): OfflineFeatureRow => ({
+  viewName: 'v',
+  viewVersion: 1,
+  entityId: 'e',
+  eventTime: new Date(0),
+  createdAt: new Date(0),
+  features: { x: 1 },
+  sourceEventId: id,
+});
 const MATERIALIZED = EventTypes.FeaturesMaterializedV1;
-const materialized = (entityId: string) => newEvent(MATERIALIZED, { ...exampleEventData(MATERIALIZED), entityId }, { source: 'urn:mlops:test' });
+const materialized = (entityId: string) =>
+  newEvent(MATERIALIZED, { ...exampleEventData(MATERIALIZED), entityId }, { source: 'urn:mlops:test' });
 
 let writer: WriteBehind;
 
@@ -67,7 +76,14 @@ test('one insert per committed transaction, none for a rolled-back one, and a fa
   await dataSource.transaction(async (manager) => {
     writer.addFeatureRow(manager, row('a'));
     writer.addFeatureRow(manager, row('b'));
-    writer.addLabelRow(manager, { dataset: 'd', entityId: 'e', eventTime: new Date(0), createdAt: new Date(0), record: {}, sourceEventId: 'l' });
+    writer.addLabelRow(manager, {
+      dataset: 'd',
+      entityId: 'e',
+      eventTime: new Date(0),
+      createdAt: new Date(0),
+      record: {},
+      sourceEventId: 'l',
+    });
     assert.deepEqual(inserted, [], 'nothing is written before the commit');
   });
   assert.deepEqual(inserted, [['a', 'b'], ['label:l']]);
@@ -86,7 +102,13 @@ test('one insert per committed transaction, none for a rolled-back one, and a fa
   await assert.rejects(
     dataSource.transaction(async (manager) => {
       await manager.query(`INSERT INTO "${schema}".effects (id) VALUES ('e')`);
-      writer.putState(manager, { viewName: 'v', viewVersion: 1, entityId: 'rolled-back', state: emptyAggregationState(), updatedAt: new Date() });
+      writer.putState(manager, {
+        viewName: 'v',
+        viewVersion: 1,
+        entityId: 'rolled-back',
+        state: emptyAggregationState(),
+        updatedAt: new Date(),
+      });
       writer.addEvent(manager, materialized('rolled-back'));
       writer.addFeatureRow(manager, row('e'));
     }),
@@ -107,9 +129,21 @@ test('states, vectors and events are written once at commit, and the transaction
     const stored = await writer.stateForUpdate(manager, 'v', 1, 'e1');
     assert.deepEqual(stored, emptyAggregationState(), 'an entity without a stored state starts empty');
     writer.putState(manager, { viewName: 'v', viewVersion: 1, entityId: 'e1', state: first, updatedAt: new Date() });
-    assert.equal(await writer.stateForUpdate(manager, 'v', 1, 'e1'), first, 'the second record of an entity sees the first one\'s state');
+    assert.equal(
+      await writer.stateForUpdate(manager, 'v', 1, 'e1'),
+      first,
+      "the second record of an entity sees the first one's state",
+    );
     for (const id of ['e1', 'e1', 'e2']) {
-      writer.putVector(manager, { viewName: 'v', viewVersion: 1, entityId: id, features: { x: reads.length }, eventTime: new Date(reads.length * 1000), sourceEventId: `s${reads.length}`, updatedAt: new Date() });
+      writer.putVector(manager, {
+        viewName: 'v',
+        viewVersion: 1,
+        entityId: id,
+        features: { x: reads.length },
+        eventTime: new Date(reads.length * 1000),
+        sourceEventId: `s${reads.length}`,
+        updatedAt: new Date(),
+      });
       writer.addEvent(manager, materialized(id));
       reads.push(id);
     }
@@ -118,12 +152,27 @@ test('states, vectors and events are written once at commit, and the transaction
     assert.equal(await count('online_features'), 0, 'nothing is written before the commit');
   });
   assert.equal(await count('aggregation_states'), 1);
-  const vectors: Array<{ entity_id: string; features: { x: number } }> = await dataSource.query(`SELECT entity_id, features FROM "${schema}".online_features ORDER BY entity_id`);
-  assert.deepEqual(vectors, [{ entity_id: 'e1', features: { x: 1 } }, { entity_id: 'e2', features: { x: 2 } }], 'the last vector of each entity wins');
+  const vectors: Array<{ entity_id: string; features: { x: number } }> = await dataSource.query(
+    `SELECT entity_id, features FROM "${schema}".online_features ORDER BY entity_id`,
+  );
+  assert.deepEqual(
+    vectors,
+    [
+      { entity_id: 'e1', features: { x: 1 } },
+      { entity_id: 'e2', features: { x: 2 } },
+    ],
+    'the last vector of each entity wins',
+  );
   const events: Array<{ key: string }> = await dataSource.query(`SELECT key FROM "${schema}".outbox ORDER BY id`);
-  assert.deepEqual(events.map((e) => e.key), ['e1', 'e1', 'e2'].map((id) => materialized(id).partitionkey), 'every event, in the order it was made');
+  assert.deepEqual(
+    events.map((e) => e.key),
+    ['e1', 'e1', 'e2'].map((id) => materialized(id).partitionkey),
+    'every event, in the order it was made',
+  );
   await assert.rejects(
-    dataSource.transaction(async (manager) => writer.addEvent(manager, { ...materialized('e3'), data: { nonsense: true } as never })),
+    dataSource.transaction(async (manager) =>
+      writer.addEvent(manager, { ...materialized('e3'), data: { nonsense: true } as never }),
+    ),
     (error: Error) => error.name === 'EventValidationError',
     'an invalid event fails the handler that made it, not the commit',
   );
@@ -131,7 +180,11 @@ test('states, vectors and events are written once at commit, and the transaction
 
 test('states read ahead for a group are locked and answered without another read; missing ones start empty', async () => {
   const stored = { ...emptyAggregationState(), watermarkMs: 42 };
-  await dataSource.transaction((manager) => online.saveStates(manager, [{ viewName: 'p', viewVersion: 1, entityId: 'has', state: stored, updatedAt: new Date() }]));
+  await dataSource.transaction((manager) =>
+    online.saveStates(manager, [
+      { viewName: 'p', viewVersion: 1, entityId: 'has', state: stored, updatedAt: new Date() },
+    ]),
+  );
   await dataSource.transaction(async (manager) => {
     await writer.preloadStates(manager, [
       { viewName: 'p', viewVersion: 1, entityId: 'has' },
@@ -139,7 +192,11 @@ test('states read ahead for a group are locked and answered without another read
     ]);
     // Another transaction cannot take the row meanwhile.
     await assert.rejects(
-      dataSource.transaction((other) => other.query(`SELECT 1 FROM "${schema}".aggregation_states WHERE view_name = 'p' AND entity_id = 'has' FOR UPDATE NOWAIT`)),
+      dataSource.transaction((other) =>
+        other.query(
+          `SELECT 1 FROM "${schema}".aggregation_states WHERE view_name = 'p' AND entity_id = 'has' FOR UPDATE NOWAIT`,
+        ),
+      ),
       /could not obtain lock/,
     );
     assert.equal((await writer.stateForUpdate(manager, 'p', 1, 'has')).watermarkMs, 42);

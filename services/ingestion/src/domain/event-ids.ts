@@ -14,7 +14,10 @@ const INGESTION_NAMESPACE_BYTES = namespaceBytes(INGESTION_NAMESPACE);
 
 /** RFC 9562 UUID version 5: SHA-1 of namespace + name, so the same name always gives the same id. */
 export function uuidV5(name: string, namespace = INGESTION_NAMESPACE): string {
-  const bytes = createHash('sha1').update(namespace === INGESTION_NAMESPACE ? INGESTION_NAMESPACE_BYTES : namespaceBytes(namespace)).update(name, 'utf8').digest();
+  const bytes = createHash('sha1')
+    .update(namespace === INGESTION_NAMESPACE ? INGESTION_NAMESPACE_BYTES : namespaceBytes(namespace))
+    .update(name, 'utf8')
+    .digest();
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex', 0, 16);
@@ -26,7 +29,11 @@ export function uuidV5(name: string, namespace = INGESTION_NAMESPACE): string {
  * has one (a retried request or a redelivered event gets the same id, and consumers' inboxes drop the copy),
  * otherwise from the id of the event that carried it.
  */
-export function outcomeEventId(type: string, dataset: string, origin: { recordId?: string; sourceEventId: string }): string {
+export function outcomeEventId(
+  type: string,
+  dataset: string,
+  origin: { recordId?: string; sourceEventId: string },
+): string {
   return origin.recordId !== undefined
     ? uuidV5(`${type}\u0000${dataset}\u0000record\u0000${origin.recordId}`)
     : uuidV5(`${type}\u0000${dataset}\u0000event\u0000${origin.sourceEventId}`);

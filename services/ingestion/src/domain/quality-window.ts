@@ -43,7 +43,8 @@ export class QualityWindow {
     const counts = this.of(dataset);
     for (const values of records) {
       counts.accepted += 1;
-      for (const field in values) counts.nulls.set(field, (counts.nulls.get(field) ?? 0) + (values[field] === null ? 1 : 0));
+      for (const field in values)
+        counts.nulls.set(field, (counts.nulls.get(field) ?? 0) + (values[field] === null ? 1 : 0));
     }
     return nullRates(counts);
   }

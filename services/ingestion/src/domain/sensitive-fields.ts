@@ -7,14 +7,21 @@ export type Hasher = (value: Json) => string;
 
 /** HMAC-SHA256 (hex) of the value's text; strings are hashed as they are, other values as their JSON. */
 export function hmacHasher(key: string): Hasher {
-  return (value) => createHmac('sha256', key).update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex');
+  return (value) =>
+    createHmac('sha256', key)
+      .update(typeof value === 'string' ? value : JSON.stringify(value))
+      .digest('hex');
 }
 
 /**
  * A copy of the record with its sensitive fields hashed or dropped; nulls stay null (absence is not secret).
  * Applied to everything that leaves ingestion, accepted or rejected.
  */
-export function protectSensitiveFields(record: JsonObject, treatments: Readonly<Record<string, SensitiveTreatment>>, hash: Hasher | undefined): JsonObject {
+export function protectSensitiveFields(
+  record: JsonObject,
+  treatments: Readonly<Record<string, SensitiveTreatment>>,
+  hash: Hasher | undefined,
+): JsonObject {
   const out: JsonObject = { ...record };
   for (const [field, treatment] of Object.entries(treatments)) {
     if (!(field in out)) continue;

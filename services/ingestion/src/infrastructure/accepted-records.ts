@@ -29,7 +29,11 @@ export class AcceptedRecords {
   }
 
   /** Records ids as accepted; returns those that were not already there. */
-  async markAccepted(dataset: string, rows: ReadonlyArray<{ recordId: string; eventId: string }>, manager: EntityManager = this.dataSource.manager): Promise<Set<string>> {
+  async markAccepted(
+    dataset: string,
+    rows: ReadonlyArray<{ recordId: string; eventId: string }>,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const inserted = await query<AcceptedRecordRow>(
       manager,

@@ -37,7 +37,11 @@ export class DatasetStore {
 
   /** Asks Postgres only for the latest version number (a new version may come from another replica); its row is cached. */
   async latest(name: string, manager: EntityManager = this.dataSource.manager): Promise<DatasetVersion | undefined> {
-    const latest = await queryOne<{ version: number | null }>(manager, `SELECT max(version) AS version FROM ${this.table} WHERE dataset = $1`, [name]);
+    const latest = await queryOne<{ version: number | null }>(
+      manager,
+      `SELECT max(version) AS version FROM ${this.table} WHERE dataset = $1`,
+      [name],
+    );
     const version = latest?.version;
     if (version === null || version === undefined) return undefined;
     return this.read(manager, name, version);
@@ -61,7 +65,12 @@ export class DatasetStore {
   }
 
   /** Answers the version as given, not as read back: jsonb would reorder the keys of its objects. */
-  async insert(manager: EntityManager, definition: DatasetDefinition, version: number, registeredAt: Date): Promise<DatasetVersion> {
+  async insert(
+    manager: EntityManager,
+    definition: DatasetDefinition,
+    version: number,
+    registeredAt: Date,
+  ): Promise<DatasetVersion> {
     await execute(
       manager,
       `INSERT INTO ${this.table} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -97,7 +106,11 @@ export class DatasetStore {
   private async read(manager: EntityManager, name: string, version: number): Promise<DatasetVersion | undefined> {
     const cached = this.versions.get(`${name}@${version}`);
     if (cached) return cached;
-    const row = await queryOne<DatasetVersionRow>(manager, `SELECT ${COLUMNS} FROM ${this.table} WHERE dataset = $1 AND version = $2`, [name, version]);
+    const row = await queryOne<DatasetVersionRow>(
+      manager,
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE dataset = $1 AND version = $2`,
+      [name, version],
+    );
     return row ? this.remember(toDomain(row)) : undefined;
   }
 

@@ -31,7 +31,9 @@ export class IngestionTables1763900000000 implements MigrationInterface {
         accepted_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (dataset, record_id)
       )`);
-    await queryRunner.query(`CREATE INDEX IF NOT EXISTS accepted_records_accepted_at ON ${t.accepted_records} (accepted_at)`);
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS accepted_records_accepted_at ON ${t.accepted_records} (accepted_at)`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -51,10 +51,18 @@ export class RecordValidators {
 function toIssue(error: ErrorObject): SchemaIssue {
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
-    return { path: `${error.instancePath}/${escapePointer(params.missingProperty)}`, keyword: 'required', message: 'is required' };
+    return {
+      path: `${error.instancePath}/${escapePointer(params.missingProperty)}`,
+      keyword: 'required',
+      message: 'is required',
+    };
   }
   if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
-    return { path: `${error.instancePath}/${escapePointer(params.additionalProperty)}`, keyword: 'additionalProperties', message: 'is not a field of the dataset schema' };
+    return {
+      path: `${error.instancePath}/${escapePointer(params.additionalProperty)}`,
+      keyword: 'additionalProperties',
+      message: 'is not a field of the dataset schema',
+    };
   }
   return { path: error.instancePath, keyword: error.keyword, message: error.message ?? `must pass "${error.keyword}"` };
 }

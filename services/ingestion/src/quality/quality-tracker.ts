@@ -24,16 +24,36 @@ class QualityMetrics {
 
   private constructor(registry: Registry) {
     const registers = [registry];
-    this.accepted = new Counter({ name: 'ingestion_records_accepted_total', help: 'Records that passed their dataset schema', labelNames: ['dataset'], registers });
-    this.rejected = new Counter({ name: 'ingestion_records_rejected_total', help: 'Records refused (schema errors, malformed JSON, unknown dataset)', labelNames: ['dataset'], registers });
-    this.duplicates = new Counter({ name: 'ingestion_records_duplicate_total', help: 'Records whose record id was already accepted', labelNames: ['dataset'], registers });
+    this.accepted = new Counter({
+      name: 'ingestion_records_accepted_total',
+      help: 'Records that passed their dataset schema',
+      labelNames: ['dataset'],
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'ingestion_records_rejected_total',
+      help: 'Records refused (schema errors, malformed JSON, unknown dataset)',
+      labelNames: ['dataset'],
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: 'ingestion_records_duplicate_total',
+      help: 'Records whose record id was already accepted',
+      labelNames: ['dataset'],
+      registers,
+    });
     this.errors = new Counter({
       name: 'ingestion_record_errors_total',
       help: 'Errors of rejected records by kind and by JSON Schema keyword (ajv keyword, or entityKey, eventTime, json, dataset)',
       labelNames: ['dataset', 'kind', 'keyword'],
       registers,
     });
-    this.nullRate = new Gauge({ name: 'ingestion_field_null_rate', help: 'Share of accepted records of the current quality window with the field null or absent', labelNames: ['dataset', 'field'], registers });
+    this.nullRate = new Gauge({
+      name: 'ingestion_field_null_rate',
+      help: 'Share of accepted records of the current quality window with the field null or absent',
+      labelNames: ['dataset', 'field'],
+      registers,
+    });
   }
 }
 
@@ -58,7 +78,8 @@ export class QualityTracker {
   acceptedAll(dataset: string, records: ReadonlyArray<Readonly<Record<string, unknown>>>): void {
     if (records.length === 0) return;
     this.metrics.accepted.inc({ dataset }, records.length);
-    for (const [field, rate] of Object.entries(this.window.acceptedAll(dataset, records))) this.metrics.nullRate.set({ dataset, field }, rate);
+    for (const [field, rate] of Object.entries(this.window.acceptedAll(dataset, records)))
+      this.metrics.nullRate.set({ dataset, field }, rate);
   }
 
   rejected(dataset: string | undefined, errors: readonly RecordError[]): void {
@@ -66,7 +87,11 @@ export class QualityTracker {
     this.metrics.rejected.inc({ dataset: label });
     for (const error of errors) this.metrics.errors.inc({ dataset: label, kind: error.kind, keyword: error.keyword });
     // Unregistered names are arbitrary text: they have no quality window.
-    if (dataset !== undefined) this.window.rejected(dataset, errors.map((e) => e.kind));
+    if (dataset !== undefined)
+      this.window.rejected(
+        dataset,
+        errors.map((e) => e.kind),
+      );
   }
 
   /** A body item that is not even JSON: counted in Prometheus only (no error kind of the quality event fits). */

@@ -12,7 +12,10 @@ export class DatasetRegisteredMessageController {
   constructor(private readonly catalog: CatalogStore) {}
 
   @EventPattern(REGISTERED)
-  async onRegistered(@Payload() event: CloudEvent<typeof REGISTERED>, @Ctx() context: CloudEventContext): Promise<void> {
+  async onRegistered(
+    @Payload() event: CloudEvent<typeof REGISTERED>,
+    @Ctx() context: CloudEventContext,
+  ): Promise<void> {
     await this.catalog.upsertDataset(context.manager, event.data);
   }
 }

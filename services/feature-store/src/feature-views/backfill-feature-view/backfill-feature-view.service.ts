@@ -1,4 +1,10 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import type { FeatureView, JsonObject } from '../../domain';
@@ -83,8 +89,16 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
         if (error instanceof Stopped) return;
         const message = (error as Error).message;
         this.logger.error(`backfill of ${name}@${version} failed (attempt ${attempt} of ${MAX_ATTEMPTS}): ${message}`);
-        const failed: BackfillSummary = { startedAt: startedAt.toISOString(), records: 0, rows: 0, entities: 0, lastError: message };
-        await this.catalog.recordBackfill(this.dataSource.manager, name, version, failed, 'backfilling').catch(() => undefined);
+        const failed: BackfillSummary = {
+          startedAt: startedAt.toISOString(),
+          records: 0,
+          rows: 0,
+          entities: 0,
+          lastError: message,
+        };
+        await this.catalog
+          .recordBackfill(this.dataSource.manager, name, version, failed, 'backfilling')
+          .catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
       }
     }
@@ -101,7 +115,13 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
       stored.dataset,
       async (after, upTo) => {
         const found = await this.replay(replay, writer, stored.dataset, after, upTo);
-        await this.catalog.recordBackfill(this.dataSource.manager, name, version, summaryOf(replay, startedAt), 'backfilling');
+        await this.catalog.recordBackfill(
+          this.dataSource.manager,
+          name,
+          version,
+          summaryOf(replay, startedAt),
+          'backfilling',
+        );
         return found;
       },
       async (manager, after, upTo) => {
@@ -119,7 +139,13 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
   }
 
   /** Replays the records that arrived after `after` and up to `upTo`, their offline rows written; answers how many. */
-  private async replay(replay: FeatureViewReplay, writer: BackfillWriter, dataset: string, after: Date | null, upTo: Date): Promise<number> {
+  private async replay(
+    replay: FeatureViewReplay,
+    writer: BackfillWriter,
+    dataset: string,
+    after: Date | null,
+    upTo: Date,
+  ): Promise<number> {
     let found = 0;
     for await (const record of this.offline.sourceRecords(dataset, after, upTo)) {
       if (this.stopping) throw new Stopped();
@@ -127,7 +153,9 @@ export class BackfillFeatureViewService implements OnApplicationBootstrap, Befor
       const step = replay.apply(replayedRecord(record));
       if (step.kind === 'row') await writer.addRow(offlineRow(replay.view, step.row));
       else if (step.kind === 'skipped') {
-        this.logger.warn(`backfill of ${replay.view.name}@${replay.view.version}: record ${record.sourceEventId} of ${record.entityId} skipped: ${step.reason}`);
+        this.logger.warn(
+          `backfill of ${replay.view.name}@${replay.view.version}: record ${record.sourceEventId} of ${record.entityId} skipped: ${step.reason}`,
+        );
       }
     }
     await writer.flushRows();
@@ -155,7 +183,13 @@ function offlineRow(view: FeatureView, row: ReplayedRow): OfflineFeatureRow {
 /** The replayed states and vectors as rows, and the announcement of each vector. */
 function onlineWrites(replay: FeatureViewReplay, now: Date): Parameters<BackfillWriter['writeOnline']>[1] {
   const { view } = replay;
-  const states = [...replay.states].map(([entityId, state]) => ({ viewName: view.name, viewVersion: view.version, entityId, state, updatedAt: now }));
+  const states = [...replay.states].map(([entityId, state]) => ({
+    viewName: view.name,
+    viewVersion: view.version,
+    entityId,
+    state,
+    updatedAt: now,
+  }));
   const vectors = [...replay.vectors].map(([entityId, latest]) => ({
     viewName: view.name,
     viewVersion: view.version,
@@ -165,7 +199,9 @@ function onlineWrites(replay: FeatureViewReplay, now: Date): Parameters<Backfill
     sourceEventId: latest.sourceEventId,
     updatedAt: now,
   }));
-  const events = [...replay.vectors].map(([entityId, latest]) => materializedEvent(view, entityId, latest, latest.sourceEventId, now));
+  const events = [...replay.vectors].map(([entityId, latest]) =>
+    materializedEvent(view, entityId, latest, latest.sourceEventId, now),
+  );
   return { states, vectors, events };
 }
 

@@ -15,10 +15,13 @@ export class DeferredSnapshots {
   async answerFor(view: { name: string; version: number }): Promise<void> {
     try {
       const answered = await this.snapshots.answerDeferred({ name: view.name, version: view.version });
-      if (answered > 0) this.logger.log(`${view.name}@${view.version}: ${answered} snapshot requests that waited for it answered`);
+      if (answered > 0)
+        this.logger.log(`${view.name}@${view.version}: ${answered} snapshot requests that waited for it answered`);
     } catch (error) {
       // A request left waiting is answered at the next start (answerLeftOver).
-      this.logger.error(`${view.name}@${view.version}: snapshot requests that waited for it are left for the next start: ${(error as Error).message}`);
+      this.logger.error(
+        `${view.name}@${view.version}: snapshot requests that waited for it are left for the next start: ${(error as Error).message}`,
+      );
     }
   }
 

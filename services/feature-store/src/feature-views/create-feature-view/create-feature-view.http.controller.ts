@@ -1,6 +1,10 @@
 import { Controller, HttpStatus, Post, Res } from '@nestjs/common';
 import { Operation, ValidBody, errorResponse, respond } from '@mlops/http';
-import { type FeatureViewVersionResponse, featureViewVersionResponse, featureViewVersionView } from '../feature-view.view';
+import {
+  type FeatureViewVersionResponse,
+  featureViewVersionResponse,
+  featureViewVersionView,
+} from '../feature-view.view';
 import { type CreateFeatureViewRequest, createFeatureViewRequest } from './create-feature-view.request';
 import { CreateFeatureViewService } from './create-feature-view.service';
 
@@ -11,7 +15,12 @@ const definitionIssues = {
   properties: {
     issues: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], additionalProperties: false, properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        additionalProperties: false,
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
     },
   },
 } as const;
@@ -29,14 +38,21 @@ export class CreateFeatureViewHttpController {
       201: { description: "the new version, status 'backfilling'", schema: featureViewVersionResponse },
       200: { description: 'the newest version, whose definition equals this one', schema: featureViewVersionResponse },
       404: errorResponse('the source dataset is not registered', 'unknown_dataset'),
-      422: errorResponse('the definition does not fit its dataset: details.issues lists every reason (JSON Pointers)', 'invalid_definition', definitionIssues),
+      422: errorResponse(
+        'the definition does not fit its dataset: details.issues lists every reason (JSON Pointers)',
+        'invalid_definition',
+        definitionIssues,
+      ),
     },
   })
   async create(
     @ValidBody(createFeatureViewRequest) body: CreateFeatureViewRequest,
     @Res({ passthrough: true }) res: { status(code: number): unknown },
   ): Promise<FeatureViewVersionResponse> {
-    const { view, created } = respond(await this.service.create(body), { unknown_dataset: 404, invalid_definition: 422 });
+    const { view, created } = respond(await this.service.create(body), {
+      unknown_dataset: 404,
+      invalid_definition: 422,
+    });
     res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     return featureViewVersionView(view);
   }

@@ -15,7 +15,12 @@ const fieldFeature = {
   description: 'a source field as is, or cast',
   required: ['kind', 'name', 'field'],
   additionalProperties: false,
-  properties: { kind: { const: 'field' }, name: featureName, field: sourceField, cast: { enum: ['number', 'string', 'boolean'] } },
+  properties: {
+    kind: { const: 'field' },
+    name: featureName,
+    field: sourceField,
+    cast: { enum: ['number', 'string', 'boolean'] },
+  },
 } as const;
 
 const logFeature = {
@@ -31,12 +36,18 @@ const bucketizeFeature = {
   description: 'the index of the bucket between strictly increasing boundaries',
   required: ['kind', 'name', 'field', 'boundaries'],
   additionalProperties: false,
-  properties: { kind: { const: 'bucketize' }, name: featureName, field: sourceField, boundaries: { type: 'array', items: { type: 'number' } } },
+  properties: {
+    kind: { const: 'bucketize' },
+    name: featureName,
+    field: sourceField,
+    boundaries: { type: 'array', items: { type: 'number' } },
+  },
 } as const;
 
 const categoricalFeature = {
   type: 'object',
-  description: 'a fixed vocabulary as an index (outOfVocabularyIndex defaults to its length) or one 0/1 feature per category',
+  description:
+    'a fixed vocabulary as an index (outOfVocabularyIndex defaults to its length) or one 0/1 feature per category',
   required: ['kind', 'encoding', 'name', 'field', 'vocabulary'],
   additionalProperties: false,
   properties: {
@@ -84,7 +95,10 @@ export const featureViewSourceSchema = {
   additionalProperties: false,
   properties: {
     dataset: { type: 'string', description: 'a registered dataset of role features' },
-    entityKeyField: { type: 'string', description: "the dataset's; stated to catch a view written for another registration" },
+    entityKeyField: {
+      type: 'string',
+      description: "the dataset's; stated to catch a view written for another registration",
+    },
     eventTimeField: { type: 'string', description: "the dataset's" },
   },
 } as const;
@@ -97,7 +111,10 @@ export const createFeatureViewRequest = {
   properties: {
     name: { type: 'string', description: "lowercase letters, digits, '_' or '-', starting with a letter" },
     source: featureViewSourceSchema,
-    ttl: { ...durationSchema, description: `how long a value stays valid after its event time: ${durationSchema.description}` },
+    ttl: {
+      ...durationSchema,
+      description: `how long a value stays valid after its event time: ${durationSchema.description}`,
+    },
     features: { type: 'array', items: featureSchema },
   },
 } as const;

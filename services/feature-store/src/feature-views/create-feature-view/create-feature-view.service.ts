@@ -11,7 +11,9 @@ import type { CreateFeatureViewRequest } from './create-feature-view.request';
 export type CreateFeatureViewError = DomainError<'unknown_dataset' | 'invalid_definition'>;
 
 function invalidDefinition(issues: readonly DefinitionIssue[]): CreateFeatureViewError {
-  return domainError('invalid_definition', 'the feature view definition is invalid or does not fit its dataset', { issues });
+  return domainError('invalid_definition', 'the feature view definition is invalid or does not fit its dataset', {
+    issues,
+  });
 }
 
 export interface CreatedFeatureView {
@@ -30,7 +32,10 @@ export class CreateFeatureViewService {
   ) {}
 
   /** A new version starts 'backfilling'; its backfill starts once the version is committed. */
-  async create(request: CreateFeatureViewRequest, now = new Date()): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
+  async create(
+    request: CreateFeatureViewRequest,
+    now = new Date(),
+  ): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
     const result = await this.insert(request, now);
     if (result.ok && result.value.created) this.backfills.start(result.value.view.name, result.value.view.version);
     return result;
@@ -39,9 +44,21 @@ export class CreateFeatureViewService {
   private insert(draft: Draft, now: Date): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
     return this.dataSource.transaction(async (manager) => {
       const dataset = await this.catalog.dataset(draft.source.dataset, manager);
-      if (!dataset) return err(domainError('unknown_dataset', `dataset "${draft.source.dataset}" is not registered`, { dataset: draft.source.dataset }));
+      if (!dataset)
+        return err(
+          domainError('unknown_dataset', `dataset "${draft.source.dataset}" is not registered`, {
+            dataset: draft.source.dataset,
+          }),
+        );
       if (dataset.role !== 'features') {
-        return err(invalidDefinition([{ path: '/source/dataset', message: `dataset "${dataset.name}" holds ${dataset.role}; a view reads a features dataset` }]));
+        return err(
+          invalidDefinition([
+            {
+              path: '/source/dataset',
+              message: `dataset "${dataset.name}" holds ${dataset.role}; a view reads a features dataset`,
+            },
+          ]),
+        );
       }
       await this.catalog.lockView(manager, draft.name);
       const versions = await this.catalog.versions(draft.name, manager);
@@ -52,7 +69,16 @@ export class CreateFeatureViewService {
       if (!compiled.ok) return err(invalidDefinition(compiled.error));
       await this.catalog.insertView(manager, compiled.value, dataset, now);
       return ok({
-        view: { name: definition.name, version: definition.version, dataset: dataset.name, datasetVersion: dataset.version, definition, createdAt: now, status: 'backfilling' as const, backfill: null },
+        view: {
+          name: definition.name,
+          version: definition.version,
+          dataset: dataset.name,
+          datasetVersion: dataset.version,
+          definition,
+          createdAt: now,
+          status: 'backfilling' as const,
+          backfill: null,
+        },
         created: true,
       });
     });
@@ -69,6 +95,8 @@ function sameDefinition(stored: FeatureViewDefinition, draft: Draft): boolean {
 /** JSON with object keys sorted, so that key order does not make a new version. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }

@@ -12,7 +12,10 @@ export const featureViewVersionsResponse = {
   properties: {
     name: { type: 'string' },
     latestVersion: { type: 'integer' },
-    servingVersion: { type: ['integer', 'null'], description: 'the newest ready version: records feed it, lookups answer it by default' },
+    servingVersion: {
+      type: ['integer', 'null'],
+      description: 'the newest ready version: records feed it, lookups answer it by default',
+    },
     versions: { type: 'array', items: featureViewVersionResponse, description: 'oldest first' },
   },
 } as const;
@@ -25,9 +28,14 @@ export class GetFeatureViewHttpController {
   @Get(':name')
   @Operation({
     summary: 'Every version of a feature view, with its backfill status',
-    responses: { 200: { description: 'the versions, oldest first', schema: featureViewVersionsResponse }, 404: errorResponse('no such view', 'view_not_found') },
+    responses: {
+      200: { description: 'the versions, oldest first', schema: featureViewVersionsResponse },
+      404: errorResponse('no such view', 'view_not_found'),
+    },
   })
-  async versions(@ValidParams(getFeatureViewParams) params: GetFeatureViewParams): Promise<FromSchema<typeof featureViewVersionsResponse>> {
+  async versions(
+    @ValidParams(getFeatureViewParams) params: GetFeatureViewParams,
+  ): Promise<FromSchema<typeof featureViewVersionsResponse>> {
     const view = respond(await getFeatureView(this.catalog, params.name), { view_not_found: 404 });
     return { ...view, versions: view.versions.map(featureViewVersionView) };
   }

@@ -11,10 +11,18 @@ export interface FeatureViewVersions {
 }
 
 /** Every version of a view with its backfill status. */
-export async function getFeatureView(catalog: CatalogStore, name: string): Promise<Result<FeatureViewVersions, DomainError<'view_not_found'>>> {
+export async function getFeatureView(
+  catalog: CatalogStore,
+  name: string,
+): Promise<Result<FeatureViewVersions, DomainError<'view_not_found'>>> {
   const versions = await catalog.versions(name);
   const latest = versions[versions.length - 1];
   if (!latest) return err(domainError('view_not_found', `feature view "${name}" does not exist`));
   const ready = versions.filter((v) => v.status === 'ready');
-  return ok({ name, latestVersion: latest.version, servingVersion: ready[ready.length - 1]?.version ?? null, versions });
+  return ok({
+    name,
+    latestVersion: latest.version,
+    servingVersion: ready[ready.length - 1]?.version ?? null,
+    versions,
+  });
 }

@@ -12,12 +12,30 @@ import { getOnlineFeatures } from './get-online-features.service';
 
 const onlineFeaturesResponse = {
   type: 'object',
-  required: ['featureView', 'entityId', 'features', 'eventTime', 'fresh', 'ttlSeconds', 'materializedAt', 'sourceEventId'],
+  required: [
+    'featureView',
+    'entityId',
+    'features',
+    'eventTime',
+    'fresh',
+    'ttlSeconds',
+    'materializedAt',
+    'sourceEventId',
+  ],
   additionalProperties: false,
   properties: {
-    featureView: { type: 'object', required: ['name', 'version'], additionalProperties: false, properties: { name: { type: 'string' }, version: { type: 'integer' } } },
+    featureView: {
+      type: 'object',
+      required: ['name', 'version'],
+      additionalProperties: false,
+      properties: { name: { type: 'string' }, version: { type: 'integer' } },
+    },
     entityId: { type: 'string' },
-    features: { type: 'object', description: 'output name -> value, in declaration order', additionalProperties: { type: ['number', 'string', 'boolean', 'null'] } },
+    features: {
+      type: 'object',
+      description: 'output name -> value, in declaration order',
+      additionalProperties: { type: ['number', 'string', 'boolean', 'null'] },
+    },
     eventTime: { type: 'string', format: 'date-time', description: "the entity's newest record" },
     fresh: { type: 'boolean', description: 'eventTime is within the TTL of now' },
     ttlSeconds: { type: 'number' },
@@ -38,11 +56,18 @@ export class GetOnlineFeaturesHttpController {
   @Get(':name/entities/:id')
   @Operation({
     summary: "An entity's online feature vector",
-    description: 'Of the serving version, or of ?version. With ?asOf the windows slide to that time: row-level features of the newest record, aggregates as of asOf.',
+    description:
+      'Of the serving version, or of ?version. With ?asOf the windows slide to that time: row-level features of the newest record, aggregates as of asOf.',
     responses: {
       200: { description: 'the vector', schema: onlineFeaturesResponse },
-      404: errorResponse('no such view or version, or no vector of this entity', ['view_not_found', 'entity_not_found']),
-      400: errorResponse("asOf is before the entity's newest record (past vectors come from snapshots)", 'as_of_before_newest_record'),
+      404: errorResponse('no such view or version, or no vector of this entity', [
+        'view_not_found',
+        'entity_not_found',
+      ]),
+      400: errorResponse(
+        "asOf is before the entity's newest record (past vectors come from snapshots)",
+        'as_of_before_newest_record',
+      ),
     },
   })
   async vector(

@@ -5,14 +5,21 @@ export const getOnlineFeaturesParams = {
   type: 'object',
   required: ['name', 'id'],
   additionalProperties: false,
-  properties: { name: { type: 'string', description: 'the feature view' }, id: { type: 'string', description: 'the entity key' } },
+  properties: {
+    name: { type: 'string', description: 'the feature view' },
+    id: { type: 'string', description: 'the entity key' },
+  },
 } as const;
 
 export const getOnlineFeaturesQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    version: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: 'a view version (default: the serving version)' },
+    version: {
+      type: 'string',
+      pattern: '^[1-9][0-9]{0,8}$',
+      description: 'a view version (default: the serving version)',
+    },
     asOf: {
       description: 'slide the windows to this time, not before the entity\'s newest record: "now" or an RFC 3339 time',
       anyOf: [{ const: 'now' }, { type: 'string', format: 'date-time' }],

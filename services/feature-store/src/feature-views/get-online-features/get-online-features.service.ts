@@ -39,9 +39,16 @@ export async function getOnlineFeatures(
 ): Promise<Result<OnlineFeatures, OnlineFeaturesError>> {
   const { entityId, version } = query;
   const view = await catalog.view(query.view, version);
-  if (!view) return err(domainError('view_not_found', `feature view "${query.view}"${version === undefined ? '' : ` version ${version}`} does not exist`));
+  if (!view)
+    return err(
+      domainError(
+        'view_not_found',
+        `feature view "${query.view}"${version === undefined ? '' : ` version ${version}`} does not exist`,
+      ),
+    );
   const vector = await online.vector(view.name, view.version, entityId);
-  if (!vector) return err(domainError('entity_not_found', `no features for entity "${entityId}" in ${view.name}@${view.version}`));
+  if (!vector)
+    return err(domainError('entity_not_found', `no features for entity "${entityId}" in ${view.name}@${view.version}`));
   const answer: OnlineFeatures = {
     featureView: { name: view.name, version: view.version },
     entityId,
@@ -55,11 +62,19 @@ export async function getOnlineFeatures(
   if (query.asOfMs === undefined) return ok(answer);
   const eventTimeMs = vector.eventTime.getTime();
   if (query.asOfMs < eventTimeMs) {
-    return err(domainError('as_of_before_newest_record', `asOf is before the entity's newest record (${vector.eventTime.toISOString()}); past vectors come from snapshots`));
+    return err(
+      domainError(
+        'as_of_before_newest_record',
+        `asOf is before the entity's newest record (${vector.eventTime.toISOString()}); past vectors come from snapshots`,
+      ),
+    );
   }
   const state = await online.state(view.name, view.version, entityId);
   const slid = state ? featuresAsOf(view, state, query.asOfMs) : null;
-  if (!slid) return err(domainError('entity_not_found', `no aggregation state for entity "${entityId}" in ${view.name}@${view.version}`));
+  if (!slid)
+    return err(
+      domainError('entity_not_found', `no aggregation state for entity "${entityId}" in ${view.name}@${view.version}`),
+    );
   return ok({ ...answer, asOf: new Date(query.asOfMs).toISOString(), features: slid });
 }
 

@@ -32,7 +32,9 @@ export class MaterializeFeaturesService {
   ): Promise<void> {
     const data: DataValidatedV1 = event.data;
     // The clock is read after the dataset lock: a backfill holding it exclusively sees every earlier record.
-    await this.writes.memo(manager, `dataset-lock:${data.dataset}`, () => this.catalog.lockDatasetShared(manager, data.dataset));
+    await this.writes.memo(manager, `dataset-lock:${data.dataset}`, () =>
+      this.catalog.lockDatasetShared(manager, data.dataset),
+    );
     const now = new Date();
     // Kept for the backfill of views created later, whether or not a view reads the dataset now.
     this.writes.addSourceRecord(manager, {
@@ -46,7 +48,9 @@ export class MaterializeFeaturesService {
       sourcePartition: position.partition,
       sourceOffset: position.offset,
     });
-    const views = await this.writes.memo(manager, `views-of:${data.dataset}`, () => this.catalog.latestViewsOf(data.dataset, manager));
+    const views = await this.writes.memo(manager, `views-of:${data.dataset}`, () =>
+      this.catalog.latestViewsOf(data.dataset, manager),
+    );
     await this.writes.memo(manager, `states-of:${data.dataset}`, () => {
       const entities = new Set<string>();
       for (const other of transactionEvents) {
@@ -54,16 +58,34 @@ export class MaterializeFeaturesService {
         const d = other.data as DataValidatedV1;
         if (d.dataset === data.dataset && d.role === 'features') entities.add(d.entityId);
       }
-      return this.writes.preloadStates(manager, views.flatMap((view) => [...entities].map((entityId) => ({ viewName: view.name, viewVersion: view.version, entityId }))));
+      return this.writes.preloadStates(
+        manager,
+        views.flatMap((view) =>
+          [...entities].map((entityId) => ({ viewName: view.name, viewVersion: view.version, entityId })),
+        ),
+      );
     });
     for (const view of views) {
       const state = await this.writes.stateForUpdate(manager, view.name, view.version, data.entityId);
       // recordId when upstream has one: the same record under another event id is then counted once.
-      const applied = applyRecord(view, { id: data.recordId ?? data.sourceEventId, eventTime: data.eventTime, fields: data.record }, state);
-      if (!applied.ok) throw new PermanentHandlerError(`record of ${data.dataset}/${data.entityId} cannot feed ${view.name}@${view.version}: ${applied.error}`);
+      const applied = applyRecord(
+        view,
+        { id: data.recordId ?? data.sourceEventId, eventTime: data.eventTime, fields: data.record },
+        state,
+      );
+      if (!applied.ok)
+        throw new PermanentHandlerError(
+          `record of ${data.dataset}/${data.entityId} cannot feed ${view.name}@${view.version}: ${applied.error}`,
+        );
       const effect = applied.value;
       if (!effect) continue; // a duplicate
-      this.writes.putState(manager, { viewName: view.name, viewVersion: view.version, entityId: data.entityId, state: effect.state, updatedAt: now });
+      this.writes.putState(manager, {
+        viewName: view.name,
+        viewVersion: view.version,
+        entityId: data.entityId,
+        state: effect.state,
+        updatedAt: now,
+      });
       // Into ClickHouse just before the commit, at least once: point-in-time reads pick one row among equal ones.
       this.writes.addFeatureRow(manager, {
         viewName: view.name,

@@ -8,7 +8,7 @@ import { SnapshotLog } from '../../infrastructure/snapshot-log';
 import { SnapshotBuilder, SnapshotFormatError, snapshotCreatedEvent } from '../../offline';
 import { PG_SCHEMA, SOURCE } from '../../tokens';
 
-const REQUESTED = EventTypes.DatasetSnapshotRequestedV1;
+type Requested = typeof EventTypes.DatasetSnapshotRequestedV1;
 const CREATED = EventTypes.DatasetSnapshotCreatedV1;
 
 /**
@@ -29,18 +29,27 @@ export class BuildSnapshotService {
   ) {}
 
   /** Undefined when the request waits for its view version's backfill. */
-  async answer(event: CloudEvent<typeof REQUESTED>, manager: EntityManager, now = new Date()): Promise<DatasetSnapshotCreatedV1 | undefined> {
+  async answer(
+    event: CloudEvent<Requested>,
+    manager: EntityManager,
+    now = new Date(),
+  ): Promise<DatasetSnapshotCreatedV1 | undefined> {
     const request = event.data;
     await this.log.lock(manager, request.snapshotId);
     let result = await this.log.find(manager, request.snapshotId);
     if (!result) {
       const view = await this.catalog.view(request.featureView.name, request.featureView.version, manager);
-      if (!view) throw new PermanentHandlerError(`snapshot ${request.snapshotId}: unknown feature view ${request.featureView.name}@${request.featureView.version}`);
+      if (!view)
+        throw new PermanentHandlerError(
+          `snapshot ${request.snapshotId}: unknown feature view ${request.featureView.name}@${request.featureView.version}`,
+        );
       const stored = await this.catalog.stored(view.name, view.version, manager);
       if (stored?.status !== 'ready') {
         // Its offline rows are still being written: answered when its backfill is done (answerDeferred).
         await this.log.defer(manager, event);
-        this.logger.log(`snapshot ${request.snapshotId}: ${view.name}@${view.version} is being backfilled; the request waits for it`);
+        this.logger.log(
+          `snapshot ${request.snapshotId}: ${view.name}@${view.version} is being backfilled; the request waits for it`,
+        );
         return undefined;
       }
       if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end))) {
@@ -58,7 +67,8 @@ export class BuildSnapshotService {
         )
         .catch((error: unknown) => {
           // e.g. a feature named like the label field: the same request can never succeed.
-          if (error instanceof SnapshotFormatError) throw new PermanentHandlerError(`snapshot ${request.snapshotId}: ${error.message}`);
+          if (error instanceof SnapshotFormatError)
+            throw new PermanentHandlerError(`snapshot ${request.snapshotId}: ${error.message}`);
           throw error;
         });
       this.builds += 1;
@@ -66,7 +76,11 @@ export class BuildSnapshotService {
       await this.log.record(manager, request, result);
       this.logger.log(`snapshot ${request.snapshotId}: ${built.rows} rows, sha256 ${built.sha256}`);
     }
-    await enqueueInOutbox(manager, PG_SCHEMA, newEvent(CREATED, result, { source: SOURCE, subject: request.snapshotId, causedBy: event }));
+    await enqueueInOutbox(
+      manager,
+      PG_SCHEMA,
+      newEvent(CREATED, result, { source: SOURCE, subject: request.snapshotId, causedBy: event }),
+    );
     return result;
   }
 

@@ -25,7 +25,11 @@ export class ReportQualityService {
     await this.dataSource.transaction(async (manager) => {
       for (const report of reports) {
         const id = uuidV5(`${QUALITY}\u0000${report.dataset}\u0000${report.window.start}\u0000${instance}`);
-        await enqueueInOutbox(manager, PG_SCHEMA, newEvent(QUALITY, report, { source: SOURCE, id, subject: report.dataset, time: now }));
+        await enqueueInOutbox(
+          manager,
+          PG_SCHEMA,
+          newEvent(QUALITY, report, { source: SOURCE, id, subject: report.dataset, time: now }),
+        );
       }
     });
     return reports.length;
