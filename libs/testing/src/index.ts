@@ -2,3 +2,4 @@
 // `npm test` (or `infra/stack.sh up`) starts, and refuse to run without it.
 export { databaseUrl, eventually, kafkaBrokers, requireEnv, uid } from './wait';
 export { TEST_EPOCH_MS, endLeftoverSockets, header, positionGroupAt, readTopic, readTopicAs, testKafka } from './kafka';
+export { TEST_ADMIN_TOKEN, authorized } from './http';
