@@ -1,14 +1,20 @@
 import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { Logger, Module } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { authSettingsOrExit } from '@mlops/auth';
 import { type ConfigOf, type ConfigSpec, loadConfigOrExit } from '@mlops/config';
-import { CloudEventsKafkaServer, RethrowRpcExceptionFilter } from '@mlops/messaging';
+import { CloudEventsKafkaServer } from '@mlops/messaging';
 import { HealthRegistry } from '@mlops/observability';
+import { PlatformExceptionFilter } from './http-exception.filter';
+import type { PlatformConfig } from './platform.module';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
-/** The keys of a service's config the bootstrap itself reads (serviceKeys). */
-export interface BootConfig {
+/** The keys of a service's config the bootstrap itself reads (serviceKeys, authKeys). */
+export interface BootConfig extends Pick<
+  PlatformConfig,
+  'AUTH_ADMIN_TOKEN' | 'AUTH_ADMIN_TOKEN_FILE' | 'AUTH_DISABLED' | 'AUTH_METRICS_PUBLIC'
+> {
   readonly HTTP_HOST: string;
   readonly HTTP_PORT: number;
   readonly LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -59,7 +65,7 @@ export async function createServiceApp<C extends BootConfig>(
   });
   app.enableShutdownHooks();
   // Global, and inherited by the event transport below: filters must be in place before it connects.
-  app.useGlobalFilters(new RethrowRpcExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
+  app.useGlobalFilters(new PlatformExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
   definition.beforeInit?.(app, config);
   // One init for the whole app. The transport connects after it, already initialised, so it never runs the
   // hooks itself, and it starts consuming only once every onModuleInit/onApplicationBootstrap has run.
@@ -82,6 +88,8 @@ export function bootstrapService<S extends ServiceSpec>(definition: ServiceDefin
   const start = async (): Promise<void> => {
     // Sound: S has the boot keys (ServiceSpec); TypeScript cannot see it through the generic ConfigOf.
     const config = loadConfigOrExit(definition.service, definition.configSpec) as ConfigOf<S> & BootConfig;
+    // The auth keys checked together (an admin token, or auth disabled): exit 78 like a bad key.
+    authSettingsOrExit(definition.service, config);
     const app = await createServiceApp(definition, config);
     await listenService(app, config.HTTP_HOST, config.HTTP_PORT, definition.service);
   };

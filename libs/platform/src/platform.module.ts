@@ -10,12 +10,14 @@ import {
   OutboxRelay,
   messagingMigrations,
 } from '@mlops/messaging';
+import { type AuthConfig, AuthModule, authMigrations } from '@mlops/auth';
+import { HttpApiModule } from '@mlops/http';
 import { ObservabilityModule } from '@mlops/observability';
 import { ClickHouseModule, POSTGRES, type PostgresOptions, PostgresModule } from '@mlops/storage';
 import { PlatformLifecycle } from './platform.lifecycle';
 
 /** The keys of a service's config the platform wiring reads (see serviceKeys/postgresKeys/clickhouseKeys). */
-export interface PlatformConfig {
+export interface PlatformConfig extends AuthConfig {
   readonly KAFKA_BROKERS: string[];
   readonly MAX_EVENT_BYTES: number;
   readonly DATABASE_URL: string;
@@ -32,11 +34,15 @@ export interface PlatformModuleOptions {
   migrations?: PostgresOptions['migrations'];
   /** The ClickHouse database, for a service that owns ClickHouse tables. */
   clickhouseDatabase?: string;
+  /** The version of the service's HTTP API in its OpenAPI document; 0.1.0 unless given. */
+  apiVersion?: string;
 }
 
 /**
  * What every service stands on: health and metrics, Kafka, its Postgres schema (and ClickHouse database if any),
- * the event transport of its `@EventPattern` handlers with the inbox in that schema, and the relay of its outbox.
+ * the event transport of its `@EventPattern` handlers with the inbox in that schema, and the relay of its outbox;
+ * for its HTTP API, bearer-token auth with roles and an audit log (`@mlops/auth`), `/openapi.json` and `/docs`.
+ * Throws a ConfigError (exit 78 at start) when the auth keys do not fit together.
  */
 @Module({})
 export class PlatformModule {
@@ -44,11 +50,13 @@ export class PlatformModule {
     const { service, config, pgSchema } = options;
     const imports: DynamicModule[] = [
       ObservabilityModule.forRoot({ service }),
+      HttpApiModule.forRoot({ service, version: options.apiVersion ?? '0.1.0' }),
+      AuthModule.forRoot({ service, pgSchema, config }),
       MessagingModule.forRoot({ service, brokers: config.KAFKA_BROKERS, maxEventBytes: config.MAX_EVENT_BYTES }),
       PostgresModule.forRoot({
         url: config.DATABASE_URL,
         schema: pgSchema,
-        migrations: [...messagingMigrations, ...(options.migrations ?? [])],
+        migrations: [...messagingMigrations, ...authMigrations, ...(options.migrations ?? [])],
         applicationName: service,
       }),
     ];

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { EventTypes, dlqTopicOf, exampleEventData } from '@mlops/contracts';
 import { type CloudEvent, CloudEventContext, EventProducer, PermanentHandlerError, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
-import { eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
+import { authorized, eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
 import { PlatformModule, createServiceApp } from '../src';
 import { dropSchema, probeConfig } from './support';
 
@@ -85,7 +85,7 @@ test('@EventPattern handlers get validated CloudEvents, write through the inbox 
 
 test('HTTP errors keep Nest handling beside the event filter', async () => {
   const address = app.getHttpServer().address() as { port: number };
-  const res = await fetch(`http://127.0.0.1:${address.port}/no-such-route`);
+  const res = await fetch(`http://127.0.0.1:${address.port}/no-such-route`, authorized());
   assert.equal(res.status, 404);
   assert.equal(((await res.json()) as { statusCode: number }).statusCode, 404);
 });

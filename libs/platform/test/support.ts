@@ -1,6 +1,6 @@
 // Helpers of the platform tests; the ones every integration test shares come from @mlops/testing.
 import { createPostgresDataSource } from '@mlops/storage';
-import { databaseUrl, kafkaBrokers } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, databaseUrl, kafkaBrokers } from '@mlops/testing';
 import type { BootConfig, PlatformConfig } from '../src';
 
 /** The platform keys of a probe service against the stack. */
@@ -12,6 +12,9 @@ export function probeConfig(): PlatformConfig & BootConfig {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: 0,
     LOG_LEVEL: 'error',
+    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    AUTH_DISABLED: false,
+    AUTH_METRICS_PUBLIC: true,
   };
 }
 

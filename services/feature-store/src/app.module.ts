@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
-import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/platform';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import type { FeatureStoreConfig } from './config';
@@ -48,7 +47,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
         PlatformModule.forRoot({
           service: SERVICE,
           pgSchema: PG_SCHEMA,

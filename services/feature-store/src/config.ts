@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { authKeys } from '@mlops/auth';
 import { type ConfigOf, clickhouseKeys, postgresKeys, serviceKeys, str, url } from '@mlops/config';
 
 /** Every key the feature-store service reads; validated at start. */
 export const FeatureStoreConfigSpec = {
   ...serviceKeys(3002),
   ...postgresKeys,
+  ...authKeys,
   ...clickhouseKeys('feature-store'),
   ARTIFACT_STORE_URL: url({
     description:

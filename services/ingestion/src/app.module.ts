@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/platform';
 import { POSTGRES } from '@mlops/storage';
 import type { IngestionConfig } from './config';
@@ -30,7 +29,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, migrations: ingestionMigrations }),
-        HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
       ],
       controllers: [
         RegisterDatasetHttpController,

@@ -1,3 +1,4 @@
+import { authKeys } from '@mlops/auth';
 import { type ConfigKey, type ConfigOf, int, postgresKeys, serviceKeys, str } from '@mlops/config';
 
 const hashKey: ConfigKey<string> = {
@@ -18,6 +19,7 @@ const hashKey: ConfigKey<string> = {
 export const IngestionConfigSpec = {
   ...serviceKeys(3001),
   ...postgresKeys,
+  ...authKeys,
   INGESTION_HASH_KEY: hashKey,
   INGESTION_MAX_BODY_BYTES: int({
     description: 'Largest HTTP body of POST /datasets/:name/records; larger ones are refused with 413',

@@ -9,7 +9,7 @@ import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { createIngestionApp } from '../src/app';
 import { AcceptedRecords } from '../src/infrastructure/accepted-records';
-import { positionGroupAt, testKafka, uid } from '@mlops/testing';
+import { authorized, positionGroupAt, testKafka, uid } from '@mlops/testing';
 import { HASH_KEY, type Seen, TopicTap, eventually, testConfig } from './support';
 
 const RUN = `ing${randomUUID().slice(0, 8)}`;
@@ -63,11 +63,14 @@ let base: string;
 const tap = new TopicTap([VALIDATED, REJECTED, REGISTERED, QUALITY], RUN);
 
 async function register(name: string, body: unknown = definition): Promise<Response> {
-  return fetch(`${base}/datasets/${name}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  return fetch(
+    `${base}/datasets/${name}`,
+    authorized({
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 async function send(
@@ -75,11 +78,14 @@ async function send(
   body: unknown,
   contentType = 'application/json',
 ): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/datasets/${name}/records`, {
-    method: 'POST',
-    headers: { 'content-type': contentType },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  const res = await fetch(
+    `${base}/datasets/${name}/records`,
+    authorized({
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: await res.json() };
 }
 
@@ -197,7 +203,7 @@ describe('dataset registration', () => {
       'required-added #/properties/monthly_spend',
     ]);
     assert.equal(
-      (await json(await fetch(`${base}/datasets/${name}`))).version,
+      (await json(await fetch(`${base}/datasets/${name}`, authorized()))).version,
       1,
       'the refused version was not stored',
     );
@@ -205,14 +211,14 @@ describe('dataset registration', () => {
 
   test('a version is read back as registered; a missing one is 404, a dataset unknown too', async () => {
     const name = await registered('read');
-    const v1 = await json(await fetch(`${base}/datasets/${name}/versions/1`));
+    const v1 = await json(await fetch(`${base}/datasets/${name}/versions/1`, authorized()));
     assert.deepEqual([v1.recordSchema, v1.sensitiveFields], [recordSchema, definition.sensitiveFields]);
-    const missing = await fetch(`${base}/datasets/${name}/versions/2`);
+    const missing = await fetch(`${base}/datasets/${name}/versions/2`, authorized());
     assert.equal(missing.status, 404);
     assert.equal((await json(missing)).error, 'unknown_dataset_version');
-    const unknown = await fetch(`${base}/datasets/${dataset('never')}`);
+    const unknown = await fetch(`${base}/datasets/${dataset('never')}`, authorized());
     assert.deepEqual([unknown.status, (await json(unknown)).error], [404, 'unknown_dataset']);
-    const listed = (await json(await fetch(`${base}/datasets`))) as {
+    const listed = (await json(await fetch(`${base}/datasets`, authorized()))) as {
       datasets: Array<{ dataset: string; version: number }>;
     };
     assert.deepEqual(
@@ -283,18 +289,21 @@ describe('dataset registration', () => {
   });
 
   test('a body that is not JSON, or a name a dataset cannot have, is a bad request', async () => {
-    const malformed = await fetch(`${base}/datasets/${dataset('malformed')}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: '{"role":',
-    });
+    const malformed = await fetch(
+      `${base}/datasets/${dataset('malformed')}`,
+      authorized({
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"role":',
+      }),
+    );
     assert.equal(malformed.status, 400);
     const badName = await register('Bad Name');
     assert.equal(badName.status, 400);
     assert.deepEqual((await json(badName)).errors, [
       { path: '/name', message: 'must match pattern "^[a-z][a-z0-9_-]{0,62}$"' },
     ]);
-    assert.equal((await fetch(`${base}/datasets/${dataset('v')}/versions/0`)).status, 400);
+    assert.equal((await fetch(`${base}/datasets/${dataset('v')}/versions/0`, authorized())).status, 400);
   });
 });
 
@@ -442,11 +451,14 @@ describe('records over HTTP', () => {
 
   test('a version that is not a positive integer is a bad request, naming the query key', async () => {
     const name = await registered('bad-version');
-    const res = await fetch(`${base}/datasets/${name}/records?version=0`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(good('c-v')),
-    });
+    const res = await fetch(
+      `${base}/datasets/${name}/records?version=0`,
+      authorized({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(good('c-v')),
+      }),
+    );
     assert.equal(res.status, 400);
     const body = await json(res);
     assert.deepEqual([body.error, body.errors[0].path], ['invalid_request', '/version']);
@@ -532,7 +544,7 @@ describe('records from Kafka', () => {
 
 describe('the HTTP API document', () => {
   test('/openapi.json lists every endpoint with its request and answers; the records body with its media types', async () => {
-    const document = await json(await fetch(`${base}/openapi.json`));
+    const document = await json(await fetch(`${base}/openapi.json`, authorized()));
     assert.deepEqual(
       Object.keys(document.paths)
         .filter((path) => path.startsWith('/datasets'))
@@ -555,7 +567,7 @@ describe('the HTTP API document', () => {
       ['path:name', 'query:version'],
     );
     assert.deepEqual(Object.keys(post.responses).sort(), ['200', '207', '400', '404', '413', '415', '503']);
-    const docs = await fetch(`${base}/docs`);
+    const docs = await fetch(`${base}/docs`, authorized());
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /application\/x-ndjson/);
   });
@@ -587,7 +599,7 @@ describe('data quality', () => {
     assert.equal((await register(name)).status, 201);
     const res = await send(name, [good('q-1'), good('q-2', { monthly_spend: 10 }), good('q-3', { tenure_days: -1 })]);
     assert.equal(res.status, 207);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`, authorized())).text();
     assert.match(metrics, new RegExp(`ingestion_records_accepted_total\\{dataset="${name}",service="ingestion"\\} 2`));
     assert.match(
       metrics,

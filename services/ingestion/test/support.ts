@@ -1,7 +1,7 @@
 // Helpers of the ingestion tests; the ones every integration test shares come from @mlops/testing.
 import type { Consumer } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
-import { header, positionGroupAt, requireEnv, testKafka, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, header, positionGroupAt, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type IngestionConfig, IngestionConfigSpec } from '../src/config';
 
 export { eventually } from '@mlops/testing';
@@ -13,6 +13,7 @@ export function testConfig(overrides: Record<string, string> = {}): IngestionCon
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
     DATABASE_URL: requireEnv('DATABASE_URL'),
     LOG_LEVEL: 'error',
+    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     // Its own consumer group: another ingestion process (npm start, a bench) must not take our events.
     CONSUMER_GROUP: uid('ingestion-test'),
     INGESTION_HASH_KEY: HASH_KEY,

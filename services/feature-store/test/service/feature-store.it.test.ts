@@ -23,6 +23,7 @@ import type { FeatureStoreConfig } from '../../src/config';
 import { createFeatureViewRequest } from '../../src/feature-views/create-feature-view/create-feature-view.request';
 import { CatalogStore } from '../../src/infrastructure/catalog-store';
 import { BuildSnapshotService } from '../../src/snapshots/build-snapshot/build-snapshot.service';
+import { authorized } from '@mlops/testing';
 import { type Seen, eventually, readTopic, runId, testConfig } from './support';
 
 const REGISTERED = EventTypes.DatasetRegisteredV1;
@@ -173,10 +174,13 @@ let base: string;
 let producer: EventProducer;
 
 async function http(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
+  const res = await fetch(
+    `${base}${path}`,
+    authorized({
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    }),
+  );
   return { status: res.status, body: await res.json() };
 }
 
@@ -839,7 +843,7 @@ test('the OpenAPI document lists every endpoint with its request schema; /docs s
     lookup.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
     ['path:name', 'path:id', 'query:version', 'query:asOf'],
   );
-  const docs = await fetch(`${base}/docs`);
+  const docs = await fetch(`${base}/docs`, authorized());
   const page = await docs.text();
   assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
   for (const text of [

@@ -8,7 +8,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { startGroupAtEnd } from '@mlops/messaging';
-import { header, readTopicAs, requireEnv, testKafka, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, header, readTopicAs, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type FeatureStoreConfig, FeatureStoreConfigSpec } from '../../src/config';
 
 export { eventually, requireEnv } from '@mlops/testing';
@@ -31,6 +31,7 @@ export async function testConfig(
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
     DATABASE_URL: requireEnv('DATABASE_URL'),
     LOG_LEVEL: 'error',
+    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     CONSUMER_GROUP: group,
     CLICKHOUSE_DATA_DIR: clickhouseDir,
     ARTIFACT_STORE_URL: pathToFileURL(artifactDir).href,

@@ -1,4 +1,5 @@
 import { Controller, HttpStatus, Post, Res } from '@nestjs/common';
+import { RequireRole } from '@mlops/auth';
 import { Operation, ValidBody, errorResponse, respond } from '@mlops/http';
 import {
   type FeatureViewVersionResponse,
@@ -31,6 +32,7 @@ export class CreateFeatureViewHttpController {
   constructor(private readonly service: CreateFeatureViewService) {}
 
   @Post()
+  @RequireRole('data-steward')
   @Operation({
     summary: 'Create the next version of a feature view',
     description: 'A definition equal to the newest version answers that version (200) instead of making a new one.',

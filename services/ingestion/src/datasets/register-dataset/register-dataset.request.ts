@@ -11,6 +11,20 @@ export const datasetNameParams = {
 } as const;
 export type DatasetNameParams = FromSchema<typeof datasetNameParams>;
 
+/** `PUT /datasets/:name?acknowledgeProtectionChange=true`. */
+export const registerDatasetQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    acknowledgeProtectionChange: {
+      enum: ['true', 'false'],
+      description:
+        'true confirms a version that weakens the protection of sensitive fields (removes one, or turns drop into hash); admin only, audited',
+    },
+  },
+} as const;
+export type RegisterDatasetQuery = FromSchema<typeof registerDatasetQuery>;
+
 const SCALAR_VALUE = { type: ['string', 'number', 'boolean', 'null'] } as const;
 
 /** One field of a record: scalar type(s) declared with type, enum or const, and the keywords that narrow a scalar. */

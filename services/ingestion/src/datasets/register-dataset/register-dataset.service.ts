@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { type Principal, recordAuditAction } from '@mlops/auth';
 import { type EventData, EventTypes } from '@mlops/contracts';
 import { type Result, err, ok } from '@mlops/core';
 import { enqueueInOutbox, newEvent } from '@mlops/messaging';
@@ -16,6 +17,7 @@ import {
   sameDefinition,
 } from '../../domain/dataset';
 import { uuidV5 } from '../../domain/event-ids';
+import { type ProtectionChangeRefused, checkProtectionChange, weakenedProtection } from '../../domain/protection';
 import { needsHashKey } from '../../domain/sensitive-fields';
 import { DatasetStore } from '../../infrastructure/dataset-store';
 import { RecordValidators } from '../../infrastructure/record-validators';
@@ -29,7 +31,16 @@ export interface Registration {
   created: boolean;
 }
 
-export type RegistrationError = InvalidDataset | IncompatibleSchema;
+export type RegistrationError = InvalidDataset | IncompatibleSchema | ProtectionChangeRefused;
+
+/** Who asks, and whether they acknowledged a change that weakens the protection of sensitive fields. */
+export interface RegistrationCaller {
+  readonly actor: Principal;
+  readonly acknowledgeProtectionChange: boolean;
+}
+
+/** The audit action of an accepted version that weakens protection. */
+export const PROTECTION_WEAKENED_ACTION = 'dataset protection weakened';
 
 /** Registers a dataset, or a new version of it that accepts every record the previous one accepted. */
 @Injectable()
@@ -44,6 +55,7 @@ export class RegisterDatasetService {
   async register(
     name: string,
     request: RegisterDatasetRequest,
+    caller: RegistrationCaller,
     now = new Date(),
   ): Promise<Result<Registration, RegistrationError>> {
     // The request schema checked the treatments; FromSchema does not read patternProperties.
@@ -69,7 +81,19 @@ export class RegisterDatasetService {
         const reasons = incompatibilities(previous, definition);
         if (reasons.length > 0) return err(incompatibleSchema(name, previous.version, reasons));
       }
+      const weakened = weakenedProtection(previous?.sensitiveFields ?? {}, definition.sensitiveFields);
+      const allowed = checkProtectionChange(name, weakened, caller.actor.roles, caller.acknowledgeProtectionChange);
+      if (!allowed.ok) return allowed;
       const dataset = await this.datasets.insert(manager, definition, (previous?.version ?? 0) + 1, now);
+      if (weakened.length > 0) {
+        // In the transaction of the version itself: no weakened version without its audit row.
+        await recordAuditAction(manager, PG_SCHEMA, {
+          actor: caller.actor,
+          action: PROTECTION_WEAKENED_ACTION,
+          details: { dataset: name, version: dataset.version, previousVersion: previous?.version, fields: weakened },
+          acknowledgement: 'acknowledgeProtectionChange=true',
+        });
+      }
       const type = EventTypes.DatasetRegisteredV1;
       await enqueueInOutbox(
         manager,

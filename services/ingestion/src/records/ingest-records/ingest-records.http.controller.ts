@@ -1,4 +1,5 @@
 import { Controller, HttpException, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { RequireRole } from '@mlops/auth';
 import { Operation, type StatusByKind, ValidParams, ValidQuery, errorResponse, throwHttpError } from '@mlops/http';
 import { type IngestBatchErrorKind, IngestRecordBatchService } from './ingest-record-batch.service';
 import {
@@ -43,6 +44,7 @@ export class IngestRecordsHttpController {
   constructor(private readonly service: IngestRecordBatchService) {}
 
   @Post(':name/records')
+  @RequireRole('producer')
   @Operation({
     summary: 'Ingest records of a dataset',
     description:

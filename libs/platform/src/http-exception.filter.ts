@@ -1,0 +1,65 @@
+import { type ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { type Observable, throwError } from 'rxjs';
+import { isTransientError } from '@mlops/messaging';
+
+/** Seconds a client is asked to wait before retrying a request refused because a dependency is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+interface HttpResponseLike {
+  headersSent: boolean;
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string): unknown;
+  status(code: number): HttpResponseLike;
+  json(body: unknown): unknown;
+}
+
+interface HttpRequestLike {
+  method?: string;
+  route?: { path?: string };
+}
+
+/**
+ * The one exception filter of every service. Event handlers: the error is rethrown untouched, so the consumer
+ * runner can choose between waiting and dead-lettering. HTTP: an error caused by an unavailable dependency
+ * (Postgres, ClickHouse, Kafka) answers `503 dependency_unavailable` with Retry-After, never 500; every 503 carries
+ * Retry-After; an unknown error answers 500 and is logged with the route pattern and the error, never request values.
+ */
+@Catch()
+export class PlatformExceptionFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (host.getType() === 'rpc') return throwError(() => exception);
+    if (host.getType() !== 'http') return super.catch(exception, host);
+    const response = host.switchToHttp().getResponse<HttpResponseLike>();
+    const request = host.switchToHttp().getRequest<HttpRequestLike>();
+    if (exception instanceof HttpException) {
+      if (exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE && response.getHeader('retry-after') === undefined)
+        response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      return super.catch(exception, host);
+    }
+    if (response.headersSent) return super.catch(exception, host);
+    const where = `${request.method ?? '?'} ${request.route?.path ?? '(no route)'}`;
+    if (isTransientError(exception)) {
+      this.logger.warn(`${where}: a dependency is unavailable (${describe(exception)}); answered 503`);
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        error: 'dependency_unavailable',
+        message: `a dependency of this service is unavailable; retry after ${RETRY_AFTER_SECONDS} s`,
+      });
+      return;
+    }
+    // The route pattern, not the URL, and the error's own text: request bodies and query values stay out of logs.
+    this.logger.error(
+      `${where} failed: ${describe(exception)}`,
+      exception instanceof Error ? exception.stack : undefined,
+    );
+    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ error: 'internal', message: 'internal error' });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error;
+}
