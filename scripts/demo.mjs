@@ -3,7 +3,9 @@
 // services' own APIs and events. Register a features and a labels dataset at ingestion, define a feature
 // view at the feature store, send records, read the online vector, backfill a second version of the view,
 // then ask for a point-in-time training set of it the way the trainer will (mlops.dataset.snapshot.requested.v1)
-// and wait for its announcement.
+// and wait for its announcement. Like a user, it first creates a data-steward and a producer token with the
+// admin token (`POST /auth/tokens`) and uses each where its role is needed.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 
@@ -22,10 +24,14 @@ const view = `demo_customer_features_${run}`;
 const say = (text) => console.log(`[demo] ${text}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function call(method, url, body, contentType = 'application/json') {
+const ADMIN_TOKEN_FILE = process.env.MLOPS_ADMIN_TOKEN_FILE ?? '.data/admin-token';
+
+async function call(token, method, url, body, contentType = 'application/json') {
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = contentType;
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': contentType },
+    headers,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json().catch(() => null) };
@@ -41,11 +47,30 @@ async function until(what, probe, timeoutMs = 60_000) {
   }
 }
 
+say(`admin token: ${ADMIN_TOKEN_FILE} (send it as "Authorization: Bearer <token>"; it may create and revoke tokens)`);
+const adminToken = readFileSync(ADMIN_TOKEN_FILE, 'utf8').trim();
+async function createToken(name, roles) {
+  const res = await call(adminToken, 'POST', `${INGESTION}/auth/tokens`, { name, roles });
+  if (res.status !== 201) throw new Error(`token ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  say(`  token ${res.body.id} "${name}" with roles [${roles.join(', ')}]`);
+  return res.body.token;
+}
+say('creating a data-steward and a producer token through POST /auth/tokens');
+const steward = await createToken(`demo-steward-${run}`, ['data-steward']);
+const producerToken = await createToken(`demo-producer-${run}`, ['producer']);
+// Tokens reach the other services as mlops.auth.token.changed.v1: wait until the feature store knows the steward.
+await until('the feature store to learn the steward token', async () => {
+  const res = await call(steward, 'GET', `${FEATURES}/auth/whoami`);
+  return res.status === 200;
+});
+const anonymous = await fetch(`${INGESTION}/datasets/${customers}/records`, { method: 'POST' });
+say(`  without a token: ${anonymous.status} (${anonymous.headers.get('www-authenticate')})`);
+
 const now = Date.now();
 const iso = (minutesAgo) => new Date(now - minutesAgo * 60_000).toISOString();
 
 say(`registering datasets ${customers} (features) and ${churn} (labels)`);
-let r = await call('PUT', `${INGESTION}/datasets/${customers}`, {
+let r = await call(steward, 'PUT', `${INGESTION}/datasets/${customers}`, {
   role: 'features',
   entityKeyField: 'customer_id',
   eventTimeField: 'event_time',
@@ -64,7 +89,7 @@ let r = await call('PUT', `${INGESTION}/datasets/${customers}`, {
   },
 });
 if (r.status !== 201) throw new Error(`dataset: ${r.status} ${JSON.stringify(r.body)}`);
-r = await call('PUT', `${INGESTION}/datasets/${churn}`, {
+r = await call(steward, 'PUT', `${INGESTION}/datasets/${churn}`, {
   role: 'labels',
   entityKeyField: 'customer_id',
   eventTimeField: 'event_time',
@@ -96,7 +121,7 @@ const definition = {
   ],
 };
 r = await until('the feature store to learn the dataset', async () => {
-  const res = await call('POST', `${FEATURES}/feature-views`, definition);
+  const res = await call(steward, 'POST', `${FEATURES}/feature-views`, definition);
   if (res.status === 404) return undefined;
   if (res.status !== 201) throw new Error(`feature view: ${res.status} ${JSON.stringify(res.body)}`);
   return res;
@@ -110,6 +135,7 @@ const records = [
   { customer_id: 'c2', event_time: iso(10), spend: -1, plan: 'gold' },
 ];
 r = await call(
+  producerToken,
   'POST',
   `${INGESTION}/datasets/${customers}/records`,
   records.map((x) => JSON.stringify(x)).join('\n'),
@@ -121,13 +147,13 @@ for (const result of r.body.results)
   );
 
 const vector = await until('the online vector of c1', async () => {
-  const res = await call('GET', `${FEATURES}/feature-views/${view}/entities/c1`);
+  const res = await call(steward, 'GET', `${FEATURES}/feature-views/${view}/entities/c1`);
   return res.status === 200 && res.body.features.orders_1h === 2 ? res.body : undefined;
 });
 say(`online vector of c1: ${JSON.stringify(vector.features)} (fresh: ${vector.fresh})`);
 
 say('a new version of the view (one more feature) is backfilled from the offline store before it serves');
-r = await call('POST', `${FEATURES}/feature-views`, {
+r = await call(steward, 'POST', `${FEATURES}/feature-views`, {
   ...definition,
   features: [
     ...definition.features,
@@ -136,17 +162,17 @@ r = await call('POST', `${FEATURES}/feature-views`, {
 });
 if (r.status !== 201) throw new Error(`feature view version 2: ${r.status} ${JSON.stringify(r.body)}`);
 const v2 = await until('version 2 to be backfilled', async () => {
-  const res = await call('GET', `${FEATURES}/feature-views/${view}`);
+  const res = await call(steward, 'GET', `${FEATURES}/feature-views/${view}`);
   return res.body?.servingVersion === 2 ? res.body.versions[1] : undefined;
 });
 say(
   `  version 2 ${v2.status}: ${v2.backfill.records} records replayed, ${v2.backfill.rows} offline rows, ${v2.backfill.entities} entities`,
 );
-const backfilled = await call('GET', `${FEATURES}/feature-views/${view}/entities/c1`);
+const backfilled = await call(steward, 'GET', `${FEATURES}/feature-views/${view}/entities/c1`);
 say(`  online vector of c1 in version 2: ${JSON.stringify(backfilled.body.features)}`);
 
 say('labels arrive, then a point-in-time training set is requested');
-await call('POST', `${INGESTION}/datasets/${churn}/records`, [
+await call(producerToken, 'POST', `${INGESTION}/datasets/${churn}/records`, [
   { customer_id: 'c1', event_time: new Date().toISOString(), churned: false },
   { customer_id: 'c2', event_time: new Date().toISOString(), churned: true },
 ]);

@@ -2,6 +2,8 @@
 # The main command (npm start): installs what is missing, builds, starts the real stack and the six
 # services (each its own process), waits until every one is ready, runs the demo, and keeps the platform
 # up until Ctrl-C (or exits after the demo with --exit-after-demo). Stops everything it started.
+# The admin token of every service's HTTP API is made once per local state ($state/admin-token, mode 600).
+# HTTP_PORT_BASE (default 3000) moves the six HTTP ports (base+1 .. base+6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1
@@ -28,9 +30,17 @@ bash infra/stack.sh up
 source "$state/stack.env"
 
 mkdir -p "$state/logs"
-declare -A ports=([ingestion]=3001 [feature-store]=3002 [trainer]=3003 [registry]=3004 [deployer]=3005 [monitor]=3006)
+# One random admin token per local state, readable by this user only; every service reads it from the file.
+admin_token_file="$state/admin-token"
+if [ ! -s "$admin_token_file" ]; then
+  (umask 077 && node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url'))" >"$admin_token_file")
+  echo "[start] created the admin token in $admin_token_file"
+fi
+chmod 600 "$admin_token_file"
+base="${HTTP_PORT_BASE:-3000}"
+declare -A ports=([ingestion]=$((base + 1)) [feature-store]=$((base + 2)) [trainer]=$((base + 3)) [registry]=$((base + 4)) [deployer]=$((base + 5)) [monitor]=$((base + 6)))
 for svc in ingestion feature-store trainer registry deployer monitor; do
-  HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" \
+  HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" AUTH_ADMIN_TOKEN_FILE="$admin_token_file" \
     node "services/$svc/dist/src/main.js" >"$state/logs/$svc.log" 2>&1 &
   pids+=($!)
   echo "[start] $svc pid $! -> http://127.0.0.1:${ports[$svc]} (log $state/logs/$svc.log)"
@@ -44,7 +54,10 @@ for svc in "${!ports[@]}"; do
   curl -fsS "$url" >/dev/null || { echo "[start] $svc is not ready; last log lines:"; tail -20 "$state/logs/$svc.log"; exit 1; }
 done
 echo "[start] all six services are ready"
-if [ -f scripts/demo.mjs ]; then node scripts/demo.mjs; fi
+if [ -f scripts/demo.mjs ]; then
+  INGESTION_URL="http://127.0.0.1:${ports[ingestion]}" FEATURE_STORE_URL="http://127.0.0.1:${ports[feature-store]}" \
+    MLOPS_ADMIN_TOKEN_FILE="$admin_token_file" node scripts/demo.mjs
+fi
 [ "$exit_after_demo" = 1 ] && exit 0
 echo "[start] platform running; Ctrl-C stops it"
 wait

@@ -8,10 +8,11 @@
  */
 import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { createTokenWithRoles } from '@mlops/auth';
 import { loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { FeatureStoreConfigSpec, createFeatureStoreApp } from '@mlops/feature-store';
@@ -24,13 +25,15 @@ const BATCH = 100;
 const run = randomUUID().slice(0, 8);
 const dataset = `bench_feat_${run}`;
 const view = `bench_view_${run}`;
+/** The in-process services' admin token, this run only: the bench creates its role tokens with it, as a user would. */
+const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
-  const env = { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn' as const };
+  const env = { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn' as const, AUTH_ADMIN_TOKEN: ADMIN_TOKEN };
   // Fresh groups positioned at the end of their topics: only this run's events are processed and timed.
   const kafka = new Kafka({
     clientId: 'bench-features',
@@ -62,9 +65,13 @@ async function main(): Promise<void> {
   const consumer = kafka.consumer({ groupId: `bench-features-${run}` });
   const baseline = kafka.consumer({ groupId: `bench-features-baseline-${run}` });
   try {
+    // Each app keeps its own copy of the tokens; these are made where they are used, so none waits for the event.
+    const steward = await createTokenWithRoles(ingest, ADMIN_TOKEN, 'data-steward', `bench-steward-${run}`);
+    const viewSteward = await createTokenWithRoles(features, ADMIN_TOKEN, 'data-steward', `bench-view-${run}`);
+    const producerToken = await createTokenWithRoles(ingest, ADMIN_TOKEN, 'producer', `bench-producer-${run}`);
     const registered = await fetch(`${ingest}/datasets/${dataset}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${steward}` },
       body: JSON.stringify({
         role: 'features',
         entityKeyField: 'customer_id',
@@ -98,7 +105,7 @@ async function main(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(`${features}/feature-views`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${viewSteward}` },
         body: JSON.stringify(definition),
       });
       if (res.status === 201) break;
@@ -160,7 +167,7 @@ async function main(): Promise<void> {
       }
       const res = await fetch(`${ingest}/datasets/${dataset}/records`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${producerToken}` },
         body: JSON.stringify(batch),
       });
       if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);

@@ -7,9 +7,10 @@
  * BENCH_CONCURRENCY requests in flight (default 4).
  */
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
+import { createTokenWithRoles } from '@mlops/auth';
 import { loadConfig } from '@mlops/config';
 import { EventTypes, TOPIC_SPECS } from '@mlops/contracts';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
@@ -21,6 +22,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const BASELINE_TOPIC = 'bench.ingest.baseline';
 
 const dataset = `bench_ingest_${randomUUID().slice(0, 8)}`;
+/** The in-process service's admin token, this run only: the bench creates its role tokens with it, as a user would. */
+const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 const definition = {
   role: 'features',
   entityKeyField: 'customer_id',
@@ -65,13 +68,17 @@ async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void
 const HTTP_LOAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
-  const { url, bodies, concurrency } = workerData;
+  const { url, bodies, concurrency, token } = workerData;
   let next = 0;
   let accepted = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < bodies.length) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++] });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+        body: bodies[next++],
+      });
       const text = await res.text();
       if (res.status !== 200) throw new Error('ingest answered ' + res.status + ': ' + text.slice(0, 300));
       accepted += JSON.parse(text).results.filter((r) => r.status === 'accepted').length;
@@ -81,9 +88,14 @@ const { parentPort, workerData } = require('node:worker_threads');
 })().catch((error) => parentPort.postMessage({ error: String((error && error.stack) || error) }));
 `;
 
-function httpLoad(url: string, bodies: string[], concurrency: number): Promise<{ accepted: number; seconds: number }> {
+function httpLoad(
+  url: string,
+  bodies: string[],
+  concurrency: number,
+  token: string,
+): Promise<{ accepted: number; seconds: number }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(HTTP_LOAD, { eval: true, workerData: { url, bodies, concurrency } });
+    const worker = new Worker(HTTP_LOAD, { eval: true, workerData: { url, bodies, concurrency, token } });
     worker.once('message', (m: { accepted: number; seconds: number; error?: string }) => {
       void worker.terminate();
       if (m.error) reject(new Error(m.error));
@@ -98,6 +110,7 @@ async function main(): Promise<void> {
     ...process.env,
     HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
+    AUTH_ADMIN_TOKEN: ADMIN_TOKEN,
     INGESTION_HASH_KEY: 'bench-hash-key-0123456789abcdef0123456789',
   });
   const records = Array.from({ length: RECORDS }, (_, i) => record(i));
@@ -161,9 +174,11 @@ async function main(): Promise<void> {
   await app.listen(0, '127.0.0.1');
   try {
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    const steward = await createTokenWithRoles(base, ADMIN_TOKEN, 'data-steward', `bench-steward-${dataset}`);
+    const producerToken = await createTokenWithRoles(base, ADMIN_TOKEN, 'producer', `bench-producer-${dataset}`);
     const registered = await fetch(`${base}/datasets/${dataset}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${steward}` },
       body: JSON.stringify(definition),
     });
     if (registered.status !== 201)
@@ -173,6 +188,7 @@ async function main(): Promise<void> {
       `${base}/datasets/${dataset}/records`,
       batches.map((batch) => JSON.stringify(batch)),
       CONCURRENCY,
+      producerToken,
     );
     const platform = RECORDS / seconds;
     if (accepted !== RECORDS) throw new Error(`only ${accepted} of ${RECORDS} records were accepted`);

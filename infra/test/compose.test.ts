@@ -518,6 +518,21 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  test('every service reads its admin token from the compose secret, never an inline value, with auth on', () => {
+    const secrets = (compose.secrets ?? {}) as Record<string, { file?: string }>;
+    for (const name of serviceDirs) {
+      const service = compose.services[name]!;
+      const env = environmentOf(service);
+      assert.equal(env.AUTH_ADMIN_TOKEN, undefined, `${name}: no inline admin token`);
+      assert.notEqual(env.AUTH_DISABLED, 'true', `${name}: auth is on`);
+      const file = env.AUTH_ADMIN_TOKEN_FILE ?? '';
+      const secret = /^\/run\/secrets\/(.+)$/.exec(file)?.[1];
+      assert.ok(secret, `${name}: AUTH_ADMIN_TOKEN_FILE is a compose secret, got ${file}`);
+      assert.deepEqual(service.secrets, [secret], `${name} mounts the secret ${secret}`);
+      assert.ok(secrets[secret]?.file, `the secret ${secret} is declared with its file`);
+    }
+  });
+
   test('the environment check reports a key a service does not read, a missing required key, a bad value', () => {
     const spec = configSpecOf('ingestion');
     const service = clone(compose.services.ingestion!);

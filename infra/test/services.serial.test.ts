@@ -7,17 +7,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_ADMIN_TOKEN, authorized } from '@mlops/testing';
 
 const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
 
-function stackEnv(): { KAFKA_BROKERS: string; DATABASE_URL: string } {
+/** The stack and the test admin token: every service takes bearer tokens. */
+function stackEnv(): { KAFKA_BROKERS: string; DATABASE_URL: string; AUTH_ADMIN_TOKEN: string } {
   for (const key of ['KAFKA_BROKERS', 'DATABASE_URL']) {
     if (!process.env[key])
       throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
   }
-  return { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, DATABASE_URL: process.env.DATABASE_URL! };
+  return {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+    DATABASE_URL: process.env.DATABASE_URL!,
+    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  };
 }
 
 interface Running {
@@ -64,7 +70,7 @@ describe('each service boots as its own process against the real stack', { concu
   });
 
   SERVICES.forEach((service, i) => {
-    test(`${service}: live, ready when its dependencies answer, metrics, clean shutdown`, async () => {
+    test(`${service}: live, ready when its dependencies answer, metrics, API docs and auth, clean shutdown`, async () => {
       const port = 13_100 + i;
       const dataDir = mkdtempSync(path.join(tmpdir(), `${service}-ch-`));
       const svc = run(service, {
@@ -92,6 +98,14 @@ describe('each service boots as its own process against the real stack', { concu
       ]) {
         assert.match(metrics, new RegExp(`# TYPE ${name} `), `${service} exposes ${name}`);
       }
+      // The platform gives every service its API document and /auth/*: open docs, tokens for the rest.
+      const document = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      assert.ok(document.paths['/auth/tokens'], `${service} documents /auth/tokens`);
+      assert.equal((await fetch(`${base}/docs`)).status, 200);
+      const anonymous = await fetch(`${base}/auth/whoami`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+      assert.equal((await fetch(`${base}/auth/whoami`, authorized())).status, 200);
       svc.child.kill('SIGTERM');
       // Nest runs the shutdown hooks, then re-raises SIGTERM so the parent sees how the process ended.
       assert.ok(
@@ -116,11 +130,19 @@ describe('each service boots as its own process against the real stack', { concu
     assert.match(out, /CLICKHOUSE_URL must use one of http, https/);
   });
 
+  test('a service without an admin token (and auth not disabled) refuses to start with exit 78', async () => {
+    const { AUTH_ADMIN_TOKEN: _unused, ...withoutToken } = stackEnv();
+    const svc = run('trainer', { ...withoutToken, HTTP_PORT: '13160' });
+    assert.equal(await svc.exited, 78, svc.output());
+    assert.match(svc.output(), /AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/);
+  });
+
   test('not ready while a dependency does not answer', async () => {
     const port = 13_150;
     const svc = run('registry', {
       KAFKA_BROKERS: '127.0.0.1:1',
       DATABASE_URL: stackEnv().DATABASE_URL,
+      AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       HTTP_PORT: String(port),
       LOG_LEVEL: 'error',
     });
