@@ -553,7 +553,7 @@ describe('the HTTP API document', () => {
     );
     const put = document.paths['/datasets/{name}'].put;
     assert.equal(put.requestBody.content['application/json'].schema.additionalProperties, false);
-    assert.deepEqual(Object.keys(put.responses).sort(), ['200', '201', '400', '409']);
+    assert.deepEqual(Object.keys(put.responses).sort(), ['200', '201', '400', '403', '409']);
     const post = document.paths['/datasets/{name}/records'].post;
     assert.deepEqual(Object.keys(post.requestBody.content).sort(), [
       'application/json',
