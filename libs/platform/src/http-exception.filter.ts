@@ -50,16 +50,25 @@ export class PlatformExceptionFilter extends BaseExceptionFilter {
       });
       return;
     }
-    // The route pattern, not the URL, and the error's own text: request bodies and query values stay out of logs.
-    this.logger.error(
-      `${where} failed: ${describe(exception)}`,
-      exception instanceof Error ? exception.stack : undefined,
-    );
+    // The route pattern, not the URL, and the error's name, code and stack frames without its message: messages
+    // may quote request values (a driver's "invalid input syntax ... \"<value>\""), which stay out of logs.
+    this.logger.error(`${where} failed: ${describe(exception)}`, framesOf(exception));
     response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ error: 'internal', message: 'internal error' });
   }
 }
 
+/** Name and code of an error, never its message. */
 function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return typeof error;
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number' ? `${error.name} (code ${code})` : error.name;
+}
+
+/** The stack's frames, without the first line (which repeats the message). */
+function framesOf(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.stack === undefined) return undefined;
+  return error.stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 }

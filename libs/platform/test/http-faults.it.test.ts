@@ -4,7 +4,17 @@ import 'reflect-metadata';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Server, type Socket, connect, createServer } from 'node:net';
-import { Controller, Get, HttpException, HttpStatus, Inject, type INestApplication, Module } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  Controller,
+  Get,
+  HttpException,
+  HttpStatus,
+  Inject,
+  type INestApplication,
+  Module,
+  Query,
+} from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { authorized, databaseUrl, uid } from '@mlops/testing';
@@ -60,8 +70,8 @@ class ProbeController {
   }
 
   @Get('bug')
-  bug(): never {
-    throw new TypeError('a bug of the handler');
+  bug(@Query('email') email: string): never {
+    throw new TypeError(`a bug of the handler, quoting ${email}`);
   }
 
   @Get('busy')
@@ -116,10 +126,33 @@ test('Postgres unavailable: 503 dependency_unavailable with Retry-After, then 20
   assert.deepEqual(await back.json(), { one: 1 });
 });
 
-test('an unknown error stays 500, with no detail of the failure in the answer', async () => {
+test('an unknown error stays 500, logged with the route and the error name, never request values', async () => {
+  const logged: string[] = [];
+  class RecordingLogger extends ConsoleLogger {
+    override error(message: unknown, ...rest: unknown[]): void {
+      logged.push([message, ...rest].map(String).join(' '));
+    }
+    override warn(message: unknown, ...rest: unknown[]): void {
+      logged.push([message, ...rest].map(String).join(' '));
+    }
+  }
+  app.useLogger(new RecordingLogger());
+  try {
+    const res = await fetch(`${base}/probe/bug?email=someone@example.com`, authorized());
+    assert.equal(res.status, 500);
+    assert.equal(res.headers.get('retry-after'), null);
+  } finally {
+    app.useLogger(['error']);
+  }
+  const text = logged.join('\n');
+  assert.match(text, /GET \/probe\/bug failed: TypeError/);
+  assert.match(text, /at ProbeController\.bug/, 'the stack frames are logged');
+  assert.doesNotMatch(text, /someone@example\.com/);
+});
+
+test('the 500 answer carries no detail of the failure', async () => {
   const res = await fetch(`${base}/probe/bug?email=someone@example.com`, authorized());
   assert.equal(res.status, 500);
-  assert.equal(res.headers.get('retry-after'), null);
   assert.deepEqual(await res.json(), { error: 'internal', message: 'internal error' });
 });
 
