@@ -48,6 +48,15 @@ export interface InboxOptions {
   schema: string;
 }
 
+/**
+ * Rewrites the value of an event about to be dead-lettered (e.g. hashes or drops sensitive fields), so a dead
+ * letter keeps no more than the service would have let out. Throwing drops the value: the dead letter keeps its headers.
+ */
+export type DeadLetterRedactor = (
+  value: Buffer,
+  headers: Readonly<Record<string, string | Buffer>>,
+) => Buffer | Promise<Buffer>;
+
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
   /** Consumer group, and the name written in the inbox and on dead letters. */
@@ -59,6 +68,8 @@ export interface ConsumerRunnerOptions {
   retry?: Partial<RetryPolicy>;
   maxEventBytes?: number;
   fromBeginning?: boolean;
+  /** Per source topic: applied to the value of every dead letter of that topic before it is written. */
+  redactDeadLetter?: Readonly<Record<string, DeadLetterRedactor>>;
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
 }
 
@@ -112,9 +123,11 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   private consumer?: Consumer | undefined;
 
   private readonly options: ConsumerRunnerOptions;
+  private readonly redactors: Map<string, DeadLetterRedactor>;
 
   constructor(options: RunnerOptionsFor<C>) {
     this.options = options;
+    this.redactors = new Map(Object.entries(options.redactDeadLetter ?? {}));
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
@@ -122,6 +135,12 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   on<T extends EventType>(type: T, handler: EventHandler<T, C>): this {
     if (this.handlers.has(type)) throw new Error(`${this.options.consumerName} already handles ${type}`);
     this.handlers.set(type, handler as unknown as EventHandler);
+    return this;
+  }
+
+  /** Redacts the dead letters of `topic` (replacing any redactor set before); set it before `start`. */
+  redactDeadLettersOf(topic: string, redactor: DeadLetterRedactor): this {
+    this.redactors.set(topic, redactor);
     return this;
   }
 
@@ -410,10 +429,11 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       dlq_attempts: String(attempts),
       dlq_failed_at: new Date().toISOString(),
     });
+    const value = await this.redacted(topic, message.value, headers);
     // The dead letter must be durable before the offset moves on: a failure here is retried, never skipped.
     for (let attempt = 1; ; attempt++) {
       try {
-        await producer.send(dlqTopicOf(topic), { key: message.key, value: message.value, headers });
+        await producer.send(dlqTopicOf(topic), { key: message.key, value, headers });
         break;
       } catch (sendError) {
         this.options.logger?.error(
@@ -427,9 +447,35 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       `${consumerName}: ${topic}[${partition}]@${message.offset} dead-lettered (${reason}): ${error}`,
     );
   }
+
+  /** The value a dead letter of `topic` may keep; a redactor that fails drops it (said in a dlq_redacted header). */
+  private async redacted(
+    topic: string,
+    value: Buffer | null,
+    headers: Record<string, string | Buffer>,
+  ): Promise<Buffer | null> {
+    const redactor = this.redactors.get(topic);
+    if (!redactor || value === null) return value;
+    try {
+      const redactedValue = await redactor(value, headers);
+      headers.dlq_redacted = 'true';
+      return redactedValue;
+    } catch (error) {
+      this.options.logger?.error(
+        `${this.options.consumerName}: redacting a dead letter of ${topic} failed, its value is dropped: ${describe(error)}`,
+      );
+      headers.dlq_redacted = 'dropped';
+      return null;
+    }
+  }
 }
 
 /** An error's message without what a driver may attach (SQL parameters carry record values). */
 function describe(failure: unknown): string {
-  return failure instanceof Error ? failure.message : String(failure);
+  if (!(failure instanceof Error)) return String(failure);
+  // Postgres data exceptions (class 22) quote the offending value in their message: elided.
+  const code = (failure as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22')
+    ? failure.message.replace(/"[^"]*"/g, '"..."')
+    : failure.message;
 }

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { DataSource, type MigrationInterface } from 'typeorm';
+import { Logger } from '@nestjs/common';
+import { DataSource, type Logger as TypeOrmLogger, type MigrationInterface } from 'typeorm';
 import { AdvisoryLockScope } from './advisory-lock';
 import { assertIdentifier } from './sql';
 
@@ -29,7 +30,9 @@ export async function createPostgresDataSource(options: PostgresOptions): Promis
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // Our logger: a failing query is logged with its statement, never its parameters (they carry record values).
+    logging: ['error', 'warn'],
+    logger: new ParameterFreeQueryLogger(new Logger(`postgres:${options.schema}`)),
     applicationName: options.applicationName ?? options.schema,
     extra: { max: options.poolSize ?? 10 },
   });
@@ -69,4 +72,54 @@ export function migrationSchema(queryRunner: { connection: { options: object } }
   if (!schema) throw new Error('these tables need a DataSource with a schema (createPostgresDataSource sets one)');
   assertIdentifier(schema);
   return schema;
+}
+
+/** The sink of query logs (a Nest Logger). */
+export interface QueryLogSink {
+  error(message: string): void;
+  warn(message: string): void;
+}
+
+const MAX_LOGGED_STATEMENT = 2_000;
+
+/**
+ * TypeORM's query logger without parameters: a failing query logs its error (code, message) and its statement,
+ * whose values are placeholders ($1, $2...). Messages of data exceptions (class 22, e.g. `invalid input syntax for
+ * type integer: "abc"`) quote the offending value: their quoted parts are elided.
+ */
+export class ParameterFreeQueryLogger implements TypeOrmLogger {
+  constructor(private readonly sink: QueryLogSink) {}
+
+  logQuery(): void {}
+
+  /** The parameters are in the signature only to say they are ignored. */
+  logQueryError(error: string | Error, query: string, _parameters?: readonly unknown[]): void {
+    this.sink.error(`query failed: ${describeQueryError(error)}; statement: ${statementOf(query)}`);
+  }
+
+  logQuerySlow(time: number, query: string): void {
+    this.sink.warn(`slow query (${time} ms): ${statementOf(query)}`);
+  }
+
+  logSchemaBuild(): void {}
+
+  logMigration(): void {}
+
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.sink.warn(String(message));
+  }
+}
+
+function statementOf(query: string): string {
+  const flat = query.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_LOGGED_STATEMENT ? `${flat.slice(0, MAX_LOGGED_STATEMENT)}...` : flat;
+}
+
+/** An error's code and message, with the values a data exception quotes elided. */
+export function describeQueryError(error: string | Error): string {
+  if (typeof error === 'string') return error.replace(/"[^"]*"/g, '"..."');
+  const code = (error as { code?: unknown }).code;
+  const dataException = typeof code === 'string' && code.startsWith('22');
+  const message = dataException ? error.message.replace(/"[^"]*"/g, '"..."') : error.message;
+  return typeof code === 'string' ? `${code} ${message}` : message;
 }

@@ -18,6 +18,7 @@ import { IngestRecordsHttpController } from './records/ingest-records/ingest-rec
 import { IngestRecordsMessageController } from './records/ingest-records/ingest-records.message.controller';
 import { IngestRecordBatchService } from './records/ingest-records/ingest-record-batch.service';
 import { IngestRecordEventService } from './records/ingest-records/ingest-record-event.service';
+import { RecordDeadLetterRedaction } from './records/ingest-records/record-dead-letters';
 import { INGESTION_CONFIG, PG_SCHEMA, SERVICE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
@@ -50,6 +51,7 @@ export class AppModule {
         },
         { provide: RecordValidators, useValue: new RecordValidators() },
         QualityTracker,
+        RecordDeadLetterRedaction,
         RegisterDatasetService,
         GetDatasetService,
         IngestRecordBatchService,

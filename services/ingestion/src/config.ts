@@ -36,6 +36,13 @@ export const IngestionConfigSpec = {
     default: 10_000,
     min: 100,
   }),
+  INGESTION_MAX_FUTURE_SKEW_SECONDS: int({
+    description:
+      'How far past the current time a record event time may lie (clock skew of producers); later ones are rejected ' +
+      'as invalid_event_time, as are times before 1970-01-01',
+    default: 86_400,
+    min: 0,
+  }),
   INGESTION_QUALITY_INTERVAL_MS: int({
     description:
       'Length of the data-quality window: every interval each dataset that saw records gets a mlops.data.quality.v1 event',

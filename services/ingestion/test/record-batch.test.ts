@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DatasetVersion } from '../src/domain/dataset';
+import { contentRecordKey } from '../src/domain/event-ids';
 import type { JsonObject } from '../src/domain/json';
 import {
   type Delivery,
@@ -9,7 +10,7 @@ import {
   acceptedRecordIds,
   batchAnswer,
   decideBatch,
-  recordIdsOf,
+  recordKeysOf,
   recordResult,
   settle,
 } from '../src/domain/record-batch';
@@ -41,9 +42,9 @@ const issuesOf = (record: JsonObject): SchemaIssue[] =>
   'plan' in record ? [] : [{ path: '/plan', keyword: 'required', message: 'is required' }];
 
 describe('deciding a batch', () => {
-  test('only readable items with a record id are looked up among accepted ids', () => {
+  test('readable items are looked up by record id, or by content key when they have none', () => {
     const items: BodyItem[] = [item(0, {}, 'a'), { index: 1, ok: false, error: 'bad' }, item(2, {}), item(3, {}, 'b')];
-    assert.deepEqual(recordIdsOf(items), ['a', 'b']);
+    assert.deepEqual(recordKeysOf('customers', items), ['a', contentRecordKey('customers', {}), 'b']);
   });
 
   test('each item is unreadable, invalid, valid, or a duplicate of an id accepted before or earlier in the batch', () => {
@@ -107,9 +108,10 @@ describe('answering a batch', () => {
     );
   });
 
-  test('only records accepted now with a record id are remembered, with the id of their event', () => {
+  test('records accepted now are remembered by record id or content key, with the id of their event', () => {
     assert.deepEqual(acceptedRecordIds(decisions.map((d) => settle(d, deliveries))), [
       { recordId: 'r-2', eventId: 'e-2' },
+      { recordId: contentRecordKey('customers', { id: 'c-5', at: AT, plan: 'basic' }), eventId: 'e-5' },
     ]);
   });
 

@@ -6,6 +6,7 @@ import type { EventType } from '@mlops/contracts';
 import type { CloudEvent } from '../cloud-event';
 import {
   type ConsumerRunnerOptions,
+  type DeadLetterRedactor,
   EventConsumerRunner,
   type InboxHandlerContext,
   type InboxOptions,
@@ -25,7 +26,7 @@ export class CloudEventContext extends BaseRpcContext<[CloudEvent, InboxHandlerC
   }
 }
 
-/** The transport always runs handlers in an inbox transaction, so no handler checks for one. */
+/** The transport always runs handlers in an inbox transaction, so no handler checks for one; `redactDeadLetter` per topic. */
 export type EventServerOptions = ConsumerRunnerOptions & { inbox: InboxOptions };
 
 /**
@@ -38,6 +39,12 @@ export class CloudEventsKafkaServer extends Server implements CustomTransportStr
   constructor(options: EventServerOptions) {
     super();
     this.runner = new EventConsumerRunner<InboxHandlerContext>(options);
+  }
+
+  /** Redacts the dead letters of a topic before they are written (a service registers this before it starts). */
+  redactDeadLettersOf(topic: EventType, redactor: DeadLetterRedactor): this {
+    this.runner.redactDeadLettersOf(topic, redactor);
+    return this;
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {

@@ -1,6 +1,6 @@
 import type { AggregateFunction, AggregationSpec, SeriesSpec } from './feature-view';
 import { type Result, err, ok } from '@mlops/core';
-import { type Scalar, isJsonObject } from './json';
+import { type Scalar, isJsonObject, setField } from './json';
 
 /**
  * Per-entity state of one feature view: windowed-aggregate buckets, the record ids already counted, and the
@@ -258,7 +258,7 @@ export function deserializeState(input: unknown): Result<AggregationState, strin
     const fields: Record<string, Scalar> = {};
     for (const [name, value] of Object.entries(latestJson.fields)) {
       if (value !== null && typeof value === 'object') return err(`latest field "${name}" is not a scalar`);
-      fields[name] = value;
+      setField(fields, name, value);
     }
     latest = { id: latestJson.id, eventTimeMs: latestJson.eventTimeMs, fields };
   }

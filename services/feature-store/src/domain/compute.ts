@@ -8,7 +8,7 @@ import {
 import { evaluateExpression } from './expression';
 import type { CastTarget, CompiledFeature, FeatureView } from './feature-view';
 import { type Result, err, ok } from '@mlops/core';
-import { type JsonObject, type Scalar, jsonSafe } from './json';
+import { type JsonObject, type Scalar, jsonSafe, ownValue, setField } from './json';
 import { valueAt } from './record-schema';
 
 /** Feature name to value; every value is JSON-safe (no NaN or infinities). */
@@ -50,9 +50,9 @@ export function computeFeatures(
   if (typeof record.id !== 'string' || record.id.length === 0) return err('the record has no id to count it once');
 
   const values: Record<string, Scalar> = {};
-  for (const spec of view.series) values[spec.field] = valueAt(record.fields, spec.field);
+  for (const spec of view.series) setField(values, spec.field, valueAt(record.fields, spec.field));
   const rowFields: Record<string, Scalar> = {};
-  for (const field of view.rowFields) rowFields[field] = valueAt(record.fields, field);
+  for (const field of view.rowFields) setField(rowFields, field, valueAt(record.fields, field));
 
   const applied = applyEvent(
     state,
@@ -132,14 +132,14 @@ function evaluateView(
     Object.prototype.hasOwnProperty.call(fields, path) ? (fields[path] as Scalar) : null;
   const set = (name: string, value: Scalar, reason?: string): void => {
     const safe = jsonSafe(value);
-    computed[name] = safe;
-    if (safe === null && value !== null) nullReasons[name] = `${String(value)} is not a finite number`;
-    else if (safe === null && reason) nullReasons[name] = reason;
+    setField(computed, name, safe);
+    if (safe === null && value !== null) setField(nullReasons, name, `${String(value)} is not a finite number`);
+    else if (safe === null && reason) setField(nullReasons, name, reason);
   };
   for (const feature of view.features) computeOne(feature, field, computed, state, asOfMs, set);
   // Declaration order, so that every vector of a view lists its features in the same order.
   const features: FeatureVector = {};
-  for (const name of view.outputNames) features[name] = computed[name] ?? null;
+  for (const name of view.outputNames) setField(features, name, ownValue(computed, name) ?? null);
   return { features, nullReasons };
 }
 

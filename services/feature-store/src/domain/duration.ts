@@ -15,11 +15,17 @@ const ISO_DURATION =
   /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const SHORTHAND = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 
-/** Milliseconds of a positive duration, or why it is not one. Years and months are refused: their length varies. */
+/** Longest duration any definition may name (100 years); each use has its own, shorter bound (TTL, window). */
+export const LONGEST_DURATION_MS = 100 * 365 * 86_400 * SECOND;
+
+/**
+ * Milliseconds of a positive duration of at most LONGEST_DURATION_MS, or why it is not one. Years and months are
+ * refused: their length varies.
+ */
 export function parseDuration(input: DurationInput): Result<number, string> {
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input <= 0) return err(`duration ${input} is not a positive number of seconds`);
-    return ok(Math.round(input * SECOND));
+    return positive(input, input * SECOND);
   }
   const text = input.trim();
   const shorthand = SHORTHAND.exec(text);
@@ -44,5 +50,8 @@ export function parseDuration(input: DurationInput): Result<number, string> {
 
 function positive(input: DurationInput, ms: number): Result<number, string> {
   const rounded = Math.round(ms);
+  // 1e308 seconds or P99999999999999999999D: a number no clock or bucket count can hold.
+  if (!Number.isFinite(rounded) || rounded > LONGEST_DURATION_MS)
+    return err(`duration "${input}" is longer than the longest allowed (100 years)`);
   return rounded > 0 ? ok(rounded) : err(`duration "${input}" must be longer than zero`);
 }

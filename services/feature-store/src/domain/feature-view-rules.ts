@@ -24,6 +24,8 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const LONGEST_WINDOW_MS = 366 * DAY_MS;
+/** Longest TTL of a view's online values: 10 years (3650 days). */
+export const LONGEST_TTL_MS = 3650 * DAY_MS;
 
 /** Bucket size of a window: 1 minute up to 24 hours, 1 hour beyond; a series keeps at most (view horizon + its longest window) / bucket size buckets. */
 export function granularityFor(windowMs: number): number {
@@ -184,12 +186,16 @@ export function checkFieldReference(
 
 // ---------------------------------------------------------------- windows and TTL
 
-/** The TTL in milliseconds (undefined when it is not a valid duration). */
+/** The TTL in milliseconds, at most 10 years (undefined when it is not a valid duration). */
 export function checkTtl(ttl: DurationInput): Checked<number | undefined> {
   const parsed = parseDuration(ttl);
-  return parsed.ok
-    ? { value: parsed.value, issues: [] }
-    : { value: undefined, issues: [{ path: '/ttl', message: parsed.error }] };
+  if (!parsed.ok) return { value: undefined, issues: [{ path: '/ttl', message: parsed.error }] };
+  if (parsed.value > LONGEST_TTL_MS)
+    return {
+      value: undefined,
+      issues: [{ path: '/ttl', message: `ttl "${ttl}" is longer than 10 years (3650 days)` }],
+    };
+  return { value: parsed.value, issues: [] };
 }
 
 /** An aggregate's window: a duration of at most 366 days, a whole number of its bucket size. */

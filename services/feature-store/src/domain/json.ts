@@ -14,3 +14,13 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function jsonSafe(value: Scalar): Scalar {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
+
+/** Sets an own field even when its name is __proto__ (assignment would replace the object's prototype instead). */
+export function setField<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A field's own value: undefined when absent, never one inherited from Object.prototype (constructor, toString). */
+export function ownValue<T>(source: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(source, key) ? source[key] : undefined;
+}

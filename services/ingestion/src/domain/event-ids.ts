@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Json, JsonObject } from './json';
 
 /** Namespace of our name-based ids (a fixed random UUID; changing it changes every derived id). */
 export const INGESTION_NAMESPACE = '6f1c2a3e-5b7d-4e2f-9a1b-3c4d5e6f7a8b';
@@ -42,4 +43,24 @@ export function outcomeEventId(
 /** Id standing for the (virtual) mlops.data.record.v1 event of a record that arrived over HTTP. */
 export function httpRecordEventId(dataset: string, recordId: string | undefined, random: () => string): string {
   return recordId !== undefined ? uuidV5(`http-record\u0000${dataset}\u0000${recordId}`) : random();
+}
+
+/**
+ * JSON with object keys sorted at every level and no whitespace: two records with the same fields and values
+ * give the same text whatever order their keys came in. Callers pass records already cut to MAX_RECORD_DEPTH.
+ */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(',')}}`;
+}
+
+/**
+ * The identity of a record sent without a recordId: a hash of its dataset and its content, so a client retrying
+ * after a 503 sends the same record, not a new one (two identical records without recordId are one record).
+ */
+export function contentRecordKey(dataset: string, record: JsonObject): string {
+  const digest = createHash('sha256').update(dataset).update('\u0000').update(canonicalJson(record)).digest('hex');
+  return `content:${digest}`;
 }

@@ -9,3 +9,8 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
+
+/** Sets an own field even when its name is __proto__ (assignment would replace the object's prototype instead). */
+export function defineField(target: object, key: string | number, value: Json): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -1,42 +1,49 @@
 /** A batch of records (one HTTP request): what becomes of each item, and the answer given for it. */
 import type { DatasetVersion } from './dataset';
+import { contentRecordKey } from './event-ids';
 import type { JsonObject } from './json';
 import { type InvalidRecord, type SchemaIssue, type ValidRecord, checkRecord } from './record-check';
+import { type EventTimeRange, carriableCopy, eventTimeRange } from './record-guards';
 import type { BodyItem, RecordItem, UnreadableItem } from './records-body';
 
-/** What is decided for an item before anything is sent. */
+/** What is decided for an item before anything is sent; `recordKey`: its recordId, else its content key. */
 export type ItemDecision =
   | { kind: 'unreadable'; item: UnreadableItem }
-  | { kind: 'invalid'; item: RecordItem; verdict: InvalidRecord }
-  /** Its record id was accepted before (or earlier in the batch): answered, not emitted again. */
-  | { kind: 'duplicate'; item: RecordItem; verdict: ValidRecord }
-  | { kind: 'valid'; item: RecordItem; verdict: ValidRecord };
+  | { kind: 'invalid'; item: RecordItem; recordKey: string; verdict: InvalidRecord }
+  /** Its record key was accepted before (or earlier in the batch): answered, not emitted again. */
+  | { kind: 'duplicate'; item: RecordItem; recordKey: string; verdict: ValidRecord }
+  | { kind: 'valid'; item: RecordItem; recordKey: string; verdict: ValidRecord };
 
 /** The decisions that emit an event (validated or rejected). */
 export type EmittingDecision = Extract<ItemDecision, { kind: 'invalid' | 'valid' }>;
 
-/** Record ids of the readable items: the ones to look up among the ids accepted before. */
-export function recordIdsOf(items: readonly BodyItem[]): string[] {
-  return items.flatMap((item) => (item.ok && item.recordId !== undefined ? [item.recordId] : []));
+/** What identifies a record of a dataset: its recordId, or (without one) a hash of its content. */
+export function recordKeyOf(dataset: string, item: RecordItem): string {
+  return item.recordId ?? contentRecordKey(dataset, carriableCopy(item.record));
 }
 
-/** Checks every item; a valid record whose id is in `acceptedBefore`, or repeats an earlier one, is a duplicate. */
+/** Record keys of the readable items: the ones to look up among the keys accepted before. */
+export function recordKeysOf(dataset: string, items: readonly BodyItem[]): string[] {
+  return items.flatMap((item) => (item.ok ? [recordKeyOf(dataset, item)] : []));
+}
+
+/** Checks every item; a valid record whose key is in `acceptedBefore`, or repeats an earlier one, is a duplicate. */
 export function decideBatch(
   dataset: DatasetVersion,
   items: readonly BodyItem[],
   issuesOf: (record: JsonObject) => readonly SchemaIssue[],
   acceptedBefore: ReadonlySet<string>,
+  range: EventTimeRange = eventTimeRange(new Date()),
 ): ItemDecision[] {
   const seen = new Set<string>();
   return items.map((item): ItemDecision => {
     if (!item.ok) return { kind: 'unreadable', item };
-    const verdict = checkRecord(dataset, item.record, issuesOf(item.record));
-    if (!verdict.ok) return { kind: 'invalid', item, verdict };
-    const { recordId } = item;
-    if (recordId === undefined) return { kind: 'valid', item, verdict };
-    const repeated = acceptedBefore.has(recordId) || seen.has(recordId);
-    seen.add(recordId);
-    return { kind: repeated ? 'duplicate' : 'valid', item, verdict };
+    const recordKey = recordKeyOf(dataset.name, item);
+    const verdict = checkRecord(dataset, item.record, () => issuesOf(item.record), undefined, range);
+    if (!verdict.ok) return { kind: 'invalid', item, recordKey, verdict };
+    const repeated = acceptedBefore.has(recordKey) || seen.has(recordKey);
+    seen.add(recordKey);
+    return { kind: repeated ? 'duplicate' : 'valid', item, recordKey, verdict };
   });
 }
 
@@ -48,8 +55,8 @@ export type ItemOutcome =
   | { kind: 'unreadable'; item: UnreadableItem }
   | { kind: 'too_large'; item: RecordItem; entityId: string; reason: string }
   | { kind: 'rejected'; item: RecordItem; verdict: InvalidRecord; eventId: string }
-  | { kind: 'duplicate'; item: RecordItem; verdict: ValidRecord }
-  | { kind: 'accepted'; item: RecordItem; verdict: ValidRecord; eventId: string };
+  | { kind: 'duplicate'; item: RecordItem; recordKey: string; verdict: ValidRecord }
+  | { kind: 'accepted'; item: RecordItem; recordKey: string; verdict: ValidRecord; eventId: string };
 
 /** The outcome of a decision given how its event was delivered (emitting decisions only have one). */
 export function settle(decision: ItemDecision, delivery: (decision: EmittingDecision) => Delivery): ItemOutcome {
@@ -58,15 +65,19 @@ export function settle(decision: ItemDecision, delivery: (decision: EmittingDeci
   if (sent.kind === 'too_large')
     return { kind: 'too_large', item: decision.item, entityId: decision.verdict.entityId, reason: sent.reason };
   return decision.kind === 'valid'
-    ? { kind: 'accepted', item: decision.item, verdict: decision.verdict, eventId: sent.eventId }
+    ? {
+        kind: 'accepted',
+        item: decision.item,
+        recordKey: decision.recordKey,
+        verdict: decision.verdict,
+        eventId: sent.eventId,
+      }
     : { kind: 'rejected', item: decision.item, verdict: decision.verdict, eventId: sent.eventId };
 }
 
-/** The record ids to remember as accepted, with the id of the event that carried each. */
+/** The record keys to remember as accepted (recordIds and content keys), with the id of the event that carried each. */
 export function acceptedRecordIds(outcomes: readonly ItemOutcome[]): Array<{ recordId: string; eventId: string }> {
-  return outcomes.flatMap((o) =>
-    o.kind === 'accepted' && o.item.recordId !== undefined ? [{ recordId: o.item.recordId, eventId: o.eventId }] : [],
-  );
+  return outcomes.flatMap((o) => (o.kind === 'accepted' ? [{ recordId: o.recordKey, eventId: o.eventId }] : []));
 }
 
 /** The answer for one record of a request. */

@@ -2,6 +2,7 @@
 import type { DataRejectedV1 } from '@mlops/contracts';
 import type { DatasetVersion } from './dataset';
 import { type Json, type JsonObject, escapePointer, isJsonObject } from './json';
+import { type EventTimeRange, eventTimeProblem, eventTimeRange, idProblem, shapeProblems } from './record-guards';
 
 /** The error kinds of mlops.data.rejected.v1 (and of the quality counts), taken from its schema. */
 export type ErrorKind = DataRejectedV1['errors'][number]['kind'];
@@ -54,70 +55,102 @@ export function kindOf(issue: SchemaIssue, eventTimeField: string): ErrorKind {
 
 /** The entity id a record claims (its entity key field), when it is a usable id. */
 export function entityIdOf(record: Json, entityKeyField: string): string | undefined {
-  if (!isJsonObject(record)) return undefined;
+  const found = ownEntityId(record, entityKeyField);
+  return found !== undefined && found.problem === undefined ? found.id : undefined;
+}
+
+/** The record's own entity id (absent: undefined) and why it cannot be used, if it cannot. */
+function ownEntityId(record: Json, entityKeyField: string): { id?: string; problem?: string } | undefined {
+  if (!isJsonObject(record) || !Object.hasOwn(record, entityKeyField)) return undefined;
   const value = record[entityKeyField];
-  const id =
-    typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value)) ? String(value) : undefined;
-  return id !== undefined && id.length >= 1 && id.length <= 256 ? id : undefined;
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'string' && !(typeof value === 'number' && Number.isSafeInteger(value)))
+    return { problem: 'the entity id must be a string or an integer' };
+  const id = String(value);
+  const problem = idProblem('entity id', id);
+  return problem === undefined ? { id } : { problem };
+}
+
+/** A field's own value: undefined when absent, never one inherited from Object.prototype. */
+export function ownField(record: JsonObject, field: string): Json | undefined {
+  return Object.hasOwn(record, field) ? record[field] : undefined;
 }
 
 /**
- * Checks a record: the schema issues found by the dataset's validator, plus what a schema cannot say
- * (the event time is a real RFC 3339 instant, the entity id matches the one the envelope claims).
+ * Checks a record: its shape first (depth, finite numbers: without recursion, and then the schema issues are
+ * not asked for), the schema issues found by the dataset's validator, plus what a schema cannot say (usable
+ * entity id, an RFC 3339 event time inside `range`, the entity id the envelope claims).
  */
 export function checkRecord(
   dataset: DatasetVersion,
   record: JsonObject,
-  issues: readonly SchemaIssue[],
+  issues: readonly SchemaIssue[] | (() => readonly SchemaIssue[]),
   claimedEntityId?: string,
+  range: EventTimeRange = eventTimeRange(new Date()),
 ): RecordVerdict {
-  const errors: RecordError[] = issues.map((issue) => ({
-    kind: kindOf(issue, dataset.eventTimeField),
-    path: issue.path,
-    message: issue.message,
-    keyword: issue.keyword,
-  }));
-  const ownEntityId = entityIdOf(record, dataset.entityKeyField);
-  const entityId = ownEntityId ?? claimedEntityId ?? UNKNOWN_ENTITY;
+  const shape = shapeProblems(record);
+  const schemaIssues = shape.length > 0 ? [] : typeof issues === 'function' ? issues() : issues;
+  const errors: RecordError[] = [
+    ...shape.map((p): RecordError => ({
+      kind: p.rule === 'non_finite_number' ? 'type_mismatch' : 'constraint_violation',
+      path: p.path,
+      message: p.message,
+      keyword: p.rule,
+    })),
+    ...schemaIssues.map((issue) => ({
+      kind: kindOf(issue, dataset.eventTimeField),
+      path: issue.path,
+      message: issue.message,
+      keyword: issue.keyword,
+    })),
+  ];
+  const own = ownEntityId(record, dataset.entityKeyField);
+  const ownId = own?.problem === undefined ? own?.id : undefined;
+  const claimedUsable = claimedEntityId !== undefined && idProblem('entity id', claimedEntityId) === undefined;
+  const entityId = ownId ?? (claimedUsable ? claimedEntityId : undefined) ?? UNKNOWN_ENTITY;
   const keyPath = `/${escapePointer(dataset.entityKeyField)}`;
-  if (ownEntityId === undefined && record[dataset.entityKeyField] != null && !errors.some((e) => e.path === keyPath)) {
-    errors.push({
-      kind: 'constraint_violation',
-      path: keyPath,
-      message: 'the entity id must be a string or integer of 1..256 characters',
-      keyword: 'entityKey',
-    });
+  if (own?.problem !== undefined && !errors.some((e) => e.path === keyPath)) {
+    errors.push({ kind: 'constraint_violation', path: keyPath, message: own.problem, keyword: 'entityKey' });
   }
-  if (claimedEntityId !== undefined && ownEntityId !== undefined && claimedEntityId !== ownEntityId) {
+  if (claimedEntityId !== undefined && ownId !== undefined && claimedEntityId !== ownId) {
     errors.push({
       kind: 'entity_key_mismatch',
       path: keyPath,
-      message: `the event's entityId "${claimedEntityId}" differs from the record's ${dataset.entityKeyField} "${ownEntityId}"`,
+      message: `the event's entityId "${claimedEntityId}" differs from the record's ${dataset.entityKeyField} "${ownId}"`,
       keyword: 'entityKey',
     });
   }
   const timePath = `/${escapePointer(dataset.eventTimeField)}`;
-  const eventTime = record[dataset.eventTimeField];
-  if (eventTime != null && !errors.some((e) => e.path === timePath) && !isRfc3339(eventTime)) {
-    errors.push({
-      kind: 'invalid_event_time',
-      path: timePath,
-      message: 'must be an RFC 3339 date-time with a time zone',
-      keyword: 'eventTime',
-    });
+  const eventTime = ownField(record, dataset.eventTimeField);
+  if (eventTime != null && !errors.some((e) => e.path === timePath)) {
+    const problem = !isRfc3339(eventTime)
+      ? 'must be an RFC 3339 date-time with a time zone'
+      : eventTimeProblem(instantOf(eventTime), range);
+    if (problem !== undefined)
+      errors.push({ kind: 'invalid_event_time', path: timePath, message: problem, keyword: 'eventTime' });
   }
   if (errors.length > 0) return { ok: false, entityId, errors };
+  // Defined, not assigned: a field named __proto__ is a field like any other.
   const values: Record<string, string | number | boolean | null> = {};
   for (const field of Object.keys(dataset.recordSchema.properties as JsonObject)) {
-    const value = record[field];
-    values[field] = value === undefined || isJsonObject(value) || Array.isArray(value) ? null : value;
+    const value = ownField(record, field);
+    Object.defineProperty(values, field, {
+      value: value === undefined || isJsonObject(value) || Array.isArray(value) ? null : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return {
     ok: true,
     entityId: entityId,
-    eventTime: new Date(Date.parse((eventTime as string).replace(' ', 'T'))).toISOString(),
+    eventTime: new Date(instantOf(eventTime as string)).toISOString(),
     values,
   };
+}
+
+function instantOf(rfc3339: string): number {
+  return Date.parse(rfc3339.replace(' ', 'T'));
 }
 
 /** A record event as it arrives from Kafka: the dataset it names, what it claims, and the record. */
@@ -125,6 +158,8 @@ export interface RecordEventInput {
   dataset: string;
   datasetVersion?: number;
   entityId: string;
+  /** The upstream id the event carries, if any. */
+  recordId?: string;
   record: JsonObject;
   /** Id of the mlops.data.record.v1 event, to replay it once the dataset is registered. */
   eventId: string;
@@ -140,6 +175,7 @@ export function checkRecordEvent(
   dataset: DatasetVersion | undefined,
   input: RecordEventInput,
   issuesOf: (dataset: DatasetVersion, record: JsonObject) => readonly SchemaIssue[],
+  range: EventTimeRange = eventTimeRange(new Date()),
 ): RecordEventVerdict {
   if (!dataset) {
     const what =
@@ -153,9 +189,22 @@ export function checkRecordEvent(
       errors: [{ kind: 'unknown_dataset', path: '', keyword: 'dataset', message }],
     };
   }
+  const verdict = checkRecord(dataset, input.record, () => issuesOf(dataset, input.record), input.entityId, range);
+  const recordIdProblem = input.recordId !== undefined ? idProblem('recordId', input.recordId) : undefined;
+  if (recordIdProblem === undefined) return { kind: 'checked', dataset, verdict };
+  const recordIdError: RecordError = {
+    kind: 'constraint_violation',
+    path: '',
+    message: recordIdProblem,
+    keyword: 'recordId',
+  };
   return {
     kind: 'checked',
     dataset,
-    verdict: checkRecord(dataset, input.record, issuesOf(dataset, input.record), input.entityId),
+    verdict: {
+      ok: false,
+      entityId: verdict.entityId,
+      errors: [...(verdict.ok ? [] : verdict.errors), recordIdError],
+    },
   };
 }

@@ -1,6 +1,7 @@
 /** Turning an HTTP body into records: JSON (one object or an array) or NDJSON (one record per line). */
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type Json, type JsonObject, isJsonObject } from './json';
+import { idProblem } from './record-guards';
 
 export type BodyFormat = 'json' | 'ndjson';
 
@@ -105,9 +106,11 @@ function toItem(index: number, { line, value, error }: { line?: number; value?: 
   // Record schemas are flat, so an object under "record" can only be an envelope carrying the record's upstream id.
   if (isJsonObject(value.record) && Object.keys(value).every((k) => k === 'record' || k === 'recordId')) {
     const recordId = value.recordId;
-    if (recordId !== undefined && (typeof recordId !== 'string' || recordId.length < 1 || recordId.length > 256)) {
+    if (recordId !== undefined && typeof recordId !== 'string') {
       return { index, ...where, ok: false, error: 'recordId must be a string of 1..256 characters' };
     }
+    const problem = recordId !== undefined ? idProblem('recordId', recordId) : undefined;
+    if (problem !== undefined) return { index, ...where, ok: false, error: problem };
     return { index, ...where, ok: true, record: value.record, ...(recordId !== undefined ? { recordId } : {}) };
   }
   return { index, ...where, ok: true, record: value };

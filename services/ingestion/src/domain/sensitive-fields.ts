@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SensitiveTreatment } from './dataset';
-import type { Json, JsonObject } from './json';
+import { type Json, type JsonObject, defineField } from './json';
 
 /** Pseudonymises one value: the same value under the same key always gives the same digest, so joins still work. */
 export type Hasher = (value: Json) => string;
@@ -22,14 +22,16 @@ export function protectSensitiveFields(
   treatments: Readonly<Record<string, SensitiveTreatment>>,
   hash: Hasher | undefined,
 ): JsonObject {
-  const out: JsonObject = { ...record };
+  // Own-property checks and defined (not assigned) fields: __proto__ or constructor are plain fields here.
+  const out: JsonObject = {};
+  for (const key of Object.keys(record)) defineField(out, key, record[key]!);
   for (const [field, treatment] of Object.entries(treatments)) {
-    if (!(field in out)) continue;
+    if (!Object.hasOwn(out, field)) continue;
     const value = out[field]!;
     if (treatment === 'drop') delete out[field];
     else if (value !== null) {
       if (!hash) throw new Error(`field "${field}" must be hashed but no hash key is configured`);
-      out[field] = hash(value);
+      defineField(out, field, hash(value));
     }
   }
   return out;

@@ -20,6 +20,8 @@ export class RecordValidators {
       strict: false,
       strictSchema: true,
       allowUnionTypes: true,
+      // Fields named constructor or toString: only own properties count, never Object.prototype's.
+      ownProperties: true,
       validateFormats: true,
       code: { regExp: linearTimeRegExp },
     });
@@ -40,12 +42,55 @@ export class RecordValidators {
     const key = `${dataset.name}@${dataset.version}`;
     let validate = this.cache.get(key);
     if (!validate) {
-      validate = this.ajv.compile(dataset.recordSchema as AnySchemaObject);
+      validate = this.ajv.compile(schemaWithProtoAlias(dataset.recordSchema) as AnySchemaObject);
       if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, validate);
     }
-    return validate(record) ? [] : (validate.errors ?? []).map(toIssue);
+    return validate(recordWithProtoAlias(record)) ? [] : (validate.errors ?? []).map(toIssue).map(withoutProtoAlias);
   }
+}
+
+// ajv skips a property named __proto__ (it would be unsafe in its generated code): such a field is validated
+// under an alias no field name can have (field names are [A-Za-z0-9_]).
+const PROTO = '__proto__';
+const PROTO_ALIAS = '__proto__$alias';
+
+function renamed(object: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(object))
+    Object.defineProperty(copy, key === PROTO ? PROTO_ALIAS : key, {
+      value: object[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return copy;
+}
+
+/** A record schema whose properties and required list name a __proto__ field by its alias. */
+function schemaWithProtoAlias(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties;
+  if (typeof properties !== 'object' || properties === null || !Object.hasOwn(properties, PROTO)) return schema;
+  const required = Array.isArray(schema.required) ? schema.required : undefined;
+  return {
+    ...schema,
+    properties: renamed(properties as Record<string, unknown>),
+    ...(required ? { required: required.map((r: unknown) => (r === PROTO ? PROTO_ALIAS : r)) } : {}),
+  };
+}
+
+/** A record whose own __proto__ field is under its alias. */
+function recordWithProtoAlias(record: unknown): unknown {
+  if (typeof record !== 'object' || record === null || Array.isArray(record) || !Object.hasOwn(record, PROTO))
+    return record;
+  return renamed(record as Record<string, unknown>);
+}
+
+function withoutProtoAlias(issue: SchemaIssue): SchemaIssue {
+  const alias = `/${PROTO_ALIAS}`;
+  return issue.path === alias || issue.path.startsWith(`${alias}/`)
+    ? { ...issue, path: `/${PROTO}${issue.path.slice(alias.length)}` }
+    : issue;
 }
 
 function toIssue(error: ErrorObject): SchemaIssue {

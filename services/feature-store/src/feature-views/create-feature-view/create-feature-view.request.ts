@@ -89,12 +89,15 @@ export const featureSchema = {
   oneOf: [fieldFeature, logFeature, bucketizeFeature, categoricalFeature, expressionFeature, aggregateFeature],
 } as const;
 
+/** Names are checked by the domain; NUL and control characters (which Postgres cannot hold) never reach it. */
+const printableName = { type: 'string', maxLength: 256, pattern: '^[^\\x00-\\x1f\\x7f-\\x9f]*$' } as const;
+
 export const featureViewSourceSchema = {
   type: 'object',
   required: ['dataset'],
   additionalProperties: false,
   properties: {
-    dataset: { type: 'string', description: 'a registered dataset of role features' },
+    dataset: { ...printableName, description: 'a registered dataset of role features' },
     entityKeyField: {
       type: 'string',
       description: "the dataset's; stated to catch a view written for another registration",
@@ -109,7 +112,7 @@ export const createFeatureViewRequest = {
   required: ['name', 'source', 'ttl', 'features'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', description: "lowercase letters, digits, '_' or '-', starting with a letter" },
+    name: { ...printableName, description: "lowercase letters, digits, '_' or '-', starting with a letter" },
     source: featureViewSourceSchema,
     ttl: {
       ...durationSchema,

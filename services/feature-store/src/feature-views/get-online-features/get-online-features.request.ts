@@ -1,4 +1,5 @@
 import type { FromSchema } from '@mlops/http';
+import { viewNameParam } from '../get-feature-view/get-feature-view.request';
 
 /** GET /feature-views/:name/entities/:id */
 export const getOnlineFeaturesParams = {
@@ -6,8 +7,15 @@ export const getOnlineFeaturesParams = {
   required: ['name', 'id'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', description: 'the feature view' },
-    id: { type: 'string', description: 'the entity key' },
+    name: viewNameParam,
+    id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      // No NUL or control characters: ingestion never accepts such an entity id, and Postgres cannot hold NUL.
+      pattern: '^[^\\x00-\\x1f\\x7f-\\x9f]+$',
+      description: 'the entity key',
+    },
   },
 } as const;
 

@@ -11,9 +11,10 @@ import {
   acceptedRecordIds,
   batchAnswer,
   decideBatch,
-  recordIdsOf,
+  recordKeysOf,
   settle,
 } from '../../domain/record-batch';
+import { eventTimeRange } from '../../domain/record-guards';
 import { type BodyErrorKind, parseRecordsBody } from '../../domain/records-body';
 import { type Hasher, needsHashKey } from '../../domain/sensitive-fields';
 import { AcceptedRecords } from '../../infrastructure/accepted-records';
@@ -92,12 +93,16 @@ export class IngestRecordBatchService {
       );
     }
 
-    const acceptedBefore = await this.acceptedRecords.alreadyAccepted(dataset.name, recordIdsOf(items.value));
+    const acceptedBefore = await this.acceptedRecords.alreadyAccepted(
+      dataset.name,
+      recordKeysOf(dataset.name, items.value),
+    );
     const decisions = decideBatch(
       dataset,
       items.value,
       (record) => this.validators.validate(dataset, record),
       acceptedBefore,
+      eventTimeRange(now, this.config.INGESTION_MAX_FUTURE_SKEW_SECONDS),
     );
     const requestId = randomUUID();
     const emitting = decisions.filter((d): d is EmittingDecision => d.kind === 'valid' || d.kind === 'invalid');
@@ -119,7 +124,8 @@ export class IngestRecordBatchService {
   }
 
   private eventFor(dataset: DatasetVersion, decision: EmittingDecision, requestId: string, now: Date): CloudEvent {
-    const origin: RecordOrigin = { via: 'http', requestId, recordId: decision.item.recordId };
+    const { recordId } = decision.item;
+    const origin: RecordOrigin = { via: 'http', requestId, recordId, recordKey: decision.recordKey };
     return decision.kind === 'valid'
       ? validatedEvent(dataset, decision.verdict, origin, this.hash, now)
       : rejectedEvent(dataset, decision.item.record, decision.verdict, origin, this.hash, now);

@@ -5,6 +5,7 @@ import { type DomainError, type Result, domainError, err, ok } from '@mlops/core
 import { type CloudEvent, encodeEvent, enqueueInOutbox } from '@mlops/messaging';
 import type { JsonObject } from '../../domain/json';
 import { checkRecordEvent } from '../../domain/record-check';
+import { eventTimeRange } from '../../domain/record-guards';
 import { type Hasher, needsHashKey } from '../../domain/sensitive-fields';
 import { AcceptedRecords } from '../../infrastructure/accepted-records';
 import { DatasetStore } from '../../infrastructure/dataset-store';
@@ -54,10 +55,12 @@ export class IngestRecordEventService {
       dataset: name,
       ...(datasetVersion !== undefined ? { datasetVersion } : {}),
       entityId,
+      ...(recordId !== undefined ? { recordId } : {}),
       record,
       eventId: event.id,
     };
-    const checked = checkRecordEvent(dataset, input, (version, r) => this.validators.validate(version, r));
+    const range = eventTimeRange(now, this.config.INGESTION_MAX_FUTURE_SKEW_SECONDS);
+    const checked = checkRecordEvent(dataset, input, (version, r) => this.validators.validate(version, r), range);
     if (checked.kind === 'unknown_dataset') {
       const enqueued = await this.enqueue(manager, withheldEvent(name, entityId, checked.errors, origin, now));
       if (!enqueued.ok) return enqueued;

@@ -5,6 +5,7 @@ import { type CloudEvent, newEvent } from '@mlops/messaging';
 import type { DatasetVersion } from '../../domain/dataset';
 import { httpRecordEventId, outcomeEventId } from '../../domain/event-ids';
 import type { JsonObject } from '../../domain/json';
+import { carriableCopy } from '../../domain/record-guards';
 import type { InvalidRecord, RecordError, ValidRecord } from '../../domain/record-check';
 import { type Hasher, hmacHasher, protectSensitiveFields } from '../../domain/sensitive-fields';
 import { SOURCE } from '../../tokens';
@@ -17,8 +18,8 @@ type Scalar = string | number | boolean | null;
 export type RecordOrigin =
   /** A mlops.data.record.v1 event read from Kafka. */
   | { via: 'kafka'; event: Pick<CloudEvent, 'id' | 'correlationid'>; recordId: string | undefined }
-  /** An item of an HTTP request; the request id correlates the events of its records. */
-  | { via: 'http'; requestId: string; recordId: string | undefined };
+  /** An item of an HTTP request; the request id correlates the events of its records. `recordKey`: its recordId, else its content key. */
+  | { via: 'http'; requestId: string; recordId: string | undefined; recordKey: string };
 
 /** The outcome event's id and the id of the record event it answers (real, or derived for an HTTP record). */
 function idsOf(type: string, dataset: string, origin: RecordOrigin): { id: string; sourceEventId: string } {
@@ -29,12 +30,9 @@ function idsOf(type: string, dataset: string, origin: RecordOrigin): { id: strin
       sourceEventId: origin.event.id,
     };
   }
-  if (origin.recordId === undefined) {
-    // Nothing can ever send this record again under the same id: random ids, no SHA-1 of a random name.
-    return { id: randomUUID(), sourceEventId: randomUUID() };
-  }
-  const sourceEventId = httpRecordEventId(dataset, origin.recordId, randomUUID);
-  return { id: outcomeEventId(type, dataset, { recordId: origin.recordId, sourceEventId }), sourceEventId };
+  // Without a recordId the record is identified by its content: a retried request gives the same ids.
+  const sourceEventId = httpRecordEventId(dataset, origin.recordKey, randomUUID);
+  return { id: outcomeEventId(type, dataset, { recordId: origin.recordKey, sourceEventId }), sourceEventId };
 }
 
 function eventOptions(id: string, dataset: string, origin: RecordOrigin, now: Date) {
@@ -83,7 +81,8 @@ export function rejectedEvent(
   hash: Hasher | undefined,
   now: Date,
 ): CloudEvent<typeof REJECTED> {
-  const protectedRecord = protectSensitiveFields(record, dataset.sensitiveFields, hash);
+  // Non-finite numbers and nesting past the limit cannot travel in an event: carried as null.
+  const protectedRecord = protectSensitiveFields(carriableCopy(record), dataset.sensitiveFields, hash);
   return rejected(dataset.name, dataset.version, verdict.entityId, protectedRecord, verdict.errors, origin, now);
 }
 
