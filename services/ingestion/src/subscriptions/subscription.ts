@@ -130,18 +130,23 @@ export function mapMessage(
   dataset: Pick<DatasetVersion, 'entityKeyField' | 'eventTimeField'>,
   message: TopicMessage,
 ): MappedMessage {
-  const keyId = message.key === null ? undefined : entityIdOfKey(message.key);
+  const keyValue = message.key === null ? undefined : entityKeyOf(message.key);
   if (message.value === null) return { kind: 'skip', reason: 'a message without a value (Kafka tombstone)' };
   let parsed: Json;
   try {
     parsed = JSON.parse(message.value) as Json;
   } catch (error) {
-    return malformed(keyId, 'type_mismatch', '', `the message value is not JSON: ${(error as Error).message}`);
+    return malformed(idOf(keyValue), 'type_mismatch', '', `the message value is not JSON: ${(error as Error).message}`);
   }
   if (!isJsonObject(parsed))
-    return malformed(keyId, 'type_mismatch', '', `the message value is ${describeJson(parsed)}, not a JSON object`);
-  if (subscription.format === 'json') return toRecord(subscription, dataset, { ...parsed }, keyId, undefined);
-  return mapChange(subscription, dataset, unwrap(parsed), keyId);
+    return malformed(
+      idOf(keyValue),
+      'type_mismatch',
+      '',
+      `the message value is ${describeJson(parsed)}, not a JSON object`,
+    );
+  if (subscription.format === 'json') return toRecord(subscription, dataset, { ...parsed }, keyValue, undefined);
+  return mapChange(subscription, dataset, unwrap(parsed), keyValue);
 }
 
 const OPS = { c: 'create', u: 'update', r: 'snapshot read', d: 'delete' } as const;
@@ -152,8 +157,9 @@ function mapChange(
   subscription: SubscriptionMapping,
   dataset: Pick<DatasetVersion, 'entityKeyField' | 'eventTimeField'>,
   change: Json,
-  keyId: string | undefined,
+  keyValue: KeyValue | undefined,
 ): MappedMessage {
+  const keyId = idOf(keyValue);
   if (!isJsonObject(change))
     return malformed(keyId, 'type_mismatch', '/payload', `the change event is ${describeJson(change)}, not an object`);
   const op = change.op;
@@ -169,9 +175,10 @@ function mapChange(
   if (op === 'd') {
     if (subscription.deletes === 'skip') return { kind: 'skip', reason: 'a delete, and deletes are skipped' };
     const before = isJsonObject(change.before) ? change.before : {};
-    const entityId =
-      subscription.entityKey.from === 'kafka_key' ? keyId : scalarId(before[subscription.entityKey.field]);
-    if (entityId === undefined)
+    const keyed =
+      subscription.entityKey.from === 'kafka_key' ? keyValue : keyValueOf(before[subscription.entityKey.field]);
+    const entityId = idOf(keyed);
+    if (keyed === undefined || entityId === undefined)
       return malformed(keyId, 'missing_field', '/before', 'a delete without the entity key of the deleted row');
     if (changedAt === undefined)
       return malformed(entityId, 'missing_field', '/source/ts_ms', 'a delete without its change time');
@@ -180,7 +187,7 @@ function mapChange(
       kind: 'record',
       entityId,
       record: {
-        [dataset.entityKeyField]: entityId,
+        [dataset.entityKeyField]: keyed,
         [dataset.eventTimeField]: new Date(changedAt).toISOString(),
         [DELETED_FIELD]: true,
       },
@@ -193,26 +200,27 @@ function mapChange(
       '/after',
       `a ${OPS[op]} without the row after the change (${describeJson(change.after ?? null)})`,
     );
-  return toRecord(subscription, dataset, { ...change.after }, keyId, changedAt);
+  return toRecord(subscription, dataset, { ...change.after }, keyValue, changedAt);
 }
 
 function toRecord(
   subscription: SubscriptionMapping,
   dataset: Pick<DatasetVersion, 'entityKeyField' | 'eventTimeField'>,
   record: JsonObject,
-  keyId: string | undefined,
+  keyValue: KeyValue | undefined,
   changedAt: number | undefined,
 ): MappedMessage {
   const { entityKey, eventTime } = subscription;
+  const keyId = idOf(keyValue);
   if (entityKey.from === 'kafka_key') {
-    if (keyId === undefined)
+    if (keyValue === undefined || keyId === undefined)
       return malformed(
         undefined,
         'missing_field',
         `/${escapePointer(dataset.entityKeyField)}`,
         'the entity id comes from the Kafka key, and the message has no usable key (1..256 characters)',
       );
-    if (record[dataset.entityKeyField] === undefined) record[dataset.entityKeyField] = keyId;
+    if (record[dataset.entityKeyField] === undefined) record[dataset.entityKeyField] = keyValue;
   } else {
     move(record, entityKey.field, dataset.entityKeyField);
   }
@@ -223,9 +231,9 @@ function toRecord(
   } else {
     move(record, eventTime.field, dataset.eventTimeField);
   }
-  const own = scalarId(record[dataset.entityKeyField]);
+  const own = idOf(record[dataset.entityKeyField]);
   // The record use case checks the entity key; an unusable one is reported there, against the record.
-  return { kind: 'record', entityId: entityKey.from === 'kafka_key' ? keyId! : (own ?? '(unknown)'), record };
+  return { kind: 'record', entityId: (entityKey.from === 'kafka_key' ? keyId : own) ?? '(unknown)', record };
 }
 
 /** Moves a mapped field to the dataset's field name (the upstream's name would be an unknown field). */
@@ -241,11 +249,14 @@ function unwrap(value: JsonObject): Json {
   return keys.length === 2 && 'schema' in value && 'payload' in value ? value.payload! : value;
 }
 
+/** An entity key as upstream wrote it: a number stays a number, so a dataset's integer key field accepts it. */
+export type KeyValue = string | number;
+
 /**
- * The entity id a Kafka key carries: the key text, or, for a JSON key (Debezium's `{"id": 1004}`, with or without
- * the schema/payload wrapper), its only field; a JSON string or number stands for itself.
+ * The entity key a Kafka key carries: the key text, or, for a JSON key (Debezium's `{"id": 1004}`, with or without
+ * the schema/payload wrapper), its only field; a JSON string or integer stands for itself.
  */
-export function entityIdOfKey(key: string): string | undefined {
+export function entityKeyOf(key: string): KeyValue | undefined {
   let parsed: Json | undefined;
   try {
     parsed = JSON.parse(key) as Json;
@@ -255,13 +266,18 @@ export function entityIdOfKey(key: string): string | undefined {
   if (isJsonObject(parsed)) {
     const inner = unwrap(parsed);
     const fields = isJsonObject(inner) ? Object.values(inner) : [];
-    return fields.length === 1 ? scalarId(fields[0]) : undefined;
+    return fields.length === 1 ? keyValueOf(fields[0]) : undefined;
   }
-  if (typeof parsed === 'string' || typeof parsed === 'number') return scalarId(parsed);
-  return scalarId(key);
+  if (typeof parsed === 'string' || typeof parsed === 'number') return keyValueOf(parsed);
+  return keyValueOf(key);
 }
 
-function scalarId(value: Json | undefined): string | undefined {
+function keyValueOf(value: Json | undefined): KeyValue | undefined {
+  return idOf(value) === undefined ? undefined : (value as KeyValue);
+}
+
+/** The entity id of a key value: a string or integer of 1..256 characters. */
+function idOf(value: Json | undefined): string | undefined {
   const id =
     typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value)) ? String(value) : undefined;
   return id !== undefined && id.length >= 1 && id.length <= 256 ? id : undefined;
