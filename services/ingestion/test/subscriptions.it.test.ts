@@ -57,7 +57,14 @@ before(async () => {
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
 });
 
+/** Subscriptions and topics of this run: left behind, every ingestion started later would consume them. */
+const leftovers = new Map<string, string>();
+const topics: string[] = [];
+
 after(async () => {
+  for (const [name, topic] of leftovers)
+    await fetch(`${base}/datasets/${name}/subscriptions/${topic}`, authorized({ method: 'DELETE' }));
+  await admin?.deleteTopics({ topics }).catch(() => undefined);
   await app?.close();
   await producer?.disconnect();
   await admin?.disconnect();
@@ -68,6 +75,7 @@ after(async () => {
 async function upstreamTopic(partitions = 1): Promise<string> {
   const topic = `upstream.${uid(RUN)}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  topics.push(topic);
   return topic;
 }
 
@@ -82,6 +90,7 @@ async function registered(name: string, definition: object): Promise<string> {
 }
 
 function subscribe(name: string, topic: string, mapping: object): Promise<Response> {
+  leftovers.set(name, topic);
   return fetch(
     `${base}/datasets/${name}/subscriptions/${topic}`,
     authorized({ method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mapping) }),
