@@ -161,6 +161,22 @@ describe('subscription lifecycle', () => {
     assert.deepEqual(await listed(name), []);
   });
 
+  test('another replica learns of a subscription and of its end by polling the table', async () => {
+    const replica = await createIngestionApp(testConfig({ INGESTION_SUBSCRIPTION_POLL_MS: '500' }));
+    try {
+      const name = await registered('replicas', ORDERS);
+      const topic = await upstreamTopic(2);
+      const group = `ingestion.sub.${name}.${topic}`;
+      const members = async (): Promise<number> => (await admin.describeGroups([group])).groups[0]!.members.length;
+      await subscribed(name, topic, { format: 'json' });
+      await eventually(async () => (await members()) === 2, 'both replicas in the group', 60_000);
+      await unsubscribe(name, topic);
+      await eventually(async () => (await members()) === 0, 'both replicas out of the group', 60_000);
+    } finally {
+      await replica.close();
+    }
+  });
+
   test('subscribing needs a topic that exists and a mapping the dataset can take', async () => {
     const name = await registered('refused', ORDERS);
     const topic = await upstreamTopic();
