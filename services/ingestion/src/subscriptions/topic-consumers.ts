@@ -5,8 +5,8 @@ import { KAFKA } from '@mlops/messaging';
 import { SubscriptionStore } from '../infrastructure/subscription-store';
 import type { IngestionConfig } from '../config';
 import { INGESTION_CONFIG } from '../tokens';
-import { IngestTopicMessageService } from './consume-topic/ingest-topic-message.service';
-import { type StartPosition, type Subscription, consumerGroupOf } from './subscription';
+import { IngestTopicMessageService, type TopicPosition } from './consume-topic/ingest-topic-message.service';
+import { type StartPosition, type Subscription, type TopicMessage, consumerGroupOf } from './subscription';
 
 /** Where a subscription's consumer group stands on one partition of its topic. */
 export interface PartitionPosition {
@@ -24,6 +24,8 @@ interface Running {
 }
 
 const key = (s: Pick<Subscription, 'dataset' | 'topic'>): string => `${s.dataset}\u0000${s.topic}`;
+/** Most consecutive messages of a partition whose effects share one transaction. */
+const GROUP = 200;
 
 /**
  * Runs one Kafka consumer per subscription, in the subscription's own consumer group, on every replica. Replicas
@@ -99,32 +101,64 @@ export class TopicConsumers implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: subscription.topic, fromBeginning: subscription.start === 'earliest' });
+      const current = () => this.running.get(key(subscription))?.consumer === consumer;
       await consumer.run({
         autoCommit: true,
-        eachMessage: async ({ topic, partition, message, heartbeat }) => {
-          const position = { topic, partition, offset: message.offset };
-          const text = { key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? null };
-          // Offsets commit only after the transaction: a failure (Postgres away) waits and tries the same message again.
-          for (let attempt = 1; ; attempt++) {
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 3,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+          const items = batch.messages.map((message) => ({
+            position: { topic: batch.topic, partition: batch.partition, offset: message.offset },
+            message: { key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? null },
+          }));
+          for (let i = 0; i < items.length; i += GROUP) {
+            if (!isRunning() || isStale()) return;
+            const group = items.slice(i, i + GROUP);
             try {
-              await this.messages.ingest(subscription, position, text);
-              return;
-            } catch (error) {
-              if (this.running.get(key(subscription))?.consumer !== consumer) throw error;
-              if (attempt === 1 || attempt % 10 === 0)
-                this.logger.warn(
-                  `${groupId}: ${topic}[${partition}]@${message.offset} waits (try ${attempt}): ${(error as Error).message}`,
-                );
-              await sleep(Math.min(10_000, 100 * 2 ** Math.min(attempt, 10)));
-              await heartbeat().catch(() => undefined);
+              // Fast path: the group's effects in one transaction; any failure rolls it back and it goes one by one.
+              await this.messages.ingestMany(subscription, group);
+            } catch {
+              for (const item of group) {
+                await this.ingestOne(groupId, subscription, item, heartbeat, current);
+                resolveOffset(item.position.offset);
+              }
             }
+            resolveOffset(group[group.length - 1]!.position.offset);
+            await heartbeat();
           }
+          // Offsets commit only after the transactions: what failed waits and is tried again, never skipped.
+          await commitOffsetsIfNecessary();
         },
       });
     } catch (error) {
       this.running.delete(key(subscription));
       await consumer.disconnect().catch(() => undefined);
       throw error;
+    }
+  }
+
+  /** One message, tried again with backoff while it fails (Postgres away); gives up only when its consumer stops. */
+  private async ingestOne(
+    groupId: string,
+    subscription: Subscription,
+    item: { position: TopicPosition; message: TopicMessage },
+    heartbeat: () => Promise<void>,
+    current: () => boolean,
+  ): Promise<void> {
+    const { topic, partition, offset } = item.position;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.messages.ingest(subscription, item.position, item.message);
+        return;
+      } catch (error) {
+        if (!current()) throw error;
+        if (attempt === 1 || attempt % 10 === 0)
+          this.logger.warn(
+            `${groupId}: ${topic}[${partition}]@${offset} waits (try ${attempt}): ${(error as Error).message}`,
+          );
+        await sleep(Math.min(10_000, 100 * 2 ** Math.min(attempt, 10)));
+        await heartbeat().catch(() => undefined);
+      }
     }
   }
 
