@@ -19,9 +19,28 @@ import { IngestRecordsMessageController } from './records/ingest-records/ingest-
 import { IngestRecordBatchService } from './records/ingest-records/ingest-record-batch.service';
 import { IngestRecordEventService } from './records/ingest-records/ingest-record-event.service';
 import { RecordDeadLetterRedaction } from './records/ingest-records/record-dead-letters';
+import { SubscriptionStore } from './infrastructure/subscription-store';
+import { IngestTopicMessageService } from './subscriptions/consume-topic/ingest-topic-message.service';
+import { ListSubscriptionsHttpController } from './subscriptions/list-subscriptions/list-subscriptions.http.controller';
+import { ListSubscriptionsService } from './subscriptions/list-subscriptions/list-subscriptions.service';
+import { SubscribeTopicHttpController } from './subscriptions/subscribe-topic/subscribe-topic.http.controller';
+import { SubscribeTopicService } from './subscriptions/subscribe-topic/subscribe-topic.service';
+import { TopicConsumers } from './subscriptions/topic-consumers';
+import { UnsubscribeTopicHttpController } from './subscriptions/unsubscribe-topic/unsubscribe-topic.http.controller';
+import { UnsubscribeTopicService } from './subscriptions/unsubscribe-topic/unsubscribe-topic.service';
 import { INGESTION_CONFIG, PG_SCHEMA, SERVICE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
+
+/** Topic subscriptions: plain JSON and Debezium topics owned by upstream teams. */
+const subscriptionProviders = [
+  { provide: SubscriptionStore, inject: [POSTGRES], useFactory: (ds: DataSource) => new SubscriptionStore(ds) },
+  IngestTopicMessageService,
+  TopicConsumers,
+  SubscribeTopicService,
+  UnsubscribeTopicService,
+  ListSubscriptionsService,
+];
 
 @Module({})
 export class AppModule {
@@ -36,6 +55,9 @@ export class AppModule {
         GetDatasetHttpController,
         IngestRecordsHttpController,
         IngestRecordsMessageController,
+        SubscribeTopicHttpController,
+        UnsubscribeTopicHttpController,
+        ListSubscriptionsHttpController,
       ],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
@@ -58,6 +80,7 @@ export class AppModule {
         IngestRecordEventService,
         ReportQualityService,
         IngestionLifecycle,
+        ...subscriptionProviders,
       ],
     };
   }

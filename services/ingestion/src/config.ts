@@ -49,6 +49,12 @@ export const IngestionConfigSpec = {
     default: 60_000,
     min: 100,
   }),
+  INGESTION_SUBSCRIPTION_POLL_MS: int({
+    description:
+      'How often each replica reads the topic subscriptions to start and stop their consumers (the replica that served a change applies it at once)',
+    default: 5_000,
+    min: 100,
+  }),
   INGESTION_RECORD_ID_RETENTION_HOURS: int({
     description: 'How long an accepted record id is remembered to answer retries as duplicates',
     default: 168,

@@ -549,7 +549,14 @@ describe('the HTTP API document', () => {
       Object.keys(document.paths)
         .filter((path) => path.startsWith('/datasets'))
         .sort(),
-      ['/datasets', '/datasets/{name}', '/datasets/{name}/records', '/datasets/{name}/versions/{version}'],
+      [
+        '/datasets',
+        '/datasets/{name}',
+        '/datasets/{name}/records',
+        '/datasets/{name}/subscriptions',
+        '/datasets/{name}/subscriptions/{topic}',
+        '/datasets/{name}/versions/{version}',
+      ],
     );
     const put = document.paths['/datasets/{name}'].put;
     assert.equal(put.requestBody.content['application/json'].schema.additionalProperties, false);

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { migrationSchema } from '@mlops/storage';
+import { TopicSubscriptions1764600000000 } from './subscription-migrations';
 import { ingestionTables } from './tables';
 
 /** Dataset versions and the bounded table of accepted record ids. */
@@ -43,4 +44,4 @@ export class IngestionTables1763900000000 implements MigrationInterface {
   }
 }
 
-export const ingestionMigrations = [IngestionTables1763900000000];
+export const ingestionMigrations = [IngestionTables1763900000000, TopicSubscriptions1764600000000];
