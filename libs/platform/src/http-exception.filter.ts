@@ -50,6 +50,12 @@ export class PlatformExceptionFilter extends BaseExceptionFilter {
       });
       return;
     }
+    const clientError = clientErrorOf(exception);
+    if (clientError) {
+      // Errors of the HTTP layer itself (body parser: too large, malformed, unsupported charset) are the client's.
+      response.status(clientError.status).json({ error: clientError.error, message: clientError.message });
+      return;
+    }
     // The route pattern, not the URL, and the error's name, code and stack frames without its message: messages
     // may quote request values (a driver's "invalid input syntax ... \"<value>\""), which stay out of logs.
     this.logger.error(`${where} failed: ${describe(exception)}`, framesOf(exception));
@@ -71,4 +77,31 @@ function framesOf(error: unknown): string | undefined {
     .split('\n')
     .filter((line) => /^\s+at /.test(line))
     .join('\n');
+}
+
+/**
+ * A 4xx an HTTP middleware raised as an http-errors object (`status`/`statusCode` with `expose: true`), such as
+ * body-parser's `entity.too.large` (413) or `entity.parse.failed` (400); its message is the middleware's own.
+ */
+function clientErrorOf(error: unknown): { status: number; error: string; message: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    type?: unknown;
+    message?: unknown;
+  };
+  const status = typeof candidate.status === 'number' ? candidate.status : candidate.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499 || candidate.expose !== true) return undefined;
+  const kinds: Record<number, string> = {
+    400: 'malformed_body',
+    413: 'payload_too_large',
+    415: 'unsupported_media_type',
+  };
+  return {
+    status,
+    error: kinds[status] ?? (typeof candidate.type === 'string' ? candidate.type.replace(/\W+/g, '_') : 'bad_request'),
+    message: typeof candidate.message === 'string' ? candidate.message : 'the request cannot be read',
+  };
 }
