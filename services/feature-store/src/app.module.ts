@@ -20,7 +20,7 @@ import { BackfillFeatureViewService } from './feature-views/backfill-feature-vie
 import { OnlineStore } from './infrastructure/online-store';
 import { SnapshotLog } from './infrastructure/snapshot-log';
 import { AppendLabelService } from './labels/append-label.service';
-import { OfflineFeatureStore, SnapshotBuilder } from './offline';
+import { OfflineFeatureStore, SnapshotBuilder, TrainingSetBuilder } from './offline';
 import { BuildSnapshotService } from './snapshots/build-snapshot/build-snapshot.service';
 import { SnapshotRequestedMessageController } from './snapshots/build-snapshot/snapshot-requested.message.controller';
 import { ARTIFACT_STORE, CLICKHOUSE_DATABASE, PG_SCHEMA, SERVICE } from './tokens';
@@ -99,6 +99,12 @@ export class AppModule {
           inject: [CLICKHOUSE, ARTIFACT_STORE],
           useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) =>
             new SnapshotBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
+        },
+        {
+          provide: TrainingSetBuilder,
+          inject: [CLICKHOUSE, ARTIFACT_STORE],
+          useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) =>
+            new TrainingSetBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
         },
         CreateFeatureViewService,
         BackfillFeatureViewService,
