@@ -1697,6 +1697,33 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "minimum": 0,
         "description": "Snapshot size in bytes."
       },
+      "parquet": {
+        "type": "object",
+        "description": "The same rows as Parquet (typed columns: entity_id string, event_time timestamp in ms UTC, features and label double/boolean/string; written deterministically), in the same artifact store; read it with pandas, polars or DuckDB. Absent in events written before it existed.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "sizeBytes"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "format": "uri",
+            "description": "Where the Parquet file lives in the artifact store."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[a-f0-9]{64}$",
+            "description": "SHA-256 of the Parquet bytes (its content address)."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Parquet file size in bytes."
+          }
+        }
+      },
       "columns": {
         "type": "array",
         "description": "Columns of every row, in file order.",

@@ -409,6 +409,23 @@ export interface DatasetSnapshotCreatedV1 {
    */
   sizeBytes: number;
   /**
+   * The same rows as Parquet (typed columns: entity_id string, event_time timestamp in ms UTC, features and label double/boolean/string; written deterministically), in the same artifact store; read it with pandas, polars or DuckDB. Absent in events written before it existed.
+   */
+  parquet?: {
+    /**
+     * Where the Parquet file lives in the artifact store.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the Parquet bytes (its content address).
+     */
+    sha256: string;
+    /**
+     * Parquet file size in bytes.
+     */
+    sizeBytes: number;
+  };
+  /**
    * Columns of every row, in file order.
    *
    * @minItems 1

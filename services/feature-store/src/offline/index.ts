@@ -5,3 +5,4 @@ export * from './snapshot-format';
 export * from './snapshot-builder';
 export * from './training-set';
 export * from './training-set-quality';
+export * from './snapshot-parquet';

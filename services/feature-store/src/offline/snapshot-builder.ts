@@ -4,6 +4,7 @@ import type { ClickHouseClient } from '@mlops/storage';
 import { SOURCE_RECORDS_TABLE, toClickHouseTime } from './offline-tables';
 import { type PointInTimeRequest, type PointInTimeRow, pointInTimeQuery } from './point-in-time';
 import { SNAPSHOT_MEDIA_TYPE, type SnapshotColumn, encodeSnapshot } from './snapshot-format';
+import { PARQUET_MEDIA_TYPE, encodeParquet } from './snapshot-parquet';
 import {
   type KnownAtSemantics,
   type TrainingSetQueryRow,
@@ -38,6 +39,8 @@ export interface BuiltSnapshot {
 export interface BuiltTrainingSet extends BuiltSnapshot {
   semantics: KnownAtSemantics;
   quality: TrainingSetQuality;
+  /** The same rows as Parquet, in the artifact store too. */
+  parquet: { uri: string; sha256: string; sizeBytes: number };
   /** The rows as written (parsed back), for other encodings of the same training set. */
   lines: Array<Record<string, unknown>>;
 }
@@ -117,6 +120,10 @@ export class TrainingSetBuilder {
       mediaType: SNAPSHOT_MEDIA_TYPE,
       name: `${view.name}-v${view.version}-${request.labels.dataset}.jsonl`,
     });
+    const parquet = await this.artifacts.put(await encodeParquet(encoded.columns, lines), {
+      mediaType: PARQUET_MEDIA_TYPE,
+      name: `${view.name}-v${view.version}-${request.labels.dataset}.parquet`,
+    });
     return {
       uri: stored.uri,
       sha256: stored.sha256,
@@ -127,6 +134,7 @@ export class TrainingSetBuilder {
       timeRange: { start: request.timeRange.start, end: request.timeRange.end },
       semantics,
       quality: warning === undefined ? quality : { ...quality, warning },
+      parquet: { uri: parquet.uri, sha256: parquet.sha256, sizeBytes: parquet.sizeBytes },
       lines,
     };
   }
@@ -163,7 +171,9 @@ export function snapshotCreatedEvent(
     rows: snapshot.rows,
     sizeBytes: snapshot.sizeBytes,
     columns: snapshot.columns,
-    ...('quality' in snapshot ? { semantics: snapshot.semantics, quality: snapshot.quality } : {}),
+    ...('quality' in snapshot
+      ? { parquet: snapshot.parquet, semantics: snapshot.semantics, quality: snapshot.quality }
+      : {}),
     createdAt: createdAt.toISOString(),
   };
 }

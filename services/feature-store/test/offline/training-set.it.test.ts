@@ -306,3 +306,31 @@ test('equal inputs give equal bytes', async () => {
   assert.equal(first.sha256, second.sha256);
   assert.equal(first.rows, 9);
 });
+
+test('the Parquet file, read by another reader (hyparquet), equals the NDJSON rows, typed; equal inputs, equal bytes', async () => {
+  const request = { view: viewOf('P1D'), labels: { dataset: 'churn_labels', field: 'churned' }, timeRange: range };
+  const built = await builder.build(request);
+  const again = await builder.build(request);
+  assert.equal(again.parquet.sha256, built.parquet.sha256);
+  const bytes = await new LocalArtifactStore(artifactDir).get(built.parquet.uri);
+  const { parquetReadObjects, parquetMetadata, parquetSchema } = await import('hyparquet');
+  const file: ArrayBuffer = new Uint8Array(bytes).buffer;
+  const read = await parquetReadObjects({ file });
+  const ndjson = (await new LocalArtifactStore(artifactDir).get(built.uri))
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(read.length, 9);
+  assert.deepEqual(
+    read.map((row) => ({ ...row, event_time: (row.event_time as Date).toISOString() })),
+    ndjson,
+  );
+  const types = Object.fromEntries(
+    parquetSchema(parquetMetadata(file)).children.map((child) => [child.element.name, child.element.type]),
+  );
+  assert.deepEqual(
+    [types.entity_id, types.event_time, types.spend, types.count_1h, types.churned],
+    ['BYTE_ARRAY', 'INT64', 'DOUBLE', 'DOUBLE', 'BOOLEAN'],
+  );
+});
