@@ -107,7 +107,7 @@ export class TrainingSetBuilder {
     const quality = trainingSetQuality(encoded.columns, lines);
     const latestLabelMs = rows.reduce<number | null>((max, row) => Math.max(max ?? 0, Number(row.label_time_ms)), null);
     const warning =
-      quality.rows > 0 && quality.rowsWithFeatures * 2 <= quality.rows
+      quality.rows > 0 && quality.rowsWithFeatures * 2 < quality.rows
         ? emptinessWarning(
             quality,
             semantics,

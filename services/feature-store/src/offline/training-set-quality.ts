@@ -67,7 +67,7 @@ export function emptinessWarning(
   source: SourceDiagnostics,
   ttlMs: number,
 ): string | undefined {
-  if (quality.rows === 0 || quality.rowsWithFeatures * 2 > quality.rows) return undefined;
+  if (quality.rows === 0 || quality.rowsWithFeatures * 2 >= quality.rows) return undefined;
   const what = `${quality.rows - quality.rowsWithFeatures} of ${quality.rows} rows have no feature value`;
   if (source.records === 0)
     return `${what}: dataset "${source.dataset}" has no record with an event time before the end of the time range`;
