@@ -149,12 +149,14 @@ before(async () => {
     // h: history import, arrived 30 days after the labels, without knownAt.
     record('h', -2 * HOUR, 30 * 24 * HOUR, 1),
     record('h', -30 * MIN, 30 * 24 * HOUR, 2),
+    // n: happened 20 min before the label, arrived 10 min after it (inside the time range).
+    record('n', -20 * MIN, 10 * MIN, 6),
     // k: arrived a day late, but upstream says it was known 15 min before the label.
     record('k', -20 * MIN, 24 * HOUR, 3, { knownAt: at(-15 * MIN) }),
     // m: arrived at -10 min, knownAt claims later than its arrival: the arrival counts.
     record('m', -30 * MIN, -10 * MIN, 9, { knownAt: at(HOUR) }),
   ]);
-  await offline.appendLabelRows(['a', 'b', 'c', 'd', 'e', 'f', 'h', 'k', 'm'].map((entity) => label(entity)));
+  await offline.appendLabelRows(['a', 'b', 'c', 'd', 'e', 'f', 'h', 'k', 'm', 'n'].map((entity) => label(entity)));
   // A history import for its own labels: every record arrives after every label.
   await offline.appendSourceRecords([
     record('p', -30 * MIN, 30 * 24 * HOUR, 1, { dataset: 'history_activity' }),
@@ -239,6 +241,9 @@ test('as-known: records that arrived after the label are out; event-time semanti
   const asKnown = (await rows({ view: viewOf('P1D') })).get('h')!;
   assert.equal(asKnown.spend, null);
   assert.equal(asKnown.count_1h, null);
+  const arrivedAfterLabel = (await rows({ view: viewOf('P1D') })).get('n')!;
+  assert.equal(arrivedAfterLabel.count_1h, null);
+  assert.equal((await rows({ view: viewOf('P1D'), semantics: 'event-time' })).get('n')!.sum_1h, 6);
   const eventTime = (await rows({ view: viewOf('P1D'), semantics: 'event-time' })).get('h')!;
   assert.equal(eventTime.spend, 20);
   assert.equal(eventTime.count_1h, 1);
@@ -288,13 +293,13 @@ test('quality: rows, label balance and the share of rows with a value per featur
     labels: { dataset: 'churn_labels', field: 'churned' },
     timeRange: range,
   });
-  // 9 labels, all churned; e (4 h old) and h (arrived later) have no feature; spend is null for them only.
-  assert.equal(built.quality.rows, 9);
+  // 10 labels, all churned; e (4 h old), h and n (arrived after the label) have no feature, spend null for them only.
+  assert.equal(built.quality.rows, 10);
   assert.equal(built.quality.rowsWithFeatures, 7);
-  assert.deepEqual(built.quality.labelBalance, [{ label: 'true', rows: 9 }]);
+  assert.deepEqual(built.quality.labelBalance, [{ label: 'true', rows: 10 }]);
   assert.deepEqual(
     built.quality.features.find((f) => f.name === 'spend'),
-    { name: 'spend', share: 0.777778 },
+    { name: 'spend', share: 0.7 },
   );
   assert.equal(built.quality.warning, undefined);
 });
@@ -304,7 +309,7 @@ test('equal inputs give equal bytes', async () => {
   const first = await builder.build(request);
   const second = await builder.build(request);
   assert.equal(first.sha256, second.sha256);
-  assert.equal(first.rows, 9);
+  assert.equal(first.rows, 10);
 });
 
 test('the Parquet file, read by another reader (hyparquet), equals the NDJSON rows, typed; equal inputs, equal bytes', async () => {
@@ -321,7 +326,7 @@ test('the Parquet file, read by another reader (hyparquet), equals the NDJSON ro
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.equal(read.length, 9);
+  assert.equal(read.length, 10);
   assert.deepEqual(
     read.map((row) => ({ ...row, event_time: (row.event_time as Date).toISOString() })),
     ndjson,
