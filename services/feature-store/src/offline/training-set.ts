@@ -1,4 +1,4 @@
-import { type FeatureView, type Scalar, featuresFromInputs, valueAt } from '../domain';
+import { type FeatureView, type Scalar, featuresFromInputs } from '../domain';
 import { LABEL_ROWS_TABLE, SOURCE_RECORDS_TABLE, assertDatabaseName, toClickHouseTime } from './offline-tables';
 import type { PointInTimeRow } from './point-in-time';
 
@@ -35,8 +35,10 @@ export interface TrainingSetQueryRow {
   label_json: string;
   /** 1 when the entity had a record known at the label time within the lookback (TTL or longest window). */
   matched: number | string | null;
-  /** The newest record known at the label time with event time within the TTL, JSON text; null when none. */
-  record: string | null;
+  /** 1 when a record known at the label time has an event time within the TTL: the rf_<i> are its fields. */
+  fresh: number | string | null;
+  /** Row field i (view.rowFields) of that record, as raw JSON text ('' when absent). */
+  [field: `rf_${number}`]: string | null;
   [aggregate: `agg_${number}`]: number | string | null;
 }
 
@@ -60,7 +62,8 @@ export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSecon
  * time), never over minute buckets. For each label (entity, label time T) it takes the entity's records with
  *   event_time <= T  AND  known <= T  AND  event_time > T - lookback      (lookback = max(TTL, longest window))
  * where `known` is known_at (as-known) or event_time (event-time semantics), and computes in one GROUP BY:
- * - the record in force: the greatest (event_time, known, partition, offset) among those with event_time > T - TTL;
+ * - the record in force: the greatest (event_time, known, partition, offset) among those with event_time > T - TTL
+ *   (only the fields its row-level features read, as raw JSON, travel through the join);
  * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T].
  * A record delivered twice (same record_id) counts once: its first arrival. Labels whose entity has no such record
  * get nulls. Transforms and expressions are then computed in Node from these exact inputs (featuresFromInputs).
@@ -97,9 +100,15 @@ export function trainingSetQuery(database: string, request: TrainingSetRequest):
     lookbackMs,
   };
   fields.forEach((field, i) => (params[`f_${i}`] = field));
+  view.rowFields.forEach((field, i) => (params[`r_${i}`] = field));
   aggregates.forEach((a, i) => (params[`w_${i}`] = a.windowMs));
 
   const known = semantics === 'event-time' ? 'event_time' : 'known_at';
+  // Only the fields row-level features read travel through the join (raw JSON text), not whole records.
+  const rowFieldColumns = view.rowFields
+    .map((_, i) => `,\n           JSONExtractRaw(record, {r_${i}:String}) AS rf_${i}`)
+    .join('');
+  const rowFieldsTuple = `tuple(${view.rowFields.map((_, i) => `r.rf_${i}`).join(', ') || "''"})`;
   const valueColumns = fields
     .map(
       (_, i) =>
@@ -133,7 +142,7 @@ WITH
     LIMIT 1 BY label_id
   ),
   records AS (
-    SELECT entity_id, event_time, ${known} AS known, record, source_partition, source_offset${valueColumns}
+    SELECT entity_id, event_time, ${known} AS known, source_partition, source_offset${valueColumns}${rowFieldColumns}
     FROM (
       SELECT entity_id, event_time, known_at, record, record_id, source_partition, source_offset
       FROM ${database}.${SOURCE_RECORDS_TABLE}
@@ -148,8 +157,8 @@ WITH
   matched AS (
     SELECT l.label_id AS m_label_id,
            countIf(r.event_time > l.label_time - toIntervalMillisecond({ttlMs:UInt64})) AS m_fresh,
-           argMaxIf(r.record, (r.event_time, r.known, r.source_partition, r.source_offset),
-                    r.event_time > l.label_time - toIntervalMillisecond({ttlMs:UInt64})) AS m_record${aggregateColumns}
+           argMaxIf(${rowFieldsTuple}, (r.event_time, r.known, r.source_partition, r.source_offset),
+                    r.event_time > l.label_time - toIntervalMillisecond({ttlMs:UInt64})) AS m_fields${aggregateColumns}
     FROM labels AS l
     INNER JOIN records AS r ON r.entity_id = l.entity_id
     WHERE r.event_time <= l.label_time
@@ -162,7 +171,7 @@ SELECT l.label_id AS label_id,
        toUnixTimestamp64Milli(l.label_time) AS label_time_ms,
        l.label_json AS label_json,
        m.m_label_id IS NOT NULL AS matched,
-       if(m.m_fresh > 0, m.m_record, NULL) AS record${aggregates.map((_, i) => `,\n       m.m_agg_${i} AS agg_${i}`).join('')}
+       m.m_fresh > 0 AS fresh${view.rowFields.map((_, i) => `,\n       tupleElement(m.m_fields, ${i + 1}) AS rf_${i}`).join('')}${aggregates.map((_, i) => `,\n       m.m_agg_${i} AS agg_${i}`).join('')}
 FROM labels AS l
 LEFT JOIN matched AS m ON m.m_label_id = l.label_id
 ORDER BY entity_id, label_time_ms, label_id
@@ -178,9 +187,13 @@ export function trainingRowOf(view: FeatureView, query: TrainingSetQuery, row: T
   const matched = row.matched !== null && Number(row.matched) === 1;
   let features: string | null = null;
   if (matched) {
-    const record = row.record === null ? {} : (JSON.parse(row.record) as Record<string, unknown>);
+    const fresh = row.fresh !== null && Number(row.fresh) === 1;
     const fields: Record<string, Scalar> = {};
-    for (const field of view.rowFields) fields[field] = valueAt(record as Parameters<typeof valueAt>[0], field);
+    view.rowFields.forEach((field, i) => {
+      const raw = fresh ? row[`rf_${i}`] : null;
+      const value: unknown = raw === null || raw === undefined || raw === '' ? null : JSON.parse(raw);
+      fields[field] = value !== null && typeof value === 'object' ? null : (value as Scalar);
+    });
     const aggregates: Record<string, number | null> = {};
     query.aggregates.forEach((a, i) => {
       const value = row[`agg_${i}`];
