@@ -1,10 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
+import { KAFKA } from '@mlops/messaging';
 import { PlatformModule } from '@mlops/platform';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import type { FeatureStoreConfig } from './config';
 import { DatasetRegisteredMessageController } from './datasets/track-dataset/dataset-registered.message.controller';
+import { RegistrationsLag } from './datasets/track-dataset/registrations-lag';
 import { CreateFeatureViewHttpController } from './feature-views/create-feature-view/create-feature-view.http.controller';
 import { CreateFeatureViewService } from './feature-views/create-feature-view/create-feature-view.service';
 import { GetFeatureViewHttpController } from './feature-views/get-feature-view/get-feature-view.http.controller';
@@ -19,9 +22,13 @@ import { BackfillFeatureViewService } from './feature-views/backfill-feature-vie
 import { OnlineStore } from './infrastructure/online-store';
 import { SnapshotLog } from './infrastructure/snapshot-log';
 import { AppendLabelService } from './labels/append-label.service';
-import { OfflineFeatureStore, SnapshotBuilder } from './offline';
+import { OfflineFeatureStore, SnapshotBuilder, TrainingSetBuilder } from './offline';
 import { BuildSnapshotService } from './snapshots/build-snapshot/build-snapshot.service';
 import { SnapshotRequestedMessageController } from './snapshots/build-snapshot/snapshot-requested.message.controller';
+import { CreateTrainingSetHttpController } from './training-sets/create-training-set/create-training-set.http.controller';
+import { CreateTrainingSetService } from './training-sets/create-training-set/create-training-set.service';
+import { GetTrainingSetHttpController } from './training-sets/get-training-set/get-training-set.http.controller';
+import { GetTrainingSetService } from './training-sets/get-training-set/get-training-set.service';
 import { ARTIFACT_STORE, CLICKHOUSE_DATABASE, PG_SCHEMA, SERVICE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
@@ -62,6 +69,8 @@ export class AppModule {
         DatasetRegisteredMessageController,
         ValidatedRecordsMessageController,
         SnapshotRequestedMessageController,
+        CreateTrainingSetHttpController,
+        GetTrainingSetHttpController,
       ],
       providers: [
         // Built at start: a bad URL or missing S3 credentials stop the service before it consumes anything.
@@ -98,11 +107,24 @@ export class AppModule {
           useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) =>
             new SnapshotBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
         },
+        {
+          provide: TrainingSetBuilder,
+          inject: [CLICKHOUSE, ARTIFACT_STORE],
+          useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) =>
+            new TrainingSetBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
+        },
+        {
+          provide: RegistrationsLag,
+          inject: [KAFKA],
+          useFactory: (kafka: Kafka) => new RegistrationsLag(kafka, config.CONSUMER_GROUP ?? SERVICE),
+        },
         CreateFeatureViewService,
         BackfillFeatureViewService,
         MaterializeFeaturesService,
         AppendLabelService,
         BuildSnapshotService,
+        CreateTrainingSetService,
+        GetTrainingSetService,
         FeatureStoreLifecycle,
       ],
     };

@@ -571,7 +571,7 @@ describe('the HTTP API document', () => {
     ]);
     assert.deepEqual(
       post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
-      ['path:name', 'query:version'],
+      ['path:name', 'query:version', 'query:knownAt'],
     );
     assert.deepEqual(Object.keys(post.responses).sort(), ['200', '207', '400', '404', '413', '415', '503']);
     const docs = await fetch(`${base}/docs`, authorized());

@@ -502,6 +502,11 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "maxLength": 256,
         "description": "Upstream id of the record, when it has one; ingestion deduplicates on (dataset, recordId) in addition to the CloudEvents id."
       },
+      "knownAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the record's data was known upstream, when earlier than its arrival (a history import: the time each fact was available then, often its event time). Training sets built \"as known\" (the default) count a record for a label only if it was known at the label time: its arrival unless knownAt says earlier. A knownAt later than the arrival is ignored (the arrival counts)."
+      },
       "datasetVersion": {
         "type": "integer",
         "minimum": 1,
@@ -520,7 +525,8 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "support_tickets_30d": 2,
           "plan": "premium"
         },
-        "recordId": "crm-7731-000001"
+        "recordId": "crm-7731-000001",
+        "knownAt": "2025-11-20T08:00:00Z"
       },
       {
         "dataset": "churn_labels",
@@ -916,6 +922,11 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "minLength": 1,
         "maxLength": 256,
         "description": "Upstream id of the record, when it had one."
+      },
+      "knownAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the record was known, when earlier than its arrival: the knownAt of the raw record (or of the HTTP envelope), or its event time for an import sent with ?knownAt=event-time; never later than validatedAt. Absent: known when it arrived. Feature-store keeps it with the record for \"as-known\" training sets."
       },
       "sourceEventId": {
         "type": "string",
@@ -1686,6 +1697,33 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "minimum": 0,
         "description": "Snapshot size in bytes."
       },
+      "parquet": {
+        "type": "object",
+        "description": "The same rows as Parquet (typed columns: entity_id string, event_time timestamp in ms UTC, features and label double/boolean/string; written deterministically), in the same artifact store; read it with pandas, polars or DuckDB. Absent in events written before it existed.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "sizeBytes"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "format": "uri",
+            "description": "Where the Parquet file lives in the artifact store."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[a-f0-9]{64}$",
+            "description": "SHA-256 of the Parquet bytes (its content address)."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Parquet file size in bytes."
+          }
+        }
+      },
       "columns": {
         "type": "array",
         "description": "Columns of every row, in file order.",
@@ -1722,6 +1760,89 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
               ],
               "description": "What the column is."
             }
+          }
+        }
+      },
+      "semantics": {
+        "enum": [
+          "as-known",
+          "event-time"
+        ],
+        "description": "The known-at semantics the training set was built with (the request's, \"as-known\" by default). Absent in events written before it existed."
+      },
+      "quality": {
+        "type": "object",
+        "description": "How usable the training set is. Absent in events written before it existed.",
+        "additionalProperties": false,
+        "required": [
+          "rows",
+          "rowsWithFeatures",
+          "labelBalance",
+          "features"
+        ],
+        "properties": {
+          "rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Rows (one per label)."
+          },
+          "rowsWithFeatures": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Rows with at least one feature value."
+          },
+          "labelBalance": {
+            "type": "array",
+            "description": "Rows per label value, most frequent first (at most 20 values).",
+            "items": {
+              "type": "object",
+              "description": "One label value.",
+              "additionalProperties": false,
+              "required": [
+                "label",
+                "rows"
+              ],
+              "properties": {
+                "label": {
+                  "type": "string",
+                  "description": "The label value as JSON text, e.g. true or \"gold\"."
+                },
+                "rows": {
+                  "type": "integer",
+                  "minimum": 0,
+                  "description": "Rows with it."
+                }
+              }
+            }
+          },
+          "features": {
+            "type": "array",
+            "description": "Per feature column, in column order, the share of rows with a value.",
+            "items": {
+              "type": "object",
+              "description": "One feature.",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "share"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "description": "Feature column name."
+                },
+                "share": {
+                  "type": "number",
+                  "minimum": 0,
+                  "maximum": 1,
+                  "description": "Share of rows whose value is not null (0..1)."
+                }
+              }
+            }
+          },
+          "warning": {
+            "type": "string",
+            "description": "Set when most rows have no feature value at all, naming the likely cause (e.g. every record became known after every label: use semantics \"event-time\", or knownAt for history imports)."
           }
         }
       },
@@ -1789,7 +1910,40 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
             "role": "label"
           }
         ],
-        "createdAt": "2025-11-20T08:01:40Z"
+        "createdAt": "2025-11-20T08:01:40Z",
+        "semantics": "as-known",
+        "quality": {
+          "rows": 60000,
+          "rowsWithFeatures": 59400,
+          "labelBalance": [
+            {
+              "label": "false",
+              "rows": 51000
+            },
+            {
+              "label": "true",
+              "rows": 9000
+            }
+          ],
+          "features": [
+            {
+              "name": "tenure_days",
+              "share": 0.99
+            },
+            {
+              "name": "monthly_spend",
+              "share": 0.97
+            },
+            {
+              "name": "support_tickets_30d",
+              "share": 0.95
+            },
+            {
+              "name": "plan_premium",
+              "share": 0.99
+            }
+          ]
+        }
       }
     ],
     "x-invalid-examples": [
@@ -2063,7 +2217,7 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.mlops.dev/events/mlops.dataset.snapshot.requested.v1.json",
     "title": "Dataset snapshot requested",
-    "description": "Trainer asks feature-store for a point-in-time-correct training set: for every label in the window, the feature values as they were at the label's event time (never later). Idempotent on snapshotId. Key: snapshotId.",
+    "description": "Trainer (or a person, through POST /training-sets) asks feature-store for a point-in-time-correct training set: for every label in the window, the feature values exactly as they were at the label's event time (never later): plain features from the entity's newest record with event time <= label time within the TTL, windowed aggregations over (label time - window, label time], both only from records known at the label time (see semantics). Idempotent on snapshotId. Key: snapshotId.",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -2154,7 +2308,14 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
       "featureTtlSeconds": {
         "type": "integer",
         "minimum": 1,
-        "description": "Feature values older than this at label time count as missing (null); absent means no limit."
+        "description": "Narrows the feature view's own ttl for this training set: a value whose event time is this many seconds or more before the label time counts as missing (null). Absent: the view's ttl alone. It never widens the view's ttl."
+      },
+      "semantics": {
+        "enum": [
+          "as-known",
+          "event-time"
+        ],
+        "description": "When a record counts for a label. \"as-known\" (default): only if it was known at the label time, i.e. its arrival at the platform, or its earlier knownAt (history imports: ?knownAt=event-time on the records endpoint). \"event-time\" (Feast's semantics): by event time alone, as if every record had been known when it happened; use it for history loaded without knownAt, knowing that late data then leaks into earlier labels."
       },
       "requestedAt": {
         "type": "string",
@@ -2179,7 +2340,8 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "end": "2025-11-01T00:00:00Z"
         },
         "featureTtlSeconds": 2592000,
-        "requestedAt": "2025-11-20T08:00:02Z"
+        "requestedAt": "2025-11-20T08:00:02Z",
+        "semantics": "as-known"
       }
     ],
     "x-invalid-examples": [

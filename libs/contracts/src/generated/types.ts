@@ -147,6 +147,10 @@ export interface DataRecordV1 {
    */
   recordId?: string;
   /**
+   * When the record's data was known upstream, when earlier than its arrival (a history import: the time each fact was available then, often its event time). Training sets built "as known" (the default) count a record for a label only if it was known at the label time: its arrival unless knownAt says earlier. A knownAt later than the arrival is ignored (the arrival counts).
+   */
+  knownAt?: string;
+  /**
    * Dataset schema version the producer targets; absent means the latest registered version.
    */
   datasetVersion?: number;
@@ -255,6 +259,10 @@ export interface DataValidatedV1 {
    * Upstream id of the record, when it had one.
    */
   recordId?: string;
+  /**
+   * When the record was known, when earlier than its arrival: the knownAt of the raw record (or of the HTTP envelope), or its event time for an import sent with ?knownAt=event-time; never later than validatedAt. Absent: known when it arrived. Feature-store keeps it with the record for "as-known" training sets.
+   */
+  knownAt?: string;
   /**
    * CloudEvents id of the mlops.data.record.v1 event this record came from (lineage).
    */
@@ -401,6 +409,23 @@ export interface DatasetSnapshotCreatedV1 {
    */
   sizeBytes: number;
   /**
+   * The same rows as Parquet (typed columns: entity_id string, event_time timestamp in ms UTC, features and label double/boolean/string; written deterministically), in the same artifact store; read it with pandas, polars or DuckDB. Absent in events written before it existed.
+   */
+  parquet?: {
+    /**
+     * Where the Parquet file lives in the artifact store.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the Parquet bytes (its content address).
+     */
+    sha256: string;
+    /**
+     * Parquet file size in bytes.
+     */
+    sizeBytes: number;
+  };
+  /**
    * Columns of every row, in file order.
    *
    * @minItems 1
@@ -420,6 +445,53 @@ export interface DatasetSnapshotCreatedV1 {
     role: 'entity' | 'event_time' | 'feature' | 'label';
   }[];
   /**
+   * The known-at semantics the training set was built with (the request's, "as-known" by default). Absent in events written before it existed.
+   */
+  semantics?: 'as-known' | 'event-time';
+  /**
+   * How usable the training set is. Absent in events written before it existed.
+   */
+  quality?: {
+    /**
+     * Rows (one per label).
+     */
+    rows: number;
+    /**
+     * Rows with at least one feature value.
+     */
+    rowsWithFeatures: number;
+    /**
+     * Rows per label value, most frequent first (at most 20 values).
+     */
+    labelBalance: {
+      /**
+       * The label value as JSON text, e.g. true or "gold".
+       */
+      label: string;
+      /**
+       * Rows with it.
+       */
+      rows: number;
+    }[];
+    /**
+     * Per feature column, in column order, the share of rows with a value.
+     */
+    features: {
+      /**
+       * Feature column name.
+       */
+      name: string;
+      /**
+       * Share of rows whose value is not null (0..1).
+       */
+      share: number;
+    }[];
+    /**
+     * Set when most rows have no feature value at all, naming the likely cause (e.g. every record became known after every label: use semantics "event-time", or knownAt for history imports).
+     */
+    warning?: string;
+  };
+  /**
    * When the snapshot was completed.
    */
   createdAt: string;
@@ -428,7 +500,7 @@ export interface DatasetSnapshotCreatedV1 {
 // ---- mlops.dataset.snapshot.requested.v1 ----
 
 /**
- * Trainer asks feature-store for a point-in-time-correct training set: for every label in the window, the feature values as they were at the label's event time (never later). Idempotent on snapshotId. Key: snapshotId.
+ * Trainer (or a person, through POST /training-sets) asks feature-store for a point-in-time-correct training set: for every label in the window, the feature values exactly as they were at the label's event time (never later): plain features from the entity's newest record with event time <= label time within the TTL, windowed aggregations over (label time - window, label time], both only from records known at the label time (see semantics). Idempotent on snapshotId. Key: snapshotId.
  */
 export interface DatasetSnapshotRequestedV1 {
   /**
@@ -479,9 +551,13 @@ export interface DatasetSnapshotRequestedV1 {
     end: string;
   };
   /**
-   * Feature values older than this at label time count as missing (null); absent means no limit.
+   * Narrows the feature view's own ttl for this training set: a value whose event time is this many seconds or more before the label time counts as missing (null). Absent: the view's ttl alone. It never widens the view's ttl.
    */
   featureTtlSeconds?: number;
+  /**
+   * When a record counts for a label. "as-known" (default): only if it was known at the label time, i.e. its arrival at the platform, or its earlier knownAt (history imports: ?knownAt=event-time on the records endpoint). "event-time" (Feast's semantics): by event time alone, as if every record had been known when it happened; use it for history loaded without knownAt, knowing that late data then leaks into earlier labels.
+   */
+  semantics?: 'as-known' | 'event-time';
   /**
    * When the snapshot was requested.
    */

@@ -59,12 +59,13 @@ export function computeFeatures(
     { series: view.series, horizonMs: view.horizonMs },
     { id: record.id, eventTimeMs, values, rowFields },
   );
-  const own = evaluateView(view, rowFields, applied.state, eventTimeMs);
+  const own = evaluateView(view, rowFields, aggregatesOf(applied.state, eventTimeMs));
   const latestRecord = applied.state.latest;
   const latest =
     latestRecord && latestRecord.id !== record.id
       ? {
-          features: evaluateView(view, latestRecord.fields, applied.state, latestRecord.eventTimeMs).features,
+          features: evaluateView(view, latestRecord.fields, aggregatesOf(applied.state, latestRecord.eventTimeMs))
+            .features,
           eventTimeMs: latestRecord.eventTimeMs,
         }
       : { features: own.features, eventTimeMs };
@@ -112,7 +113,25 @@ export function applyRecord(
  * as of `asOfMs` (e.g. now, so that windows keep sliding without new events). Null when the state has no record.
  */
 export function featuresAsOf(view: FeatureView, state: AggregationState, asOfMs: number): FeatureVector | null {
-  return state.latest ? evaluateView(view, state.latest.fields, state, asOfMs).features : null;
+  return state.latest ? evaluateView(view, state.latest.fields, aggregatesOf(state, asOfMs)).features : null;
+}
+
+/**
+ * The vector from exact inputs computed elsewhere (a training set: the record in force at the label time and each
+ * aggregate over its window ending there): transforms and expressions run here, as for every other vector.
+ */
+export function featuresFromInputs(
+  view: FeatureView,
+  fields: Readonly<Record<string, Scalar>>,
+  aggregates: Readonly<Record<string, number | null>>,
+): FeatureVector {
+  return evaluateView(view, fields, (feature) => aggregates[feature.name] ?? null).features;
+}
+
+type AggregateOf = (feature: Extract<CompiledFeature, { kind: 'aggregate' }>) => number | null;
+
+function aggregatesOf(state: AggregationState, asOfMs: number): AggregateOf {
+  return (feature) => aggregateAsOf(state, feature.aggregation, asOfMs);
 }
 
 /** Whether a value with this event time is still valid at `nowMs` under the view's TTL. */
@@ -123,8 +142,7 @@ export function isFresh(view: FeatureView, eventTimeMs: number, nowMs: number): 
 function evaluateView(
   view: FeatureView,
   fields: Readonly<Record<string, Scalar>>,
-  state: AggregationState,
-  asOfMs: number,
+  aggregateOf: AggregateOf,
 ): { features: FeatureVector; nullReasons: Record<string, string> } {
   const computed: Record<string, Scalar> = {};
   const nullReasons: Record<string, string> = {};
@@ -136,7 +154,7 @@ function evaluateView(
     if (safe === null && value !== null) setField(nullReasons, name, `${String(value)} is not a finite number`);
     else if (safe === null && reason) setField(nullReasons, name, reason);
   };
-  for (const feature of view.features) computeOne(feature, field, computed, state, asOfMs, set);
+  for (const feature of view.features) computeOne(feature, field, computed, aggregateOf, set);
   // Declaration order, so that every vector of a view lists its features in the same order.
   const features: FeatureVector = {};
   for (const name of view.outputNames) setField(features, name, ownValue(computed, name) ?? null);
@@ -147,8 +165,7 @@ function computeOne(
   feature: CompiledFeature,
   field: (path: string) => Scalar,
   computed: Readonly<Record<string, Scalar>>,
-  state: AggregationState,
-  asOfMs: number,
+  aggregateOf: AggregateOf,
   set: (name: string, value: Scalar, reason?: string) => void,
 ): void {
   switch (feature.kind) {
@@ -194,7 +211,7 @@ function computeOne(
       return set(feature.name, result.value, result.nullReason);
     }
     case 'aggregate':
-      return set(feature.name, aggregateAsOf(state, feature.aggregation, asOfMs));
+      return set(feature.name, aggregateOf(feature));
   }
 }
 

@@ -74,6 +74,16 @@ export class SnapshotLog {
     return rows.map((r) => r.event);
   }
 
+  /** Whether a request for this snapshotId waits for its view version's backfill. */
+  async isDeferred(manager: EntityManager, snapshotId: string): Promise<boolean> {
+    const rows = await query<{ snapshot_id: string }>(
+      manager,
+      `SELECT snapshot_id FROM ${this.tables.deferred_snapshots} WHERE snapshot_id = $1`,
+      [snapshotId],
+    );
+    return rows.length > 0;
+  }
+
   /** Removes a deferred request; false when another replica answered it first. */
   async forgetDeferred(manager: EntityManager, snapshotId: string): Promise<boolean> {
     return (

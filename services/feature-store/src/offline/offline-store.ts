@@ -41,6 +41,8 @@ export interface SourceRecordRow {
   eventTime: Date | string;
   /** When feature-store received it: the rows a backfill computes from it carry this created_at. */
   createdAt: Date | string;
+  /** When upstream says the record was known (a history import); counts only when earlier than createdAt. */
+  knownAt?: Date | string;
   recordId: string;
   record: Record<string, unknown>;
   sourceEventId: string;
@@ -132,6 +134,7 @@ export class OfflineFeatureStore {
         entity_id: row.entityId,
         event_time: toClickHouseTime(row.eventTime),
         created_at: toClickHouseTime(row.createdAt),
+        known_at: toClickHouseTime(knownAtOf(row)),
         record_id: row.recordId,
         record: JSON.stringify(row.record),
         source_event_id: row.sourceEventId,
@@ -175,4 +178,12 @@ export class OfflineFeatureStore {
       }
     }
   }
+}
+
+/** A record is known at its arrival, or earlier when upstream says so; never later than its arrival. */
+export function knownAtOf(row: Pick<SourceRecordRow, 'createdAt' | 'knownAt'>): Date {
+  const created = new Date(row.createdAt);
+  if (row.knownAt === undefined) return created;
+  const known = new Date(row.knownAt);
+  return Number.isNaN(known.getTime()) || known > created ? created : known;
 }

@@ -49,6 +49,11 @@ export function offlineTableDdl(database: string): string[] {
     ) ENGINE = MergeTree
     PARTITION BY toYYYYMM(created_at)
     ORDER BY (dataset, created_at, source_partition, source_offset)`,
+    // When the record's data was known: its arrival (created_at) unless upstream said earlier (knownAt, a history
+    // import). Tables are created IF NOT EXISTS, so the column is added to older ones; their rows read created_at.
+    `ALTER TABLE ${database}.${SOURCE_RECORDS_TABLE}
+      ADD COLUMN IF NOT EXISTS known_at DateTime64(3, 'UTC') DEFAULT created_at
+      COMMENT 'when the record was known: min(knownAt of the record, created_at); training sets "as known" use it'`,
   ];
 }
 

@@ -1,8 +1,23 @@
 import type { ArtifactStore } from '@mlops/artifacts';
 import type { DatasetSnapshotCreatedV1 } from '@mlops/contracts';
 import type { ClickHouseClient } from '@mlops/storage';
+import { SOURCE_RECORDS_TABLE, toClickHouseTime } from './offline-tables';
 import { type PointInTimeRequest, type PointInTimeRow, pointInTimeQuery } from './point-in-time';
 import { SNAPSHOT_MEDIA_TYPE, type SnapshotColumn, encodeSnapshot } from './snapshot-format';
+import { PARQUET_MEDIA_TYPE, encodeParquet } from './snapshot-parquet';
+import {
+  type KnownAtSemantics,
+  type TrainingSetQueryRow,
+  type TrainingSetRequest,
+  trainingRowOf,
+  trainingSetQuery,
+} from './training-set';
+import {
+  type SourceDiagnostics,
+  type TrainingSetQuality,
+  emptinessWarning,
+  trainingSetQuality,
+} from './training-set-quality';
 
 export interface SnapshotOptions {
   /** Feature columns in this order (e.g. from the feature view definition); default: every feature seen, sorted. */
@@ -18,6 +33,16 @@ export interface BuiltSnapshot {
   rows: number;
   columns: SnapshotColumn[];
   timeRange: { start: string; end: string };
+}
+
+/** An exact training set: the snapshot, the semantics it was built with, and its quality. */
+export interface BuiltTrainingSet extends BuiltSnapshot {
+  semantics: KnownAtSemantics;
+  quality: TrainingSetQuality;
+  /** The same rows as Parquet, in the artifact store too. */
+  parquet: { uri: string; sha256: string; sizeBytes: number };
+  /** The rows as written (parsed back), for other encodings of the same training set. */
+  lines: Array<Record<string, unknown>>;
 }
 
 /**
@@ -52,10 +77,86 @@ export class SnapshotBuilder {
   }
 }
 
-/** The snapshot.created event data for a request and the snapshot built for it. */
+/**
+ * Exact training sets (training-set.ts): rows at each label time from the source records, under the request's
+ * known-at semantics, with their quality. Same request over the same data gives the same bytes.
+ */
+export class TrainingSetBuilder {
+  constructor(
+    private readonly clickhouse: ClickHouseClient,
+    private readonly artifacts: ArtifactStore,
+    private readonly database: string,
+  ) {}
+
+  async build(request: TrainingSetRequest): Promise<BuiltTrainingSet> {
+    const { view } = request;
+    const semantics = request.semantics ?? 'as-known';
+    const compiled = trainingSetQuery(this.database, request);
+    const result = await this.clickhouse.query({
+      query: compiled.query,
+      query_params: compiled.query_params,
+      format: 'JSONEachRow',
+    });
+    const rows = (await result.json<TrainingSetQueryRow>()).map((row) => trainingRowOf(view, compiled, row));
+    const encoded = encodeSnapshot(rows, request.labels.field, view.outputNames);
+    const lines = encoded.bytes
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const quality = trainingSetQuality(encoded.columns, lines);
+    const latestLabelMs = rows.reduce<number | null>((max, row) => Math.max(max ?? 0, Number(row.label_time_ms)), null);
+    const warning =
+      quality.rows > 0 && quality.rowsWithFeatures * 2 < quality.rows
+        ? emptinessWarning(
+            quality,
+            semantics,
+            latestLabelMs,
+            await this.diagnostics(view.source.dataset, request.timeRange.end),
+            compiled.ttlMs,
+          )
+        : undefined;
+    const stored = await this.artifacts.put(encoded.bytes, {
+      mediaType: SNAPSHOT_MEDIA_TYPE,
+      name: `${view.name}-v${view.version}-${request.labels.dataset}.jsonl`,
+    });
+    const parquet = await this.artifacts.put(await encodeParquet(encoded.columns, lines), {
+      mediaType: PARQUET_MEDIA_TYPE,
+      name: `${view.name}-v${view.version}-${request.labels.dataset}.parquet`,
+    });
+    return {
+      uri: stored.uri,
+      sha256: stored.sha256,
+      sizeBytes: stored.sizeBytes,
+      format: 'jsonl',
+      rows: encoded.rows,
+      columns: encoded.columns,
+      timeRange: { start: request.timeRange.start, end: request.timeRange.end },
+      semantics,
+      quality: warning === undefined ? quality : { ...quality, warning },
+      parquet: { uri: parquet.uri, sha256: parquet.sha256, sizeBytes: parquet.sizeBytes },
+      lines,
+    };
+  }
+
+  private async diagnostics(dataset: string, end: string): Promise<SourceDiagnostics> {
+    const result = await this.clickhouse.query({
+      query: `SELECT count() AS records, toUnixTimestamp64Milli(min(known_at)) AS earliest_known_ms
+              FROM ${this.database}.${SOURCE_RECORDS_TABLE}
+              WHERE dataset = {dataset:String} AND event_time < {end:DateTime64(3, 'UTC')}`,
+      query_params: { dataset, end: toClickHouseTime(end) },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ records: string | number; earliest_known_ms: string | number }>();
+    const records = Number(row?.records ?? 0);
+    return { dataset, records, earliestKnownMs: records === 0 ? null : Number(row?.earliest_known_ms) };
+  }
+}
+
+/** The snapshot.created event data for a request and the snapshot built for it (with its quality when exact). */
 export function snapshotCreatedEvent(
   request: Pick<DatasetSnapshotCreatedV1, 'snapshotId' | 'trainingRunId' | 'featureView' | 'labels'>,
-  snapshot: BuiltSnapshot,
+  snapshot: BuiltSnapshot | BuiltTrainingSet,
   createdAt: Date,
 ): DatasetSnapshotCreatedV1 {
   return {
@@ -70,6 +171,9 @@ export function snapshotCreatedEvent(
     rows: snapshot.rows,
     sizeBytes: snapshot.sizeBytes,
     columns: snapshot.columns,
+    ...('quality' in snapshot
+      ? { parquet: snapshot.parquet, semantics: snapshot.semantics, quality: snapshot.quality }
+      : {}),
     createdAt: createdAt.toISOString(),
   };
 }

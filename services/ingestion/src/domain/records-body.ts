@@ -2,6 +2,7 @@
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type Json, type JsonObject, isJsonObject } from './json';
 import { idProblem } from './record-guards';
+import { isRfc3339 } from './record-check';
 
 export type BodyFormat = 'json' | 'ndjson';
 
@@ -14,6 +15,8 @@ export interface RecordItem {
   ok: true;
   record: JsonObject;
   recordId?: string;
+  /** When upstream knew the record, if earlier than now (envelope `knownAt`, RFC 3339). */
+  knownAt?: string;
 }
 export interface UnreadableItem {
   index: number;
@@ -41,6 +44,8 @@ export function formatOf(contentType: string | undefined): BodyFormat | undefine
 }
 
 export const SUPPORTED_MEDIA_TYPES = Object.keys(FORMATS);
+
+const ENVELOPE_KEYS = new Set(['record', 'recordId', 'knownAt']);
 
 /**
  * Splits a body into items, at most `maxBatch`. A malformed NDJSON line becomes a failed item and the
@@ -104,14 +109,24 @@ function toItem(index: number, { line, value, error }: { line?: number; value?: 
       error: `record ${line !== undefined ? `on line ${line}` : index} must be a JSON object`,
     };
   // Record schemas are flat, so an object under "record" can only be an envelope carrying the record's upstream id.
-  if (isJsonObject(value.record) && Object.keys(value).every((k) => k === 'record' || k === 'recordId')) {
-    const recordId = value.recordId;
+  if (isJsonObject(value.record) && Object.keys(value).every((k) => ENVELOPE_KEYS.has(k))) {
+    const { recordId, knownAt } = value;
     if (recordId !== undefined && typeof recordId !== 'string') {
       return { index, ...where, ok: false, error: 'recordId must be a string of 1..256 characters' };
     }
     const problem = recordId !== undefined ? idProblem('recordId', recordId) : undefined;
     if (problem !== undefined) return { index, ...where, ok: false, error: problem };
-    return { index, ...where, ok: true, record: value.record, ...(recordId !== undefined ? { recordId } : {}) };
+    if (knownAt !== undefined && (typeof knownAt !== 'string' || !isRfc3339(knownAt))) {
+      return { index, ...where, ok: false, error: 'knownAt must be an RFC 3339 date-time with a time zone' };
+    }
+    return {
+      index,
+      ...where,
+      ok: true,
+      record: value.record,
+      ...(recordId !== undefined ? { recordId } : {}),
+      ...(knownAt !== undefined ? { knownAt } : {}),
+    };
   }
   return { index, ...where, ok: true, record: value };
 }

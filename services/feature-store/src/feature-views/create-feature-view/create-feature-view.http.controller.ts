@@ -40,6 +40,10 @@ export class CreateFeatureViewHttpController {
       201: { description: "the new version, status 'backfilling'", schema: featureViewVersionResponse },
       200: { description: 'the newest version, whose definition equals this one', schema: featureViewVersionResponse },
       404: errorResponse('the source dataset is not registered', 'unknown_dataset'),
+      503: errorResponse(
+        'the dataset is not known yet but registrations are still being consumed (right after its registration): retry after Retry-After seconds',
+        'dataset_not_yet_known',
+      ),
       422: errorResponse(
         'the definition does not fit its dataset: details.issues lists every reason (JSON Pointers)',
         'invalid_definition',
@@ -49,10 +53,13 @@ export class CreateFeatureViewHttpController {
   })
   async create(
     @ValidBody(createFeatureViewRequest) body: CreateFeatureViewRequest,
-    @Res({ passthrough: true }) res: { status(code: number): unknown },
+    @Res({ passthrough: true }) res: { status(code: number): unknown; setHeader(name: string, value: string): unknown },
   ): Promise<FeatureViewVersionResponse> {
-    const { view, created } = respond(await this.service.create(body), {
+    const result = await this.service.create(body);
+    if (!result.ok && result.error.kind === 'dataset_not_yet_known') res.setHeader('Retry-After', '1');
+    const { view, created } = respond(result, {
       unknown_dataset: 404,
+      dataset_not_yet_known: 503,
       invalid_definition: 422,
     });
     res.status(created ? HttpStatus.CREATED : HttpStatus.OK);

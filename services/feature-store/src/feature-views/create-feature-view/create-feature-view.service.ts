@@ -1,14 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type DefinitionIssue, type FeatureViewDefinition, validateFeatureView } from '../../domain';
 import { CatalogStore, type StoredFeatureView } from '../../infrastructure/catalog-store';
+import { RegistrationsLag } from '../../datasets/track-dataset/registrations-lag';
 import { BackfillFeatureViewService } from '../backfill-feature-view/backfill-feature-view.service';
 import type { CreateFeatureViewRequest } from './create-feature-view.request';
 
-/** unknown_dataset: the source dataset is not registered; invalid_definition: details.issues says every reason. */
-export type CreateFeatureViewError = DomainError<'unknown_dataset' | 'invalid_definition'>;
+/**
+ * unknown_dataset: the source dataset is not registered; dataset_not_yet_known: unknown here, but registrations are
+ * still being consumed (retry); invalid_definition: details.issues says every reason.
+ */
+export type CreateFeatureViewError = DomainError<'unknown_dataset' | 'dataset_not_yet_known' | 'invalid_definition'>;
 
 function invalidDefinition(issues: readonly DefinitionIssue[]): CreateFeatureViewError {
   return domainError('invalid_definition', 'the feature view definition is invalid or does not fit its dataset', {
@@ -29,6 +33,7 @@ export class CreateFeatureViewService {
     @Inject(POSTGRES) private readonly dataSource: DataSource,
     private readonly catalog: CatalogStore,
     private readonly backfills: BackfillFeatureViewService,
+    @Optional() private readonly registrations?: RegistrationsLag,
   ) {}
 
   /** A new version starts 'backfilling'; its backfill starts once the version is committed. */
@@ -36,7 +41,19 @@ export class CreateFeatureViewService {
     request: CreateFeatureViewRequest,
     now = new Date(),
   ): Promise<Result<CreatedFeatureView, CreateFeatureViewError>> {
-    const result = await this.insert(request, now);
+    let result = await this.insert(request, now);
+    if (!result.ok && result.error.kind === 'unknown_dataset' && this.registrations) {
+      // Registered a moment ago? Its event may not be consumed yet: say so (retryable) rather than 404.
+      const caughtUp = await this.registrations.caughtUp().catch(() => false);
+      if (!caughtUp)
+        return err(
+          domainError(
+            'dataset_not_yet_known',
+            `dataset "${request.source.dataset}" is not known yet and dataset registrations are still being consumed; retry shortly`,
+          ),
+        );
+      result = await this.insert(request, now); // it may have arrived while the offsets were read
+    }
     if (result.ok && result.value.created) this.backfills.start(result.value.view.name, result.value.view.version);
     return result;
   }

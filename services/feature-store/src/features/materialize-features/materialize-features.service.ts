@@ -42,6 +42,7 @@ export class MaterializeFeaturesService {
       entityId: data.entityId,
       eventTime: data.eventTime,
       createdAt: now,
+      ...(data.knownAt !== undefined ? { knownAt: data.knownAt } : {}),
       recordId: data.recordId ?? data.sourceEventId,
       record: data.record,
       sourceEventId: event.id,

@@ -5,7 +5,7 @@ import { type DatasetSnapshotCreatedV1, EventTypes } from '@mlops/contracts';
 import { type CloudEvent, PermanentHandlerError, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { CatalogStore } from '../../infrastructure/catalog-store';
 import { SnapshotLog } from '../../infrastructure/snapshot-log';
-import { SnapshotBuilder, SnapshotFormatError, snapshotCreatedEvent } from '../../offline';
+import { SnapshotFormatError, TrainingSetBuilder, snapshotCreatedEvent } from '../../offline';
 import { PG_SCHEMA, SOURCE } from '../../tokens';
 
 type Requested = typeof EventTypes.DatasetSnapshotRequestedV1;
@@ -25,7 +25,7 @@ export class BuildSnapshotService {
     @Inject(POSTGRES) private readonly dataSource: DataSource,
     private readonly catalog: CatalogStore,
     private readonly log: SnapshotLog,
-    @Inject(SnapshotBuilder) private readonly builder: SnapshotBuilder,
+    @Inject(TrainingSetBuilder) private readonly builder: TrainingSetBuilder,
   ) {}
 
   /** Undefined when the request waits for its view version's backfill. */
@@ -56,15 +56,13 @@ export class BuildSnapshotService {
         throw new PermanentHandlerError(`snapshot ${request.snapshotId}: timeRange.start must be before timeRange.end`);
       }
       const built = await this.builder
-        .buildSnapshot(
-          {
-            featureView: request.featureView,
-            labels: request.labels,
-            timeRange: request.timeRange,
-            ...(request.featureTtlSeconds !== undefined ? { featureTtlSeconds: request.featureTtlSeconds } : {}),
-          },
-          { features: view.outputNames },
-        )
+        .build({
+          view,
+          labels: request.labels,
+          timeRange: request.timeRange,
+          ...(request.featureTtlSeconds !== undefined ? { featureTtlSeconds: request.featureTtlSeconds } : {}),
+          semantics: request.semantics ?? 'as-known',
+        })
         .catch((error: unknown) => {
           // e.g. a feature named like the label field: the same request can never succeed.
           if (error instanceof SnapshotFormatError)
@@ -74,7 +72,10 @@ export class BuildSnapshotService {
       this.builds += 1;
       result = snapshotCreatedEvent(request, built, now);
       await this.log.record(manager, request, result);
-      this.logger.log(`snapshot ${request.snapshotId}: ${built.rows} rows, sha256 ${built.sha256}`);
+      this.logger.log(
+        `snapshot ${request.snapshotId}: ${built.rows} rows (${built.semantics}), sha256 ${built.sha256}`,
+      );
+      if (built.quality.warning) this.logger.warn(`snapshot ${request.snapshotId}: ${built.quality.warning}`);
     }
     await enqueueInOutbox(
       manager,

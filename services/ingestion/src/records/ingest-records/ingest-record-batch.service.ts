@@ -23,7 +23,7 @@ import { RecordValidators } from '../../infrastructure/record-validators';
 import { QualityTracker } from '../../quality/quality-tracker';
 import type { IngestionConfig } from '../../config';
 import { INGESTION_CONFIG } from '../../tokens';
-import { type RecordOrigin, recordHasher, rejectedEvent, validatedEvent } from './record-events';
+import { type RecordOrigin, knownAtOf, recordHasher, rejectedEvent, validatedEvent } from './record-events';
 
 /** A body as read off the wire, before any parsing. */
 export type RawBody = { tooLarge: false; text: string } | { tooLarge: true; bytes: number };
@@ -34,6 +34,8 @@ export interface IngestBatchCommand {
   version: number | undefined;
   contentType: string | undefined;
   body: RawBody;
+  /** `event-time`: every record was known at its event time (a history import); default: known when it arrives. */
+  knownAt?: 'event-time';
 }
 
 /** Why a whole batch is refused; `hash_key_missing` and `kafka_unavailable` are the service's fault, not the caller's. */
@@ -106,7 +108,7 @@ export class IngestRecordBatchService {
     );
     const requestId = randomUUID();
     const emitting = decisions.filter((d): d is EmittingDecision => d.kind === 'valid' || d.kind === 'invalid');
-    const events = emitting.map((decision) => this.eventFor(dataset, decision, requestId, now));
+    const events = emitting.map((decision) => this.eventFor(dataset, decision, requestId, now, command.knownAt));
     const deliveries = await this.publish(events);
     if (!deliveries.ok) return deliveries;
     const deliveryOf = new Map(emitting.map((decision, i) => [decision, deliveries.value[i]!]));
@@ -123,11 +125,24 @@ export class IngestRecordBatchService {
     return ok(batchAnswer(dataset, outcomes));
   }
 
-  private eventFor(dataset: DatasetVersion, decision: EmittingDecision, requestId: string, now: Date): CloudEvent {
+  private eventFor(
+    dataset: DatasetVersion,
+    decision: EmittingDecision,
+    requestId: string,
+    now: Date,
+    knownAtMode: 'event-time' | undefined,
+  ): CloudEvent {
     const { recordId } = decision.item;
     const origin: RecordOrigin = { via: 'http', requestId, recordId, recordKey: decision.recordKey };
     return decision.kind === 'valid'
-      ? validatedEvent(dataset, decision.verdict, origin, this.hash, now)
+      ? validatedEvent(
+          dataset,
+          decision.verdict,
+          origin,
+          this.hash,
+          now,
+          knownAtOf(decision.item.knownAt, knownAtMode, decision.verdict.eventTime, now),
+        )
       : rejectedEvent(dataset, decision.item.record, decision.verdict, origin, this.hash, now);
   }
 

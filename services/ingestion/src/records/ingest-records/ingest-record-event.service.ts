@@ -13,7 +13,14 @@ import { RecordValidators } from '../../infrastructure/record-validators';
 import { QualityTracker } from '../../quality/quality-tracker';
 import type { IngestionConfig } from '../../config';
 import { INGESTION_CONFIG, PG_SCHEMA } from '../../tokens';
-import { type RecordOrigin, recordHasher, rejectedEvent, validatedEvent, withheldEvent } from './record-events';
+import {
+  type RecordOrigin,
+  knownAtOf,
+  recordHasher,
+  rejectedEvent,
+  validatedEvent,
+  withheldEvent,
+} from './record-events';
 
 /** What became of a record event; `withheld`: its dataset is not registered (rejected, record left out). */
 export type RecordEventOutcome = 'validated' | 'rejected' | 'duplicate' | 'withheld';
@@ -82,7 +89,8 @@ export class IngestRecordEventService {
       this.quality.rejected(name, verdict.errors);
       return ok('rejected');
     }
-    const validated = validatedEvent(checked.dataset, verdict, origin, this.hash, now);
+    const knownAt = knownAtOf(event.data.knownAt, undefined, verdict.eventTime, now);
+    const validated = validatedEvent(checked.dataset, verdict, origin, this.hash, now, knownAt);
     const tooLarge = this.tooLarge(validated);
     if (tooLarge) return err(tooLarge);
     if (

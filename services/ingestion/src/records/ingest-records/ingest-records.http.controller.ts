@@ -87,6 +87,7 @@ export class IngestRecordsHttpController {
       version,
       contentType: req.headers['content-type'],
       body,
+      ...(query.knownAt !== undefined ? { knownAt: query.knownAt } : {}),
     });
     if (!answer.ok) {
       const { kind, message } = answer.error;

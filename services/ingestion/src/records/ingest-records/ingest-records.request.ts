@@ -20,6 +20,11 @@ export const ingestRecordsQuery = {
       pattern: '^[1-9][0-9]{0,8}$',
       description: 'the dataset version to check against; the latest when absent',
     },
+    knownAt: {
+      enum: ['event-time'],
+      description:
+        'event-time: every record of this request was known at its event time (a history import), so training sets "as known" use it for labels after its event time; default: a record is known when it arrives',
+    },
   },
 } as const;
 export type IngestRecordsQuery = FromSchema<typeof ingestRecordsQuery>;
@@ -35,6 +40,11 @@ const envelope = {
       minLength: 1,
       maxLength: 256,
       description: 'upstream id: a retry with it is idempotent',
+    },
+    knownAt: {
+      type: 'string',
+      format: 'date-time',
+      description: 'when upstream knew the record, if before now (training sets "as known" count it from then)',
     },
     record,
   },

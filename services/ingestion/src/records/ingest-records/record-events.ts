@@ -50,12 +50,28 @@ export function recordHasher(key: string | undefined): Hasher | undefined {
   return key !== undefined ? hmacHasher(key) : undefined;
 }
 
+/**
+ * When a record was known: the upstream's `knownAt`, or its event time when the request says the records were
+ * known at event time (`?knownAt=event-time`, a history import); kept only when earlier than now (undefined: now).
+ */
+export function knownAtOf(
+  explicit: string | undefined,
+  mode: 'event-time' | undefined,
+  eventTime: string,
+  now: Date,
+): string | undefined {
+  const known = explicit ?? (mode === 'event-time' ? eventTime : undefined);
+  const ms = known === undefined ? NaN : Date.parse(known);
+  return Number.isFinite(ms) && ms < now.getTime() ? new Date(ms).toISOString() : undefined;
+}
+
 export function validatedEvent(
   dataset: DatasetVersion,
   verdict: ValidRecord,
   origin: RecordOrigin,
   hash: Hasher | undefined,
   now: Date,
+  knownAt?: string,
 ): CloudEvent<typeof VALIDATED> {
   const { id, sourceEventId } = idsOf(VALIDATED, dataset.name, origin);
   const data: EventData<typeof VALIDATED> = {
@@ -66,6 +82,7 @@ export function validatedEvent(
     eventTime: verdict.eventTime,
     record: protectSensitiveFields(verdict.values, dataset.sensitiveFields, hash) as Record<string, Scalar>,
     ...(origin.recordId !== undefined ? { recordId: origin.recordId } : {}),
+    ...(knownAt !== undefined ? { knownAt } : {}),
     sourceEventId,
     validatedAt: now.toISOString(),
   };

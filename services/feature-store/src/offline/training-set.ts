@@ -1,0 +1,212 @@
+import { type FeatureView, type Scalar, featuresFromInputs } from '../domain';
+import { LABEL_ROWS_TABLE, SOURCE_RECORDS_TABLE, assertDatabaseName, toClickHouseTime } from './offline-tables';
+import type { PointInTimeRow } from './point-in-time';
+
+/**
+ * When a record counts for a label. `as-known` (default): only once it was known (its known_at: arrival, or the
+ * earlier knownAt upstream gave) at or before the label time. `event-time` (Feast's): by event time alone, as if
+ * every record had been known when it happened.
+ */
+export type KnownAtSemantics = 'as-known' | 'event-time';
+
+export interface TrainingSetRequest {
+  view: FeatureView;
+  labels: { dataset: string; field: string };
+  /** Label event times: start inclusive, end exclusive (RFC 3339). */
+  timeRange: { start: string; end: string };
+  /** Narrows the view's TTL (never widens it). */
+  featureTtlSeconds?: number;
+  semantics?: KnownAtSemantics;
+}
+
+/** One aggregate feature as the query computes it: column `agg_<index>`. */
+interface AggregateColumn {
+  readonly name: string;
+  readonly valueColumn: string;
+  readonly function: 'count' | 'sum' | 'mean' | 'min' | 'max';
+  readonly windowMs: number;
+}
+
+/** One training row as ClickHouse returns it: the label, the record in force, each aggregate (agg_<i>). */
+export interface TrainingSetQueryRow {
+  label_id: string;
+  entity_id: string;
+  label_time_ms: string;
+  label_json: string;
+  /** 1 when the entity had a record known at the label time within the lookback (TTL or longest window). */
+  matched: number | string | null;
+  /** 1 when a record known at the label time has an event time within the TTL: the rf_<i> are its fields. */
+  fresh: number | string | null;
+  /** Row field i (view.rowFields) of that record, as raw JSON text ('' when absent). */
+  [field: `rf_${number}`]: string | null;
+  [aggregate: `agg_${number}`]: number | string | null;
+}
+
+export interface TrainingSetQuery {
+  query: string;
+  query_params: Record<string, string | number>;
+  aggregates: readonly AggregateColumn[];
+  ttlMs: number;
+}
+
+/** The TTL in force: the view's, narrowed by the request's when that is shorter. */
+export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSeconds?: number): number {
+  if (featureTtlSeconds === undefined) return view.ttlMs;
+  if (!Number.isInteger(featureTtlSeconds) || featureTtlSeconds < 1)
+    throw new Error(`featureTtlSeconds must be a positive integer, got ${featureTtlSeconds}`);
+  return Math.min(view.ttlMs, featureTtlSeconds * 1000);
+}
+
+/**
+ * The exact training-set query, over the source records (every validated record with its arrival and known-at
+ * time), never over minute buckets. For each label (entity, label time T) it takes the entity's records with
+ *   event_time <= T  AND  known <= T  AND  event_time > T - lookback      (lookback = max(TTL, longest window))
+ * where `known` is known_at (as-known) or event_time (event-time semantics), and computes in one GROUP BY:
+ * - the record in force: the greatest (event_time, known, partition, offset) among those with event_time > T - TTL
+ *   (only the fields its row-level features read, as raw JSON, travel through the join);
+ * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T].
+ * A record delivered twice (same record_id) counts once: its first arrival. Labels whose entity has no such record
+ * get nulls (no join_use_nulls: it made the aggregation inside several times slower; an unmatched label has an empty
+ * m_label_id). Transforms and expressions are then computed in Node from these exact inputs (featuresFromInputs).
+ */
+export function trainingSetQuery(database: string, request: TrainingSetRequest): TrainingSetQuery {
+  assertDatabaseName(database);
+  if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end)))
+    throw new Error('timeRange.start must be before timeRange.end');
+  const { view } = request;
+  const ttlMs = effectiveTtlMs(view, request.featureTtlSeconds);
+  const semantics = request.semantics ?? 'as-known';
+  const fields = [...new Set(view.series.map((series) => series.field))];
+  const valueColumnOf = new Map(fields.map((field, i) => [field, `v_${i}`]));
+  const aggregates: AggregateColumn[] = view.features.flatMap((feature) =>
+    feature.kind === 'aggregate'
+      ? [
+          {
+            name: feature.name,
+            valueColumn: valueColumnOf.get(feature.aggregation.field)!,
+            function: feature.aggregation.function,
+            windowMs: feature.aggregation.windowMs,
+          },
+        ]
+      : [],
+  );
+  const lookbackMs = Math.max(ttlMs, ...aggregates.map((a) => a.windowMs));
+  const params: Record<string, string | number> = {
+    dataset: request.labels.dataset,
+    labelField: request.labels.field,
+    source: view.source.dataset,
+    start: toClickHouseTime(request.timeRange.start),
+    end: toClickHouseTime(request.timeRange.end),
+    ttlMs,
+    lookbackMs,
+  };
+  fields.forEach((field, i) => (params[`f_${i}`] = field));
+  view.rowFields.forEach((field, i) => (params[`r_${i}`] = field));
+  aggregates.forEach((a, i) => (params[`w_${i}`] = a.windowMs));
+
+  const known = semantics === 'event-time' ? 'event_time' : 'known_at';
+  // Only the fields row-level features read travel through the join (raw JSON text), not whole records.
+  const rowFieldColumns = view.rowFields
+    .map((_, i) => `,\n           JSONExtractRaw(record, {r_${i}:String}) AS rf_${i}`)
+    .join('');
+  const rowFieldsTuple = `tuple(${view.rowFields.map((_, i) => `r.rf_${i}`).join(', ') || "''"})`;
+  const valueColumns = fields
+    .map(
+      (_, i) =>
+        `,\n           if(JSONType(record, {f_${i}:String}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat(record, {f_${i}:String}), NULL) AS v_${i}`,
+    )
+    .join('');
+  const aggregateColumns = aggregates
+    .map((a, i) => {
+      const inWindow = `r.et > l.lt - {w_${i}:Int64} AND r.${a.valueColumn} IS NOT NULL`;
+      const count = `countIf(${inWindow})`;
+      const expression =
+        a.function === 'count'
+          ? count
+          : a.function === 'sum'
+            ? `sumIf(assumeNotNull(r.${a.valueColumn}), ${inWindow})`
+            : `if(${count} = 0, NULL, ${a.function === 'mean' ? 'avgIf' : `${a.function}If`}(assumeNotNull(r.${a.valueColumn}), ${inWindow}))`;
+      return `,\n           ${expression} AS m_agg_${i}`;
+    })
+    .join('');
+  const query = `
+WITH
+  labels AS (
+    SELECT source_event_id AS label_id, entity_id, event_time AS label_time, toUnixTimestamp64Milli(event_time) AS lt,
+           JSONExtractRaw(record, {labelField:String}) AS label_json
+    FROM ${database}.${LABEL_ROWS_TABLE}
+    WHERE dataset = {dataset:String}
+      AND event_time >= {start:DateTime64(3, 'UTC')} AND event_time < {end:DateTime64(3, 'UTC')}
+      AND JSONHas(record, {labelField:String})
+      AND JSONType(record, {labelField:String}) != 'Null'
+    ORDER BY label_id, created_at
+    LIMIT 1 BY label_id
+  ),
+  records AS (
+    SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
+           source_partition, source_offset${valueColumns}${rowFieldColumns}
+    FROM (
+      SELECT entity_id, event_time, known_at, record, record_id, source_partition, source_offset
+      FROM ${database}.${SOURCE_RECORDS_TABLE}
+      WHERE dataset = {source:String}
+        AND event_time < {end:DateTime64(3, 'UTC')}
+        AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})
+      ORDER BY record_id, created_at, source_partition, source_offset
+      LIMIT 1 BY record_id
+    )
+    WHERE ${known} < {end:DateTime64(3, 'UTC')}
+  ),
+  matched AS (
+    SELECT l.label_id AS m_label_id,
+           countIf(r.et > l.lt - {ttlMs:Int64}) AS m_fresh,
+           argMaxIf(${rowFieldsTuple}, (r.et, r.kt, r.source_partition, r.source_offset),
+                    r.et > l.lt - {ttlMs:Int64}) AS m_fields${aggregateColumns}
+    FROM labels AS l
+    INNER JOIN records AS r ON r.entity_id = l.entity_id
+    WHERE r.et <= l.lt
+      AND r.kt <= l.lt
+      AND r.et > l.lt - {lookbackMs:Int64}
+    GROUP BY l.label_id
+  )
+SELECT l.label_id AS label_id,
+       l.entity_id AS entity_id,
+       toUnixTimestamp64Milli(l.label_time) AS label_time_ms,
+       l.label_json AS label_json,
+       m.m_label_id != '' AS matched,
+       m.m_fresh > 0 AS fresh${view.rowFields.map((_, i) => `,\n       tupleElement(m.m_fields, ${i + 1}) AS rf_${i}`).join('')}${aggregates.map((_, i) => `,\n       m.m_agg_${i} AS agg_${i}`).join('')}
+FROM labels AS l
+LEFT JOIN matched AS m ON m.m_label_id = l.label_id
+ORDER BY entity_id, label_time_ms, label_id`;
+  return { query, query_params: params, aggregates, ttlMs };
+}
+
+/**
+ * A query row as a point-in-time row: the view's features computed from the exact inputs (null everywhere when
+ * the entity had no record known in the lookback).
+ */
+export function trainingRowOf(view: FeatureView, query: TrainingSetQuery, row: TrainingSetQueryRow): PointInTimeRow {
+  const matched = row.matched !== null && Number(row.matched) === 1;
+  let features: string | null = null;
+  if (matched) {
+    const fresh = row.fresh !== null && Number(row.fresh) === 1;
+    const fields: Record<string, Scalar> = {};
+    view.rowFields.forEach((field, i) => {
+      const raw = fresh ? row[`rf_${i}`] : null;
+      const value: unknown = raw === null || raw === undefined || raw === '' ? null : JSON.parse(raw);
+      fields[field] = value !== null && typeof value === 'object' ? null : (value as Scalar);
+    });
+    const aggregates: Record<string, number | null> = {};
+    query.aggregates.forEach((a, i) => {
+      const value = row[`agg_${i}`];
+      aggregates[a.name] = value === null || value === undefined ? null : Number(value);
+    });
+    features = JSON.stringify(featuresFromInputs(view, fields, aggregates));
+  }
+  return {
+    label_id: row.label_id,
+    entity_id: row.entity_id,
+    label_time_ms: row.label_time_ms,
+    label_json: row.label_json,
+    features,
+  };
+}
