@@ -107,7 +107,20 @@ export class OutboxRelay {
     await this.dropLock();
   }
 
-  /** Publishes what is pending now; returns how many rows went out (used by tests and shutdown). */
+  /**
+   * The last pass at shutdown, under the relay lock like every pass: when another replica's relay holds it, that
+   * relay publishes what is left (two relays reading the same rows would send them twice).
+   */
+  async drain(): Promise<number> {
+    if (!(await this.holdLock())) return 0;
+    try {
+      return await this.publishPending();
+    } finally {
+      await this.dropLock();
+    }
+  }
+
+  /** Publishes what is pending now, whoever holds the lock; returns how many rows went out (tests, drain). */
   async publishPending(): Promise<number> {
     const { dataSource, producer, batchSize = 500 } = this.options;
     let total = 0;

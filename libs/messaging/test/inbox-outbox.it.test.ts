@@ -16,7 +16,7 @@ import {
   inboxKey,
   newEvent,
 } from '../src';
-import { dropSchema, effectsStore, uid } from './support';
+import { dropSchema, effectsStore, eventually, uid } from './support';
 
 const REQUESTED = EventTypes.TrainingRequestedV1;
 const schema = uid('msg_tables').replace(/-/g, '_');
@@ -160,6 +160,49 @@ test('of two relays of one schema, only the one holding the lock publishes', asy
   } finally {
     await first.stop();
     await second.stop();
+    await dropSchema(own, relaySchema);
+  }
+});
+
+test('a shutdown drain leaves the rows to the relay holding the lock, and sends them once it holds it', async () => {
+  const relaySchema = uid('msg_drain').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  const holderRegistry = new Registry();
+  const holder = recordingProducer();
+  const leaving = recordingProducer();
+  // The holder takes the lock at once, then polls too slowly to send the row before the drain runs.
+  const running = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer: holder.producer,
+    metrics: MessagingMetrics.for(holderRegistry),
+    pollIntervalMs: 3_000,
+  });
+  const stopping = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer: leaving.producer,
+    metrics: MessagingMetrics.for(new Registry()),
+  });
+  try {
+    running.start();
+    // Its first pass, under the lock, reports the pending count: from then on it holds the lock.
+    await eventually(
+      async () => (await holderRegistry.getSingleMetricAsString('mlops_outbox_pending')).includes(relaySchema),
+      'the running relay to hold the lock',
+    );
+    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('late')]));
+    assert.equal(await stopping.drain(), 0, 'another relay holds the lock: nothing is sent twice');
+    assert.equal(leaving.sent.length, 0);
+    await running.stop();
+    assert.equal(await stopping.drain(), 1);
+    assert.deepEqual(
+      leaving.sent.map((s) => s.key),
+      ['late'],
+    );
+    assert.equal(holder.sent.length, 0);
+  } finally {
+    await running.stop();
     await dropSchema(own, relaySchema);
   }
 });

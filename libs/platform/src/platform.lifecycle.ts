@@ -33,7 +33,7 @@ export class PlatformLifecycle implements OnApplicationBootstrap, OnModuleDestro
   async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
     await this.relay
-      .publishPending()
+      .drain()
       .catch((error: unknown) => this.logger.warn(`outbox left for the next start: ${(error as Error).message}`));
   }
 }
