@@ -8,3 +8,6 @@ export * from './preprocessing';
 export * from './random';
 export * from './split';
 export * from './tree';
+export * from './pipeline';
+export * from './onnx/export';
+export * from './parity';
