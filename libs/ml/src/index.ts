@@ -11,3 +11,4 @@ export * from './tree';
 export * from './pipeline';
 export * from './onnx/export';
 export * from './parity';
+export * from './reference';

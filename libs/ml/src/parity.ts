@@ -1,22 +1,27 @@
 import type { RawTable } from './data';
 import type { Task } from './ensemble';
+import { NUMERIC_INPUT } from './onnx/export';
 
-/** The inputs of an exported model for raw rows: float32 numbers (NaN = missing) and strings ('' = missing). */
-export function onnxFeeds(
-  table: RawTable,
-): Record<
-  string,
-  { readonly type: 'float32'; readonly data: Float32Array } | { readonly type: 'string'; readonly data: string[] }
-> {
-  const feeds: Record<
-    string,
-    { readonly type: 'float32'; readonly data: Float32Array } | { readonly type: 'string'; readonly data: string[] }
-  > = {};
+export type OnnxFeed =
+  | { readonly type: 'float32'; readonly data: Float32Array; readonly dims: readonly number[] }
+  | { readonly type: 'string'; readonly data: string[]; readonly dims: readonly number[] };
+
+/**
+ * The inputs of an exported model for raw rows: the numeric features as one float32 matrix (NaN = missing) and each
+ * categorical feature as a string column ('' = missing).
+ */
+export function onnxFeeds(table: RawTable): Record<string, OnnxFeed> {
+  const numeric = table.columns.filter((column) => column.kind === 'numeric');
+  const matrix = new Float32Array(table.rows * numeric.length);
+  numeric.forEach((column, c) => {
+    for (let r = 0; r < table.rows; r++) matrix[r * numeric.length + c] = column.values[r] as number;
+  });
+  const feeds: Record<string, OnnxFeed> = {
+    [NUMERIC_INPUT]: { type: 'float32', data: matrix, dims: [table.rows, numeric.length] },
+  };
   for (const column of table.columns) {
-    feeds[column.name] =
-      column.kind === 'numeric'
-        ? { type: 'float32', data: Float32Array.from(column.values) }
-        : { type: 'string', data: column.values.map((value) => value ?? '') };
+    if (column.kind === 'categorical')
+      feeds[column.name] = { type: 'string', data: column.values.map((value) => value ?? ''), dims: [table.rows, 1] };
   }
   return feeds;
 }

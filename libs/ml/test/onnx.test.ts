@@ -65,14 +65,19 @@ async function runOnnx(
   for (const [name, feed] of Object.entries(onnxFeeds(table))) {
     feeds[name] =
       feed.type === 'float32'
-        ? new ort.Tensor('float32', feed.data, [table.rows, 1])
-        : new ort.Tensor('string', feed.data, [table.rows, 1]);
+        ? new ort.Tensor('float32', feed.data, [...feed.dims])
+        : new ort.Tensor('string', feed.data, [...feed.dims]);
   }
   const out = await session.run(feeds);
   await session.release();
-  if (task === 'regression') return { scores: out['value']?.data as Float32Array, labels: null };
+  const scores = out['score']?.data as Float32Array;
+  if (task === 'regression') return { scores, labels: null };
   const probabilities = out['probabilities']?.data as Float32Array;
-  return { scores: probabilities.filter((_, i) => i % 2 === 1), labels: out['label']?.data as BigInt64Array };
+  assert.deepEqual(
+    probabilities.filter((_, i) => i % 2 === 1),
+    scores,
+  );
+  return { scores, labels: out['label']?.data as BigInt64Array };
 }
 
 const train = dataset(2000, 1, ['paris', 'oslo', 'rome']);
@@ -113,15 +118,18 @@ for (const [algorithm, task] of cases) {
 test('the signature names the raw inputs in order with their types, and the outputs', () => {
   const exported = exportOnnx(fit('logistic_regression', 'binary'), { modelName: 'm', producerVersion: 'test' });
   assert.deepEqual(exported.signature, {
+    inputName: 'features',
+    inputDtype: 'float32',
+    featureNames: ['a', 'b', 'c'],
+    outputName: 'score',
     inputs: [
-      { name: 'a', type: 'float', shape: [-1, 1] },
-      { name: 'b', type: 'float', shape: [-1, 1] },
-      { name: 'c', type: 'float', shape: [-1, 1] },
-      { name: 'city', type: 'string', shape: [-1, 1] },
+      { name: 'features', dtype: 'float32', features: ['a', 'b', 'c'] },
+      { name: 'city', dtype: 'string', features: ['city'] },
     ],
     outputs: [
-      { name: 'label', type: 'int64', shape: [-1] },
-      { name: 'probabilities', type: 'float', shape: [-1, 2] },
+      { name: 'score', dtype: 'float32', shape: [-1, 1] },
+      { name: 'label', dtype: 'int64', shape: [-1] },
+      { name: 'probabilities', dtype: 'float32', shape: [-1, 2] },
     ],
   });
 });

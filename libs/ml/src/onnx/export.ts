@@ -9,16 +9,24 @@ import {
   type OnnxValueInfo,
 } from './onnx-model';
 
-/** What serving feeds and reads: one input per raw feature ([batch, 1]) in this order, and the named outputs. */
+/**
+ * How to call the model. `inputName` is one float32 tensor [batch, featureNames.length] of the numeric features in
+ * that order (NaN = missing); each categorical feature is a string tensor [batch, 1] of its own ('' = missing), listed
+ * in `inputs`. `outputName` is the score [batch, 1]: the probability of the positive class, or the regression value.
+ */
 export interface ModelSignature {
+  readonly inputName: string;
+  readonly inputDtype: 'float32';
+  readonly featureNames: readonly string[];
+  readonly outputName: string;
   readonly inputs: readonly {
     readonly name: string;
-    readonly type: 'float' | 'string';
-    readonly shape: readonly [-1, 1];
+    readonly dtype: 'float32' | 'string';
+    readonly features: readonly string[];
   }[];
   readonly outputs: readonly {
     readonly name: string;
-    readonly type: 'float' | 'int64';
+    readonly dtype: 'float32' | 'int64';
     readonly shape: readonly number[];
   }[];
 }
@@ -39,34 +47,54 @@ const OPSETS: readonly (readonly [string, number])[] = [
   [ML, 3],
 ];
 const BATCH = 'N';
+export const NUMERIC_INPUT = 'features';
+export const SCORE_OUTPUT = 'score';
 
 /**
- * The whole pipeline as one ONNX graph: imputation, scaling and one-hot encoding (with the unseen bucket) in the
- * graph, then the linear model (MatMul, Add, Sigmoid) or the tree ensemble (ai.onnx.ml TreeEnsembleRegressor), then
- * `label` (int64, p >= 0.5) and `probabilities` ([1 - p, p]) for binary models or `value` for regression.
+ * The whole pipeline as one ONNX graph: imputation (Imputer), scaling (Sub, Div) and one-hot encoding with the unseen
+ * bucket (OneHotEncoder, then 1 - sum) in the graph, then the linear model (MatMul, Add, Sigmoid) or the tree ensemble
+ * (ai.onnx.ml TreeEnsembleRegressor), then `score`, and for binary models `label` (int64, score >= 0.5) and
+ * `probabilities` ([1 - score, score]). The preprocessor must list numeric features before categorical ones.
  */
 export function exportOnnx(model: TrainedModel, options: ExportOptions): ExportedModel {
   const graph = new GraphBuilder();
-  const inputs: OnnxValueInfo[] = [];
+  const steps = model.preprocessor.steps;
+  const numeric = steps.filter((step) => step.kind === 'numeric');
+  const categorical = steps.filter((step) => step.kind === 'categorical');
+  if (steps.some((step, i) => (step.kind === 'numeric') !== i < numeric.length)) {
+    throw new Error('export: numeric features must come before categorical ones');
+  }
+  if (numeric.length === 0) throw new Error('export: a model needs at least one numeric feature');
+  const inputs: OnnxValueInfo[] = [{ name: NUMERIC_INPUT, type: TensorType.FLOAT, shape: [BATCH, numeric.length] }];
   const columns: string[] = [];
-  for (const step of model.preprocessor.steps) {
-    if (step.kind === 'numeric') {
-      const input = `${step.name}`;
-      inputs.push({ name: input, type: TensorType.FLOAT, shape: [BATCH, 1] });
-      if (model.preprocessor.options.keepMissing) {
-        columns.push(input);
-        continue;
-      }
-      const imputed = graph.node('Imputer', ML, [input], {
-        imputed_value_floats: { kind: 'floats', value: [step.fill] },
-        replaced_value_float: { kind: 'float', value: Number.NaN },
-      });
-      const shifted = graph.node('Sub', '', [imputed, graph.floats([1], [step.offset])]);
-      columns.push(graph.node('Div', '', [shifted, graph.floats([1], [step.scale])]));
-      continue;
-    }
+  if (model.preprocessor.options.keepMissing) {
+    columns.push(NUMERIC_INPUT);
+  } else {
+    const imputed = graph.node('Imputer', ML, [NUMERIC_INPUT], {
+      imputed_value_floats: { kind: 'floats', value: numeric.map((step) => step.fill) },
+      replaced_value_float: { kind: 'float', value: Number.NaN },
+    });
+    const shifted = graph.node('Sub', '', [
+      imputed,
+      graph.floats(
+        [numeric.length],
+        numeric.map((step) => step.offset),
+      ),
+    ]);
+    columns.push(
+      graph.node('Div', '', [
+        shifted,
+        graph.floats(
+          [numeric.length],
+          numeric.map((step) => step.scale),
+        ),
+      ]),
+    );
+  }
+  for (const step of categorical) {
     inputs.push({ name: step.name, type: TensorType.STRING, shape: [BATCH, 1] });
-    if (step.categories.length === 0) throw new Error(`categorical feature "${step.name}" has no category to encode`);
+    if (step.categories.length === 0)
+      throw new Error(`export: categorical feature "${step.name}" has no category to encode`);
     const encoded = graph.node('OneHotEncoder', ML, [step.name], {
       cats_strings: { kind: 'strings', value: step.categories },
       zeros: { kind: 'int', value: 1 },
@@ -87,7 +115,10 @@ export function exportOnnx(model: TrainedModel, options: ExportOptions): Exporte
     const weights = Array.from(estimator.model.weights);
     const product = graph.node('MatMul', '', [features, graph.floats([weights.length, 1], weights)]);
     const linear = graph.node('Add', '', [product, graph.floats([1], [estimator.model.intercept])]);
-    score = estimator.model.kind === 'logistic' ? graph.node('Sigmoid', '', [linear]) : linear;
+    score =
+      estimator.model.kind === 'logistic'
+        ? graph.node('Sigmoid', '', [linear], {}, SCORE_OUTPUT)
+        : graph.node('Identity', '', [linear], {}, SCORE_OUTPUT);
   } else {
     const ensemble = estimator.model;
     const summed = graph.node(
@@ -96,13 +127,16 @@ export function exportOnnx(model: TrainedModel, options: ExportOptions): Exporte
       [features],
       treeAttributes(ensemble.trees, ensemble.kind === 'random_forest' ? 'AVERAGE' : 'SUM', ensemble.baseScore),
     );
-    score =
-      ensemble.kind === 'gradient_boosting' && ensemble.task === 'binary'
-        ? graph.node('Sigmoid', '', [summed])
-        : summed;
+    score = graph.node(
+      ensemble.kind === 'gradient_boosting' && ensemble.task === 'binary' ? 'Sigmoid' : 'Identity',
+      '',
+      [summed],
+      {},
+      SCORE_OUTPUT,
+    );
   }
 
-  const outputs: OnnxValueInfo[] = [];
+  const outputs: OnnxValueInfo[] = [{ name: SCORE_OUTPUT, type: TensorType.FLOAT, shape: [BATCH, 1] }];
   if (model.task === 'binary') {
     const negative = graph.node('Sub', '', [graph.floats([1], [1]), score]);
     graph.node('Concat', '', [negative, score], { axis: { kind: 'int', value: 1 } }, 'probabilities');
@@ -113,20 +147,20 @@ export function exportOnnx(model: TrainedModel, options: ExportOptions): Exporte
       { name: 'label', type: TensorType.INT64, shape: [BATCH] },
       { name: 'probabilities', type: TensorType.FLOAT, shape: [BATCH, 2] },
     );
-  } else {
-    graph.node('Identity', '', [score], {}, 'value');
-    outputs.push({ name: 'value', type: TensorType.FLOAT, shape: [BATCH, 1] });
   }
 
   const signature: ModelSignature = {
-    inputs: inputs.map((input) => ({
-      name: input.name,
-      type: input.type === TensorType.STRING ? 'string' : 'float',
-      shape: [-1, 1],
-    })),
+    inputName: NUMERIC_INPUT,
+    inputDtype: 'float32',
+    featureNames: numeric.map((step) => step.name),
+    outputName: SCORE_OUTPUT,
+    inputs: [
+      { name: NUMERIC_INPUT, dtype: 'float32', features: numeric.map((step) => step.name) },
+      ...categorical.map((step) => ({ name: step.name, dtype: 'string' as const, features: [step.name] })),
+    ],
     outputs: outputs.map((output) => ({
       name: output.name,
-      type: output.type === TensorType.INT64 ? 'int64' : 'float',
+      dtype: output.type === TensorType.INT64 ? 'int64' : 'float32',
       shape: output.shape.map((dim) => (typeof dim === 'number' ? dim : -1)),
     })),
   };
