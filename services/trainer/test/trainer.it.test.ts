@@ -13,6 +13,7 @@ import { EventProducer, newEvent } from '@mlops/messaging';
 import { authorized, eventually, readTopic, testKafka } from '@mlops/testing';
 import { createTrainerApp } from '../src/app';
 import type { TrainerConfig } from '../src/config';
+import { RunStore } from '../src/infrastructure/run-store';
 import { TrainOnSnapshotService } from '../src/training-runs/train-on-snapshot/train-on-snapshot.service';
 import { CHURN_COLUMNS, type SnapshotRow, churnRows, encodeRows, testConfig } from './support';
 
@@ -252,4 +253,57 @@ test('the same snapshot, params and seed give a byte-identical ONNX file', async
     digests.push(run.result.artifact.sha256 as string);
   }
   assert.equal(digests[0], digests[1]);
+});
+
+/** Puts a run in 'training' as a trainer that stopped would have left it: held by nobody alive, its lease lapsed. */
+async function leftByAStoppedTrainer(
+  request: TrainingRequestedV1,
+  rows: readonly SnapshotRow[],
+  attempt: number,
+): Promise<void> {
+  await publishRequested(request);
+  const created = await snapshotCreated(request, await waitingRun(request.trainingRunId), rows);
+  const runs = app.get(RunStore);
+  await runs.dataSource.transaction(async (manager) => {
+    await runs.markTraining(manager, request.trainingRunId, created, new Date());
+    await manager.query(
+      `UPDATE trainer.training_runs SET lease_owner = 'trainer-gone', lease_until = now() - interval '1 second', attempt = $2 WHERE id = $1`,
+      [request.trainingRunId, attempt],
+    );
+  });
+}
+
+test('a run a stopped trainer left in training is resumed once its lease lapses', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await leftByAStoppedTrainer(request, churnRows(200, 31), 1);
+  const run = await endedRun(request.trainingRunId);
+  assert.equal(run.status, 'succeeded', JSON.stringify(run.failure));
+  assert.equal(run.attempt, 2);
+});
+
+test('a run interrupted more often than TRAINING_MAX_ATTEMPTS fails with training_interrupted', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await leftByAStoppedTrainer(request, churnRows(200, 32), config.TRAINING_MAX_ATTEMPTS);
+  const run = await endedRun(request.trainingRunId);
+  assert.equal(run.status, 'failed');
+  assert.equal(run.failure.errorCode, 'training_interrupted');
+});
+
+test('the service answers /health/ready while it trains', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`, {
+    params: { iterations: 400, early_stopping: false, max_leaves: 63, min_samples_leaf: 1, seed: 1 },
+  });
+  await publishRequested(request);
+  await publishCreated(await snapshotCreated(request, await waitingRun(request.trainingRunId), churnRows(30_000, 41)));
+  await eventually(async () => {
+    const run = await getRun(request.trainingRunId);
+    return run.body.status === 'training' && run.body.progress > 0 ? true : undefined;
+  }, 'training to be under way');
+  const started = Date.now();
+  const ready = await fetch(`${base}/health/ready`);
+  const latencyMs = Date.now() - started;
+  assert.equal(ready.status, 200);
+  assert.ok(latencyMs < 1_000, `readiness answered in ${latencyMs} ms`);
+  assert.equal((await getRun(request.trainingRunId)).body.status, 'training');
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
 });

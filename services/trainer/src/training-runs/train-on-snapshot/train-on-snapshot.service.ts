@@ -121,7 +121,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     const heartbeat = setInterval(
       () =>
         void this.runs.heartbeat(run.id, this.owner, this.config.TRAINING_LEASE_MS, progress).catch(() => undefined),
-      Math.max(200, this.config.TRAINING_LEASE_MS / 3),
+      Math.min(1_000, this.config.TRAINING_LEASE_MS / 3),
     );
     let outcome;
     try {
