@@ -227,6 +227,8 @@ test('a request and its snapshot delivered twice train once', async () => {
   await publishCreated(created);
   await publishCreated(created);
   assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  // And once more after the run ended (a redrive, or feature-store answering the request again).
+  await publishCreated(created);
 
   // The marker: a later run of the same model, whose model.trained shares the key and so the partition.
   const marker = trainingRequest(model);
