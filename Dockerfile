@@ -48,6 +48,7 @@ COPY libs/contracts/package.json /app/libs/contracts/
 COPY libs/core/package.json /app/libs/core/
 COPY libs/http/package.json /app/libs/http/
 COPY libs/messaging/package.json /app/libs/messaging/
+COPY libs/ml/package.json /app/libs/ml/
 COPY libs/observability/package.json /app/libs/observability/
 COPY libs/platform/package.json /app/libs/platform/
 COPY libs/storage/package.json /app/libs/storage/

@@ -1,16 +1,71 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
+import { AuthModule, authMigrations } from '@mlops/auth';
+import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/platform';
+import { POSTGRES } from '@mlops/storage';
 import type { TrainerConfig } from './config';
-import { PG_SCHEMA, SERVICE } from './tokens';
+import { trainerMigrations } from './infrastructure/migrations';
+import { RunStore } from './infrastructure/run-store';
+import { TrainingRunner } from './infrastructure/training-runner';
+import { GetTrainingRunHttpController } from './training-runs/get-training-run/get-training-run.http.controller';
+import { RequestTrainingHttpController } from './training-runs/request-training/request-training.http.controller';
+import { RequestTrainingService } from './training-runs/request-training/request-training.service';
+import { StartTrainingService } from './training-runs/start-training/start-training.service';
+import { TrainingRequestedMessageController } from './training-runs/start-training/training-requested.message.controller';
+import { SnapshotCreatedMessageController } from './training-runs/train-on-snapshot/snapshot-created.message.controller';
+import { TrainOnSnapshotService } from './training-runs/train-on-snapshot/train-on-snapshot.service';
+import { ARTIFACT_STORE, PG_SCHEMA, SERVICE, TRAINER_CONFIG } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
+
+/** The artifact store the config names (s3:// needs the credential keys). */
+export function artifactStoreOf(config: TrainerConfig): ArtifactStore {
+  const {
+    ARTIFACT_STORE_ACCESS_KEY_ID: accessKeyId,
+    ARTIFACT_STORE_SECRET_ACCESS_KEY: secretAccessKey,
+    ARTIFACT_STORE_SESSION_TOKEN: sessionToken,
+  } = config;
+  return createArtifactStore({
+    url: config.ARTIFACT_STORE_URL,
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {}),
+  });
+}
 
 @Module({})
 export class AppModule {
   static forRoot(config: TrainerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config })],
+      imports: [
+        HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
+        PlatformModule.forRoot({
+          service: SERVICE,
+          pgSchema: PG_SCHEMA,
+          config,
+          migrations: [...authMigrations, ...trainerMigrations],
+        }),
+        AuthModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config }),
+      ],
+      controllers: [
+        RequestTrainingHttpController,
+        GetTrainingRunHttpController,
+        TrainingRequestedMessageController,
+        SnapshotCreatedMessageController,
+      ],
+      providers: [
+        { provide: TRAINER_CONFIG, useValue: config },
+        // Built at start: a bad URL or missing S3 credentials stop the service before it consumes anything.
+        { provide: ARTIFACT_STORE, useFactory: () => artifactStoreOf(config) },
+        { provide: RunStore, inject: [POSTGRES], useFactory: (dataSource: DataSource) => new RunStore(dataSource) },
+        { provide: TrainingRunner, useFactory: () => new TrainingRunner() },
+        RequestTrainingService,
+        StartTrainingService,
+        TrainOnSnapshotService,
+      ],
     };
   }
 }

@@ -1,0 +1,311 @@
+// The trainer in-process against the real Kafka and Postgres, with a local artifact directory: events go in
+// through an EventProducer and come out on their topics; HTTP through app.listen(0).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { INestApplication } from '@nestjs/common';
+import * as ort from 'onnxruntime-node';
+import { LocalArtifactStore, digestKey } from '@mlops/artifacts';
+import { type DatasetSnapshotCreatedV1, EventTypes, type TrainingRequestedV1 } from '@mlops/contracts';
+import { EventProducer, newEvent } from '@mlops/messaging';
+import { authorized, eventually, readTopic, testKafka } from '@mlops/testing';
+import { createTrainerApp } from '../src/app';
+import type { TrainerConfig } from '../src/config';
+import { RunStore } from '../src/infrastructure/run-store';
+import { TrainOnSnapshotService } from '../src/training-runs/train-on-snapshot/train-on-snapshot.service';
+import { CHURN_COLUMNS, type SnapshotRow, churnRows, encodeRows, testConfig } from './support';
+
+const TEST_SOURCE = 'urn:mlops:trainer-test';
+let app: INestApplication;
+let config: TrainerConfig;
+let artifactDir: string;
+let base: string;
+let producer: EventProducer;
+let store: LocalArtifactStore;
+
+before(async () => {
+  const setup = await testConfig();
+  config = setup.config;
+  artifactDir = setup.artifactDir;
+  store = new LocalArtifactStore(artifactDir);
+  app = await createTrainerApp(config);
+  await app.listen(0, '127.0.0.1');
+  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  producer = app.get(EventProducer);
+});
+
+after(async () => {
+  await app?.close();
+  await rm(artifactDir, { recursive: true, force: true });
+});
+
+function trainingRequest(model: string, overrides: Partial<TrainingRequestedV1> = {}): TrainingRequestedV1 {
+  return {
+    trainingRunId: randomUUID(),
+    model,
+    task: 'binary_classification',
+    algorithm: 'gradient_boosting',
+    featureView: { name: 'customer_features', version: 1 },
+    labels: { dataset: 'churn_labels', field: 'churned' },
+    trainingWindow: { start: '2025-08-01T00:00:00Z', end: '2025-11-01T00:00:00Z' },
+    params: { iterations: 20, seed: 3 },
+    reason: { trigger: 'manual' },
+    requestedBy: 'trainer-test',
+    requestedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+async function getRun(id: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/training-runs/${id}`, authorized());
+  return { status: res.status, body: await res.json() };
+}
+
+/** The run once it waits for its snapshot: the snapshot id it asked feature-store for. */
+async function waitingRun(id: string): Promise<string> {
+  return eventually(async () => {
+    const run = await getRun(id);
+    return run.status === 200 && run.body.status === 'waiting_for_snapshot'
+      ? (run.body.snapshotId as string)
+      : undefined;
+  }, `run ${id} to wait for its snapshot`);
+}
+
+async function endedRun(id: string): Promise<any> {
+  return eventually(
+    async () => {
+      const run = await getRun(id);
+      return run.body.status === 'succeeded' || run.body.status === 'failed' ? run.body : undefined;
+    },
+    `run ${id} to end`,
+    60_000,
+  );
+}
+
+/** Writes the rows as a snapshot file into the artifact store and says so as feature-store would. */
+async function snapshotCreated(
+  request: TrainingRequestedV1,
+  snapshotId: string,
+  rows: readonly SnapshotRow[],
+): Promise<DatasetSnapshotCreatedV1> {
+  const bytes = encodeRows(rows);
+  const stored = await store.put(bytes, { mediaType: 'application/x-ndjson' });
+  return {
+    snapshotId,
+    trainingRunId: request.trainingRunId,
+    featureView: request.featureView,
+    labels: request.labels,
+    timeRange: request.trainingWindow,
+    uri: stored.uri,
+    sha256: stored.sha256,
+    format: 'jsonl',
+    rows: rows.length,
+    sizeBytes: stored.sizeBytes,
+    columns: CHURN_COLUMNS.map((column) => ({ ...column })),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function publishCreated(data: DatasetSnapshotCreatedV1) {
+  return producer.publish(
+    newEvent(EventTypes.DatasetSnapshotCreatedV1, data, { source: TEST_SOURCE, subject: data.snapshotId }),
+  );
+}
+
+function publishRequested(data: TrainingRequestedV1) {
+  return producer.publish(
+    newEvent(EventTypes.TrainingRequestedV1, data, { source: TEST_SOURCE, subject: data.trainingRunId }),
+  );
+}
+
+/** The model.trained events of a model, read until the marker run's event (same key, so the same partition). */
+async function trainedEvents(model: string, markerRunId: string): Promise<any[]> {
+  const messages = await readTopic(
+    testKafka('trainer-test-reader'),
+    EventTypes.ModelTrainedV1,
+    (message) => message.key?.toString() === model,
+    (matched) => matched.some((message) => JSON.parse(message.value?.toString() ?? '{}').trainingRunId === markerRunId),
+  );
+  return messages.map((message) => JSON.parse(message.value?.toString() ?? '{}'));
+}
+
+test('POST /training-runs needs the trainer role', async () => {
+  const res = await fetch(`${base}/training-runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(res.status, 401);
+});
+
+test('a requested run trains on its snapshot and announces an ONNX model that ONNX Runtime loads', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const { trainingRunId: _drop, requestedBy: _by, requestedAt: _at, ...body } = trainingRequest(model);
+  const posted = await fetch(
+    `${base}/training-runs`,
+    authorized({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  );
+  assert.equal(posted.status, 202);
+  const { trainingRunId } = (await posted.json()) as { trainingRunId: string };
+  const snapshotId = await waitingRun(trainingRunId);
+  const request = (await getRun(trainingRunId)).body.request as TrainingRequestedV1;
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(600)));
+
+  const run = await endedRun(trainingRunId);
+  assert.equal(run.status, 'succeeded', JSON.stringify(run.failure));
+  assert.equal(run.progress, 1);
+  const [event] = await trainedEvents(model, trainingRunId);
+  assert.equal(event.trainingRunId, trainingRunId);
+  assert.equal(event.lineage.snapshotId, snapshotId);
+  assert.equal(event.lineage.codeVersion, 'git:test');
+  assert.deepEqual(event.signature.featureNames, ['tenure_days', 'monthly_spend']);
+  assert.deepEqual(event.lineage.rows, { training: 480, holdout: 120 });
+  assert.ok(event.metrics.roc_auc > 0.8, `AUC ${event.metrics.roc_auc}`);
+  assert.deepEqual(Object.keys(event.referenceDistributions).sort(), ['monthly_spend', 'plan', 'tenure_days']);
+
+  const bytes = await store.get(event.artifact.uri);
+  assert.equal(bytes.length, event.artifact.sizeBytes);
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  const out = await session.run({
+    features: new ort.Tensor('float32', Float32Array.from([100, 150, 900, Number.NaN]), [2, 2]),
+    plan: new ort.Tensor('string', ['premium', 'unheard-of'], [2, 1]),
+  });
+  assert.deepEqual(out['probabilities']?.dims, [2, 2]);
+  assert.deepEqual(out['label']?.dims, [2]);
+  await session.release();
+});
+
+test('a snapshot whose bytes do not match its sha256 fails the run with snapshot_hash_mismatch', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  const created = await snapshotCreated(request, snapshotId, churnRows(200, 7));
+  // Corrupt the stored file in place: same address, other bytes.
+  await writeFile(join(artifactDir, ...digestKey(created.sha256).split('/')), encodeRows(churnRows(200, 8)));
+  await publishCreated(created);
+
+  const run = await endedRun(request.trainingRunId);
+  assert.equal(run.status, 'failed');
+  assert.equal(run.failure.errorCode, 'snapshot_hash_mismatch');
+  assert.equal(run.failure.stage, 'snapshot');
+  const failed = await readTopic(
+    testKafka('trainer-test-reader'),
+    EventTypes.TrainingFailedV1,
+    (message) => JSON.parse(message.value?.toString() ?? '{}').trainingRunId === request.trainingRunId,
+    (matched) => matched.length >= 1,
+  );
+  assert.equal(JSON.parse(failed[0]?.value?.toString() ?? '{}').errorCode, 'snapshot_hash_mismatch');
+});
+
+test('a snapshot with one class only fails the run with a cause a person can act on', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(
+    await snapshotCreated(
+      request,
+      snapshotId,
+      churnRows(100, 9).map((row) => ({ ...row, churned: false })),
+    ),
+  );
+  const run = await endedRun(request.trainingRunId);
+  assert.equal(run.failure.errorCode, 'one_class');
+  assert.match(run.failure.message, /needs both classes/);
+});
+
+test('a request and its snapshot delivered twice train once', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model);
+  // The same request twice, as two events (a requester that retried): one run, one snapshot request.
+  await publishRequested(request);
+  await publishRequested({ ...request, requestedAt: new Date().toISOString() });
+  const snapshotId = await waitingRun(request.trainingRunId);
+  const created = await snapshotCreated(request, snapshotId, churnRows(300, 11));
+  const before = app.get(TrainOnSnapshotService).trainings;
+  await publishCreated(created);
+  await publishCreated(created);
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  // And once more after the run ended (a redrive, or feature-store answering the request again).
+  await publishCreated(created);
+
+  // The marker: a later run of the same model, whose model.trained shares the key and so the partition.
+  const marker = trainingRequest(model);
+  await publishRequested(marker);
+  await publishCreated(await snapshotCreated(marker, await waitingRun(marker.trainingRunId), churnRows(300, 12)));
+  const events = await trainedEvents(model, marker.trainingRunId);
+  assert.equal(events.filter((event) => event.trainingRunId === request.trainingRunId).length, 1);
+  assert.equal(app.get(TrainOnSnapshotService).trainings - before, 2);
+});
+
+test('the same snapshot, params and seed give a byte-identical ONNX file', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const rows = churnRows(300, 21);
+  const digests: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const request = trainingRequest(model, {
+      algorithm: 'random_forest',
+      params: { trees: 10, seed: 5, split: 'stratified' },
+    });
+    await publishRequested(request);
+    await publishCreated(await snapshotCreated(request, await waitingRun(request.trainingRunId), rows));
+    const run = await endedRun(request.trainingRunId);
+    assert.equal(run.status, 'succeeded', JSON.stringify(run.failure));
+    digests.push(run.result.artifact.sha256 as string);
+  }
+  assert.equal(digests[0], digests[1]);
+});
+
+/** Puts a run in 'training' as a trainer that stopped would have left it: held by nobody alive, its lease lapsed. */
+async function leftByAStoppedTrainer(
+  request: TrainingRequestedV1,
+  rows: readonly SnapshotRow[],
+  attempt: number,
+): Promise<void> {
+  await publishRequested(request);
+  const created = await snapshotCreated(request, await waitingRun(request.trainingRunId), rows);
+  const runs = app.get(RunStore);
+  await runs.dataSource.transaction(async (manager) => {
+    await runs.markTraining(manager, request.trainingRunId, created, new Date());
+    await manager.query(
+      `UPDATE trainer.training_runs SET lease_owner = 'trainer-gone', lease_until = now() - interval '1 second', attempt = $2 WHERE id = $1`,
+      [request.trainingRunId, attempt],
+    );
+  });
+}
+
+test('a run a stopped trainer left in training is resumed once its lease lapses', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await leftByAStoppedTrainer(request, churnRows(200, 31), 1);
+  const run = await endedRun(request.trainingRunId);
+  assert.equal(run.status, 'succeeded', JSON.stringify(run.failure));
+  assert.equal(run.attempt, 2);
+});
+
+test('a run interrupted more often than TRAINING_MAX_ATTEMPTS fails with training_interrupted', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await leftByAStoppedTrainer(request, churnRows(200, 32), config.TRAINING_MAX_ATTEMPTS);
+  const run = await endedRun(request.trainingRunId);
+  assert.equal(run.status, 'failed');
+  assert.equal(run.failure.errorCode, 'training_interrupted');
+});
+
+test('the service answers /health/ready while it trains', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`, {
+    params: { iterations: 400, early_stopping: false, max_leaves: 63, min_samples_leaf: 1, seed: 1 },
+  });
+  await publishRequested(request);
+  await publishCreated(await snapshotCreated(request, await waitingRun(request.trainingRunId), churnRows(30_000, 41)));
+  await eventually(async () => {
+    const run = await getRun(request.trainingRunId);
+    return run.body.status === 'training' && run.body.progress > 0 ? true : undefined;
+  }, 'training to be under way');
+  const started = Date.now();
+  const ready = await fetch(`${base}/health/ready`);
+  const latencyMs = Date.now() - started;
+  assert.equal(ready.status, 200);
+  assert.ok(latencyMs < 1_000, `readiness answered in ${latencyMs} ms`);
+  assert.equal((await getRun(request.trainingRunId)).body.status, 'training');
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+});
