@@ -1,8 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
-import { AuthModule, authMigrations } from '@mlops/auth';
-import { HttpApiModule } from '@mlops/http';
 import { PlatformModule } from '@mlops/platform';
 import { POSTGRES } from '@mlops/storage';
 import type { TrainerConfig } from './config';
@@ -41,14 +39,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        HttpApiModule.forRoot({ service: SERVICE, version: '0.1.0' }),
         PlatformModule.forRoot({
           service: SERVICE,
           pgSchema: PG_SCHEMA,
           config,
-          migrations: [...authMigrations, ...trainerMigrations],
+          migrations: trainerMigrations,
         }),
-        AuthModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config }),
       ],
       controllers: [
         RequestTrainingHttpController,
