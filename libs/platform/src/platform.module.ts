@@ -10,12 +10,13 @@ import {
   OutboxRelay,
   messagingMigrations,
 } from '@mlops/messaging';
+import { type KafkaConnectionConfig, kafkaSecurity } from '@mlops/config';
 import { ObservabilityModule } from '@mlops/observability';
 import { ClickHouseModule, POSTGRES, type PostgresOptions, PostgresModule } from '@mlops/storage';
 import { PlatformLifecycle } from './platform.lifecycle';
 
 /** The keys of a service's config the platform wiring reads (see serviceKeys/postgresKeys/clickhouseKeys). */
-export interface PlatformConfig {
+export interface PlatformConfig extends KafkaConnectionConfig {
   readonly KAFKA_BROKERS: string[];
   readonly MAX_EVENT_BYTES: number;
   readonly DATABASE_URL: string;
@@ -44,7 +45,12 @@ export class PlatformModule {
     const { service, config, pgSchema } = options;
     const imports: DynamicModule[] = [
       ObservabilityModule.forRoot({ service }),
-      MessagingModule.forRoot({ service, brokers: config.KAFKA_BROKERS, maxEventBytes: config.MAX_EVENT_BYTES }),
+      MessagingModule.forRoot({
+        service,
+        brokers: config.KAFKA_BROKERS,
+        security: kafkaSecurity(config, service),
+        maxEventBytes: config.MAX_EVENT_BYTES,
+      }),
       PostgresModule.forRoot({
         url: config.DATABASE_URL,
         schema: pgSchema,
