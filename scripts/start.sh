@@ -29,8 +29,22 @@ source "$state/stack.env"
 
 mkdir -p "$state/logs"
 declare -A ports=([ingestion]=3001 [feature-store]=3002 [trainer]=3003 [registry]=3004 [deployer]=3005 [monitor]=3006)
-for svc in ingestion feature-store trainer registry deployer monitor; do
-  HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" \
+services=(ingestion feature-store trainer registry deployer monitor)
+# Each service gets only its own credentials (stack.env: <SVC>_DATABASE_URL, <SVC>_KAFKA_SASL_*), never the
+# admin's or another service's.
+per_service_keys=()
+for svc in "${services[@]}"; do
+  p=$(echo "$svc" | tr 'a-z-' 'A-Z_')
+  per_service_keys+=("${p}_DATABASE_URL" "${p}_KAFKA_SASL_USERNAME" "${p}_KAFKA_SASL_PASSWORD")
+done
+for svc in "${services[@]}"; do
+  p=$(echo "$svc" | tr 'a-z-' 'A-Z_')
+  own_db="${p}_DATABASE_URL" own_user="${p}_KAFKA_SASL_USERNAME" own_password="${p}_KAFKA_SASL_PASSWORD"
+  unset_others=()
+  for key in "${per_service_keys[@]}"; do unset_others+=(-u "$key"); done
+  env "${unset_others[@]}" DATABASE_URL="${!own_db:-$DATABASE_URL}" \
+    KAFKA_SASL_USERNAME="${!own_user:-${KAFKA_SASL_USERNAME:-}}" KAFKA_SASL_PASSWORD="${!own_password:-${KAFKA_SASL_PASSWORD:-}}" \
+    HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" \
     node "services/$svc/dist/src/main.js" >"$state/logs/$svc.log" 2>&1 &
   pids+=($!)
   echo "[start] $svc pid $! -> http://127.0.0.1:${ports[$svc]} (log $state/logs/$svc.log)"
