@@ -60,6 +60,9 @@ PG_RUN_DIR="$PG_BASE/postgres-run" # unix socket + server log; owned by the serv
 PG_LOG="$PG_RUN_DIR/postgres.log"
 
 STACK_ENV="$STATE_DIR/stack.env"
+# DATABASE_URL names an external server, except when it is this stack's own admin URL (a shell that sourced
+# stack.env, or one from before password auth): then the local server is managed as usual.
+if [[ "${DATABASE_URL:-}" =~ ^postgres(ql)?://mlops(:[^@]*)?@127\.0\.0\.1:$PG_PORT/mlops$ ]]; then unset DATABASE_URL; fi
 SECRETS_DIR="$STATE_DIR/secrets"
 
 # Services and the Postgres schema each owns (services/<svc>/src/tokens.ts PG_SCHEMA).
