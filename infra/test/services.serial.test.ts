@@ -12,12 +12,21 @@ const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
 
-function stackEnv(): { KAFKA_BROKERS: string; DATABASE_URL: string } {
-  for (const key of ['KAFKA_BROKERS', 'DATABASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
-  }
-  return { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, DATABASE_URL: process.env.DATABASE_URL! };
+/** What `npm start` gives a service: the brokers, and its own Kafka user and Postgres role (stack.env). */
+function stackEnv(service: string): Record<string, string> {
+  const prefix = service.toUpperCase().replace(/-/g, '_');
+  const need = (key: string): string => {
+    const value = process.env[key];
+    if (!value) throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
+    return value;
+  };
+  return {
+    KAFKA_BROKERS: need('KAFKA_BROKERS'),
+    KAFKA_SASL_MECHANISM: need('KAFKA_SASL_MECHANISM'),
+    KAFKA_SASL_USERNAME: need(`${prefix}_KAFKA_SASL_USERNAME`),
+    KAFKA_SASL_PASSWORD: need(`${prefix}_KAFKA_SASL_PASSWORD`),
+    DATABASE_URL: need(`${prefix}_DATABASE_URL`),
+  };
 }
 
 interface Running {
@@ -68,7 +77,7 @@ describe('each service boots as its own process against the real stack', { concu
       const port = 13_100 + i;
       const dataDir = mkdtempSync(path.join(tmpdir(), `${service}-ch-`));
       const svc = run(service, {
-        ...stackEnv(),
+        ...stackEnv(service),
         HTTP_PORT: String(port),
         CLICKHOUSE_DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
@@ -120,7 +129,7 @@ describe('each service boots as its own process against the real stack', { concu
     const port = 13_150;
     const svc = run('registry', {
       KAFKA_BROKERS: '127.0.0.1:1',
-      DATABASE_URL: stackEnv().DATABASE_URL,
+      DATABASE_URL: stackEnv('registry').DATABASE_URL ?? '',
       HTTP_PORT: String(port),
       LOG_LEVEL: 'error',
     });
