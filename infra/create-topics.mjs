@@ -7,17 +7,27 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-let contracts;
+let contracts, config;
 try {
   contracts = require(path.join(root, 'libs/contracts/dist/src/index.js'));
+  config = require(path.join(root, 'libs/config/dist/src/index.js'));
 } catch (error) {
-  console.error(`[topics] the contracts library is not built (${error.message}); run \`npm run build\` first`);
+  console.error(
+    `[topics] the contracts and config libraries are not built (${error.message}); run \`npm run build\` first`,
+  );
   process.exit(1);
 }
 const { Kafka, logLevel } = require('kafkajs');
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((s) => s.trim());
-const kafka = new Kafka({ clientId: 'topic-provisioner', brokers, logLevel: logLevel.ERROR, retry: { retries: 8 } });
+// KAFKA_BROKERS, KAFKA_SASL_* and KAFKA_SSL as every service reads them (the provisioner user on the local stack).
+const connection = config.loadConfig('topic-provisioner', config.kafkaKeys);
+const kafka = new Kafka({
+  clientId: 'topic-provisioner',
+  brokers: connection.KAFKA_BROKERS,
+  ...config.kafkaSecurity(connection, 'topic-provisioner'),
+  logLevel: logLevel.ERROR,
+  retry: { retries: 8 },
+});
 const admin = kafka.admin();
 
 function configEntries(spec) {

@@ -14,6 +14,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { EventTypes } = require('../libs/contracts/dist/src/index.js');
 const { EventProducer, MessagingMetrics, newEvent, startGroupAtEnd } = require('../libs/messaging/dist/src/index.js');
 const { Registry } = require('prom-client');
+const { kafkaKeys, kafkaSecurity, loadConfig } = require('../libs/config/dist/src/index.js');
 
 const INGESTION = process.env.INGESTION_URL ?? 'http://127.0.0.1:3001';
 const FEATURES = process.env.FEATURE_STORE_URL ?? 'http://127.0.0.1:3002';
@@ -176,9 +177,11 @@ await call(producerToken, 'POST', `${INGESTION}/datasets/${churn}/records`, [
   { customer_id: 'c1', event_time: new Date().toISOString(), churned: false },
   { customer_id: 'c2', event_time: new Date().toISOString(), churned: true },
 ]);
+const kafkaConnection = loadConfig('demo', kafkaKeys);
 const kafka = new Kafka({
   clientId: 'demo',
-  brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+  brokers: kafkaConnection.KAFKA_BROKERS,
+  ...kafkaSecurity(kafkaConnection, 'demo'),
   logLevel: logLevel.NOTHING,
 });
 const group = `demo-${run}`;

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Dead letters: `npm run dlq -- list`, `npm run dlq -- show <topic> [--limit N]`, `npm run dlq -- redrive <topic>`.
-// <topic> is the original topic or its .dlq topic. KAFKA_BROKERS names the cluster (default 127.0.0.1:19092).
+// <topic> is the original topic or its .dlq topic. KAFKA_BROKERS names the cluster (default 127.0.0.1:19092);
+// KAFKA_SASL_MECHANISM/USERNAME/PASSWORD and KAFKA_SSL authenticate as a service does (stack.env sets them).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-let messaging;
+let messaging, config;
 try {
   messaging = require(path.join(root, 'libs/messaging/dist/src/index.js'));
+  config = require(path.join(root, 'libs/config/dist/src/index.js'));
 } catch (error) {
-  console.error(`[dlq] the messaging library is not built (${error.message}); run \`npm run build\` first`);
+  console.error(
+    `[dlq] the messaging and config libraries are not built (${error.message}); run \`npm run build\` first`,
+  );
   process.exit(1);
 }
 const { Kafka, logLevel } = require('kafkajs');
@@ -25,8 +29,14 @@ if (!command || (command !== 'list' && !topic) || !Number.isInteger(limit) || li
   process.exit(64);
 }
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((s) => s.trim());
-const kafka = new Kafka({ clientId: 'mlops-dlq', brokers, logLevel: logLevel.ERROR, retry: { retries: 5 } });
+const connection = config.loadConfig('dlq', config.kafkaKeys);
+const kafka = new Kafka({
+  clientId: 'mlops-dlq',
+  brokers: connection.KAFKA_BROKERS,
+  ...config.kafkaSecurity(connection, 'dlq'),
+  logLevel: logLevel.ERROR,
+  retry: { retries: 5 },
+});
 
 try {
   if (command === 'list') {

@@ -39,8 +39,22 @@ fi
 chmod 600 "$admin_token_file"
 base="${HTTP_PORT_BASE:-3000}"
 declare -A ports=([ingestion]=$((base + 1)) [feature-store]=$((base + 2)) [trainer]=$((base + 3)) [registry]=$((base + 4)) [deployer]=$((base + 5)) [monitor]=$((base + 6)))
-for svc in ingestion feature-store trainer registry deployer monitor; do
-  HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" AUTH_ADMIN_TOKEN_FILE="$admin_token_file" \
+services=(ingestion feature-store trainer registry deployer monitor)
+# Each service gets only its own credentials (stack.env: <SVC>_DATABASE_URL, <SVC>_KAFKA_SASL_*), never the
+# admin's or another service's.
+per_service_keys=()
+for svc in "${services[@]}"; do
+  p=$(echo "$svc" | tr 'a-z-' 'A-Z_')
+  per_service_keys+=("${p}_DATABASE_URL" "${p}_KAFKA_SASL_USERNAME" "${p}_KAFKA_SASL_PASSWORD")
+done
+for svc in "${services[@]}"; do
+  p=$(echo "$svc" | tr 'a-z-' 'A-Z_')
+  own_db="${p}_DATABASE_URL" own_user="${p}_KAFKA_SASL_USERNAME" own_password="${p}_KAFKA_SASL_PASSWORD"
+  unset_others=()
+  for key in "${per_service_keys[@]}"; do unset_others+=(-u "$key"); done
+  env "${unset_others[@]}" DATABASE_URL="${!own_db:-$DATABASE_URL}" \
+    KAFKA_SASL_USERNAME="${!own_user:-${KAFKA_SASL_USERNAME:-}}" KAFKA_SASL_PASSWORD="${!own_password:-${KAFKA_SASL_PASSWORD:-}}" \
+    HTTP_PORT="${ports[$svc]}" CLICKHOUSE_DATA_DIR="$state/clickhouse/$svc" AUTH_ADMIN_TOKEN_FILE="$admin_token_file" \
     node "services/$svc/dist/src/main.js" >"$state/logs/$svc.log" 2>&1 &
   pids+=($!)
   echo "[start] $svc pid $! -> http://127.0.0.1:${ports[$svc]} (log $state/logs/$svc.log)"

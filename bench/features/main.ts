@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTokenWithRoles } from '@mlops/auth';
-import { loadConfig } from '@mlops/config';
+import { kafkaKeys, kafkaSecurity, loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { FeatureStoreConfigSpec, createFeatureStoreApp } from '@mlops/feature-store';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
@@ -35,9 +35,11 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const env = { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn' as const, AUTH_ADMIN_TOKEN: ADMIN_TOKEN };
   // Fresh groups positioned at the end of their topics: only this run's events are processed and timed.
+  const connection = loadConfig('bench-features', kafkaKeys);
   const kafka = new Kafka({
     clientId: 'bench-features',
-    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    brokers: connection.KAFKA_BROKERS,
+    ...kafkaSecurity(connection, 'bench-features'),
     logLevel: logLevel.ERROR,
   });
   await startGroupAtEnd(kafka, `bench-ingestion-${run}`, [EventTypes.DataRecordV1]);

@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTokenWithRoles } from '@mlops/auth';
-import { loadConfig } from '@mlops/config';
+import { kafkaSecurity, loadConfig } from '@mlops/config';
 import { EventTypes, TOPIC_SPECS } from '@mlops/contracts';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
 import { encodeEvent, newEvent } from '@mlops/messaging';
@@ -120,7 +120,12 @@ async function main(): Promise<void> {
   console.log(`bench/ingest: ${RECORDS} records in HTTP batches of ${BATCH}, ${CONCURRENCY} requests in flight`);
 
   // Baseline: the same records as JSON, batched produce with acks=all to a topic shaped like the validated one.
-  const kafka = new Kafka({ clientId: 'bench-ingest', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
+  const kafka = new Kafka({
+    clientId: 'bench-ingest',
+    brokers: config.KAFKA_BROKERS,
+    ...kafkaSecurity(config, 'bench-ingest'),
+    logLevel: logLevel.ERROR,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const partitions = TOPIC_SPECS.find((t) => t.name === EventTypes.DataValidatedV1)?.partitions ?? 6;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, type Message, logLevel } from 'kafkajs';
+import { kafkaKeys, kafkaSecurity, loadConfig } from '@mlops/config';
 import { Registry } from 'prom-client';
 import { EventTypes, type EventData, exampleEventData } from '@mlops/contracts';
 import {
@@ -27,7 +28,14 @@ function need(name: string): string {
   return v;
 }
 
-const kafka = new Kafka({ clientId: 'bench', brokers: need('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
+need('KAFKA_BROKERS');
+const connection = loadConfig('bench', kafkaKeys);
+const kafka = new Kafka({
+  clientId: 'bench',
+  brokers: connection.KAFKA_BROKERS,
+  ...kafkaSecurity(connection, 'bench'),
+  logLevel: logLevel.ERROR,
+});
 
 /** A fresh consumer group positioned at the end of the topic, so only this run's messages count. */
 async function groupAtEnd(topic: string): Promise<string> {

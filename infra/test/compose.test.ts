@@ -6,7 +6,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -38,12 +40,14 @@ interface ComposeService {
   restart?: string;
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   deploy?: { replicas?: number };
+  secrets?: (string | { source?: string; target?: string })[];
   [key: string]: unknown;
 }
 
 interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
   [key: string]: unknown;
 }
 
@@ -161,16 +165,42 @@ const redact = (value: string): string => value.replace(/\/\/([^@/]*)@/, '//***@
  * required key (no default, not optional) that is not set, a value its parser rejects, HTTP_HOST other than
  * 0.0.0.0 (a container must listen on every interface), CLICKHOUSE_URL unset (images have no chdb engine).
  */
-export function checkServiceEnvironment(name: string, service: ComposeService, spec: ConfigSpec): string[] {
+/** The secret names a service mounts (short or long syntax). */
+export function secretsOf(service: ComposeService): string[] {
+  return (service.secrets ?? []).map((s) => (typeof s === 'string' ? s : (s.source ?? '')));
+}
+
+export function checkServiceEnvironment(
+  name: string,
+  service: ComposeService,
+  spec: ConfigSpec,
+  declaredSecrets: ComposeFile['secrets'] = compose.secrets,
+): string[] {
   const problems: string[] = [];
   if (service.env_file !== undefined) problems.push(`${name}: env_file hides keys from this check; use environment`);
   const env = environmentOf(service);
+  const fromFile = new Set<string>();
   for (const key of Object.keys(env)) {
+    const secretKey = key.endsWith('_FILE') ? key.slice(0, -'_FILE'.length) : undefined;
+    if (secretKey !== undefined && spec[secretKey]?.secret) {
+      // A secret read from a compose secret: /run/secrets/<name>, mounted by this service, declared as a file.
+      fromFile.add(secretKey);
+      const secret = /^\/run\/secrets\/([A-Za-z0-9_.-]+)$/.exec(env[key] ?? '')?.[1];
+      if (!secret) problems.push(`${name}: ${key} must name a file under /run/secrets, got ${env[key]}`);
+      else if (!secretsOf(service).includes(secret))
+        problems.push(`${name}: ${key} names secret ${secret}, which it does not mount`);
+      else if (!declaredSecrets?.[secret]?.file) problems.push(`${name}: secret ${secret} is not declared with a file`);
+      if (env[secretKey] !== undefined) problems.push(`${name}: both ${secretKey} and ${key} are set`);
+      continue;
+    }
     if (!Object.hasOwn(spec, key))
       problems.push(`${name}: ${key} is set but ${name} does not read it (not a key of its ConfigSpec)`);
+    else if (spec[key]?.secret)
+      problems.push(`${name}: secret ${key} is written into the file; use ${key}_FILE and a compose secret`);
   }
   for (const [key, k] of Object.entries(spec)) {
     const value = env[key];
+    if (fromFile.has(key)) continue;
     if (value === undefined || value === '') {
       if (k.default === undefined && !k.optional)
         problems.push(`${name}: required key ${key} is not set (${k.description})`);
@@ -463,6 +493,113 @@ const clone = <T>(value: T): T => structuredClone(value);
 
 // ------------------------------------------------------------------------------------------------- tests
 
+describe('docker-compose.yml credentials', () => {
+  const kafkaEnv = environmentOf(compose.services.kafka!);
+
+  test('Kafka serves clients over SASL/SCRAM only; the controller listener stays internal', () => {
+    const protocols = Object.fromEntries(
+      (kafkaEnv.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((entry) => entry.split(':')),
+    ) as Record<string, string>;
+    const advertised = (kafkaEnv.KAFKA_ADVERTISED_LISTENERS ?? '').split(',').map((l) => l.split(':')[0]!);
+    assert.ok(advertised.length > 0);
+    for (const listener of advertised) assert.equal(protocols[listener], 'SASL_PLAINTEXT', `${listener} is SASL`);
+    assert.equal(protocols.CONTROLLER, 'PLAINTEXT');
+    assert.ok(!advertised.includes('CONTROLLER'), 'the controller listener is not advertised to clients');
+    assert.equal(kafkaEnv.KAFKA_SASL_ENABLED_MECHANISMS, 'SCRAM-SHA-512');
+    assert.match(JSON.stringify(compose.services.kafka!.command), /kafka-scram\.sh/);
+    assert.ok(existsSync(path.join(root, 'infra/docker/kafka-scram.sh')));
+    assert.ok(secretsOf(compose.services.kafka!).includes('kafka_admin_password'));
+  });
+
+  test('every service and the topics job authenticate to Kafka with a user of their own', () => {
+    const users = new Set<string>();
+    for (const name of [...platformServices, 'topics']) {
+      const env = environmentOf(compose.services[name]!);
+      assert.equal(env.KAFKA_SASL_MECHANISM, 'scram-sha-512', `${name}: KAFKA_SASL_MECHANISM`);
+      assert.ok(env.KAFKA_SASL_USERNAME, `${name}: KAFKA_SASL_USERNAME`);
+      assert.match(env.KAFKA_SASL_PASSWORD_FILE ?? '', /^\/run\/secrets\//, `${name}: KAFKA_SASL_PASSWORD_FILE`);
+      users.add(env.KAFKA_SASL_USERNAME!);
+    }
+    assert.equal(users.size, platformServices.length + 1, 'no two share a user');
+    // The broker creates a user for each of them (infra/docker/kafka-scram.sh: mlops-<schema with dashes>).
+    const kafkaSecrets = secretsOf(compose.services.kafka!);
+    for (const name of platformServices) {
+      const secret = /\/run\/secrets\/(.+)$/.exec(
+        environmentOf(compose.services[name]!).KAFKA_SASL_PASSWORD_FILE!,
+      )![1]!;
+      assert.ok(kafkaSecrets.includes(secret), `kafka mounts ${secret}`);
+      assert.equal(
+        `mlops-${secret.replace(/_kafka_password$/, '').replace(/_/g, '-')}`,
+        environmentOf(compose.services[name]!).KAFKA_SASL_USERNAME,
+      );
+    }
+  });
+
+  test('Postgres: the admin password is a secret, each service has its own role URL, the role script is mounted', () => {
+    const postgres = compose.services.postgres!;
+    const env = environmentOf(postgres);
+    assert.equal(env.POSTGRES_PASSWORD, undefined, 'no password written into the file');
+    assert.equal(env.POSTGRES_PASSWORD_FILE, '/run/secrets/pg_admin_password');
+    assert.notEqual(env.POSTGRES_HOST_AUTH_METHOD, 'trust');
+    const mounts = JSON.stringify(postgres.volumes);
+    assert.match(mounts, /postgres-init\.sh:\/docker-entrypoint-initdb\.d\//);
+    assert.match(mounts, /infra\/postgres\/service-role\.sql/);
+    const urls = new Set<string>();
+    for (const name of platformServices) {
+      const file = environmentOf(compose.services[name]!).DATABASE_URL_FILE;
+      assert.ok(file, `${name}: DATABASE_URL_FILE`);
+      urls.add(file);
+      const schema = /\/run\/secrets\/(.+)_database_url$/.exec(file)?.[1];
+      assert.ok(
+        schema && secretsOf(postgres).includes(`${schema}_pg_password`),
+        `postgres mounts ${schema}_pg_password`,
+      );
+    }
+    assert.equal(urls.size, platformServices.length, 'each service its own database URL');
+  });
+
+  test('infra/docker/secrets.sh generates every secret file the compose file declares, consistently', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'compose-secrets-'));
+    try {
+      const result = spawnSync('bash', [path.join(root, 'infra/docker/secrets.sh')], {
+        env: { ...process.env, MLOPS_SECRETS_DIR: dir },
+        encoding: 'utf8',
+      });
+      assert.equal(result.status, 0, result.stderr);
+      for (const [name, secret] of Object.entries(compose.secrets ?? {})) {
+        assert.match(secret.file ?? '', /^\.\/\.secrets\//, `${name} is a file under ./.secrets`);
+        const generated = path.join(dir, path.basename(secret.file!));
+        assert.ok(existsSync(generated), `${name} is generated`);
+      }
+      const url = new URL(readFileSync(path.join(dir, 'ingestion_database_url'), 'utf8'));
+      assert.equal(url.username, 'mlops_ingestion');
+      assert.equal(url.password, readFileSync(path.join(dir, 'ingestion_pg_password'), 'utf8'));
+      assert.equal(url.hostname, 'postgres');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the secret check reports a secret written into the file, a _FILE outside /run/secrets, an unmounted secret', () => {
+    const spec = configSpecOf('ingestion');
+    const service = clone(compose.services.ingestion!);
+    const env = environmentOf(service) as Record<string, string>;
+    service.environment = { ...env, KAFKA_SASL_PASSWORD: 'hunter2', DATABASE_URL_FILE: '/etc/db_url' };
+    const problems = checkServiceEnvironment('ingestion', service, spec);
+    assert.ok(
+      problems.some((p) => p.includes('secret KAFKA_SASL_PASSWORD is written into the file')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('DATABASE_URL_FILE must name a file under /run/secrets')),
+      problems.join('\n'),
+    );
+    const unmounted = clone(compose.services.ingestion!);
+    unmounted.secrets = [];
+    assert.ok(checkServiceEnvironment('ingestion', unmounted, spec).some((p) => p.includes('which it does not mount')));
+  });
+});
+
 describe('docker-compose.yml', () => {
   test('is valid against the Compose Specification schema, with no top-level version', () => {
     const errors = validateCompose(compose);
@@ -540,7 +677,7 @@ describe('docker-compose.yml', () => {
       string,
       string | undefined
     >;
-    delete env.DATABASE_URL;
+    delete env.DATABASE_URL_FILE;
     delete env.HTTP_HOST;
     service.environment = env as Record<string, string>;
     const problems = checkServiceEnvironment('ingestion', service, spec);

@@ -13,15 +13,20 @@ const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
 
-/** The stack and the test admin token: every service takes bearer tokens. */
-function stackEnv(): { KAFKA_BROKERS: string; DATABASE_URL: string; AUTH_ADMIN_TOKEN: string } {
-  for (const key of ['KAFKA_BROKERS', 'DATABASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
-  }
+/** What `npm start` gives a service: the brokers, its own Kafka user and Postgres role (stack.env), the admin token. */
+function stackEnv(service: string): Record<string, string> {
+  const prefix = service.toUpperCase().replace(/-/g, '_');
+  const need = (key: string): string => {
+    const value = process.env[key];
+    if (!value) throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
+    return value;
+  };
   return {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-    DATABASE_URL: process.env.DATABASE_URL!,
+    KAFKA_BROKERS: need('KAFKA_BROKERS'),
+    KAFKA_SASL_MECHANISM: need('KAFKA_SASL_MECHANISM'),
+    KAFKA_SASL_USERNAME: need(`${prefix}_KAFKA_SASL_USERNAME`),
+    KAFKA_SASL_PASSWORD: need(`${prefix}_KAFKA_SASL_PASSWORD`),
+    DATABASE_URL: need(`${prefix}_DATABASE_URL`),
     AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   };
 }
@@ -74,7 +79,7 @@ describe('each service boots as its own process against the real stack', { concu
       const port = 13_100 + i;
       const dataDir = mkdtempSync(path.join(tmpdir(), `${service}-ch-`));
       const svc = run(service, {
-        ...stackEnv(),
+        ...stackEnv(service),
         HTTP_PORT: String(port),
         CLICKHOUSE_DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
@@ -131,7 +136,7 @@ describe('each service boots as its own process against the real stack', { concu
   });
 
   test('a service without an admin token (and auth not disabled) refuses to start with exit 78', async () => {
-    const { AUTH_ADMIN_TOKEN: _unused, ...withoutToken } = stackEnv();
+    const { AUTH_ADMIN_TOKEN: _unused, ...withoutToken } = stackEnv('trainer');
     const svc = run('trainer', { ...withoutToken, HTTP_PORT: '13160' });
     assert.equal(await svc.exited, 78, svc.output());
     assert.match(svc.output(), /AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/);
@@ -141,7 +146,7 @@ describe('each service boots as its own process against the real stack', { concu
     const port = 13_150;
     const svc = run('registry', {
       KAFKA_BROKERS: '127.0.0.1:1',
-      DATABASE_URL: stackEnv().DATABASE_URL,
+      DATABASE_URL: stackEnv('registry').DATABASE_URL ?? '',
       AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       HTTP_PORT: String(port),
       LOG_LEVEL: 'error',

@@ -37,7 +37,7 @@ import {
 } from '@mlops/messaging';
 import { ObservabilityModule } from '@mlops/observability';
 import { POSTGRES, PostgresModule } from '@mlops/storage';
-import { databaseUrl, kafkaBrokers, uid } from '@mlops/testing';
+import { databaseUrl, kafkaBrokers, kafkaTestSecurity, uid } from '@mlops/testing';
 import {
   Audited,
   AuditLog,
@@ -178,7 +178,7 @@ export async function startService(prefix: string, env: Record<string, string>):
   @Module({
     imports: [
       ObservabilityModule.forRoot({ service }),
-      MessagingModule.forRoot({ service, brokers: kafkaBrokers() }),
+      MessagingModule.forRoot({ service, brokers: kafkaBrokers(), security: kafkaTestSecurity() }),
       PostgresModule.forRoot({
         url: databaseUrl(),
         schema,

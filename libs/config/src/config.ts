@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Typed, documented configuration read from the environment and validated once at start.
  * Every key carries its description; secrets never have defaults; a bad or missing key is reported by name.
@@ -113,7 +115,19 @@ export function loadConfig<S extends ConfigSpec>(
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, k] of Object.entries(spec)) {
-    const raw = env[name];
+    let raw = env[name];
+    // A secret may come from a file (`<KEY>_FILE`, e.g. a Docker/compose secret under /run/secrets).
+    const file = k.secret ? env[`${name}_FILE`] : undefined;
+    if ((raw === undefined || raw === '') && file) {
+      try {
+        raw = readFileSync(file, 'utf8').trim();
+      } catch (error) {
+        problems.push(
+          `${name}_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+        continue;
+      }
+    }
     if (raw === undefined || raw === '') {
       if (k.default !== undefined) out[name] = k.default;
       else if (k.optional) out[name] = undefined;
@@ -134,7 +148,7 @@ export function loadConfig<S extends ConfigSpec>(
 export function describeConfig(spec: ConfigSpec): string {
   const rows = Object.entries(spec).map(([name, k]) => {
     const def = k.secret
-      ? '(secret, no default)'
+      ? `(secret, no default; or \`${name}_FILE\`)`
       : k.default !== undefined
         ? `\`${String(k.default)}\``
         : k.optional

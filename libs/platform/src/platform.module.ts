@@ -12,12 +12,13 @@ import {
 } from '@mlops/messaging';
 import { type AuthConfig, AuthModule, authMigrations } from '@mlops/auth';
 import { HttpApiModule } from '@mlops/http';
+import { type KafkaConnectionConfig, kafkaSecurity } from '@mlops/config';
 import { ObservabilityModule } from '@mlops/observability';
 import { ClickHouseModule, POSTGRES, type PostgresOptions, PostgresModule } from '@mlops/storage';
 import { PlatformLifecycle } from './platform.lifecycle';
 
 /** The keys of a service's config the platform wiring reads (see serviceKeys/postgresKeys/clickhouseKeys). */
-export interface PlatformConfig extends AuthConfig {
+export interface PlatformConfig extends AuthConfig, KafkaConnectionConfig {
   readonly KAFKA_BROKERS: string[];
   readonly MAX_EVENT_BYTES: number;
   readonly DATABASE_URL: string;
@@ -52,7 +53,12 @@ export class PlatformModule {
       ObservabilityModule.forRoot({ service }),
       HttpApiModule.forRoot({ service, version: options.apiVersion ?? '0.1.0' }),
       AuthModule.forRoot({ service, pgSchema, config }),
-      MessagingModule.forRoot({ service, brokers: config.KAFKA_BROKERS, maxEventBytes: config.MAX_EVENT_BYTES }),
+      MessagingModule.forRoot({
+        service,
+        brokers: config.KAFKA_BROKERS,
+        security: kafkaSecurity(config, service),
+        maxEventBytes: config.MAX_EVENT_BYTES,
+      }),
       PostgresModule.forRoot({
         url: config.DATABASE_URL,
         schema: pgSchema,

@@ -1,12 +1,12 @@
 // Helpers of the platform tests; the ones every integration test shares come from @mlops/testing.
 import { createPostgresDataSource } from '@mlops/storage';
-import { TEST_ADMIN_TOKEN, databaseUrl, kafkaBrokers } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, databaseUrl, kafkaTestConnection } from '@mlops/testing';
 import type { BootConfig, PlatformConfig } from '../src';
 
 /** The platform keys of a probe service against the stack. */
 export function probeConfig(): PlatformConfig & BootConfig {
   return {
-    KAFKA_BROKERS: kafkaBrokers(),
+    ...kafkaTestConnection(),
     DATABASE_URL: databaseUrl(),
     MAX_EVENT_BYTES: 100_000,
     HTTP_HOST: '127.0.0.1',

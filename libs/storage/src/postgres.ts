@@ -57,7 +57,9 @@ async function ensureSchema(url: string, schema: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // A service role owns its schema but may not create schemas (CREATE SCHEMA checks that even when it exists).
+    const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (found.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   } catch (error) {
     // Two replicas racing on CREATE SCHEMA: the loser sees a unique violation, and the schema exists.
     if ((error as { code?: string }).code !== '23505') throw error;

@@ -1,7 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { once } from 'node:events';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { eventually, kafkaBrokers, uid } from './wait';
+import { eventually, kafkaBrokers, kafkaTestSecurity, uid } from './wait';
 
 /** The sockets each test client has open (kafkajs's own socket factory, plus this bookkeeping). */
 const openSockets = new WeakMap<Kafka, Set<net.Socket>>();
@@ -12,10 +13,13 @@ export function testKafka(clientId: string): Kafka {
   const kafka = new Kafka({
     clientId,
     brokers: kafkaBrokers(),
+    ...kafkaTestSecurity(),
     logLevel: logLevel.NOTHING,
     retry: { initialRetryTime: 200, retries: 12, maxRetryTime: 5_000 },
-    socketFactory: ({ host, port, onConnect }) => {
-      const socket = net.connect({ host, port }, onConnect);
+    socketFactory: ({ host, port, ssl, onConnect }) => {
+      const socket = ssl
+        ? tls.connect({ host, port, servername: host, ...ssl }, onConnect)
+        : net.connect({ host, port }, onConnect);
       socket.setKeepAlive(true, 60_000);
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));

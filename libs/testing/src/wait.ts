@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type ConfigOf, type KafkaSecurity, kafkaKeys, kafkaSecurity, loadConfig } from '@mlops/config';
 
 /** A variable the stack sets; integration tests refuse to run without it rather than skip silently. */
 export function requireEnv(name: string): string {
@@ -12,6 +13,28 @@ export function requireEnv(name: string): string {
 }
 
 export const kafkaBrokers = (): string[] => requireEnv('KAFKA_BROKERS').split(',');
+
+/**
+ * SASL/TLS of the test clients from the environment (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+ * KAFKA_SASL_PASSWORD, KAFKA_SSL): stack.env gives the tests the provisioner user, which may create topics
+ * and consumer groups.
+ */
+export function kafkaTestSecurity(): KafkaSecurity {
+  return kafkaSecurity(kafkaTestConnection(), 'tests');
+}
+
+/** The Kafka keys (brokers, SASL, TLS) of the stack, parsed: for a config object built by hand. */
+export function kafkaTestConnection(): ConfigOf<typeof kafkaKeys> {
+  return loadConfig('tests', kafkaKeys, kafkaTestEnv());
+}
+
+/** The Kafka keys of the stack as environment strings: for a service config under test read with loadConfig. */
+export function kafkaTestEnv(): Record<string, string> {
+  requireEnv('KAFKA_BROKERS');
+  return Object.fromEntries(
+    Object.keys(kafkaKeys).flatMap((key) => (process.env[key] ? [[key, process.env[key] ?? '']] : [])),
+  );
+}
 export const databaseUrl = (): string => requireEnv('DATABASE_URL');
 
 /** A name no other test run uses: `<prefix>-<8 hex digits>`. */

@@ -1,7 +1,7 @@
 // Helpers of the ingestion tests; the ones every integration test shares come from @mlops/testing.
 import type { Consumer } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
-import { TEST_ADMIN_TOKEN, header, positionGroupAt, requireEnv, testKafka, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, header, kafkaTestEnv, positionGroupAt, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type IngestionConfig, IngestionConfigSpec } from '../src/config';
 
 export { eventually } from '@mlops/testing';
@@ -10,7 +10,7 @@ export const HASH_KEY = 'test-hash-key-0123456789abcdef0123456789';
 
 export function testConfig(overrides: Record<string, string> = {}): IngestionConfig {
   return loadConfig('ingestion', IngestionConfigSpec, {
-    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    ...kafkaTestEnv(),
     DATABASE_URL: requireEnv('DATABASE_URL'),
     LOG_LEVEL: 'error',
     AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,

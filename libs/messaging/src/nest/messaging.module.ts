@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type SASLOptions, logLevel } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { HealthRegistry, METRICS_REGISTRY } from '@mlops/observability';
 import { MessagingMetrics } from '../metrics';
@@ -16,17 +16,28 @@ import { EventProducer } from '../producer';
 export const KAFKA = Symbol('KAFKA');
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
+/** SASL and TLS of a Kafka client; @mlops/config's `kafkaSecurity(config)` builds it from KAFKA_SASL_* and KAFKA_SSL. */
+export interface KafkaSecurity {
+  sasl?: SASLOptions;
+  ssl?: boolean;
+}
+
 export interface MessagingModuleOptions {
   /** Service name: Kafka client id and CloudEvents source prefix. */
   service: string;
   brokers: string[];
+  /** SASL and TLS (`kafkaSecurity(config)` of @mlops/config); none: plaintext without authentication. */
+  security?: KafkaSecurity;
   maxEventBytes?: number;
 }
 
-export function createKafka(clientId: string, brokers: string[]): Kafka {
+/** A Kafka client of one service: brokers, SASL/TLS from KAFKA_SASL_* / KAFKA_SSL, patient retries. */
+export function createKafka(clientId: string, brokers: string[], security: KafkaSecurity = {}): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    ...(security.sasl ? { sasl: security.sasl } : {}),
+    ...(security.ssl ? { ssl: true } : {}),
     logLevel: logLevel.WARN,
     connectionTimeout: 3_000,
     retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 5_000 },
@@ -78,7 +89,7 @@ export class MessagingModule {
       module: MessagingModule,
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
-        { provide: KAFKA, useFactory: () => createKafka(options.service, options.brokers) },
+        { provide: KAFKA, useFactory: () => createKafka(options.service, options.brokers, options.security) },
         {
           provide: MessagingMetrics,
           inject: [METRICS_REGISTRY],

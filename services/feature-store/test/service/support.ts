@@ -8,7 +8,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { startGroupAtEnd } from '@mlops/messaging';
-import { TEST_ADMIN_TOKEN, header, readTopicAs, requireEnv, testKafka, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, header, kafkaTestEnv, readTopicAs, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type FeatureStoreConfig, FeatureStoreConfigSpec } from '../../src/config';
 
 export { eventually, requireEnv } from '@mlops/testing';
@@ -28,7 +28,7 @@ export async function testConfig(
     EventTypes.DatasetSnapshotRequestedV1,
   ]);
   const config = loadConfig('feature-store', FeatureStoreConfigSpec, {
-    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    ...kafkaTestEnv(),
     DATABASE_URL: requireEnv('DATABASE_URL'),
     LOG_LEVEL: 'error',
     AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
