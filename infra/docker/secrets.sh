@@ -12,6 +12,7 @@ mkdir -p "$DIR" && chmod 700 "$DIR"
 new() { [[ -s "$DIR/$1" ]] || { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/$1"; chmod 644 "$DIR/$1"; }; }
 new kafka_admin_password
 new pg_admin_password
+new admin_token # the bootstrap admin bearer token of every service's HTTP API
 for schema in "${SCHEMAS[@]}"; do
   new "${schema}_kafka_password"
   new "${schema}_pg_password"

@@ -665,7 +665,7 @@ describe('docker-compose.yml', () => {
       const file = env.AUTH_ADMIN_TOKEN_FILE ?? '';
       const secret = /^\/run\/secrets\/(.+)$/.exec(file)?.[1];
       assert.ok(secret, `${name}: AUTH_ADMIN_TOKEN_FILE is a compose secret, got ${file}`);
-      assert.deepEqual(service.secrets, [secret], `${name} mounts the secret ${secret}`);
+      assert.ok((service.secrets as unknown[] | undefined)?.includes(secret), `${name} mounts the secret ${secret}`);
       assert.ok(secrets[secret]?.file, `the secret ${secret} is declared with its file`);
     }
   });

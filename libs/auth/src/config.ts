@@ -62,10 +62,17 @@ export function authSettingsOf(
 ): AuthSettings {
   const base = { disabled: config.AUTH_DISABLED, metricsPublic: config.AUTH_METRICS_PUBLIC };
   const problems: string[] = [];
-  if (config.AUTH_ADMIN_TOKEN !== undefined && config.AUTH_ADMIN_TOKEN_FILE !== undefined) {
-    problems.push('AUTH_ADMIN_TOKEN and AUTH_ADMIN_TOKEN_FILE are both set: give one');
-  }
   let token = config.AUTH_ADMIN_TOKEN;
+  if (token !== undefined && config.AUTH_ADMIN_TOKEN_FILE !== undefined) {
+    // libs/config reads any secret <KEY>_FILE into <KEY>: the same token twice is one token, two different ones a mistake.
+    let fromFile: string | undefined;
+    try {
+      fromFile = readFile(config.AUTH_ADMIN_TOKEN_FILE).trim();
+    } catch {
+      fromFile = undefined;
+    }
+    if (fromFile !== token.trim()) problems.push('AUTH_ADMIN_TOKEN and AUTH_ADMIN_TOKEN_FILE are both set: give one');
+  }
   if (token === undefined && config.AUTH_ADMIN_TOKEN_FILE !== undefined) {
     try {
       token = readFile(config.AUTH_ADMIN_TOKEN_FILE).trim();
