@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { startGroupAtEnd } from '@mlops/messaging';
-import { TEST_ADMIN_TOKEN, requireEnv, testKafka, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, kafkaTestEnv, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type TrainerConfig, TrainerConfigSpec } from '../src/config';
 
 /** A config against the real stack, with its own consumer group and artifact directory. */
@@ -22,7 +22,7 @@ export async function testConfig(
     EventTypes.AuthTokenChangedV1,
   ]);
   const config = loadConfig('trainer', TrainerConfigSpec, {
-    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    ...kafkaTestEnv(),
     DATABASE_URL: requireEnv('DATABASE_URL'),
     LOG_LEVEL: 'error',
     CONSUMER_GROUP: group,
