@@ -85,7 +85,7 @@ const train = dataset(2000, 1, ['paris', 'oslo', 'rome']);
 const holdout = dataset(500, 2, ['paris', 'oslo', 'rome', 'lima']);
 const SMALL = { iterations: 30, trees: 15 };
 
-function fit(algorithm: Algorithm, task: Task): TrainedModel {
+function trainFor(algorithm: Algorithm, task: Task): TrainedModel {
   return trainPipeline(train.table, task === 'binary' ? train.labels : train.values, task, algorithm, SMALL, 7).model;
 }
 
@@ -100,7 +100,7 @@ const cases: readonly [Algorithm, Task][] = [
 
 for (const [algorithm, task] of cases) {
   test(`ONNX Runtime gives the TypeScript ${algorithm} ${task} outputs on raw rows with missing values and an unseen category`, async () => {
-    const model = fit(algorithm, task);
+    const model = trainFor(algorithm, task);
     const exported = exportOnnx(model, { modelName: 'm', producerVersion: 'test' });
     const onnx = await runOnnx(exported.bytes, holdout.table, task);
     const expected = predictModel(model, holdout.table);
@@ -116,7 +116,7 @@ for (const [algorithm, task] of cases) {
 }
 
 test('the signature names the raw inputs in order with their types, and the outputs', () => {
-  const exported = exportOnnx(fit('logistic_regression', 'binary'), { modelName: 'm', producerVersion: 'test' });
+  const exported = exportOnnx(trainFor('logistic_regression', 'binary'), { modelName: 'm', producerVersion: 'test' });
   assert.deepEqual(exported.signature, {
     inputName: 'features',
     inputDtype: 'float32',
