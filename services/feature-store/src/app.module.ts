@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
+import { type ArtifactStore, artifactStoreOf } from '@mlops/artifacts';
 import { KAFKA } from '@mlops/messaging';
 import { PlatformModule } from '@mlops/platform';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
@@ -32,21 +32,6 @@ import { GetTrainingSetService } from './training-sets/get-training-set/get-trai
 import { ARTIFACT_STORE, CLICKHOUSE_DATABASE, PG_SCHEMA, SERVICE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
-
-/** The artifact store the config names (s3:// needs the credential keys). */
-export function artifactStoreOf(config: FeatureStoreConfig): ArtifactStore {
-  const {
-    ARTIFACT_STORE_ACCESS_KEY_ID: accessKeyId,
-    ARTIFACT_STORE_SECRET_ACCESS_KEY: secretAccessKey,
-    ARTIFACT_STORE_SESSION_TOKEN: sessionToken,
-  } = config;
-  return createArtifactStore({
-    url: config.ARTIFACT_STORE_URL,
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
-      : {}),
-  });
-}
 
 @Module({})
 export class AppModule {

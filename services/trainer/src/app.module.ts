@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { type ArtifactStore, createArtifactStore } from '@mlops/artifacts';
+import { artifactStoreOf } from '@mlops/artifacts';
 import { PlatformModule } from '@mlops/platform';
 import { POSTGRES } from '@mlops/storage';
 import type { TrainerConfig } from './config';
@@ -17,21 +17,6 @@ import { TrainOnSnapshotService } from './training-runs/train-on-snapshot/train-
 import { ARTIFACT_STORE, PG_SCHEMA, SERVICE, TRAINER_CONFIG } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
-
-/** The artifact store the config names (s3:// needs the credential keys). */
-export function artifactStoreOf(config: TrainerConfig): ArtifactStore {
-  const {
-    ARTIFACT_STORE_ACCESS_KEY_ID: accessKeyId,
-    ARTIFACT_STORE_SECRET_ACCESS_KEY: secretAccessKey,
-    ARTIFACT_STORE_SESSION_TOKEN: sessionToken,
-  } = config;
-  return createArtifactStore({
-    url: config.ARTIFACT_STORE_URL,
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
-      : {}),
-  });
-}
 
 @Module({})
 export class AppModule {
