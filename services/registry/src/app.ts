@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createServiceApp, defineService } from '@mlops/platform';
 import { AppModule } from './app.module';
 import { type RegistryConfig, RegistryConfigSpec } from './config';
+import { uploadBody } from './models/upload-model/upload-body.middleware';
 import { SERVICE } from './tokens';
 
 /** The registry service as the platform boots it. */
@@ -9,6 +10,8 @@ export const registryService = defineService({
   service: SERVICE,
   configSpec: RegistryConfigSpec,
   appModule: (config) => AppModule.forRoot(config),
+  // Registered before Nest's body parsers, which are added when the app initialises.
+  beforeInit: (app, config) => void app.use(uploadBody(config.REGISTRY_MAX_UPLOAD_BYTES)),
 });
 
 /** The registry app with its event handlers running, not yet listening on HTTP. */

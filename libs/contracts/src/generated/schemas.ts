@@ -3524,6 +3524,84 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
             "minLength": 1,
             "maxLength": 128,
             "description": "Name of the ONNX output tensor holding the score (probability of the positive class, or the regression value)."
+          },
+          "inputs": {
+            "type": "array",
+            "description": "Every input of the graph in order: the float32 tensor named inputName [batch, featureNames.length] (NaN = missing), then one string tensor [batch, 1] per categorical feature ('' = missing). Absent in events of models whose only input is inputName.",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "description": "One graph input.",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "dtype",
+                "features"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 128,
+                  "description": "Name of the ONNX graph input."
+                },
+                "dtype": {
+                  "enum": [
+                    "float32",
+                    "string"
+                  ],
+                  "description": "Element type of the input tensor."
+                },
+                "features": {
+                  "type": "array",
+                  "description": "The features it carries, in column order.",
+                  "minItems": 1,
+                  "items": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+                  }
+                }
+              }
+            }
+          },
+          "outputs": {
+            "type": "array",
+            "description": "Every output of the graph: the score (outputName), and for binary classification label (int64, score >= 0.5) and probabilities ([1 - score, score]).",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "description": "One graph output.",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "dtype",
+                "shape"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 128,
+                  "description": "Name of the ONNX graph output."
+                },
+                "dtype": {
+                  "enum": [
+                    "float32",
+                    "int64"
+                  ],
+                  "description": "Element type of the output tensor."
+                },
+                "shape": {
+                  "type": "array",
+                  "description": "Dimensions; -1 is the batch.",
+                  "minItems": 1,
+                  "items": {
+                    "type": "integer",
+                    "minimum": -1
+                  }
+                }
+              }
+            }
           }
         }
       },
@@ -3951,6 +4029,84 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
             "minLength": 1,
             "maxLength": 128,
             "description": "Name of the ONNX output tensor holding the score (probability of the positive class, or the regression value)."
+          },
+          "inputs": {
+            "type": "array",
+            "description": "Every input of the graph in order: the float32 tensor named inputName [batch, featureNames.length] (NaN = missing), then one string tensor [batch, 1] per categorical feature ('' = missing). Absent in events of models whose only input is inputName.",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "description": "One graph input.",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "dtype",
+                "features"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 128,
+                  "description": "Name of the ONNX graph input."
+                },
+                "dtype": {
+                  "enum": [
+                    "float32",
+                    "string"
+                  ],
+                  "description": "Element type of the input tensor."
+                },
+                "features": {
+                  "type": "array",
+                  "description": "The features it carries, in column order.",
+                  "minItems": 1,
+                  "items": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+                  }
+                }
+              }
+            }
+          },
+          "outputs": {
+            "type": "array",
+            "description": "Every output of the graph: the score (outputName), and for binary classification label (int64, score >= 0.5) and probabilities ([1 - score, score]).",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "description": "One graph output.",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "dtype",
+                "shape"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 128,
+                  "description": "Name of the ONNX graph output."
+                },
+                "dtype": {
+                  "enum": [
+                    "float32",
+                    "int64"
+                  ],
+                  "description": "Element type of the output tensor."
+                },
+                "shape": {
+                  "type": "array",
+                  "description": "Dimensions; -1 is the batch.",
+                  "minItems": 1,
+                  "items": {
+                    "type": "integer",
+                    "minimum": -1
+                  }
+                }
+              }
+            }
           }
         }
       },

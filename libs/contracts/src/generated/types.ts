@@ -942,6 +942,48 @@ export interface ModelPromotedV1 {
      * Name of the ONNX output tensor holding the score (probability of the positive class, or the regression value).
      */
     outputName: string;
+    /**
+     * Every input of the graph in order: the float32 tensor named inputName [batch, featureNames.length] (NaN = missing), then one string tensor [batch, 1] per categorical feature ('' = missing). Absent in events of models whose only input is inputName.
+     *
+     * @minItems 1
+     */
+    inputs?: {
+      /**
+       * Name of the ONNX graph input.
+       */
+      name: string;
+      /**
+       * Element type of the input tensor.
+       */
+      dtype: 'float32' | 'string';
+      /**
+       * The features it carries, in column order.
+       *
+       * @minItems 1
+       */
+      features: string[];
+    }[];
+    /**
+     * Every output of the graph: the score (outputName), and for binary classification label (int64, score >= 0.5) and probabilities ([1 - score, score]).
+     *
+     * @minItems 1
+     */
+    outputs?: {
+      /**
+       * Name of the ONNX graph output.
+       */
+      name: string;
+      /**
+       * Element type of the output tensor.
+       */
+      dtype: 'float32' | 'int64';
+      /**
+       * Dimensions; -1 is the batch.
+       *
+       * @minItems 1
+       */
+      shape: number[];
+    }[];
   };
   /**
    * Feature view whose online features the deployer must join at prediction time.
@@ -1036,6 +1078,48 @@ export interface ModelRegisteredV1 {
      * Name of the ONNX output tensor holding the score (probability of the positive class, or the regression value).
      */
     outputName: string;
+    /**
+     * Every input of the graph in order: the float32 tensor named inputName [batch, featureNames.length] (NaN = missing), then one string tensor [batch, 1] per categorical feature ('' = missing). Absent in events of models whose only input is inputName.
+     *
+     * @minItems 1
+     */
+    inputs?: {
+      /**
+       * Name of the ONNX graph input.
+       */
+      name: string;
+      /**
+       * Element type of the input tensor.
+       */
+      dtype: 'float32' | 'string';
+      /**
+       * The features it carries, in column order.
+       *
+       * @minItems 1
+       */
+      features: string[];
+    }[];
+    /**
+     * Every output of the graph: the score (outputName), and for binary classification label (int64, score >= 0.5) and probabilities ([1 - score, score]).
+     *
+     * @minItems 1
+     */
+    outputs?: {
+      /**
+       * Name of the ONNX graph output.
+       */
+      name: string;
+      /**
+       * Element type of the output tensor.
+       */
+      dtype: 'float32' | 'int64';
+      /**
+       * Dimensions; -1 is the batch.
+       *
+       * @minItems 1
+       */
+      shape: number[];
+    }[];
   };
   /**
    * Evaluation metrics on the holdout set, e.g. auc, logloss, accuracy (classification) or rmse, mae (regression).

@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { Principal } from '@mlops/auth';
+import { type Result, err, ok } from '@mlops/core';
+import { POSTGRES } from '@mlops/storage';
+import type { PromotionPolicy } from '../../domain/policy';
+import { CatalogStore, type ModelRecord } from '../../infrastructure/catalog-store';
+import { type NotFound, modelNotFound } from '../errors';
+import type { SetPolicyRequest, UpdateModelRequest } from './set-policy.request';
+
+/** A model's promotion policy and what people say about it (description, owner, tags); every change audited. */
+@Injectable()
+export class ModelSettingsService {
+  constructor(
+    @Inject(POSTGRES) private readonly dataSource: DataSource,
+    private readonly catalog: CatalogStore,
+  ) {}
+
+  async setPolicy(
+    name: string,
+    request: SetPolicyRequest,
+    actor: Principal,
+    now = new Date(),
+  ): Promise<Result<ModelRecord, NotFound>> {
+    const given = request.policy;
+    const policy: PromotionPolicy = {
+      alias: given.alias ?? 'production',
+      metric: given.metric,
+      higherIsBetter: given.higherIsBetter,
+      floor: given.floor ?? null,
+      minAbsoluteImprovement: given.minAbsoluteImprovement ?? 0,
+      minRelativeImprovement: given.minRelativeImprovement ?? 0,
+      maxSliceGap: given.maxSliceGap ?? null,
+      mode: given.mode ?? 'automatic',
+      autoRollback: given.autoRollback ?? true,
+    };
+    return this.change(name, { policy }, 'policy_set', request.reason, actor, now, { policy });
+  }
+
+  async update(
+    name: string,
+    request: UpdateModelRequest,
+    actor: Principal,
+    now = new Date(),
+  ): Promise<Result<ModelRecord, NotFound>> {
+    const { reason, ...changes } = request;
+    return this.change(name, changes, 'model_updated', reason, actor, now, { ...changes });
+  }
+
+  private async change(
+    name: string,
+    changes: { description?: string; owner?: string; tags?: Record<string, string>; policy?: PromotionPolicy },
+    action: string,
+    reason: string,
+    actor: Principal,
+    now: Date,
+    details: Record<string, unknown>,
+  ): Promise<Result<ModelRecord, NotFound>> {
+    return this.dataSource.transaction(async (manager) => {
+      const model = await this.catalog.findModel(manager, name, true);
+      if (!model) return err(modelNotFound(name));
+      await this.catalog.updateModel(manager, name, changes, now);
+      await this.catalog.audit(manager, { actor: actor.name, action, model: name, reason, details }, now);
+      return ok((await this.catalog.findModel(manager, name)) as ModelRecord);
+    });
+  }
+}
