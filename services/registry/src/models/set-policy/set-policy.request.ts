@@ -43,8 +43,8 @@ export const updateModelRequest = {
     owner: { type: 'string', minLength: 1, maxLength: 200 },
     tags: {
       type: 'object',
-      propertyNames: { pattern: '^[A-Za-z0-9_.:/-]{1,128}$' },
-      additionalProperties: { type: 'string', maxLength: 1024 },
+      patternProperties: { '^[A-Za-z0-9_.:/-]{1,128}$': { type: 'string', maxLength: 1024 } },
+      additionalProperties: false,
     },
   },
 } as const;

@@ -43,7 +43,9 @@ export class ModelSettingsService {
     actor: Principal,
     now = new Date(),
   ): Promise<Result<ModelRecord, NotFound>> {
-    const { reason, ...changes } = request;
+    const { reason, tags, ...rest } = request;
+    // The schema checked every tag (patternProperties, which FromSchema does not type).
+    const changes = tags === undefined ? rest : { ...rest, tags: tags as Record<string, string> };
     return this.change(name, changes, 'model_updated', reason, actor, now, { ...changes });
   }
 

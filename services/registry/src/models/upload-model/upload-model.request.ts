@@ -3,8 +3,8 @@ import type { FromSchema } from '@mlops/http';
 const FEATURE = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' } as const;
 const METRIC_VALUES = {
   type: 'object',
-  propertyNames: { pattern: '^[a-z][a-z0-9_]{0,62}$' },
-  additionalProperties: { type: 'number' },
+  patternProperties: { '^[a-z][a-z0-9_]{0,62}$': { type: 'number' } },
+  additionalProperties: false,
 } as const;
 const NAME = { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' } as const;
 
@@ -49,12 +49,22 @@ export const uploadMetadata = {
       },
     },
     metrics: { ...METRIC_VALUES, description: 'holdout metrics measured where it was trained' },
-    slices: { type: 'object', additionalProperties: METRIC_VALUES, description: 'metrics per slice' },
+    slices: {
+      type: 'object',
+      patternProperties: { '^[A-Za-z0-9_.:=-]{1,128}$': METRIC_VALUES },
+      additionalProperties: false,
+      description: 'metrics per slice',
+    },
     params: {
       type: 'object',
-      additionalProperties: { type: ['number', 'string', 'boolean'] },
+      patternProperties: { '^[A-Za-z_][A-Za-z0-9_.]{0,127}$': { type: ['number', 'string', 'boolean'] } },
+      additionalProperties: false,
     },
-    tags: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 } },
+    tags: {
+      type: 'object',
+      patternProperties: { '^[A-Za-z0-9_.:/-]{1,128}$': { type: 'string', maxLength: 1024 } },
+      additionalProperties: false,
+    },
     trainingData: {
       type: 'object',
       additionalProperties: false,

@@ -76,7 +76,7 @@ export class UploadModelService {
           task: metadata.task,
           algorithm: metadata.algorithm ?? 'external',
           description: metadata.description ?? '',
-          tags: metadata.tags ?? {},
+          tags: (metadata.tags ?? {}) as Record<string, string>,
           artifact: { uri: stored.uri, sha256: stored.sha256, format: 'onnx', sizeBytes: stored.sizeBytes },
           signature: {
             inputName: numeric?.name ?? '',
@@ -92,10 +92,11 @@ export class UploadModelService {
                 shape: output.shape.map((dim) => (typeof dim === 'number' ? dim : -1)),
               })),
           },
+          // The header schema checked these maps (patternProperties, which FromSchema does not type).
           featureView: metadata.featureView,
-          metrics: metadata.metrics ?? {},
-          sliceMetrics: metadata.slices ?? {},
-          params: metadata.params ?? {},
+          metrics: (metadata.metrics ?? {}) as Record<string, number>,
+          sliceMetrics: (metadata.slices ?? {}) as Record<string, Record<string, number>>,
+          params: (metadata.params ?? {}) as Record<string, number | string | boolean>,
           lineage: { ...(metadata.trainingData ?? {}), featureView: metadata.featureView },
           referenceDistributions: {},
           predictionDistribution: null,
