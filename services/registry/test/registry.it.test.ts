@@ -15,13 +15,15 @@ import {
   type ModelRegisteredV1,
   type ModelTrainedV1,
 } from '@mlops/contracts';
-import { EventProducer, newEvent } from '@mlops/messaging';
+import { EventProducer, deadLetterTopicOf, newEvent, readDeadLetter } from '@mlops/messaging';
 import { createRng, exportOnnx, trainPipeline } from '@mlops/ml';
 import { POSTGRES } from '@mlops/storage';
 import { TEST_ADMIN_TOKEN, authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
 import { createRegistryApp } from '../src/app';
 import type { RegistryConfig } from '../src/config';
 import { RegisterTrainedService } from '../src/models/register-trained/register-trained.service';
+import { registryTables } from '../src/infrastructure/tables';
+import { PG_SCHEMA } from '../src/tokens';
 import { degradedEvent, testConfig, trainedEvent } from './support';
 
 const TEST_SOURCE = 'urn:mlops:registry-test';
@@ -516,4 +518,59 @@ test('models and versions are searched by tag, alias, status and metric', async 
     good.body.map((v: any) => v.version),
     [1],
   );
+});
+
+test('a trained event whose task contradicts the model is dead-lettered once and registers nothing', async () => {
+  const model = await modelWithProduction('poison');
+  const poison = trainedEvent(model, { rmse: 3 }, { task: 'regression' });
+  const event = newEvent(EventTypes.ModelTrainedV1, poison, { source: TEST_SOURCE });
+  await producer.publish(event);
+  const marker = trainedEvent(model, { auc: 0.9 });
+  await publishTrained(marker);
+  assert.equal((await decidedVersion(model, 2)).trainingRunId, marker.trainingRunId);
+  const letters = await readTopic(
+    testKafka('registry-test-reader'),
+    deadLetterTopicOf(EventTypes.ModelTrainedV1),
+    (message) => readDeadLetter(0, message).id === event.id,
+    (matched) => matched.length >= 1,
+  );
+  assert.equal(letters.length, 1);
+  assert.match(readDeadLetter(0, letters[0] as KafkaMessage).error, /is a binary_classification model/);
+  const versions = await call('GET', `/models/${model}/versions`);
+  assert.equal(versions.body.length, 2);
+});
+
+test('a stored version is immutable: Postgres refuses to change its artifact', async () => {
+  const model = await modelWithProduction('immutable');
+  const dataSource = app.get<DataSource>(POSTGRES);
+  const t = registryTables(PG_SCHEMA);
+  await assert.rejects(
+    dataSource.query(`UPDATE ${t.model_versions} SET artifact = '{}'::jsonb WHERE model = $1 AND version = 1`, [model]),
+    /is immutable/,
+  );
+});
+
+test('an approval is refused when the alias moved to a better version since the gate ran', async () => {
+  const model = await modelWithProduction('stale-approval');
+  const approvalFor = (alias: string) =>
+    call('PUT', `/models/${model}/policy`, {
+      reason: 'a person decides',
+      policy: { alias, metric: 'auc', higherIsBetter: true, floor: 0.6, mode: 'approval' },
+    });
+  await approvalFor('production');
+  await publishTrained(trainedEvent(model, { auc: 0.85 }));
+  assert.equal((await decidedVersion(model, 2)).status, 'pending_approval');
+  await approvalFor('staging');
+  await publishTrained(trainedEvent(model, { auc: 0.9 }));
+  assert.equal((await decidedVersion(model, 3)).status, 'pending_approval');
+  // Meanwhile a person puts version 3 (auc 0.9) in production: version 2 (0.85) no longer beats it.
+  assert.equal(
+    (await call('PUT', `/models/${model}/aliases/production`, { version: 3, reason: 'urgent' })).status,
+    200,
+  );
+  const stale = await call('POST', `/models/${model}/versions/2/approve`, { reason: 'late' });
+  assert.equal(stale.status, 409);
+  assert.equal(stale.body.error, 'gate_no_longer_passes');
+  assert.match(stale.body.message, /auc 0\.85 vs 0\.9 of version 3/);
+  assert.equal(await aliasVersion(model), 3);
 });

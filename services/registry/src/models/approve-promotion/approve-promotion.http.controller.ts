@@ -36,6 +36,7 @@ export class ApprovePromotionHttpController {
       version_not_found: 404,
       no_pending_promotion: 409,
       version_marked_bad: 409,
+      gate_no_longer_passes: 409,
     });
   }
 }

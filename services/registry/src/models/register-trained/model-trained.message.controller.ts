@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EventTypes } from '@mlops/contracts';
-import type { CloudEvent, CloudEventContext } from '@mlops/messaging';
+import { type CloudEvent, type CloudEventContext, PermanentHandlerError } from '@mlops/messaging';
 import { RegisterTrainedService } from './register-trained.service';
 
 const TRAINED = EventTypes.ModelTrainedV1;
@@ -12,6 +12,7 @@ export class ModelTrainedMessageController {
 
   @EventPattern(TRAINED)
   async onTrained(@Payload() event: CloudEvent<typeof TRAINED>, @Ctx() context: CloudEventContext): Promise<void> {
-    await this.registration.register(event, context.manager);
+    const outcome = await this.registration.register(event, context.manager);
+    if (!outcome.registered && outcome.refused !== undefined) throw new PermanentHandlerError(outcome.refused);
   }
 }

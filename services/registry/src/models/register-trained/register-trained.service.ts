@@ -10,7 +10,7 @@ import { ApplyGateService, type GateOutcome } from '../apply-gate/apply-gate.ser
 type Trained = typeof EventTypes.ModelTrainedV1;
 
 export type RegisterOutcome =
-  | { readonly registered: false; readonly version: VersionRecord | undefined }
+  | { readonly registered: false; readonly version: VersionRecord | undefined; readonly refused?: string }
   | { readonly registered: true; readonly version: VersionRecord; readonly gate: GateOutcome };
 
 /**
@@ -36,6 +36,14 @@ export class RegisterTrainedService {
     // Serialises version numbering (and the gate) per model across replicas.
     const model = await this.catalog.findModel(manager, trained.model, true);
     if (!model) throw new Error(`model ${trained.model} vanished inside its transaction`);
+    if (model.task !== trained.task) {
+      // Never registrable: the message controller dead-letters it.
+      return {
+        registered: false,
+        version: undefined,
+        refused: `model ${model.name} is a ${model.task} model; run ${trained.trainingRunId} trained ${trained.task}`,
+      };
+    }
     const { overall, slices } = splitSliceMetrics(trained.metrics);
     const version = await this.catalog.insertVersion(
       manager,
