@@ -574,3 +574,64 @@ test('an approval is refused when the alias moved to a better version since the 
   assert.match(stale.body.message, /auc 0\.85 vs 0\.9 of version 3/);
   assert.equal(await aliasVersion(model), 3);
 });
+
+test("a failed deployment lands in the version's deployment history, once however often it is delivered", async () => {
+  const model = await modelWithProduction('deploy-failed');
+  const event = newEvent(
+    EventTypes.DeploymentFailedV1,
+    {
+      model,
+      alias: 'production',
+      version: 1,
+      strategy: 'hot_swap',
+      instanceId: 'deployer-test-2',
+      promotionEventId: 'promotion-2',
+      stage: 'verify',
+      errorCode: 'sha256_mismatch',
+      message: 'artifact hash differs',
+      servingVersion: null,
+      failedAt: new Date().toISOString(),
+    },
+    { source: TEST_SOURCE },
+  );
+  await producer.publish(event);
+  await producer.publish(event);
+  // A marker after the duplicates, same model key (same partition): once it is in, both copies were handled.
+  const marker: DeploymentSucceededV1 = {
+    model,
+    alias: 'production',
+    version: 1,
+    strategy: 'hot_swap',
+    instanceId: 'deployer-test-3',
+    promotionEventId: 'promotion-3',
+    previousVersion: null,
+    artifactSha256: 'a'.repeat(64),
+    warmupMs: 5,
+    servingSince: new Date(Date.now() + 1000).toISOString(),
+  };
+  await producer.publish(newEvent(EventTypes.DeploymentSucceededV1, marker, { source: TEST_SOURCE }));
+  const lineage = await eventually(async () => {
+    const res = await call('GET', `/models/${model}/versions/1/lineage`);
+    return res.body.deployments?.some((d: any) => d.instanceId === 'deployer-test-3') ? res.body : undefined;
+  }, 'the marker deployment in the lineage');
+  assert.deepEqual(
+    lineage.deployments.map((d: any) => [d.outcome, d.instanceId]),
+    [
+      ['failed', 'deployer-test-2'],
+      ['succeeded', 'deployer-test-3'],
+    ],
+  );
+  assert.equal(lineage.deployments[0].details.errorCode, 'sha256_mismatch');
+});
+
+test('the OpenAPI document lists the registry routes', async () => {
+  const res = await call('GET', '/openapi.json');
+  assert.equal(res.status, 200);
+  for (const path of [
+    '/models/{name}/versions',
+    '/models/{name}/aliases/{alias}',
+    '/models/{name}/versions/{version}/card.md',
+  ]) {
+    assert.ok(res.body.paths[path], `${path} in ${Object.keys(res.body.paths).join(', ')}`);
+  }
+});

@@ -11,7 +11,14 @@ import {
   versionParams,
 } from '../params';
 import { CatalogQueries, type ModelView } from './catalog-queries.service';
-import { type ListModelsQuery, type ListVersionsQuery, listModelsQuery, listVersionsQuery } from './search.request';
+import {
+  type AuditQuery,
+  type ListModelsQuery,
+  type ListVersionsQuery,
+  auditQuery,
+  listModelsQuery,
+  listVersionsQuery,
+} from './search.request';
 
 const list = (description: string) => ({ description, schema: { type: 'array', items: { type: 'object' } } });
 const one = (description: string) => ({ description, schema: { type: 'object' } });
@@ -71,7 +78,10 @@ export class SearchHttpController {
   @Get('models/:name/versions/:version')
   @Operation({
     summary: 'A version: artifact, signature, metrics and slices, params, lineage, status, gate decision, aliases',
-    responses: { 200: one('the version'), 404: errorResponse('no such version', 'version_not_found') },
+    responses: {
+      200: one('the version'),
+      404: errorResponse('no such model or version', ['model_not_found', 'version_not_found']),
+    },
   })
   async getVersion(@ValidParams(versionParams) params: VersionParams): Promise<VersionRecord> {
     return respond(await this.queries.getVersion(params.name, Number(params.version)), {
@@ -83,7 +93,10 @@ export class SearchHttpController {
   @Get('models/:name/aliases/:alias/history')
   @Operation({
     summary: 'Every move of an alias, oldest first: version, previous version, trigger, reason, who, when',
-    responses: { 200: list('moves'), 404: errorResponse('no such model or alias', 'alias_not_found') },
+    responses: {
+      200: list('moves'),
+      404: errorResponse('no such model or alias', ['model_not_found', 'alias_not_found']),
+    },
   })
   async aliasHistory(@ValidParams(aliasParams) params: AliasParams): Promise<AliasHistoryEntry[]> {
     return respond(await this.queries.aliasHistory(params.name, params.alias), {
@@ -100,7 +113,7 @@ export class SearchHttpController {
   })
   async audit(
     @ValidParams(modelParams) params: ModelParams,
-    @ValidQuery(listModelsQuery) query: ListModelsQuery,
+    @ValidQuery(auditQuery) query: AuditQuery,
   ): Promise<AuditRecord[]> {
     return respond(await this.queries.audit(params.name, limitOf(query.limit)), {
       model_not_found: 404,

@@ -34,3 +34,11 @@ export const listVersionsQuery = {
   },
 } as const;
 export type ListVersionsQuery = FromSchema<typeof listVersionsQuery>;
+
+/** GET /models/:name/audit */
+export const auditQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: LIMIT },
+} as const;
+export type AuditQuery = FromSchema<typeof auditQuery>;
