@@ -635,3 +635,17 @@ test('the OpenAPI document lists the registry routes', async () => {
     assert.ok(res.body.paths[path], `${path} in ${Object.keys(res.body.paths).join(', ')}`);
   }
 });
+
+test('a version without the policy metric stays out, and a person can still promote it (no gate decision to report)', async () => {
+  const model = modelName('no-metric');
+  await publishTrained(trainedEvent(model, { logloss: 0.4 }));
+  const version = await decidedVersion(model, 1);
+  assert.equal(version.status, 'rejected');
+  assert.match(version.gate.reason, /has no auc metric/);
+  const manual = await call('PUT', `/models/${model}/aliases/staging`, { version: 1, reason: 'shadow it' });
+  assert.equal(manual.status, 200, JSON.stringify(manual.body));
+  const [promoted] = await promotedOf(model, () => true);
+  assert.equal(promoted?.alias, 'staging');
+  assert.equal(promoted?.trigger, 'manual');
+  assert.equal(promoted?.gate, null);
+});

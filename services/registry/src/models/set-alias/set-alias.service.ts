@@ -38,7 +38,11 @@ export class SetAliasService {
         );
       }
       // A version the gate kept out, promoted by a person: the event says the gate was overridden.
-      const gate = version.gate && !version.gate.passed ? promotedGateOf(version.gate, true) : null;
+      // (Without the metric there is no decision to report: gate null.)
+      const gate =
+        version.gate && !version.gate.passed && version.gate.candidateValue !== null
+          ? promotedGateOf(version.gate, true)
+          : null;
       const moved = await this.promotion.moveAlias(
         manager,
         version,
