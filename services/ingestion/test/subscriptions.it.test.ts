@@ -348,6 +348,25 @@ describe('messages that fail', () => {
     );
   });
 
+  test('a failing message that is no record keeps only its headers, pointing at the upstream topic', async () => {
+    const name = await registered('poison-raw', ORDERS);
+    const topic = await upstreamTopic();
+    const poison = uid('raw');
+    faults.set(poison, { tries: Number.MAX_SAFE_INTEGER, error: () => new Error('a bug in the use case') });
+    await subscribed(name, topic, { format: 'json' });
+    await produce(topic, [{ key: 'k', value: `not JSON, and it may hold anything: ${poison}` }]);
+    const [letter] = await deadLettersOf(`ingestion.sub.${name}.${topic}`, 1);
+    assert.deepEqual(
+      {
+        value: letter!.value,
+        redacted: header(letter!, 'dlq_redacted'),
+        original: header(letter!, 'dlq_original_topic'),
+        source: header(letter!, 'dlq_source'),
+      },
+      { value: null, redacted: 'withheld', original: topic, source: `${topic}[0]@0` },
+    );
+  });
+
   test('an unavailable dependency is waited out: the message is ingested once it answers, never dead-lettered', async () => {
     const name = await registered('outage', ORDERS);
     const topic = await upstreamTopic();
