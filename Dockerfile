@@ -46,6 +46,7 @@ COPY libs/auth/package.json /app/libs/auth/
 COPY libs/config/package.json /app/libs/config/
 COPY libs/contracts/package.json /app/libs/contracts/
 COPY libs/core/package.json /app/libs/core/
+COPY libs/demo-data/package.json /app/libs/demo-data/
 COPY libs/http/package.json /app/libs/http/
 COPY libs/messaging/package.json /app/libs/messaging/
 COPY libs/ml/package.json /app/libs/ml/

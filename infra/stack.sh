@@ -218,6 +218,19 @@ kafka_users() {
   for svc in "${SERVICES[@]}"; do kafka_user_of "$svc"; done
 }
 
+# ACLs (MLOPS_KAFKA_ACLS=0 turns them off): each service user may use only its own topics and groups, as
+# infra/kafka-acls.mjs grants them after the topics exist; mlops-admin (provisioner, tests, scripts) is a super
+# user. ANONYMOUS is one too: it is the principal of the PLAINTEXT controller listener, which the broker itself uses
+# to reach the controller (KRaft needs that principal to be a super user); that listener is bound to 127.0.0.1.
+kafka_acls_on() { [[ "${MLOPS_KAFKA_ACLS:-1}" != 0 ]]; }
+kafka_acl_config() {
+  kafka_acls_on || { echo "# ACLs off (MLOPS_KAFKA_ACLS=0): every authenticated user may do anything"; return; }
+  printf '%s\n' "# Authorization: only what infra/kafka-acls.mjs grants; super users bypass it." \
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" \
+    "allow.everyone.if.no.acl.found=false" \
+    "super.users=User:$KAFKA_ADMIN_USER;User:ANONYMOUS"
+}
+
 write_kafka_config() {
   mkdir -p "$KAFKA_DATA" "$KAFKA_DIR/logs"
   touch "$KAFKA_DIR/server.properties" && chmod 600 "$KAFKA_DIR/server.properties" # holds the admin password
@@ -236,6 +249,7 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEX
 sasl.enabled.mechanisms=$KAFKA_SCRAM
 sasl.mechanism.inter.broker.protocol=$KAFKA_SCRAM
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_ADMIN_USER" password="$(secret "kafka-$KAFKA_ADMIN_USER")";
+$(kafka_acl_config)
 log.dirs=$KAFKA_DATA
 
 num.partitions=3
@@ -645,6 +659,7 @@ write_stack_env() {
     printf 'export KAFKA_SASL_MECHANISM=scram-sha-512\n'
     printf 'export KAFKA_SASL_USERNAME=%q\n' "$KAFKA_ADMIN_USER"
     printf 'export KAFKA_SASL_PASSWORD=%q\n' "$(secret "kafka-$KAFKA_ADMIN_USER")"
+    if kafka_acls_on; then echo "export KAFKA_ACLS=on"; else echo "export KAFKA_ACLS=off"; fi
     printf 'export DATABASE_URL=%q\n' "${DATABASE_URL:-$(admin_db_url)}"
     if [[ -n "${CLICKHOUSE_URL:-}" ]]; then printf 'export CLICKHOUSE_URL=%q\n' "$CLICKHOUSE_URL"; fi
     echo "# Per service: its own Kafka user and Postgres role (scripts/start.sh gives each service only its own)."
@@ -674,6 +689,14 @@ cmd_up() {
       source "$STACK_ENV"
       cd "$REPO_DIR" && node "$INFRA_DIR/create-topics.mjs"
     ) || die "infra/create-topics.mjs failed (exit $?); Kafka and Postgres are up, the topics may be missing"
+  fi
+  if kafka_acls_on && [[ -f "$INFRA_DIR/kafka-acls.mjs" ]]; then
+    log "running infra/kafka-acls.mjs"
+    (
+      # shellcheck disable=SC1090
+      source "$STACK_ENV"
+      cd "$REPO_DIR" && node "$INFRA_DIR/kafka-acls.mjs"
+    ) || die "infra/kafka-acls.mjs failed (exit $?); the service users may be refused what they need"
   fi
   log "stack up ($(elapsed "$t0")s)"
 }

@@ -340,7 +340,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
               unavailableTries % Math.max(1, Math.round(60_000 / this.retry.unavailableMaxDelayMs)) === 0
             ) {
               this.options.logger?.warn(
-                `${this.options.consumerName}: ${topic}[${partition}] waits for a dependency (try ${unavailableTries}, next in ${delay} ms): ${describe(failure)}`,
+                `${this.options.consumerName}: ${topic}[${partition}] waits for a dependency (try ${unavailableTries}, next in ${delay} ms): ${describeFailure(failure)}`,
               );
             }
           } else {
@@ -351,12 +351,12 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
                   ? failure.reason
                   : 'retries-exhausted';
             if (reason !== 'retries-exhausted' || attempt >= this.retry.attempts) {
-              await this.deadLetter(topic, partition, message, reason, describe(failure), attempt);
+              await this.deadLetter(topic, partition, message, reason, describeFailure(failure), attempt);
               return 'dead_lettered';
             }
             delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
             this.options.logger?.warn(
-              `${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${describe(failure)}`,
+              `${this.options.consumerName}: ${event.type} ${event.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${describeFailure(failure)}`,
             );
           }
           await sleep(delay);
@@ -412,66 +412,111 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     error: string,
     attempts: number,
   ): Promise<void> {
-    const { consumerName, producer, metrics } = this.options;
-    const headers: Record<string, string | Buffer> = {};
-    for (const [name, value] of Object.entries(message.headers ?? {})) {
-      const first = Array.isArray(value) ? value[0] : value;
-      if (first !== undefined) headers[name] = first;
-    }
-    Object.assign(headers, {
-      dlq_reason: reason,
-      dlq_error: error.slice(0, 8_000),
-      dlq_consumer: consumerName,
-      dlq_original_topic: topic,
-      dlq_original_partition: String(partition),
-      dlq_original_offset: message.offset,
-      dlq_original_timestamp: message.timestamp,
-      dlq_attempts: String(attempts),
-      dlq_failed_at: new Date().toISOString(),
+    await sendDeadLetter({
+      producer: this.options.producer,
+      metrics: this.options.metrics,
+      consumerName: this.options.consumerName,
+      topic,
+      partition,
+      message,
+      reason,
+      error,
+      attempts,
+      redactor: this.redactors.get(topic),
+      retryDelayMs: (attempt) =>
+        Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** Math.min(attempt, 10)),
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
-    const value = await this.redacted(topic, message.value, headers);
-    // The dead letter must be durable before the offset moves on: a failure here is retried, never skipped.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await producer.send(dlqTopicOf(topic), { key: message.key, value, headers });
-        break;
-      } catch (sendError) {
-        this.options.logger?.error(
-          `${consumerName}: dead letter to ${dlqTopicOf(topic)} failed (attempt ${attempt}): ${(sendError as Error).message}`,
-        );
-        await sleep(Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** Math.min(attempt, 10)));
-      }
-    }
-    metrics.deadLettered.inc({ topic, consumer: consumerName, reason });
-    this.options.logger?.warn(
-      `${consumerName}: ${topic}[${partition}]@${message.offset} dead-lettered (${reason}): ${error}`,
-    );
   }
+}
 
-  /** The value a dead letter of `topic` may keep; a redactor that fails drops it (said in a dlq_redacted header). */
-  private async redacted(
-    topic: string,
-    value: Buffer | null,
-    headers: Record<string, string | Buffer>,
-  ): Promise<Buffer | null> {
-    const redactor = this.redactors.get(topic);
-    if (!redactor || value === null) return value;
+export interface DeadLetterRequest {
+  producer: EventProducer;
+  metrics: MessagingMetrics;
+  /** The consumer that gives up (its group): the dlq_consumer header and the metric's label. */
+  consumerName: string;
+  /** The topic the message belongs to: its dead letter goes to `<topic>.dlq`, and a redrive brings it back there. */
+  topic: string;
+  partition: number;
+  message: Pick<KafkaMessage, 'value' | 'headers' | 'offset' | 'timestamp'> & { key: Buffer | string | null };
+  reason: string;
+  /** Why, already safe to keep (no record values): see describeFailure. */
+  error: string;
+  attempts: number;
+  redactor?: DeadLetterRedactor | undefined;
+  /** More headers (after the message's own and the dlq_* ones). */
+  extraHeaders?: Readonly<Record<string, string>>;
+  retryDelayMs?: (attempt: number) => number;
+  logger?: { warn(message: string): void; error(message: string): void };
+}
+
+/**
+ * Writes a dead letter to `<topic>.dlq`: the message's key, value (redacted when a redactor is given) and headers,
+ * plus the dlq_* headers `npm run dlq` reads. Returns once the broker acknowledged it: a failure to send is retried,
+ * never skipped, so the caller may move its offset on afterwards.
+ */
+export async function sendDeadLetter(request: DeadLetterRequest): Promise<void> {
+  const { producer, metrics, consumerName, topic, partition, message, reason, error, attempts, logger } = request;
+  const headers: Record<string, string | Buffer> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = first;
+  }
+  Object.assign(headers, {
+    dlq_reason: reason,
+    dlq_error: error.slice(0, 8_000),
+    dlq_consumer: consumerName,
+    dlq_original_topic: topic,
+    dlq_original_partition: String(partition),
+    dlq_original_offset: message.offset,
+    dlq_original_timestamp: message.timestamp,
+    dlq_attempts: String(attempts),
+    dlq_failed_at: new Date().toISOString(),
+    ...request.extraHeaders,
+  });
+  const value = await redactedValue(consumerName, topic, message.value, headers, request.redactor, logger);
+  const delayOf = request.retryDelayMs ?? ((attempt: number) => Math.min(5_000, 100 * 2 ** Math.min(attempt, 10)));
+  // The dead letter must be durable before the offset moves on: a failure here is retried, never skipped.
+  for (let attempt = 1; ; attempt++) {
     try {
-      const redactedValue = await redactor(value, headers);
-      headers.dlq_redacted = 'true';
-      return redactedValue;
-    } catch (error) {
-      this.options.logger?.error(
-        `${this.options.consumerName}: redacting a dead letter of ${topic} failed, its value is dropped: ${describe(error)}`,
+      await producer.send(dlqTopicOf(topic), { key: message.key, value, headers });
+      break;
+    } catch (sendError) {
+      logger?.error(
+        `${consumerName}: dead letter to ${dlqTopicOf(topic)} failed (attempt ${attempt}): ${describeFailure(sendError)}`,
       );
-      headers.dlq_redacted = 'dropped';
-      return null;
+      await sleep(delayOf(attempt));
     }
+  }
+  metrics.deadLettered.inc({ topic, consumer: consumerName, reason });
+  logger?.warn(`${consumerName}: ${topic}[${partition}]@${message.offset} dead-lettered (${reason}): ${error}`);
+}
+
+/** The value a dead letter may keep; a redactor that fails drops it (said in a dlq_redacted header). */
+async function redactedValue(
+  consumerName: string,
+  topic: string,
+  value: Buffer | null,
+  headers: Record<string, string | Buffer>,
+  redactor: DeadLetterRedactor | undefined,
+  logger: DeadLetterRequest['logger'],
+): Promise<Buffer | null> {
+  if (!redactor || value === null) return value;
+  try {
+    const redacted = await redactor(value, headers);
+    headers.dlq_redacted = 'true';
+    return redacted;
+  } catch (error) {
+    logger?.error(
+      `${consumerName}: redacting a dead letter of ${topic} failed, its value is dropped: ${describeFailure(error)}`,
+    );
+    headers.dlq_redacted = 'dropped';
+    return null;
   }
 }
 
 /** An error's message without what a driver may attach (SQL parameters carry record values). */
-function describe(failure: unknown): string {
+export function describeFailure(failure: unknown): string {
   if (!(failure instanceof Error)) return String(failure);
   // Postgres data exceptions (class 22) quote the offending value in their message: elided.
   const code = (failure as { code?: unknown }).code;

@@ -41,3 +41,14 @@ export class EventTooLargeError extends Error {
     this.name = 'EventTooLargeError';
   }
 }
+
+/**
+ * What a log line may say of an error that may quote values (a driver's "invalid input syntax ... \"<value>\""):
+ * its name and code, and the message only of KafkaJS errors, which speak of brokers and topics, never of values.
+ */
+export function safeErrorSummary(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  const name = typeof code === 'string' || typeof code === 'number' ? `${error.name} (code ${code})` : error.name;
+  return error.name.startsWith('KafkaJS') ? `${name}: ${error.message}` : name;
+}

@@ -4,6 +4,7 @@ import type { EventType } from '@mlops/contracts';
 import { assertEventData } from '@mlops/contracts';
 import { AdvisoryLockScope, type SessionLock, execute, query } from '@mlops/storage';
 import { type CloudEvent, type EncodedMessage, encodeEvent } from './cloud-event';
+import { safeErrorSummary } from './errors';
 import type { MessagingMetrics } from './metrics';
 import { messagingTables } from './migrations';
 import type { EventProducer } from './producer';
@@ -155,7 +156,8 @@ export class OutboxRelay {
           this.options.metrics.outboxPending.set({ schema: this.options.schema }, pending?.n ?? 0);
         }
       } catch (error) {
-        this.options.logger?.error(`outbox relay for ${this.options.schema}: ${(error as Error).message}`);
+        // A summary, never the message: a failed statement or send may quote the values of the rows it carried.
+        this.options.logger?.error(`outbox relay for ${this.options.schema}: ${safeErrorSummary(error)}`);
         await this.dropLock();
       }
       await sleep(pollIntervalMs);

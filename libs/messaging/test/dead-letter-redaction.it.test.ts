@@ -1,57 +1,25 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DataSource } from 'typeorm';
 import { EventTypes, dlqTopicOf, exampleEventData } from '@mlops/contracts';
-import {
-  EventConsumerRunner,
-  type EventProducer,
-  type MessagingMetrics,
-  PermanentHandlerError,
-  encodeEvent,
-  newEvent,
-} from '../src';
-import { dropSchema, effectsStore, header, newProducer, readTopic, testKafka, uid } from './support';
+import { PermanentHandlerError, encodeEvent, newEvent } from '../src';
+import { header, readTopic, runnerFixture, uid } from './support';
 
 const TOPIC = EventTypes.DeploymentFailedV1;
 
 describe('dead letters are redacted per topic before they are written', () => {
-  const kafka = testKafka('dead-letter-redaction-it');
-  const schema = uid('dlq_redact').replace(/-/g, '_');
-  let dataSource: DataSource;
-  let producer: EventProducer;
-  let metrics: MessagingMetrics;
-  const runners: EventConsumerRunner[] = [];
-
-  before(async () => {
-    dataSource = await effectsStore(schema);
-    ({ producer, metrics } = newProducer(kafka));
-    await producer.connect();
-  });
-
-  after(async () => {
-    for (const runner of runners) await runner.stop();
-    await producer.disconnect();
-    await dropSchema(dataSource, schema);
-  });
+  const fx = runnerFixture('dlq-redact');
+  const { kafka } = fx;
 
   /** Runs a consumer whose handler refuses the event for good, and returns the dead letter of that event. */
   async function deadLetterWith(redact: (value: Buffer) => Buffer | Promise<Buffer>) {
     const subject = uid('redact');
-    const runner = new EventConsumerRunner({
-      kafka,
-      consumerName: uid('redact-consumer'),
-      producer,
-      metrics,
-      inbox: { dataSource, schema },
-      redactDeadLetter: { [TOPIC]: redact },
-    });
-    runners.push(runner);
+    const runner = fx.runner(uid('redact-consumer'), { redactDeadLetter: { [TOPIC]: redact } });
     runner.on(TOPIC, async (event) => {
       if (event.subject === subject) throw new PermanentHandlerError('refused for good');
     });
     await runner.start();
     const event = newEvent(TOPIC, exampleEventData(TOPIC), { source: 'urn:mlops:test', subject });
-    await producer.publishMany([event]);
+    await fx.producer.publishMany([event]);
     const [letter] = await readTopic(
       kafka,
       dlqTopicOf(TOPIC),

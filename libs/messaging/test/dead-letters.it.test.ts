@@ -1,75 +1,32 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DataSource } from 'typeorm';
 import { EventTypes, dlqTopicOf, exampleEventData } from '@mlops/contracts';
-import {
-  EventConsumerRunner,
-  type EventProducer,
-  type MessagingMetrics,
-  PermanentHandlerError,
-  listDeadLetterTopics,
-  newEvent,
-  redriveDeadLetters,
-  showDeadLetters,
-} from '../src';
-import { dropSchema, effectsStore, eventually, newProducer, testKafka, uid } from './support';
+import { PermanentHandlerError, listDeadLetterTopics, newEvent, redriveDeadLetters, showDeadLetters } from '../src';
+import { eventually, runnerFixture, uid } from './support';
 
 // No other test writes to this topic's dead letters, so a redrive here moves only this file's letters.
 const DEGRADED = EventTypes.ModelDegradedV1;
 
 describe('dead letters are listed, shown and redriven after a fix', () => {
-  const kafka = testKafka('dead-letters-it');
-  const schema = uid('dlq_redrive').replace(/-/g, '_');
-  let dataSource: DataSource;
-  let producer: EventProducer;
-  let metrics: MessagingMetrics;
-  let runner: EventConsumerRunner | undefined;
-
-  before(async () => {
-    dataSource = await effectsStore(schema);
-    ({ producer, metrics } = newProducer(kafka));
-    await producer.connect();
-  });
-
-  after(async () => {
-    await runner?.stop();
-    await producer.disconnect();
-    await dropSchema(dataSource, schema);
-  });
-
-  async function effects(consumer: string): Promise<string[]> {
-    const rows: Array<{ event_id: string }> = await dataSource.query(
-      `SELECT event_id FROM "${schema}".effects WHERE consumer = $1 ORDER BY event_id`,
-      [consumer],
-    );
-    return rows.map((row) => row.event_id);
-  }
+  const fx = runnerFixture('dlq-redrive');
+  const { kafka } = fx;
+  const effects = (consumer: string) => fx.effectsOf(consumer);
 
   test('letters refused before a fix take effect exactly once after the redrive; a second redrive moves nothing', async () => {
     const subject = uid('redrive');
     const name = uid('redrive-consumer');
     let fixed = false;
-    runner = new EventConsumerRunner({
-      kafka,
-      consumerName: name,
-      producer,
-      metrics,
-      inbox: { dataSource, schema },
-      retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 5 },
-    });
+    const runner = fx.runner(name, { retry: { attempts: 1, initialDelayMs: 5, maxDelayMs: 5 } });
     runner.on(DEGRADED, async (event, ctx) => {
       if (event.subject !== subject) return;
       if (!fixed) throw new PermanentHandlerError('the rollback policy is missing');
-      await ctx.manager!.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [
-        event.id,
-        name,
-      ]);
+      await fx.recordEffect(ctx.manager!, event.id, name);
     });
     await runner.start();
     const events = ['a', 'b', 'c'].map((key) =>
       newEvent(DEGRADED, exampleEventData(DEGRADED), { source: 'urn:mlops:test', key, subject }),
     );
-    await producer.publishMany(events);
+    await fx.producer.publishMany(events);
 
     const ids = events.map((event) => event.id).sort();
     let shown: Awaited<ReturnType<typeof showDeadLetters>> = [];

@@ -1,50 +1,21 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DataSource } from 'typeorm';
 import { EventTypes, dlqTopicOf, exampleEventData } from '@mlops/contracts';
-import {
-  DependencyUnavailableError,
-  EventConsumerRunner,
-  type EventProducer,
-  type MessagingMetrics,
-  PermanentHandlerError,
-  newEvent,
-} from '../src';
-import { dropSchema, effectsStore, eventually, header, newProducer, readTopic, testKafka, uid } from './support';
+import { DependencyUnavailableError, PermanentHandlerError, newEvent } from '../src';
+import { eventually, header, readTopic, runnerFixture, uid } from './support';
 
 const REQUESTED = EventTypes.TrainingRequestedV1;
 
 describe('a handler whose dependency is unavailable waits; it is never dead-lettered for it', () => {
-  const kafka = testKafka('dependency-wait-it');
-  const schema = uid('dep_wait').replace(/-/g, '_');
-  let dataSource: DataSource;
-  let producer: EventProducer;
-  let metrics: MessagingMetrics;
-  let runner: EventConsumerRunner | undefined;
-
-  before(async () => {
-    dataSource = await effectsStore(schema);
-    ({ producer, metrics } = newProducer(kafka));
-    await producer.connect();
-  });
-
-  after(async () => {
-    await runner?.stop();
-    await producer.disconnect();
-    await dropSchema(dataSource, schema);
-  });
+  const fx = runnerFixture('dep-wait');
+  const { kafka } = fx;
 
   test('far more unavailable tries than the retry bound: processed once, nothing in the DLQ', async () => {
     const subject = uid('dep-wait');
     const name = uid('dep-wait-consumer');
     const unavailableTries = 8;
     const calls = new Map<string, number>();
-    runner = new EventConsumerRunner({
-      kafka,
-      consumerName: name,
-      producer,
-      metrics,
-      inbox: { dataSource, schema },
+    const runner = fx.runner(name, {
       retry: { attempts: 2, initialDelayMs: 5, maxDelayMs: 20, unavailableMaxDelayMs: 40 },
     });
     const waiting = newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key: 'k', subject });
@@ -58,14 +29,11 @@ describe('a handler whose dependency is unavailable waits; it is never dead-lett
       if (n <= unavailableTries / 2)
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
       if (n <= unavailableTries) throw new DependencyUnavailableError('clickhouse', 'ClickHouse does not answer');
-      await ctx.manager!.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [
-        event.id,
-        name,
-      ]);
+      await fx.recordEffect(ctx.manager!, event.id, name);
     });
     await runner.start();
     // Same key, so the marker is behind the waiting event on one partition: its dead letter comes after.
-    await producer.publishMany([waiting, marker]);
+    await fx.producer.publishMany([waiting, marker]);
     const letters = await readTopic(
       kafka,
       dlqTopicOf(REQUESTED),
@@ -78,13 +46,7 @@ describe('a handler whose dependency is unavailable waits; it is never dead-lett
       [marker.id],
       'only the marker is dead-lettered',
     );
-    await eventually(async () => {
-      const rows: Array<{ n: number }> = await dataSource.query(
-        `SELECT count(*)::int AS n FROM "${schema}".effects WHERE consumer = $1`,
-        [name],
-      );
-      return rows[0]?.n === 1;
-    }, 'the waiting event to take effect once');
+    await eventually(async () => (await fx.effectsOf(name)).length === 1, 'the waiting event to take effect once');
     assert.equal(calls.get(waiting.id), unavailableTries + 1);
   });
 });

@@ -206,3 +206,32 @@ test('a shutdown drain leaves the rows to the relay holding the lock, and sends 
     await dropSchema(own, relaySchema);
   }
 });
+
+test('a relay that cannot send logs a summary of the error, never its message (which may quote record values)', async () => {
+  const relaySchema = uid('msg_relay_log').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  const logged: string[] = [];
+  const relay = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer: {
+      send: async () => {
+        throw Object.assign(new Error('value too long for type character varying(8): "alice@example.com"'), {
+          code: '22001',
+        });
+      },
+    } as unknown as EventProducer,
+    metrics: MessagingMetrics.for(new Registry()),
+    pollIntervalMs: 20,
+    logger: { error: (message) => void logged.push(message) },
+  });
+  try {
+    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('secret')]));
+    relay.start();
+    await eventually(() => logged.length > 0, 'the relay to log its failure');
+    assert.deepEqual(logged[0], `outbox relay for ${relaySchema}: Error (code 22001)`);
+  } finally {
+    await relay.stop();
+    await dropSchema(own, relaySchema);
+  }
+});

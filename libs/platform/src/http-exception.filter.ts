@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { type Observable, throwError } from 'rxjs';
-import { isTransientError } from '@mlops/messaging';
+import { isTransientError, safeErrorSummary } from '@mlops/messaging';
 
 /** Seconds a client is asked to wait before retrying a request refused because a dependency is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -42,7 +42,7 @@ export class PlatformExceptionFilter extends BaseExceptionFilter {
     if (response.headersSent) return super.catch(exception, host);
     const where = `${request.method ?? '?'} ${request.route?.path ?? '(no route)'}`;
     if (isTransientError(exception)) {
-      this.logger.warn(`${where}: a dependency is unavailable (${describe(exception)}); answered 503`);
+      this.logger.warn(`${where}: a dependency is unavailable (${safeErrorSummary(exception)}); answered 503`);
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       response.status(HttpStatus.SERVICE_UNAVAILABLE).json({
         error: 'dependency_unavailable',
@@ -58,16 +58,9 @@ export class PlatformExceptionFilter extends BaseExceptionFilter {
     }
     // The route pattern, not the URL, and the error's name, code and stack frames without its message: messages
     // may quote request values (a driver's "invalid input syntax ... \"<value>\""), which stay out of logs.
-    this.logger.error(`${where} failed: ${describe(exception)}`, framesOf(exception));
+    this.logger.error(`${where} failed: ${safeErrorSummary(exception)}`, framesOf(exception));
     response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ error: 'internal', message: 'internal error' });
   }
-}
-
-/** Name and code of an error, never its message. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' || typeof code === 'number' ? `${error.name} (code ${code})` : error.name;
 }
 
 /** The stack's frames, without the first line (which repeats the message). */

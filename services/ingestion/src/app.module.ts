@@ -25,6 +25,7 @@ import { ListSubscriptionsHttpController } from './subscriptions/list-subscripti
 import { ListSubscriptionsService } from './subscriptions/list-subscriptions/list-subscriptions.service';
 import { SubscribeTopicHttpController } from './subscriptions/subscribe-topic/subscribe-topic.http.controller';
 import { SubscribeTopicService } from './subscriptions/subscribe-topic/subscribe-topic.service';
+import { TopicDeadLetters } from './subscriptions/consume-topic/topic-dead-letters';
 import { TopicConsumers } from './subscriptions/topic-consumers';
 import { UnsubscribeTopicHttpController } from './subscriptions/unsubscribe-topic/unsubscribe-topic.http.controller';
 import { UnsubscribeTopicService } from './subscriptions/unsubscribe-topic/unsubscribe-topic.service';
@@ -36,6 +37,7 @@ export { PG_SCHEMA, SERVICE } from './tokens';
 const subscriptionProviders = [
   { provide: SubscriptionStore, inject: [POSTGRES], useFactory: (ds: DataSource) => new SubscriptionStore(ds) },
   IngestTopicMessageService,
+  TopicDeadLetters,
   TopicConsumers,
   SubscribeTopicService,
   UnsubscribeTopicService,

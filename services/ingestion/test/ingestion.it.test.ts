@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { POSTGRES } from '@mlops/storage';
 import { createIngestionApp } from '../src/app';
 import { AcceptedRecords } from '../src/infrastructure/accepted-records';
+import { IngestRecordEventService } from '../src/records/ingest-records/ingest-record-event.service';
 import { authorized, positionGroupAt, testKafka, uid } from '@mlops/testing';
 import { HASH_KEY, type Seen, TopicTap, eventually, testConfig } from './support';
 
@@ -504,6 +505,37 @@ describe('records from Kafka', () => {
     assert.equal(validated.length, 1, 'the event delivered twice was validated once');
     assert.equal(validated[0]!.data.sourceEventId, ok.id);
     assert.equal((validated[0]!.data.record as Record<string, unknown>).email, hmac('c-kafka-1@example.com'));
+  });
+
+  test('a redelivered event, and a group rolled back and tried again one by one, count once in the quality metrics', async () => {
+    const name = await registered('kafka-counted');
+    // One entity: the events share a partition, so they reach the handler as one group (one transaction).
+    const [first, failing, marker] = ['count-1', 'count-2', 'count-marker'].map((id) =>
+      recordEvent(name, 'c-counted', id),
+    );
+    const service = app.get(IngestRecordEventService);
+    const ingest = service.ingest.bind(service);
+    let failed = false;
+    service.ingest = async (event, ...rest) => {
+      if (event.id === failing!.id && !failed) {
+        failed = true;
+        throw new Error('fails once, after the first event of its group took effect');
+      }
+      return ingest(event, ...rest);
+    };
+    try {
+      await app.get(EventProducer).publishMany([first!, first!, failing!, marker!]);
+      await validatedOnceEach(name, ['count-1', 'count-2'], 'count-marker');
+    } finally {
+      service.ingest = ingest;
+    }
+    assert.ok(failed, 'the group failed once');
+    const metrics = await (await fetch(`${base}/metrics`, authorized())).text();
+    assert.match(
+      metrics,
+      new RegExp(`ingestion_records_accepted_total\\{dataset="${name}",service="ingestion"\\} 3\n`),
+    );
+    assert.doesNotMatch(metrics, new RegExp(`ingestion_records_duplicate_total\\{dataset="${name}"`));
   });
 
   test('a record event whose entity id differs from the record is rejected', async () => {

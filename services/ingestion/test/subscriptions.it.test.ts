@@ -6,8 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { INestApplication } from '@nestjs/common';
 import type { Admin, Producer } from 'kafkajs';
 import { EventTypes } from '@mlops/contracts';
-import { authorized, testKafka, uid } from '@mlops/testing';
+import { DependencyUnavailableError } from '@mlops/messaging';
+import { authorized, header, readTopic, testKafka, uid } from '@mlops/testing';
 import { createIngestionApp } from '../src/app';
+import { IngestTopicMessageService } from '../src/subscriptions/consume-topic/ingest-topic-message.service';
+import type { TopicMessage } from '../src/subscriptions/subscription';
 import {
   BROKEN,
   CUSTOMERS_DATASET,
@@ -53,6 +56,7 @@ before(async () => {
   producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   app = await createIngestionApp(testConfig({ INGESTION_SUBSCRIPTION_POLL_MS: '500' }));
+  injectFaults(app.get(IngestTopicMessageService));
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
 });
@@ -70,6 +74,32 @@ after(async () => {
   await admin?.disconnect();
   await tap.stop();
 });
+
+/**
+ * Faults of the message use case, by a text its message value contains: how many tries fail, and with what. A
+ * group of messages holding one fails as a whole, so the consumer goes one by one, as after a real failure.
+ */
+const faults = new Map<string, { tries: number; error: () => Error }>();
+const triesOf = new Map<string, number>();
+
+function injectFaults(service: IngestTopicMessageService): void {
+  const faultOf = (message: TopicMessage) => [...faults].find(([text]) => message.value?.includes(text));
+  const ingest = service.ingest.bind(service);
+  const ingestMany = service.ingestMany.bind(service);
+  service.ingest = async (subscription, position, message, now) => {
+    const fault = faultOf(message);
+    if (fault) {
+      const tries = (triesOf.get(fault[0]) ?? 0) + 1;
+      triesOf.set(fault[0], tries);
+      if (tries <= fault[1].tries) throw fault[1].error();
+    }
+    return ingest(subscription, position, message, now);
+  };
+  service.ingestMany = async (subscription, messages, now) => {
+    if (messages.some(({ message }) => faultOf(message))) throw new Error('a group with a fault');
+    return ingestMany(subscription, messages, now);
+  };
+}
 
 /** An upstream team's topic of this test alone. */
 async function upstreamTopic(partitions = 1): Promise<string> {
@@ -246,6 +276,123 @@ describe('plain JSON topics', () => {
     assert.deepEqual(
       tap.of(VALIDATED, name).map((e) => (e.data.record as { amount: number }).amount),
       [1, 2, 3, 999],
+    );
+  });
+});
+
+describe('messages that fail', () => {
+  /** The dead letters of a subscription's group, once `count` of them are there. */
+  const deadLettersOf = (group: string, count: number) =>
+    readTopic(
+      kafka,
+      `${EventTypes.DataRecordV1}.dlq`,
+      (m) => header(m, 'dlq_subscription') === group,
+      (matched) => matched.length >= count,
+    );
+
+  test('a failure that is no outage is dead-lettered as its record event, sensitive fields hashed; the next message flows', async () => {
+    const name = await registered('poison', { ...CUSTOMERS_DATASET, sensitiveFields: { email: 'hash' } });
+    const topic = await upstreamTopic();
+    const poison = uid('poison');
+    faults.set(poison, { tries: Number.MAX_SAFE_INTEGER, error: () => new Error('a bug in the use case') });
+    await subscribed(name, topic, {
+      format: 'debezium',
+      entityKey: { from: 'kafka_key' },
+      eventTime: { from: 'change_time' },
+    });
+    const change = (id: number, email: string) => ({
+      key: JSON.stringify({ id }),
+      value: JSON.stringify({
+        before: null,
+        after: { id, email, plan: 'basic', tenure_days: 1 },
+        source: { ts_ms: 1763942400000 },
+        op: 'c',
+      }),
+    });
+    await produce(topic, [change(1, `${poison}@example.com`), change(2, 'next@example.com')]);
+    await validatedUntil(name, '2');
+
+    const [letter] = await deadLettersOf(`ingestion.sub.${name}.${topic}`, 1);
+    const data = JSON.parse(letter!.value!.toString()) as {
+      dataset: string;
+      entityId: string;
+      record: { email: string };
+    };
+    assert.deepEqual(
+      {
+        reason: header(letter!, 'dlq_reason'),
+        attempts: header(letter!, 'dlq_attempts'),
+        source: header(letter!, 'dlq_source'),
+        original: header(letter!, 'dlq_original_topic'),
+        redacted: header(letter!, 'dlq_redacted'),
+        type: header(letter!, 'ce_type'),
+        dataset: data.dataset,
+        entityId: data.entityId,
+      },
+      {
+        reason: 'retries-exhausted',
+        attempts: '5',
+        source: `${topic}[0]@0`,
+        original: EventTypes.DataRecordV1,
+        redacted: 'true',
+        type: EventTypes.DataRecordV1,
+        dataset: name,
+        entityId: '1',
+      },
+    );
+    assert.match(data.record.email, /^[0-9a-f]{64}$/, 'the email is hashed, never in clear');
+    assert.equal(triesOf.get(poison), 5);
+    assert.deepEqual(
+      tap.of(VALIDATED, name).map((e) => e.data.entityId),
+      ['2'],
+    );
+  });
+
+  test('a failing message that is no record keeps only its headers, pointing at the upstream topic', async () => {
+    const name = await registered('poison-raw', ORDERS);
+    const topic = await upstreamTopic();
+    const poison = uid('raw');
+    faults.set(poison, { tries: Number.MAX_SAFE_INTEGER, error: () => new Error('a bug in the use case') });
+    await subscribed(name, topic, { format: 'json' });
+    await produce(topic, [{ key: 'k', value: `not JSON, and it may hold anything: ${poison}` }]);
+    const [letter] = await deadLettersOf(`ingestion.sub.${name}.${topic}`, 1);
+    assert.deepEqual(
+      {
+        value: letter!.value,
+        redacted: header(letter!, 'dlq_redacted'),
+        original: header(letter!, 'dlq_original_topic'),
+        source: header(letter!, 'dlq_source'),
+      },
+      { value: null, redacted: 'withheld', original: topic, source: `${topic}[0]@0` },
+    );
+  });
+
+  test('an unavailable dependency is waited out: the message is ingested once it answers, never dead-lettered', async () => {
+    const name = await registered('outage', ORDERS);
+    const topic = await upstreamTopic();
+    const waiting = uid('waiting');
+    // More tries than a failing message gets before its dead letter.
+    faults.set(waiting, { tries: 6, error: () => new DependencyUnavailableError('postgres', 'postgres is away') });
+    await subscribed(name, topic, { format: 'json' });
+    await produce(topic, [order(waiting, 1), order('after-outage', 2)]);
+    await validatedUntil(name, 'after-outage');
+    assert.deepEqual(
+      tap
+        .of(VALIDATED, name)
+        .map((e) => e.data.entityId)
+        .sort(),
+      ['after-outage', waiting].sort(),
+    );
+    assert.equal(triesOf.get(waiting), 7);
+    // The group's dead letters end at a marker: none of the outage's message before it.
+    const group = `ingestion.sub.${name}.${topic}`;
+    const poison = uid('marker');
+    faults.set(poison, { tries: Number.MAX_SAFE_INTEGER, error: () => new Error('the marker fails') });
+    await produce(topic, [order(poison, 3)]);
+    const letters = await deadLettersOf(group, 1);
+    assert.deepEqual(
+      letters.map((m) => header(m, 'dlq_source')),
+      [`${topic}[0]@2`],
     );
   });
 });

@@ -1,10 +1,9 @@
-import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, Catch } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { EventType } from '@mlops/contracts';
 import type { CloudEvent } from '../cloud-event';
-import { isTransientError } from '../transient';
 import {
   type ConsumerRunnerOptions,
   type DeadLetterRedactor,
@@ -78,31 +77,16 @@ export class CloudEventsKafkaServer extends Server implements CustomTransportStr
   }
 }
 
-/** Seconds an HTTP client is told to wait when a dependency (Postgres, Kafka, ...) does not answer. */
-export const DEPENDENCY_RETRY_AFTER_S = 5;
-
 /**
- * Nest turns unknown errors of event handlers into `{status:'error'}`; the runner needs the real error
- * to choose between retry and dead letter. HTTP errors keep Nest's usual handling, except that an unavailable
- * dependency (a transient error, as the consumer runner judges it) answers 503 with Retry-After, not 500.
+ * Nest turns unknown errors of event handlers into `{status:'error'}`; the runner needs the real error to choose
+ * between waiting and dead-lettering, so RPC errors are rethrown untouched. HTTP errors keep Nest's usual handling:
+ * the services' one HTTP error mapping (an unavailable dependency answers 503 with Retry-After) is libs/platform's
+ * PlatformExceptionFilter, which does the same for RPC; this filter is for apps wired without the platform (tests).
  */
 @Catch()
 export class RethrowRpcExceptionFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
     if (host.getType() === 'rpc') return throwError(() => exception);
-    if (!(exception instanceof HttpException) && isTransientError(exception) && host.getType() === 'http') {
-      const response = host.switchToHttp().getResponse<{ headersSent?: boolean }>();
-      const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
-      if (adapter && !response.headersSent) {
-        adapter.setHeader(response, 'Retry-After', String(DEPENDENCY_RETRY_AFTER_S));
-        adapter.reply(
-          response,
-          { statusCode: 503, error: 'dependency_unavailable', message: 'a dependency does not answer; retry later' },
-          503,
-        );
-        return;
-      }
-    }
     return super.catch(exception, host);
   }
 }

@@ -1,6 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DataSource, EntityManager } from 'typeorm';
 import { METRICS_REGISTRY } from '@mlops/observability';
+import { POSTGRES } from '@mlops/storage';
+import { AfterCommit } from '../infrastructure/after-commit';
 import { type QualityReport, QualityWindow } from '../domain/quality-window';
 import type { RecordError } from '../domain/record-check';
 
@@ -60,18 +63,30 @@ class QualityMetrics {
 /** Dataset label for records of datasets that are not registered: keeps the series bounded. */
 export const UNREGISTERED = '_unregistered';
 
-/** Counts what happens to records: Prometheus series now, mlops.data.quality.v1 windows on each flush. */
+/**
+ * Counts what happens to records: Prometheus series now, mlops.data.quality.v1 windows on each flush. A count made
+ * inside a transaction (`manager`: the inbox transaction of a Kafka message) is made when it commits, never when it
+ * rolls back: a group of messages rolled back and tried again one by one, or a redelivered message (its inbox claim
+ * fails, so nothing is counted), counts once.
+ */
 @Injectable()
-export class QualityTracker {
+export class QualityTracker implements OnModuleDestroy {
   private readonly metrics: QualityMetrics;
   private readonly window = new QualityWindow(new Date());
+  private readonly afterCommit: AfterCommit | undefined;
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+  /** Without a data source (unit tests of the use cases) every count is made at once. */
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @Optional() @Inject(POSTGRES) dataSource?: DataSource) {
     this.metrics = QualityMetrics.for(registry);
+    this.afterCommit = dataSource ? new AfterCommit(dataSource) : undefined;
   }
 
-  accepted(dataset: string, values: Readonly<Record<string, unknown>>): void {
-    this.acceptedAll(dataset, [values]);
+  onModuleDestroy(): void {
+    this.afterCommit?.close();
+  }
+
+  accepted(dataset: string, values: Readonly<Record<string, unknown>>, manager?: EntityManager): void {
+    this.whenCommitted(manager, () => this.acceptedAll(dataset, [values]));
   }
 
   /** Accepted records of one dataset (one request): the series are updated once, not once per record. */
@@ -82,16 +97,18 @@ export class QualityTracker {
       this.metrics.nullRate.set({ dataset, field }, rate);
   }
 
-  rejected(dataset: string | undefined, errors: readonly RecordError[]): void {
-    const label = dataset ?? UNREGISTERED;
-    this.metrics.rejected.inc({ dataset: label });
-    for (const error of errors) this.metrics.errors.inc({ dataset: label, kind: error.kind, keyword: error.keyword });
-    // Unregistered names are arbitrary text: they have no quality window.
-    if (dataset !== undefined)
-      this.window.rejected(
-        dataset,
-        errors.map((e) => e.kind),
-      );
+  rejected(dataset: string | undefined, errors: readonly RecordError[], manager?: EntityManager): void {
+    this.whenCommitted(manager, () => {
+      const label = dataset ?? UNREGISTERED;
+      this.metrics.rejected.inc({ dataset: label });
+      for (const error of errors) this.metrics.errors.inc({ dataset: label, kind: error.kind, keyword: error.keyword });
+      // Unregistered names are arbitrary text: they have no quality window.
+      if (dataset !== undefined)
+        this.window.rejected(
+          dataset,
+          errors.map((e) => e.kind),
+        );
+    });
   }
 
   /** A body item that is not even JSON: counted in Prometheus only (no error kind of the quality event fits). */
@@ -100,9 +117,16 @@ export class QualityTracker {
     this.metrics.errors.inc({ dataset, kind: 'malformed_json', keyword: 'json' });
   }
 
-  duplicate(dataset: string): void {
-    this.metrics.duplicates.inc({ dataset });
-    this.window.duplicate(dataset);
+  duplicate(dataset: string, manager?: EntityManager): void {
+    this.whenCommitted(manager, () => {
+      this.metrics.duplicates.inc({ dataset });
+      this.window.duplicate(dataset);
+    });
+  }
+
+  private whenCommitted(manager: EntityManager | undefined, count: () => void): void {
+    if (this.afterCommit) this.afterCommit.run(manager, count);
+    else count();
   }
 
   /** Closes the current window. */

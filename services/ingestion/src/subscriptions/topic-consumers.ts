@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Consumer, Kafka } from 'kafkajs';
-import { KAFKA } from '@mlops/messaging';
+import { KAFKA, PermanentHandlerError, describeFailure, isTransientError } from '@mlops/messaging';
 import { SubscriptionStore } from '../infrastructure/subscription-store';
 import type { IngestionConfig } from '../config';
 import { INGESTION_CONFIG } from '../tokens';
 import { IngestTopicMessageService, type TopicPosition } from './consume-topic/ingest-topic-message.service';
+import { TopicDeadLetters } from './consume-topic/topic-dead-letters';
 import { type StartPosition, type Subscription, type TopicMessage, consumerGroupOf } from './subscription';
 
 /** Where a subscription's consumer group stands on one partition of its topic. */
@@ -26,6 +27,10 @@ interface Running {
 const key = (s: Pick<Subscription, 'dataset' | 'topic'>): string => `${s.dataset}\u0000${s.topic}`;
 /** Most consecutive messages of a partition whose effects share one transaction. */
 const GROUP = 200;
+/** Tries of a message failing for another reason than an unavailable dependency (a bug) before it is dead-lettered. */
+const FAILING_ATTEMPTS = 5;
+
+type Item = { position: TopicPosition; message: TopicMessage & { timestamp: string } };
 
 /**
  * Runs one Kafka consumer per subscription, in the subscription's own consumer group, on every replica. Replicas
@@ -44,6 +49,7 @@ export class TopicConsumers implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(KAFKA) private readonly kafka: Kafka,
     private readonly store: SubscriptionStore,
     private readonly messages: IngestTopicMessageService,
+    private readonly deadLetters: TopicDeadLetters,
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
   ) {}
 
@@ -107,9 +113,13 @@ export class TopicConsumers implements OnApplicationBootstrap, OnModuleDestroy {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 3,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-          const items = batch.messages.map((message) => ({
+          const items: Item[] = batch.messages.map((message) => ({
             position: { topic: batch.topic, partition: batch.partition, offset: message.offset },
-            message: { key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? null },
+            message: {
+              key: message.key?.toString('utf8') ?? null,
+              value: message.value?.toString('utf8') ?? null,
+              timestamp: message.timestamp,
+            },
           }));
           for (let i = 0; i < items.length; i += GROUP) {
             if (!isRunning() || isStale()) return;
@@ -137,26 +147,42 @@ export class TopicConsumers implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** One message, tried again with backoff while it fails (Postgres away); gives up only when its consumer stops. */
+  /**
+   * One message, in a transaction of its own. While a dependency is unavailable (Postgres away) it waits and is tried
+   * again with backoff, without bound, until it answers or the consumer stops; any other failure is tried
+   * FAILING_ATTEMPTS times (a PermanentHandlerError once), then the message is dead-lettered and the partition moves on.
+   */
   private async ingestOne(
     groupId: string,
     subscription: Subscription,
-    item: { position: TopicPosition; message: TopicMessage },
+    item: Item,
     heartbeat: () => Promise<void>,
     current: () => boolean,
   ): Promise<void> {
     const { topic, partition, offset } = item.position;
+    let failing = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.messages.ingest(subscription, item.position, item.message);
         return;
       } catch (error) {
         if (!current()) throw error;
+        const unavailable = isTransientError(error);
+        if (!unavailable) {
+          failing++;
+          if (error instanceof PermanentHandlerError || failing >= FAILING_ATTEMPTS) {
+            const reason = error instanceof PermanentHandlerError ? 'rejected-by-handler' : 'retries-exhausted';
+            await this.deadLetters.send(subscription, item.position, item.message, reason, error, failing);
+            return;
+          }
+        }
         if (attempt === 1 || attempt % 10 === 0)
           this.logger.warn(
-            `${groupId}: ${topic}[${partition}]@${offset} waits (try ${attempt}): ${(error as Error).message}`,
+            `${groupId}: ${topic}[${partition}]@${offset} ${unavailable ? 'waits for a dependency' : 'failed'} (try ${attempt}): ${describeFailure(error)}`,
           );
-        await sleep(Math.min(10_000, 100 * 2 ** Math.min(attempt, 10)));
+        await sleep(
+          unavailable ? Math.min(10_000, 100 * 2 ** Math.min(attempt, 10)) : 100 * 2 ** Math.min(failing - 1, 10),
+        );
         await heartbeat().catch(() => undefined);
       }
     }

@@ -71,7 +71,7 @@ export class IngestRecordEventService {
     if (checked.kind === 'unknown_dataset') {
       const enqueued = await this.enqueue(manager, withheldEvent(name, entityId, checked.errors, origin, now));
       if (!enqueued.ok) return enqueued;
-      this.quality.rejected(undefined, checked.errors);
+      this.quality.rejected(undefined, checked.errors, manager);
       return ok('withheld');
     }
     if (needsHashKey(checked.dataset.sensitiveFields) && !this.hash) {
@@ -86,7 +86,7 @@ export class IngestRecordEventService {
         rejectedEvent(checked.dataset, record, verdict, origin, this.hash, now),
       );
       if (!enqueued.ok) return enqueued;
-      this.quality.rejected(name, verdict.errors);
+      this.quality.rejected(name, verdict.errors, manager);
       return ok('rejected');
     }
     const knownAt = knownAtOf(event.data.knownAt, undefined, verdict.eventTime, now);
@@ -97,11 +97,11 @@ export class IngestRecordEventService {
       recordId !== undefined &&
       (await this.acceptedRecords.markAccepted(name, [{ recordId, eventId: validated.id }], manager)).size === 0
     ) {
-      this.quality.duplicate(name);
+      this.quality.duplicate(name, manager);
       return ok('duplicate');
     }
     await enqueueInOutbox(manager, PG_SCHEMA, validated);
-    this.quality.accepted(name, verdict.values);
+    this.quality.accepted(name, verdict.values, manager);
     return ok('validated');
   }
 

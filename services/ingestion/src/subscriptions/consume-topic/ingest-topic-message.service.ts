@@ -4,6 +4,7 @@ import { EventTypes } from '@mlops/contracts';
 import { type CloudEvent, claimInInbox, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import { uuidV5 } from '../../domain/event-ids';
+import type { JsonObject } from '../../domain/json';
 import { type RecordError, UNKNOWN_ENTITY } from '../../domain/record-check';
 import { DatasetStore } from '../../infrastructure/dataset-store';
 import { QualityTracker } from '../../quality/quality-tracker';
@@ -60,6 +61,22 @@ export class IngestTopicMessageService {
     });
   }
 
+  /**
+   * The mlops.data.record.v1 event a message becomes (what a dead letter of it keeps: a redrive of the record topic
+   * then runs the record use case on it, under the same event id), or undefined when it is no record of its dataset.
+   */
+  async recordEventFor(
+    subscription: Subscription,
+    position: TopicPosition,
+    message: TopicMessage,
+    now = new Date(),
+  ): Promise<CloudEvent<typeof EventTypes.DataRecordV1> | undefined> {
+    const dataset = await this.datasets.latest(subscription.dataset);
+    if (!dataset) return undefined;
+    const mapped = mapMessage(subscription, dataset, message);
+    return mapped.kind === 'record' ? recordEventOf(subscription.dataset, mapped, position, now) : undefined;
+  }
+
   private async ingestIn(
     manager: EntityManager,
     subscription: Subscription,
@@ -67,8 +84,7 @@ export class IngestTopicMessageService {
     message: TopicMessage,
     now: Date,
   ): Promise<TopicMessageOutcome> {
-    const id = uuidV5(`topic-message\u0000${position.topic}\u0000${position.partition}\u0000${position.offset}`);
-    const source = `urn:mlops:ingestion:topic:${position.topic}`;
+    const { id, source } = recordEventIdOf(position);
     const consumer = consumerGroupOf(subscription.dataset, subscription.topic);
     const inboxEntry = { source, id, type: EventTypes.DataRecordV1 } as CloudEvent;
     if (!(await claimInInbox(manager, PG_SCHEMA, consumer, inboxEntry))) return 'duplicate';
@@ -86,7 +102,7 @@ export class IngestTopicMessageService {
         PG_SCHEMA,
         withheldEvent(subscription.dataset, UNKNOWN_ENTITY, errors, origin, now),
       );
-      this.quality.rejected(undefined, errors);
+      this.quality.rejected(undefined, errors, manager);
       return 'withheld';
     }
     const mapped = mapMessage(subscription, dataset, message);
@@ -100,14 +116,10 @@ export class IngestTopicMessageService {
         PG_SCHEMA,
         rejectedEvent(dataset, {}, { ok: false, entityId, errors }, origin, undefined, now),
       );
-      this.quality.rejected(subscription.dataset, errors);
+      this.quality.rejected(subscription.dataset, errors, manager);
       return 'malformed';
     }
-    const event = newEvent(
-      EventTypes.DataRecordV1,
-      { dataset: subscription.dataset, entityId: mapped.entityId, record: mapped.record },
-      { source, id, time: now },
-    );
+    const event = recordEventOf(subscription.dataset, mapped, position, now);
     const outcome = await this.records.ingest(event, manager, now);
     if (outcome.ok) return outcome.value;
     // What would dead-letter a mlops.data.record.v1 event (no hash key, an oversized event) rejects this record:
@@ -123,7 +135,28 @@ export class IngestTopicMessageService {
       PG_SCHEMA,
       rejectedEvent(dataset, {}, { ok: false, entityId: mapped.entityId, errors: [error] }, origin, undefined, now),
     );
-    this.quality.rejected(subscription.dataset, [error]);
+    this.quality.rejected(subscription.dataset, [error], manager);
     return 'rejected';
   }
+}
+
+/** The id and source of the record event of a message: its position, so a redelivered message is the same event. */
+function recordEventIdOf(position: TopicPosition): { id: string; source: string } {
+  return {
+    id: uuidV5(`topic-message\u0000${position.topic}\u0000${position.partition}\u0000${position.offset}`),
+    source: `urn:mlops:ingestion:topic:${position.topic}`,
+  };
+}
+
+function recordEventOf(
+  dataset: string,
+  mapped: { entityId: string; record: JsonObject },
+  position: TopicPosition,
+  now: Date,
+): CloudEvent<typeof EventTypes.DataRecordV1> {
+  return newEvent(
+    EventTypes.DataRecordV1,
+    { dataset, entityId: mapped.entityId, record: mapped.record },
+    { ...recordEventIdOf(position), time: now },
+  );
 }

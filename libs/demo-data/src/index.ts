@@ -1,0 +1,2 @@
+export * from './credit-risk';
+export * from './definitions';
