@@ -70,6 +70,8 @@ done
 echo "[start] all six services are ready"
 if [ -f scripts/demo.mjs ]; then
   INGESTION_URL="http://127.0.0.1:${ports[ingestion]}" FEATURE_STORE_URL="http://127.0.0.1:${ports[feature-store]}" \
+    TRAINER_URL="http://127.0.0.1:${ports[trainer]}" REGISTRY_URL="http://127.0.0.1:${ports[registry]}" \
+    DEPLOYER_URL="http://127.0.0.1:${ports[deployer]}" MONITOR_URL="http://127.0.0.1:${ports[monitor]}" \
     MLOPS_ADMIN_TOKEN_FILE="$admin_token_file" node scripts/demo.mjs
 fi
 [ "$exit_after_demo" = 1 ] && exit 0
