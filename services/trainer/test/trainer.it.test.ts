@@ -177,6 +177,54 @@ test('a requested run trains on its snapshot and announces an ONNX model that ON
   await session.release();
 });
 
+/** Our own tracking API's view of the tracked run of a training run (its id without dashes). */
+async function trackedRun(trainingRunId: string): Promise<any> {
+  const res = await fetch(`${base}/runs/${trainingRunId.replace(/-/g, '')}`, authorized());
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+test('a trained run is a tracked run of the experiment named after the model: params, metrics, curve, model, who and why', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model, {
+    requestedBy: 'alice',
+    reason: { trigger: 'drift', detail: 'plan mix moved' },
+  });
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(400, 11)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+
+  const tracked = await trackedRun(request.trainingRunId);
+  assert.equal(tracked.status, 'FINISHED');
+  assert.equal(tracked.userId, 'alice');
+  assert.deepEqual(tracked.reason, { trigger: 'drift', detail: 'plan mix moved' });
+  assert.equal(tracked.tags['mlops.reason'], 'drift');
+  assert.equal(tracked.params.iterations, '20');
+  assert.equal(tracked.params.algorithm, 'gradient_boosting');
+  assert.ok(tracked.metrics.roc_auc > 0.7, `AUC ${tracked.metrics.roc_auc}`);
+  assert.equal(tracked.metricHistory.train_loss.length, 20, 'one train_loss point per boosting round');
+  assert.deepEqual(
+    tracked.artifacts.map((a: { path: string }) => a.path),
+    [`model/${model}.onnx`],
+  );
+  const experiments = (await (await fetch(`${base}/experiments`, authorized())).json()) as {
+    experiments: Array<{ experimentId: string; name: string }>;
+  };
+  assert.equal(experiments.experiments.find((e) => e.name === model)?.experimentId, tracked.experimentId);
+});
+
+test("a failed run's tracked run is FAILED with the error code", async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(5, 12)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'failed');
+  const tracked = await trackedRun(request.trainingRunId);
+  assert.equal(tracked.status, 'FAILED');
+  assert.equal(tracked.tags['mlops.error_code'], 'insufficient_rows');
+});
+
 test('a snapshot whose bytes do not match its sha256 fails the run with snapshot_hash_mismatch', async () => {
   const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
   await publishRequested(request);

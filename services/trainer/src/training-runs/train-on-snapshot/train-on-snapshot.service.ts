@@ -16,6 +16,7 @@ import type { TaskName } from '../../domain/training-job';
 import { type RunFailure, RunStore, type TrainingRun } from '../../infrastructure/run-store';
 import { type TrainedOutcome, TrainingRunner } from '../../infrastructure/training-runner';
 import { ARTIFACT_STORE, PG_SCHEMA, SOURCE, TRAINER_CONFIG } from '../../tokens';
+import { type TrainingRecord, TrainingTracking } from '../../tracking/training-tracking';
 import { failRun } from '../fail-run';
 
 type Created = typeof EventTypes.DatasetSnapshotCreatedV1;
@@ -44,6 +45,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(TRAINER_CONFIG) private readonly config: TrainerConfig,
     private readonly runner: TrainingRunner,
+    private readonly tracking: TrainingTracking,
   ) {}
 
   /** In the inbox transaction: a snapshot for a run that waits for it. Anything else changes nothing. */
@@ -113,6 +115,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     this.logger.log(
       `run ${run.id}: training ${run.request.model} on snapshot ${snapshot.snapshotId} (attempt ${run.attempt})`,
     );
+    await this.tracking.started(this.runs.dataSource.manager, run.id);
     const bytes = await this.readSnapshot(run);
     if (!bytes) return;
 
@@ -177,6 +180,12 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       };
       if (!(await this.runs.finish(manager, run.id, this.owner, { status: 'succeeded', result }, new Date())))
         return false;
+      await this.tracking.succeeded(
+        manager,
+        run.id,
+        trackingRecordOf(outcome.value, stored, run.request.model),
+        new Date(),
+      );
       await enqueueInOutbox(
         manager,
         PG_SCHEMA,
@@ -227,6 +236,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     await this.runs.dataSource.transaction((manager) =>
       failRun(
         this.runs,
+        this.tracking,
         manager,
         { id: run.id, model: run.model, attempt: run.attempt, snapshotId: run.snapshotId },
         this.owner,
@@ -236,6 +246,27 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       ),
     );
   }
+}
+
+/** The tracked run's side of a trained model: params used, metrics, the boosting curve by step, the ONNX file. */
+function trackingRecordOf(
+  outcome: TrainedOutcome,
+  stored: { uri: string; sha256: string; sizeBytes: number },
+  model: string,
+): TrainingRecord {
+  const series: Array<{ key: string; step: number; value: number }> = [];
+  for (const step of outcome.history) {
+    series.push({ key: 'train_loss', step: step.iteration, value: step.trainLoss });
+    if (step.validationLoss !== null)
+      series.push({ key: 'validation_loss', step: step.iteration, value: step.validationLoss });
+  }
+  return {
+    params: outcome.params,
+    metrics: outcome.metrics,
+    series,
+    model: { ...stored, mediaType: ONNX_MEDIA_TYPE, path: `model/${model}.onnx` },
+    tags: { 'mlops.model_uri': stored.uri, 'mlops.model_sha256': stored.sha256 },
+  };
 }
 
 function failureOf(error: TrainingError): RunFailure {
