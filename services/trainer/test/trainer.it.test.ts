@@ -214,6 +214,42 @@ test('a trained run is a tracked run of the experiment named after the model: pa
   assert.equal(experiments.experiments.find((e) => e.name === model)?.experimentId, tracked.experimentId);
 });
 
+test('a successive-halving search: each trial is a child run, the worst stop early, the best params make the model', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model, {
+    params: { iterations: 15, seed: 3 },
+    search: {
+      strategy: 'successive_halving',
+      space: { max_depth: { values: [1, 2, 3] }, learning_rate: { values: [0.01, 0.1, 0.3] } },
+      maxTrials: 9,
+      metric: 'roc_auc',
+    },
+  });
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(500, 13)));
+  const ended = await endedRun(request.trainingRunId);
+  assert.equal(ended.status, 'succeeded', JSON.stringify(ended.failure));
+
+  const tracked = await trackedRun(request.trainingRunId);
+  assert.equal(tracked.trials.length, 9);
+  const states = tracked.trials.map((t: { tags: Record<string, string> }) => t.tags['mlops.trial.state']);
+  assert.equal(states.filter((s: string) => s === 'pruned').length, 8);
+  const best = tracked.trials.filter((t: { tags: Record<string, string> }) => t.tags['mlops.trial.best'] === 'true');
+  assert.equal(best.length, 1);
+  assert.equal(tracked.tags['mlops.search.best_trial_run_id'], best[0].runId);
+  // The best trial reached the last rung: three validation scores, on growing budgets.
+  const bestRun: any = await (await fetch(`${base}/runs/${best[0].runId}`, authorized())).json();
+  assert.deepEqual(
+    bestRun.metricHistory.budget.map((p: { value: number }) => p.value),
+    [1 / 9, 1 / 3, 1],
+  );
+  const [event] = await trainedEvents(model, request.trainingRunId);
+  assert.equal(event.params.maxDepth, Number(best[0].params.max_depth));
+  assert.equal(event.params.learningRate, Number(best[0].params.learning_rate));
+  assert.equal(ended.result.search.trials.length, 9);
+});
+
 test("a failed run's tracked run is FAILED with the error code", async () => {
   const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
   await publishRequested(request);

@@ -6899,6 +6899,126 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           ]
         }
       },
+      "search": {
+        "type": "object",
+        "description": "A hyperparameter search: trials (child runs) train on the training part and are ranked on a validation split of it; the best configuration by `metric` becomes the model. Bounded by maxTrials and timeBudgetSeconds.",
+        "additionalProperties": false,
+        "required": [
+          "space"
+        ],
+        "properties": {
+          "strategy": {
+            "enum": [
+              "grid",
+              "random",
+              "successive_halving"
+            ],
+            "description": "grid: every point of the grid in order; random: seeded samples; successive_halving: samples (or the grid) on growing shares of the rows, the worst stop early. Default random."
+          },
+          "space": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "Per parameter (names as in params): a list of values, or a numeric range.",
+            "propertyNames": {
+              "type": "string",
+              "pattern": "^[A-Za-z_][A-Za-z0-9_.]{0,127}$"
+            },
+            "additionalProperties": {
+              "oneOf": [
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "values"
+                  ],
+                  "properties": {
+                    "values": {
+                      "type": "array",
+                      "minItems": 1,
+                      "maxItems": 100,
+                      "items": {
+                        "type": [
+                          "number",
+                          "string",
+                          "boolean"
+                        ]
+                      }
+                    }
+                  }
+                },
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "min",
+                    "max"
+                  ],
+                  "properties": {
+                    "min": {
+                      "type": "number"
+                    },
+                    "max": {
+                      "type": "number"
+                    },
+                    "scale": {
+                      "enum": [
+                        "linear",
+                        "log"
+                      ]
+                    },
+                    "integer": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              ]
+            }
+          },
+          "metric": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]{0,62}$",
+            "description": "Validation metric that ranks trials; default roc_auc (classification) or rmse (regression)."
+          },
+          "direction": {
+            "enum": [
+              "maximize",
+              "minimize"
+            ],
+            "description": "Default: minimize for log_loss, rmse, mae; maximize otherwise."
+          },
+          "maxTrials": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 200,
+            "description": "Configurations tried at most; default 10."
+          },
+          "timeBudgetSeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "No trial starts after this much time; the best so far wins."
+          },
+          "seed": {
+            "type": "integer",
+            "description": "Seed of the random samples."
+          },
+          "halvingFactor": {
+            "type": "number",
+            "minimum": 2,
+            "maximum": 10,
+            "description": "Successive halving: keep 1/factor of the trials at each rung, budgets grow by factor; default 3."
+          }
+        }
+      },
+      "sliceBy": {
+        "type": "array",
+        "maxItems": 10,
+        "uniqueItems": true,
+        "description": "Fields (features of the snapshot) whose values slice the holdout metrics; model.trained carries metrics per slice and the largest gaps.",
+        "items": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+        }
+      },
       "reason": {
         "type": "object",
         "description": "Why training was requested.",

@@ -1735,6 +1735,64 @@ export interface TrainingRequestedV1 {
     [k: string]: number | string | boolean;
   };
   /**
+   * A hyperparameter search: trials (child runs) train on the training part and are ranked on a validation split of it; the best configuration by `metric` becomes the model. Bounded by maxTrials and timeBudgetSeconds.
+   */
+  search?: {
+    /**
+     * grid: every point of the grid in order; random: seeded samples; successive_halving: samples (or the grid) on growing shares of the rows, the worst stop early. Default random.
+     */
+    strategy?: 'grid' | 'random' | 'successive_halving';
+    /**
+     * Per parameter (names as in params): a list of values, or a numeric range.
+     */
+    space: {
+      [k: string]:
+        | {
+            /**
+             * @minItems 1
+             * @maxItems 100
+             */
+            values: (number | string | boolean)[];
+          }
+        | {
+            min: number;
+            max: number;
+            scale?: 'linear' | 'log';
+            integer?: boolean;
+          };
+    };
+    /**
+     * Validation metric that ranks trials; default roc_auc (classification) or rmse (regression).
+     */
+    metric?: string;
+    /**
+     * Default: minimize for log_loss, rmse, mae; maximize otherwise.
+     */
+    direction?: 'maximize' | 'minimize';
+    /**
+     * Configurations tried at most; default 10.
+     */
+    maxTrials?: number;
+    /**
+     * No trial starts after this much time; the best so far wins.
+     */
+    timeBudgetSeconds?: number;
+    /**
+     * Seed of the random samples.
+     */
+    seed?: number;
+    /**
+     * Successive halving: keep 1/factor of the trials at each rung, budgets grow by factor; default 3.
+     */
+    halvingFactor?: number;
+  };
+  /**
+   * Fields (features of the snapshot) whose values slice the holdout metrics; model.trained carries metrics per slice and the largest gaps.
+   *
+   * @maxItems 10
+   */
+  sliceBy?: string[];
+  /**
    * Why training was requested.
    */
   reason: {

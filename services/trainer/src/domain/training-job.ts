@@ -13,16 +13,20 @@ import {
   algorithmFits,
   categoricalReference,
   classificationMetrics,
+  createRng,
   exportOnnx,
   numericReference,
   predictModel,
+  range,
   regressionMetrics,
   seededSplit,
+  shuffleInPlace,
   takeTableRows,
   takeValues,
   timeOrderedSplit,
   trainPipeline,
 } from '@mlops/ml';
+import { type SearchOutcome, type SearchSpec, runSearch, specProblem } from './hyperparameter-search';
 import { type TrainingError, type TrainingTable, trainingError } from './snapshot-table';
 
 export type TaskName = 'binary_classification' | 'regression';
@@ -36,6 +40,8 @@ export interface TrainingJob {
   readonly holdoutFraction: number;
   readonly modelName: string;
   readonly codeVersion: string;
+  /** A hyperparameter search: its best configuration (on a validation split of the training part) is the model. */
+  readonly search?: SearchSpec;
 }
 
 export type Reference = NumericReference | CategoricalReference;
@@ -46,6 +52,8 @@ export interface TrainingOutcome {
   readonly metrics: Record<string, number>;
   readonly calibration: unknown;
   readonly history: readonly BoostingStep[];
+  /** The search that chose the params, when the request asked for one. */
+  readonly search: SearchOutcome | null;
   readonly rows: { readonly training: number; readonly holdout: number };
   readonly onnx: Uint8Array;
   readonly signature: ModelSignature;
@@ -181,7 +189,21 @@ export function runTrainingJob(
     );
   }
 
-  const trained = trainPipeline(trainTable, trainLabels, task, algorithm.value, hyper, seed, onProgress);
+  let searched: { outcome: SearchOutcome; hyper: HyperParams } | undefined;
+  if (job.search) {
+    const result = searchParams(job, task, algorithm.value, split, seed, data, sides.train, onProgress);
+    if (!result.ok) return result;
+    searched = result.value;
+  }
+  const trained = trainPipeline(
+    trainTable,
+    trainLabels,
+    task,
+    algorithm.value,
+    searched?.hyper ?? hyper,
+    seed,
+    searched ? undefined : onProgress,
+  );
   const predictions = predictModel(trained.model, holdoutTable);
   if (predictions.some((value) => !Number.isFinite(value))) {
     return err(
@@ -191,30 +213,7 @@ export function runTrainingJob(
       ),
     );
   }
-  let metrics: Record<string, number>;
-  let calibration: unknown = null;
-  if (task === 'binary') {
-    const m = classificationMetrics(holdoutLabels, predictions);
-    calibration = m.calibration;
-    metrics = {
-      accuracy: m.accuracy,
-      precision: m.precision,
-      recall: m.recall,
-      f1: m.f1,
-      log_loss: m.logLoss,
-      logloss: m.logLoss,
-      positive_rate: m.positiveRate,
-      true_positives: m.confusion.truePositives,
-      false_positives: m.confusion.falsePositives,
-      true_negatives: m.confusion.trueNegatives,
-      false_negatives: m.confusion.falseNegatives,
-      ...(m.rocAuc === null ? {} : { roc_auc: m.rocAuc, auc: m.rocAuc }),
-      ...(m.prAuc === null ? {} : { pr_auc: m.prAuc }),
-    };
-  } else {
-    const m = regressionMetrics(holdoutLabels, predictions);
-    metrics = { rmse: m.rmse, mae: m.mae, ...(m.r2 === null ? {} : { r2: m.r2 }) };
-  }
+  const { metrics, calibration } = metricsOf(task, holdoutLabels, predictions);
   const exported = exportOnnx(trained.model, { modelName: job.modelName, producerVersion: job.codeVersion });
   const referenceDistributions: Record<string, Reference> = {};
   for (const column of trainTable.columns) {
@@ -227,6 +226,7 @@ export function runTrainingJob(
     metrics,
     calibration,
     history: trained.history,
+    search: searched?.outcome ?? null,
     rows: { training: trainTable.rows, holdout: holdoutTable.rows },
     onnx: exported.bytes,
     signature: exported.signature,
@@ -234,4 +234,99 @@ export function runTrainingJob(
     predictionDistribution: numericReference(predictions),
     holdout: { table: holdoutTable, predictions },
   });
+}
+
+/** The holdout metrics of a task: classification (with calibration bins) or regression. */
+export function metricsOf(
+  task: Task,
+  labels: Float64Array,
+  predictions: Float64Array,
+): { metrics: Record<string, number>; calibration: unknown } {
+  if (task === 'binary') {
+    const m = classificationMetrics(labels, predictions);
+    return {
+      calibration: m.calibration,
+      metrics: {
+        accuracy: m.accuracy,
+        precision: m.precision,
+        recall: m.recall,
+        f1: m.f1,
+        log_loss: m.logLoss,
+        logloss: m.logLoss,
+        positive_rate: m.positiveRate,
+        true_positives: m.confusion.truePositives,
+        false_positives: m.confusion.falsePositives,
+        true_negatives: m.confusion.trueNegatives,
+        false_negatives: m.confusion.falseNegatives,
+        ...(m.rocAuc === null ? {} : { roc_auc: m.rocAuc, auc: m.rocAuc }),
+        ...(m.prAuc === null ? {} : { pr_auc: m.prAuc }),
+      },
+    };
+  }
+  const m = regressionMetrics(labels, predictions);
+  return { calibration: null, metrics: { rmse: m.rmse, mae: m.mae, ...(m.r2 === null ? {} : { r2: m.r2 }) } };
+}
+
+/** Share of the training part the search holds out to rank its trials (the holdout stays unseen until the end). */
+const SEARCH_VALIDATION_FRACTION = 0.2;
+
+/**
+ * Runs the request's search on the training part: trials train on a growing share of its first 80% (by time, or a
+ * seeded split) and are ranked on the rest. The best configuration's params are the model's.
+ */
+function searchParams(
+  job: TrainingJob,
+  task: Task,
+  algorithm: Algorithm,
+  split: 'time' | 'stratified' | 'random',
+  seed: number,
+  data: TrainingTable,
+  trainRows: ArrayLike<number>,
+  onProgress?: Progress,
+): Result<{ outcome: SearchOutcome; hyper: HyperParams }, TrainingError> {
+  const spec = job.search as SearchSpec;
+  const problem = specProblem(spec);
+  if (problem) return err(trainingError('invalid_params', problem));
+  const trainLabels = takeValues(data.labels, trainRows);
+  const inner =
+    split === 'time'
+      ? timeOrderedSplit(takeValues(data.eventTimes, trainRows), SEARCH_VALIDATION_FRACTION)
+      : seededSplit(trainLabels.length, SEARCH_VALIDATION_FRACTION, seed, task === 'binary' ? trainLabels : undefined);
+  const trainTable = takeTableRows(data.table, trainRows);
+  const fitTable = takeTableRows(trainTable, inner.train);
+  const fitLabels = takeValues(trainLabels, inner.train);
+  const validationTable = takeTableRows(trainTable, inner.test);
+  const validationLabels = takeValues(trainLabels, inner.test);
+  // Budgets are nested prefixes of one seeded order: a trial on 1/3 of the rows sees a subset of the full budget's.
+  const order = shuffleInPlace(range(fitLabels.length), createRng(seed + 1));
+  const outcome = runSearch(
+    spec,
+    task === 'binary' ? 'roc_auc' : 'rmse',
+    (params, budget) => {
+      const parsed = parseParams({ ...job.params, ...params });
+      if (!parsed.ok) return { ok: false, error: parsed.error.message };
+      const rows = budget >= 1 ? order : order.subarray(0, Math.max(2, Math.ceil(budget * order.length)));
+      const labels = takeValues(fitLabels, rows);
+      if (task === 'binary' && new Set(labels).size < 2) return { ok: false, error: 'the budget holds one class only' };
+      try {
+        const trained = trainPipeline(takeTableRows(fitTable, rows), labels, task, algorithm, parsed.value.hyper, seed);
+        const predictions = predictModel(trained.model, validationTable);
+        if (predictions.some((value) => !Number.isFinite(value)))
+          return { ok: false, error: 'non-finite predictions on the validation split' };
+        return { ok: true, metrics: metricsOf(task, validationLabels, predictions).metrics };
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    },
+    Date.now,
+    (done, planned) => onProgress?.(done, planned + 1),
+  );
+  const best = outcome.trials.find((trial) => trial.index === outcome.bestTrial);
+  if (!best) {
+    const firstError = outcome.trials.find((trial) => trial.error)?.error ?? 'no trial ran';
+    return err(trainingError('invalid_params', `every trial of the search failed (first: ${firstError})`));
+  }
+  const parsed = parseParams({ ...job.params, ...best.params });
+  if (!parsed.ok) return parsed;
+  return ok({ outcome, hyper: parsed.value.hyper });
 }

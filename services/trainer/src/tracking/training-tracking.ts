@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { TrainingRequestedV1 } from '@mlops/contracts';
+import type { SearchOutcome } from '../domain/hyperparameter-search';
 import {
   type KeyValue,
+  PARENT_RUN_TAG,
   type MetricPoint,
   RUN_NAME_TAG,
   USER_TAG,
@@ -21,6 +24,13 @@ export interface TrainingRecord {
   readonly series: readonly { key: string; step: number; value: number }[];
   readonly model: { uri: string; sha256: string; sizeBytes: number; mediaType: string; path: string };
   readonly tags: Readonly<Record<string, string>>;
+  /** The hyperparameter search, whose trials become child runs. */
+  readonly search: SearchOutcome | null;
+}
+
+/** The tracked run id of a trial: derived from its parent and index, so a retried training records it once. */
+export function trialRunIdOf(parentRunId: string, index: number): string {
+  return createHash('sha256').update(`${parentRunId}:trial:${index}`).digest('hex').slice(0, 32);
 }
 
 /**
@@ -118,7 +128,67 @@ export class TrainingTracking {
       },
       now,
     );
+    if (record.search) await this.trials(manager, runId, record.search, timestamp);
     await this.store.updateRun(manager, runId, { status: 'FINISHED', endTime: timestamp });
+  }
+
+  /** Each trial of the search as a child run: its params, its validation metric per rung, its state. */
+  private async trials(manager: EntityManager, parentRunId: string, search: SearchOutcome, now: number): Promise<void> {
+    const parent = await this.store.runInfo(manager, parentRunId);
+    if (!parent) return;
+    for (const trial of search.trials) {
+      const runId = trialRunIdOf(parentRunId, trial.index);
+      const runName = `${parent.runName}-trial-${trial.index}`;
+      const created = await this.store.createRun(manager, {
+        runId,
+        experimentId: parent.experimentId,
+        runName,
+        userId: parent.userId,
+        status: trial.state === 'failed' ? 'FAILED' : 'FINISHED',
+        startTime: now - trial.durationMs,
+        artifactUri: runArtifactUri(parent.experimentId, runId),
+        parentRunId,
+        trainingRunId: null,
+        reason: null,
+      });
+      if (!created) continue;
+      await this.store.updateRun(manager, runId, { endTime: now });
+      await this.store.logParams(
+        manager,
+        runId,
+        Object.entries(trial.params).map(([key, value]) => ({ key, value: asText(value) })),
+      );
+      await this.store.logMetrics(manager, runId, [
+        ...trial.scores.flatMap((score) => [
+          { key: `validation_${search.metric}`, value: score.value, timestamp: now, step: score.rung },
+          { key: 'budget', value: score.budget, timestamp: now, step: score.rung },
+        ]),
+        ...Object.entries(trial.metrics)
+          .filter(([key]) => key !== search.metric)
+          .map(([key, value]) => ({ key: `validation_${key}`, value, timestamp: now, step: trial.scores.length - 1 })),
+      ]);
+      await this.store.setTags(manager, runId, [
+        { key: PARENT_RUN_TAG, value: parentRunId },
+        { key: RUN_NAME_TAG, value: runName },
+        { key: USER_TAG, value: parent.userId },
+        { key: 'mlops.trial.index', value: String(trial.index) },
+        { key: 'mlops.trial.state', value: trial.state },
+        { key: 'mlops.trial.best', value: String(trial.index === search.bestTrial) },
+        ...(trial.error ? [{ key: 'mlops.trial.error', value: trial.error.slice(0, 8000) }] : []),
+      ]);
+    }
+    const count = (state: string): number => search.trials.filter((trial) => trial.state === state).length;
+    await this.store.logMetrics(manager, parentRunId, [
+      { key: 'search_trials', value: search.trials.length, timestamp: now, step: 0 },
+      { key: 'search_pruned_trials', value: count('pruned'), timestamp: now, step: 0 },
+      { key: 'search_failed_trials', value: count('failed'), timestamp: now, step: 0 },
+    ]);
+    await this.store.setTags(manager, parentRunId, [
+      { key: 'mlops.search.strategy', value: search.strategy },
+      { key: 'mlops.search.metric', value: `${search.metric} (${search.direction})` },
+      { key: 'mlops.search.best_trial_run_id', value: trialRunIdOf(parentRunId, search.bestTrial) },
+      { key: 'mlops.search.stopped_by_time', value: String(search.stoppedByTime) },
+    ]);
   }
 
   async failed(

@@ -139,6 +139,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
             holdoutFraction: run.request.holdoutFraction ?? 0.2,
             modelName: run.request.model,
             codeVersion: this.config.CODE_VERSION,
+            ...(run.request.search ? { search: run.request.search } : {}),
           },
         },
         (fraction) => {
@@ -177,6 +178,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
         calibration: outcome.value.calibration,
         history: outcome.value.history,
         parity: outcome.value.parity,
+        search: outcome.value.search,
       };
       if (!(await this.runs.finish(manager, run.id, this.owner, { status: 'succeeded', result }, new Date())))
         return false;
@@ -266,6 +268,7 @@ function trackingRecordOf(
     series,
     model: { ...stored, mediaType: ONNX_MEDIA_TYPE, path: `model/${model}.onnx` },
     tags: { 'mlops.model_uri': stored.uri, 'mlops.model_sha256': stored.sha256 },
+    search: outcome.search,
   };
 }
 
