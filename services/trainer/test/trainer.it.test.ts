@@ -250,6 +250,26 @@ test('a successive-halving search: each trial is a child run, the worst stop ear
   assert.equal(ended.result.search.trials.length, 9);
 });
 
+test('sliceBy puts holdout metrics per plan and the largest gaps into model.trained', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model, { sliceBy: ['plan'] });
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(600, 21)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  const [event] = await trainedEvents(model, request.trainingRunId);
+  const plan = event.slices.plan;
+  assert.deepEqual(plan.values.map((s: { value: string }) => s.value).sort(), ['basic', 'enterprise', 'premium']);
+  assert.equal(
+    plan.values.reduce((sum: number, s: { rows: number }) => sum + s.rows, 0),
+    event.lineage.rows.holdout,
+  );
+  // basic churns far more often: the model predicts it positive far more often.
+  assert.equal(plan.gaps.positive_rate.highest, 'basic');
+  assert.equal(event.metrics.max_slice_gap_positive_rate, plan.gaps.positive_rate.gap);
+  assert.ok(plan.gaps.positive_rate.gap > 0.3, `gap ${plan.gaps.positive_rate.gap}`);
+});
+
 test("a failed run's tracked run is FAILED with the error code", async () => {
   const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
   await publishRequested(request);

@@ -4966,6 +4966,76 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "type": "number"
         }
       },
+      "slices": {
+        "type": "object",
+        "description": "Holdout metrics per value of each field the request named in sliceBy (numeric fields with many values in quantile bins; '(missing)' for missing values), and per metric the largest gap between two slices (positive_rate and recall for classification, rmse and mae for regression). The largest gaps over all fields are also in metrics as max_slice_gap_<metric>.",
+        "propertyNames": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+        },
+        "additionalProperties": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "values",
+            "gaps"
+          ],
+          "properties": {
+            "values": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "rows",
+                  "metrics"
+                ],
+                "properties": {
+                  "value": {
+                    "type": "string",
+                    "description": "The slice: a value of the field, or a bin such as [10, 20)."
+                  },
+                  "rows": {
+                    "type": "integer",
+                    "minimum": 0
+                  },
+                  "metrics": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "number"
+                    }
+                  }
+                }
+              }
+            },
+            "gaps": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "gap",
+                  "highest",
+                  "lowest"
+                ],
+                "properties": {
+                  "gap": {
+                    "type": "number",
+                    "minimum": 0
+                  },
+                  "highest": {
+                    "type": "string"
+                  },
+                  "lowest": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
       "params": {
         "type": "object",
         "description": "Hyper-parameters actually used.",

@@ -1303,6 +1303,30 @@ export interface ModelTrainedV1 {
     [k: string]: number;
   };
   /**
+   * Holdout metrics per value of each field the request named in sliceBy (numeric fields with many values in quantile bins; '(missing)' for missing values), and per metric the largest gap between two slices (positive_rate and recall for classification, rmse and mae for regression). The largest gaps over all fields are also in metrics as max_slice_gap_<metric>.
+   */
+  slices?: {
+    [k: string]: {
+      values: {
+        /**
+         * The slice: a value of the field, or a bin such as [10, 20).
+         */
+        value: string;
+        rows: number;
+        metrics: {
+          [k: string]: number;
+        };
+      }[];
+      gaps: {
+        [k: string]: {
+          gap: number;
+          highest: string;
+          lowest: string;
+        };
+      };
+    };
+  };
+  /**
    * Hyper-parameters actually used.
    */
   params: {

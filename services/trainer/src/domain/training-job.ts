@@ -27,6 +27,7 @@ import {
   trainPipeline,
 } from '@mlops/ml';
 import { type SearchOutcome, type SearchSpec, runSearch, specProblem } from './hyperparameter-search';
+import { type Slices, largestGaps, sliceMetrics } from './slices';
 import { type TrainingError, type TrainingTable, trainingError } from './snapshot-table';
 
 export type TaskName = 'binary_classification' | 'regression';
@@ -42,6 +43,8 @@ export interface TrainingJob {
   readonly codeVersion: string;
   /** A hyperparameter search: its best configuration (on a validation split of the training part) is the model. */
   readonly search?: SearchSpec;
+  /** Fields whose values slice the holdout metrics. */
+  readonly sliceBy?: readonly string[];
 }
 
 export type Reference = NumericReference | CategoricalReference;
@@ -54,6 +57,8 @@ export interface TrainingOutcome {
   readonly history: readonly BoostingStep[];
   /** The search that chose the params, when the request asked for one. */
   readonly search: SearchOutcome | null;
+  /** Holdout metrics per slice of each sliceBy field, with the largest gaps. */
+  readonly slices: Slices | null;
   readonly rows: { readonly training: number; readonly holdout: number };
   readonly onnx: Uint8Array;
   readonly signature: ModelSignature;
@@ -214,6 +219,19 @@ export function runTrainingJob(
     );
   }
   const { metrics, calibration } = metricsOf(task, holdoutLabels, predictions);
+  let slices: Slices | null = null;
+  if (job.sliceBy && job.sliceBy.length > 0) {
+    const sliced = sliceMetrics(task, holdoutTable, holdoutLabels, predictions, job.sliceBy);
+    if ('unknownField' in sliced)
+      return err(
+        trainingError(
+          'invalid_params',
+          `sliceBy names "${sliced.unknownField}", which is not a feature of the snapshot (features: ${holdoutTable.columns.map((c) => c.name).join(', ')})`,
+        ),
+      );
+    slices = sliced.slices;
+    Object.assign(metrics, largestGaps(slices));
+  }
   const exported = exportOnnx(trained.model, { modelName: job.modelName, producerVersion: job.codeVersion });
   const referenceDistributions: Record<string, Reference> = {};
   for (const column of trainTable.columns) {
@@ -227,6 +245,7 @@ export function runTrainingJob(
     calibration,
     history: trained.history,
     search: searched?.outcome ?? null,
+    slices,
     rows: { training: trainTable.rows, holdout: holdoutTable.rows },
     onnx: exported.bytes,
     signature: exported.signature,

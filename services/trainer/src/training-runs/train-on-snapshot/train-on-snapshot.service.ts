@@ -140,6 +140,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
             modelName: run.request.model,
             codeVersion: this.config.CODE_VERSION,
             ...(run.request.search ? { search: run.request.search } : {}),
+            ...(run.request.sliceBy ? { sliceBy: run.request.sliceBy } : {}),
           },
         },
         (fraction) => {
@@ -325,6 +326,7 @@ function trainedEvent(
     },
     referenceDistributions: outcome.referenceDistributions,
     predictionDistribution: outcome.predictionDistribution,
+    ...(outcome.slices ? { slices: outcome.slices } : {}),
     trainedAt: new Date().toISOString(),
     durationMs,
   };
