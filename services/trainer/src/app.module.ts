@@ -7,6 +7,7 @@ import type { TrainerConfig } from './config';
 import { trainerMigrations } from './infrastructure/migrations';
 import { RunStore } from './infrastructure/run-store';
 import { TrackingStore } from './infrastructure/tracking-store';
+import { TrainingMetrics } from './infrastructure/training-metrics';
 import { TrainingRunner } from './infrastructure/training-runner';
 import { GetTrainingRunHttpController } from './training-runs/get-training-run/get-training-run.http.controller';
 import { RequestTrainingHttpController } from './training-runs/request-training/request-training.http.controller';
@@ -60,6 +61,7 @@ export class AppModule {
         },
         TrackingService,
         TrainingTracking,
+        TrainingMetrics,
         { provide: TrainingRunner, useFactory: () => new TrainingRunner() },
         RequestTrainingService,
         StartTrainingService,

@@ -1,7 +1,7 @@
 // The trainer in-process against the real Kafka and Postgres, with a local artifact directory: events go in
 // through an EventProducer and come out on their topics; HTTP through app.listen(0).
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -206,7 +206,7 @@ test('a trained run is a tracked run of the experiment named after the model: pa
   assert.equal(tracked.metricHistory.train_loss.length, 20, 'one train_loss point per boosting round');
   assert.deepEqual(
     tracked.artifacts.map((a: { path: string }) => a.path),
-    [`model/${model}.onnx`],
+    [`model/${model}.onnx`, 'reference/sample.json'],
   );
   const experiments = (await (await fetch(`${base}/experiments`, authorized())).json()) as {
     experiments: Array<{ experimentId: string; name: string }>;
@@ -268,6 +268,48 @@ test('sliceBy puts holdout metrics per plan and the largest gaps into model.trai
   assert.equal(plan.gaps.positive_rate.highest, 'basic');
   assert.equal(event.metrics.max_slice_gap_positive_rate, plan.gaps.positive_rate.gap);
   assert.ok(plan.gaps.positive_rate.gap > 0.3, `gap ${plan.gaps.positive_rate.gap}`);
+});
+
+test('the reference sample is in the artifact store, named by uri and sha256 in a small model.trained', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model);
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(600, 31)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  const [event] = await trainedEvents(model, request.trainingRunId);
+  const bytes = await store.get(event.referenceSample.uri);
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), event.referenceSample.sha256);
+  assert.equal(bytes.length, event.referenceSample.sizeBytes);
+  const sample = JSON.parse(bytes.toString('utf8'));
+  assert.equal(sample.sampleRows, 480, 'every training row when there are fewer than the sample size');
+  assert.equal(event.referenceSample.rows, 480);
+  assert.deepEqual(Object.keys(sample.numeric).sort(), ['monthly_spend', 'tenure_days']);
+  assert.equal(sample.numeric.monthly_spend.length + sample.missing.monthly_spend, 480);
+  assert.ok(sample.missing.monthly_spend > 0);
+  assert.equal(sample.prediction.length, 120, 'the holdout predictions');
+  assert.ok(JSON.stringify(event).length < 16_000, `model.trained is ${JSON.stringify(event).length} bytes`);
+});
+
+test('the progress of a run shows as a gauge while it trains, and its series ends with the run', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`, {
+    params: { iterations: 300, early_stopping: false, max_leaves: 63, min_samples_leaf: 1, seed: 2 },
+  });
+  await publishRequested(request);
+  await publishCreated(await snapshotCreated(request, await waitingRun(request.trainingRunId), churnRows(15_000, 43)));
+  const series = new RegExp(
+    `trainer_training_progress\\{[^}]*training_run_id="${request.trainingRunId}"[^}]*\\} ([0-9.e-]+)`,
+  );
+  const seen = await eventually(async () => {
+    const text = await (await fetch(`${base}/metrics`, authorized())).text();
+    const value = Number(series.exec(text)?.[1] ?? Number.NaN);
+    return value > 0 && value < 1 ? value : undefined;
+  }, 'the progress gauge of the run');
+  assert.ok(seen > 0 && seen < 1);
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  const after = await (await fetch(`${base}/metrics`, authorized())).text();
+  assert.equal(series.test(after), false, 'the series of an ended run is removed');
+  assert.match(after, /trainer_trainings_finished_total\{[^}]*status="succeeded"/);
 });
 
 test("a failed run's tracked run is FAILED with the error code", async () => {

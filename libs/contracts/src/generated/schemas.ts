@@ -5189,6 +5189,42 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "$ref": "#/$defs/histogram",
         "description": "Distribution of the model's scores on the holdout set: the reference for prediction drift."
       },
+      "referenceSample": {
+        "type": "object",
+        "description": "Where the large part of the reference lies: a seeded uniform sample (up to 2000 rows) of every numeric input feature of the training set and of the predictions, each sorted ascending, in the artifact store. Good for KS and Wasserstein distances without the training set. JSON: {version, populationRows, sampleRows, seed, numeric: {feature: number[]}, missing: {feature: count}, prediction: number[]}.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "sizeBytes",
+          "format",
+          "rows"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Artifact store URI of the sample."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "SHA-256 of the file, hex."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "format": {
+            "const": "json"
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Rows in the sample."
+          }
+        }
+      },
       "trainedAt": {
         "type": "string",
         "format": "date-time",

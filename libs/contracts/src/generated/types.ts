@@ -1413,6 +1413,25 @@ export interface ModelTrainedV1 {
   };
   predictionDistribution?: ModelTrainedV1Histogram;
   /**
+   * Where the large part of the reference lies: a seeded uniform sample (up to 2000 rows) of every numeric input feature of the training set and of the predictions, each sorted ascending, in the artifact store. Good for KS and Wasserstein distances without the training set. JSON: {version, populationRows, sampleRows, seed, numeric: {feature: number[]}, missing: {feature: count}, prediction: number[]}.
+   */
+  referenceSample?: {
+    /**
+     * Artifact store URI of the sample.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the file, hex.
+     */
+    sha256: string;
+    sizeBytes: number;
+    format: 'json';
+    /**
+     * Rows in the sample.
+     */
+    rows: number;
+  };
+  /**
    * When training finished.
    */
   trainedAt: string;

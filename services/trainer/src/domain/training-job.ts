@@ -27,6 +27,7 @@ import {
   trainPipeline,
 } from '@mlops/ml';
 import { type SearchOutcome, type SearchSpec, runSearch, specProblem } from './hyperparameter-search';
+import { type ReferenceSample, referenceSample } from './reference-sample';
 import { type Slices, largestGaps, sliceMetrics } from './slices';
 import { type TrainingError, type TrainingTable, trainingError } from './snapshot-table';
 
@@ -64,6 +65,8 @@ export interface TrainingOutcome {
   readonly signature: ModelSignature;
   readonly referenceDistributions: Record<string, Reference>;
   readonly predictionDistribution: NumericReference;
+  /** A sample of the training features and of the predictions, for KS and Wasserstein (stored apart). */
+  readonly referenceSample: ReferenceSample;
   /** The holdout and the model's outputs on it: the runtime must give the same (parity). */
   readonly holdout: { readonly table: RawTable; readonly predictions: Float64Array };
 }
@@ -251,6 +254,7 @@ export function runTrainingJob(
     signature: exported.signature,
     referenceDistributions,
     predictionDistribution: numericReference(predictions),
+    referenceSample: referenceSample(trainTable, predictions, seed),
     holdout: { table: holdoutTable, predictions },
   });
 }

@@ -23,6 +23,13 @@ export interface TrainingRecord {
   /** Per-step series (the boosting curve): one point per step and key. */
   readonly series: readonly { key: string; step: number; value: number }[];
   readonly model: { uri: string; sha256: string; sizeBytes: number; mediaType: string; path: string };
+  readonly extraArtifacts: readonly {
+    uri: string;
+    sha256: string;
+    sizeBytes: number;
+    mediaType: string;
+    path: string;
+  }[];
   readonly tags: Readonly<Record<string, string>>;
   /** The hyperparameter search, whose trials become child runs. */
   readonly search: SearchOutcome | null;
@@ -128,6 +135,7 @@ export class TrainingTracking {
       },
       now,
     );
+    for (const artifact of record.extraArtifacts) await this.store.putArtifact(manager, runId, artifact, now);
     if (record.search) await this.trials(manager, runId, record.search, timestamp);
     await this.store.updateRun(manager, runId, { status: 'FINISHED', endTime: timestamp });
   }

@@ -14,6 +14,7 @@ import type { TrainerConfig } from '../../config';
 import type { SnapshotColumn, TrainingError } from '../../domain/snapshot-table';
 import type { TaskName } from '../../domain/training-job';
 import { type RunFailure, RunStore, type TrainingRun } from '../../infrastructure/run-store';
+import { TrainingMetrics } from '../../infrastructure/training-metrics';
 import { type TrainedOutcome, TrainingRunner } from '../../infrastructure/training-runner';
 import { ARTIFACT_STORE, PG_SCHEMA, SOURCE, TRAINER_CONFIG } from '../../tokens';
 import { type TrainingRecord, TrainingTracking } from '../../tracking/training-tracking';
@@ -46,6 +47,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     @Inject(TRAINER_CONFIG) private readonly config: TrainerConfig,
     private readonly runner: TrainingRunner,
     private readonly tracking: TrainingTracking,
+    private readonly metrics: TrainingMetrics,
   ) {}
 
   /** In the inbox transaction: a snapshot for a run that waits for it. Anything else changes nothing. */
@@ -100,6 +102,14 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
   }
 
   private async train(run: TrainingRun): Promise<void> {
+    try {
+      await this.trainClaimed(run);
+    } finally {
+      this.metrics.released(run.id, run.request.model);
+    }
+  }
+
+  private async trainClaimed(run: TrainingRun): Promise<void> {
     const snapshot = run.snapshot;
     if (!snapshot) return;
     const started = Date.now();
@@ -145,6 +155,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
         },
         (fraction) => {
           progress = fraction;
+          this.metrics.progress(run.id, run.request.model, fraction);
           const percent = Math.floor(fraction * 100);
           if (percent >= reported + 10) {
             reported = percent;
@@ -160,10 +171,16 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       return;
     }
     let stored;
+    let sample;
     try {
       stored = await this.artifacts.put(outcome.value.onnx, {
         mediaType: ONNX_MEDIA_TYPE,
         name: `${run.request.model}.onnx`,
+      });
+      // The reference sample is too large for an event: it goes to the store, the event names it.
+      sample = await this.artifacts.put(Buffer.from(JSON.stringify(outcome.value.referenceSample), 'utf8'), {
+        mediaType: 'application/json',
+        name: `${run.request.model}.reference-sample.json`,
       });
     } catch (error) {
       // The store is down or refuses: the lease lapses and the run is tried again, as after a restart.
@@ -172,7 +189,10 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       );
       return;
     }
-    const trained = trainedEvent(run, outcome.value, stored, this.config.CODE_VERSION, Date.now() - started);
+    const trained = trainedEvent(run, outcome.value, stored, this.config.CODE_VERSION, Date.now() - started, {
+      ...sample,
+      rows: outcome.value.referenceSample.sampleRows,
+    });
     const finished = await this.runs.dataSource.transaction(async (manager) => {
       const result = {
         ...trained,
@@ -186,7 +206,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       await this.tracking.succeeded(
         manager,
         run.id,
-        trackingRecordOf(outcome.value, stored, run.request.model),
+        trackingRecordOf(outcome.value, stored, sample, run.request.model),
         new Date(),
       );
       await enqueueInOutbox(
@@ -198,6 +218,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     });
     if (finished) {
       this.trainings += 1;
+      this.metrics.finished(run.request.model, 'succeeded');
       this.logger.log(`run ${run.id}: ${run.request.model} trained, ${stored.uri} (${stored.sizeBytes} bytes)`);
     }
   }
@@ -236,6 +257,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
 
   private async fail(run: TrainingRun, failure: RunFailure): Promise<void> {
     this.logger.warn(`run ${run.id}: failed (${failure.errorCode}): ${failure.message}`);
+    this.metrics.finished(run.request.model, 'failed');
     await this.runs.dataSource.transaction((manager) =>
       failRun(
         this.runs,
@@ -255,6 +277,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
 function trackingRecordOf(
   outcome: TrainedOutcome,
   stored: { uri: string; sha256: string; sizeBytes: number },
+  sample: { uri: string; sha256: string; sizeBytes: number },
   model: string,
 ): TrainingRecord {
   const series: Array<{ key: string; step: number; value: number }> = [];
@@ -268,6 +291,7 @@ function trackingRecordOf(
     metrics: outcome.metrics,
     series,
     model: { ...stored, mediaType: ONNX_MEDIA_TYPE, path: `model/${model}.onnx` },
+    extraArtifacts: [{ ...sample, mediaType: 'application/json', path: 'reference/sample.json' }],
     tags: { 'mlops.model_uri': stored.uri, 'mlops.model_sha256': stored.sha256 },
     search: outcome.search,
   };
@@ -288,6 +312,7 @@ function trainedEvent(
   stored: { uri: string; sha256: string; sizeBytes: number },
   codeVersion: string,
   durationMs: number,
+  sample: { uri: string; sha256: string; sizeBytes: number; rows: number },
 ): ModelTrainedV1 {
   const snapshot = run.snapshot as NonNullable<TrainingRun['snapshot']>;
   return {
@@ -327,6 +352,13 @@ function trainedEvent(
     referenceDistributions: outcome.referenceDistributions,
     predictionDistribution: outcome.predictionDistribution,
     ...(outcome.slices ? { slices: outcome.slices } : {}),
+    referenceSample: {
+      uri: sample.uri,
+      sha256: sample.sha256,
+      sizeBytes: sample.sizeBytes,
+      format: 'json',
+      rows: sample.rows,
+    },
     trainedAt: new Date().toISOString(),
     durationMs,
   };
