@@ -11,7 +11,8 @@ const table: RawTable = {
     {
       name: 'x',
       kind: 'numeric',
-      values: Float64Array.from({ length: rows }, (_, i) => (i % 10 === 0 ? Number.NaN : i)),
+      // A permutation of 0..rows-1, so row order says nothing of value order.
+      values: Float64Array.from({ length: rows }, (_, i) => (i % 10 === 0 ? Number.NaN : (i * 7919) % rows)),
     },
     { name: 'plan', kind: 'categorical', values: Array.from({ length: rows }, () => 'a') },
   ],
