@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
+import { createTokenWithRoles } from '@mlops/auth';
 import { TEST_ADMIN_TOKEN, authorized, uid } from '@mlops/testing';
 import { createTrainerApp } from '../src/app';
 import { cachedVenv } from './python-venv';
@@ -158,4 +159,18 @@ test("MLflow's error JSON: an unknown run is 404 RESOURCE_DOES_NOT_EXIST, a bad 
   );
   assert.equal(badFilter.status, 400);
   assert.equal(((await badFilter.json()) as { error_code: string }).error_code, 'INVALID_PARAMETER_VALUE');
+});
+
+test('MLflow endpoints need our tokens: a reader may search runs but not start one', async () => {
+  const reader = await createTokenWithRoles(base, TEST_ADMIN_TOKEN, 'reader');
+  const asReader = (path: string, body: unknown) =>
+    fetch(`${base}/api/2.0/mlflow/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  assert.equal((await asReader('runs/search', { experiment_ids: ['0'] })).status, 200);
+  assert.equal((await asReader('runs/create', { experiment_id: '0' })).status, 403);
+  const anonymous = await fetch(`${base}/api/2.0/mlflow/experiments/get-by-name?experiment_name=x`);
+  assert.equal(anonymous.status, 401);
 });

@@ -140,6 +140,39 @@ test('POST /training-runs needs the trainer role', async () => {
   assert.equal(res.status, 401);
 });
 
+test('POST /training-runs takes a search and sliceBy and carries them in the request', async () => {
+  const {
+    trainingRunId: _drop,
+    requestedBy: _by,
+    requestedAt: _at,
+    ...body
+  } = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  const search = {
+    strategy: 'random',
+    space: { learning_rate: { min: 0.01, max: 0.3, scale: 'log' }, max_depth: { values: [2, 4] } },
+    maxTrials: 4,
+    timeBudgetSeconds: 60,
+  };
+  const post = (extra: Record<string, unknown>) =>
+    fetch(
+      `${base}/training-runs`,
+      authorized({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, ...extra }),
+      }),
+    );
+  const posted = await post({ search, sliceBy: ['plan'] });
+  assert.equal(posted.status, 202);
+  const { trainingRunId } = (await posted.json()) as { trainingRunId: string };
+  await waitingRun(trainingRunId);
+  const request = (await getRun(trainingRunId)).body.request;
+  assert.deepEqual(request.search, search);
+  assert.deepEqual(request.sliceBy, ['plan']);
+  const unknownParam = await post({ search: { space: { colour: { values: ['red'] } } } });
+  assert.equal(unknownParam.status, 400);
+});
+
 test('a requested run trains on its snapshot and announces an ONNX model that ONNX Runtime loads', async () => {
   const model = `churn-${randomUUID().slice(0, 8)}`;
   const { trainingRunId: _drop, requestedBy: _by, requestedAt: _at, ...body } = trainingRequest(model);
