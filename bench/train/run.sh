@@ -9,7 +9,7 @@ if ! "$venv/bin/python" -c "import sklearn, sys; sys.exit(sklearn.__version__ !=
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "scikit-learn==$sklearn_version"
 fi
-# scikit-learn sizes its OpenMP pool from the host CPUs, not the cores this machine grants: pin it to those.
+# scikit-learn fits with an OpenMP pool; size it to the cores this machine grants (nproc) unless told otherwise.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
 npx tsc -b bench
 node bench/dist/train/main.js "${1:-100000}" "$venv/bin/python"

@@ -174,3 +174,22 @@ test('MLflow endpoints need our tokens: a reader may search runs but not start o
   const anonymous = await fetch(`${base}/api/2.0/mlflow/experiments/get-by-name?experiment_name=x`);
   assert.equal(anonymous.status, 401);
 });
+
+test('GET /runs/compare puts runs side by side with the union of their params and metrics', async () => {
+  const res = await fetch(`${base}/runs/compare?ids=${result.run_id},${result.other_id}`, authorized());
+  assert.equal(res.status, 200);
+  const compared = (await res.json()) as {
+    runs: Array<{ runId: string; metrics: Record<string, number>; params: Record<string, string> }>;
+    params: string[];
+    metrics: string[];
+  };
+  assert.deepEqual(
+    compared.runs.map((r) => [r.runId, r.metrics.auc, r.params.max_depth]),
+    [
+      [result.run_id, 0.91, '5'],
+      [result.other_id, 0.95, '3'],
+    ],
+  );
+  assert.deepEqual(compared.params, ['algorithm', 'learning_rate', 'max_depth']);
+  assert.deepEqual(compared.metrics, ['auc', 'f1', 'loss']);
+});
