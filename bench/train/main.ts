@@ -1,11 +1,11 @@
 // bench/train: our gradient boosting, random forest and logistic regression against scikit-learn's
 // HistGradientBoostingClassifier, RandomForestClassifier and LogisticRegression, on one synthetic dataset with a
 // known nonlinear relation and the same split, in the same run. scikit-learn comes from a cached virtualenv
-// (bench/train/run.sh makes it), never from the platform's dependencies.
-//   node bench/dist/train/main.js [rows=100000] [python=.data/venvs/bench-train/bin/python]
+// (bench/train/run.sh makes it under ~/.cache/mlops/venv-sklearn), never from the platform's dependencies.
+//   node bench/dist/train/main.js [rows=100000] [python=~/.cache/mlops/venv-sklearn/bin/python]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type RawTable,
@@ -21,7 +21,7 @@ import {
 } from '@mlops/ml';
 
 const rows = Number(process.argv[2] ?? 100_000);
-const python = process.argv[3] ?? '.data/venvs/bench-train/bin/python';
+const python = process.argv[3] ?? join(homedir(), '.cache', 'mlops', 'venv-sklearn', 'bin', 'python');
 const NUMERIC = 20;
 const CATEGORIES = ['a', 'b', 'c', 'd', 'e'];
 

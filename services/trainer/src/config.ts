@@ -19,6 +19,11 @@ export const TrainerConfigSpec = {
     min: 1_000,
   }),
   TRAINING_POLL_MS: int({ description: 'How often an idle trainer looks for runs to train', default: 1_000, min: 50 }),
+  TRACKING_MAX_ARTIFACT_BYTES: int({
+    description: 'Largest artifact a client may upload through the MLflow artifact proxy, in bytes',
+    default: 256 * 1024 * 1024,
+    min: 1,
+  }),
   TRAINING_MAX_ATTEMPTS: int({
     description:
       'Attempts of a run (each restart during its training is one) before it fails with training_interrupted',

@@ -1,7 +1,7 @@
 // The trainer in-process against the real Kafka and Postgres, with a local artifact directory: events go in
 // through an EventProducer and come out on their topics; HTTP through app.listen(0).
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -140,6 +140,39 @@ test('POST /training-runs needs the trainer role', async () => {
   assert.equal(res.status, 401);
 });
 
+test('POST /training-runs takes a search and sliceBy and carries them in the request', async () => {
+  const {
+    trainingRunId: _drop,
+    requestedBy: _by,
+    requestedAt: _at,
+    ...body
+  } = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  const search = {
+    strategy: 'random',
+    space: { learning_rate: { min: 0.01, max: 0.3, scale: 'log' }, max_depth: { values: [2, 4] } },
+    maxTrials: 4,
+    timeBudgetSeconds: 60,
+  };
+  const post = (extra: Record<string, unknown>) =>
+    fetch(
+      `${base}/training-runs`,
+      authorized({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, ...extra }),
+      }),
+    );
+  const posted = await post({ search, sliceBy: ['plan'] });
+  assert.equal(posted.status, 202);
+  const { trainingRunId } = (await posted.json()) as { trainingRunId: string };
+  await waitingRun(trainingRunId);
+  const request = (await getRun(trainingRunId)).body.request;
+  assert.deepEqual(request.search, search);
+  assert.deepEqual(request.sliceBy, ['plan']);
+  const unknownParam = await post({ search: { space: { colour: { values: ['red'] } } } });
+  assert.equal(unknownParam.status, 400);
+});
+
 test('a requested run trains on its snapshot and announces an ONNX model that ONNX Runtime loads', async () => {
   const model = `churn-${randomUUID().slice(0, 8)}`;
   const { trainingRunId: _drop, requestedBy: _by, requestedAt: _at, ...body } = trainingRequest(model);
@@ -175,6 +208,152 @@ test('a requested run trains on its snapshot and announces an ONNX model that ON
   assert.deepEqual(out['probabilities']?.dims, [2, 2]);
   assert.deepEqual(out['label']?.dims, [2]);
   await session.release();
+});
+
+/** Our own tracking API's view of the tracked run of a training run (its id without dashes). */
+async function trackedRun(trainingRunId: string): Promise<any> {
+  const res = await fetch(`${base}/runs/${trainingRunId.replace(/-/g, '')}`, authorized());
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+test('a trained run is a tracked run of the experiment named after the model: params, metrics, curve, model, who and why', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model, {
+    requestedBy: 'alice',
+    reason: { trigger: 'drift', detail: 'plan mix moved' },
+  });
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(400, 11)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+
+  const tracked = await trackedRun(request.trainingRunId);
+  assert.equal(tracked.status, 'FINISHED');
+  assert.equal(tracked.userId, 'alice');
+  assert.deepEqual(tracked.reason, { trigger: 'drift', detail: 'plan mix moved' });
+  assert.equal(tracked.tags['mlops.reason'], 'drift');
+  assert.equal(tracked.params.iterations, '20');
+  assert.equal(tracked.params.algorithm, 'gradient_boosting');
+  assert.ok(tracked.metrics.roc_auc > 0.7, `AUC ${tracked.metrics.roc_auc}`);
+  assert.equal(tracked.metricHistory.train_loss.length, 20, 'one train_loss point per boosting round');
+  assert.deepEqual(
+    tracked.artifacts.map((a: { path: string }) => a.path),
+    [`model/${model}.onnx`, 'reference/sample.json'],
+  );
+  const experiments = (await (await fetch(`${base}/experiments`, authorized())).json()) as {
+    experiments: Array<{ experimentId: string; name: string }>;
+  };
+  assert.equal(experiments.experiments.find((e) => e.name === model)?.experimentId, tracked.experimentId);
+});
+
+test('a successive-halving search: each trial is a child run, the worst stop early, the best params make the model', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model, {
+    params: { iterations: 15, seed: 3 },
+    search: {
+      strategy: 'successive_halving',
+      space: { max_depth: { values: [1, 2, 3] }, learning_rate: { values: [0.01, 0.1, 0.3] } },
+      maxTrials: 9,
+      metric: 'roc_auc',
+    },
+  });
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(500, 13)));
+  const ended = await endedRun(request.trainingRunId);
+  assert.equal(ended.status, 'succeeded', JSON.stringify(ended.failure));
+
+  const tracked = await trackedRun(request.trainingRunId);
+  assert.equal(tracked.trials.length, 9);
+  const states = tracked.trials.map((t: { tags: Record<string, string> }) => t.tags['mlops.trial.state']);
+  assert.equal(states.filter((s: string) => s === 'pruned').length, 8);
+  const best = tracked.trials.filter((t: { tags: Record<string, string> }) => t.tags['mlops.trial.best'] === 'true');
+  assert.equal(best.length, 1);
+  assert.equal(tracked.tags['mlops.search.best_trial_run_id'], best[0].runId);
+  // The best trial reached the last rung: three validation scores, on growing budgets.
+  const bestRun: any = await (await fetch(`${base}/runs/${best[0].runId}`, authorized())).json();
+  assert.deepEqual(
+    bestRun.metricHistory.budget.map((p: { value: number }) => p.value),
+    [1 / 9, 1 / 3, 1],
+  );
+  const [event] = await trainedEvents(model, request.trainingRunId);
+  assert.equal(event.params.maxDepth, Number(best[0].params.max_depth));
+  assert.equal(event.params.learningRate, Number(best[0].params.learning_rate));
+  assert.equal(ended.result.search.trials.length, 9);
+});
+
+test('sliceBy puts holdout metrics per plan and the largest gaps into model.trained', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model, { sliceBy: ['plan'] });
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(600, 21)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  const [event] = await trainedEvents(model, request.trainingRunId);
+  const plan = event.slices.plan;
+  assert.deepEqual(plan.values.map((s: { value: string }) => s.value).sort(), ['basic', 'enterprise', 'premium']);
+  assert.equal(
+    plan.values.reduce((sum: number, s: { rows: number }) => sum + s.rows, 0),
+    event.lineage.rows.holdout,
+  );
+  // basic churns far more often: the model predicts it positive far more often.
+  assert.equal(plan.gaps.positive_rate.highest, 'basic');
+  assert.equal(event.metrics.max_slice_gap_positive_rate, plan.gaps.positive_rate.gap);
+  assert.ok(plan.gaps.positive_rate.gap > 0.3, `gap ${plan.gaps.positive_rate.gap}`);
+});
+
+test('the reference sample is in the artifact store, named by uri and sha256 in a small model.trained', async () => {
+  const model = `churn-${randomUUID().slice(0, 8)}`;
+  const request = trainingRequest(model);
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(600, 31)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  const [event] = await trainedEvents(model, request.trainingRunId);
+  const bytes = await store.get(event.referenceSample.uri);
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), event.referenceSample.sha256);
+  assert.equal(bytes.length, event.referenceSample.sizeBytes);
+  const sample = JSON.parse(bytes.toString('utf8'));
+  assert.equal(sample.sampleRows, 480, 'every training row when there are fewer than the sample size');
+  assert.equal(event.referenceSample.rows, 480);
+  assert.deepEqual(Object.keys(sample.numeric).sort(), ['monthly_spend', 'tenure_days']);
+  assert.equal(sample.numeric.monthly_spend.length + sample.missing.monthly_spend, 480);
+  assert.ok(sample.missing.monthly_spend > 0);
+  assert.equal(sample.prediction.length, 120, 'the holdout predictions');
+  assert.ok(JSON.stringify(event).length < 16_000, `model.trained is ${JSON.stringify(event).length} bytes`);
+});
+
+test('the progress of a run shows as a gauge while it trains, and its series ends with the run', async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`, {
+    params: { iterations: 300, early_stopping: false, max_leaves: 63, min_samples_leaf: 1, seed: 2 },
+  });
+  await publishRequested(request);
+  await publishCreated(await snapshotCreated(request, await waitingRun(request.trainingRunId), churnRows(15_000, 43)));
+  const series = new RegExp(
+    `trainer_training_progress\\{[^}]*training_run_id="${request.trainingRunId}"[^}]*\\} ([0-9.e-]+)`,
+  );
+  const seen = await eventually(async () => {
+    const text = await (await fetch(`${base}/metrics`, authorized())).text();
+    const value = Number(series.exec(text)?.[1] ?? Number.NaN);
+    return value > 0 && value < 1 ? value : undefined;
+  }, 'the progress gauge of the run');
+  assert.ok(seen > 0 && seen < 1);
+  assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
+  const after = await (await fetch(`${base}/metrics`, authorized())).text();
+  assert.equal(series.test(after), false, 'the series of an ended run is removed');
+  assert.match(after, /trainer_trainings_finished_total\{[^}]*status="succeeded"/);
+});
+
+test("a failed run's tracked run is FAILED with the error code", async () => {
+  const request = trainingRequest(`churn-${randomUUID().slice(0, 8)}`);
+  await publishRequested(request);
+  const snapshotId = await waitingRun(request.trainingRunId);
+  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(5, 12)));
+  assert.equal((await endedRun(request.trainingRunId)).status, 'failed');
+  const tracked = await trackedRun(request.trainingRunId);
+  assert.equal(tracked.status, 'FAILED');
+  assert.equal(tracked.tags['mlops.error_code'], 'insufficient_rows');
 });
 
 test('a snapshot whose bytes do not match its sha256 fails the run with snapshot_hash_mismatch', async () => {

@@ -5122,6 +5122,76 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "type": "number"
         }
       },
+      "slices": {
+        "type": "object",
+        "description": "Holdout metrics per value of each field the request named in sliceBy (numeric fields with many values in quantile bins; '(missing)' for missing values), and per metric the largest gap between two slices (positive_rate and recall for classification, rmse and mae for regression). The largest gaps over all fields are also in metrics as max_slice_gap_<metric>.",
+        "propertyNames": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+        },
+        "additionalProperties": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "values",
+            "gaps"
+          ],
+          "properties": {
+            "values": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "rows",
+                  "metrics"
+                ],
+                "properties": {
+                  "value": {
+                    "type": "string",
+                    "description": "The slice: a value of the field, or a bin such as [10, 20)."
+                  },
+                  "rows": {
+                    "type": "integer",
+                    "minimum": 0
+                  },
+                  "metrics": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "number"
+                    }
+                  }
+                }
+              }
+            },
+            "gaps": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "gap",
+                  "highest",
+                  "lowest"
+                ],
+                "properties": {
+                  "gap": {
+                    "type": "number",
+                    "minimum": 0
+                  },
+                  "highest": {
+                    "type": "string"
+                  },
+                  "lowest": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
       "params": {
         "type": "object",
         "description": "Hyper-parameters actually used.",
@@ -5274,6 +5344,42 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
       "predictionDistribution": {
         "$ref": "#/$defs/histogram",
         "description": "Distribution of the model's scores on the holdout set: the reference for prediction drift."
+      },
+      "referenceSample": {
+        "type": "object",
+        "description": "Where the large part of the reference lies: a seeded uniform sample (up to 2000 rows) of every numeric input feature of the training set and of the predictions, each sorted ascending, in the artifact store. Good for KS and Wasserstein distances without the training set. JSON: {version, populationRows, sampleRows, seed, numeric: {feature: number[]}, missing: {feature: count}, prediction: number[]}.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "sizeBytes",
+          "format",
+          "rows"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Artifact store URI of the sample."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "SHA-256 of the file, hex."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "format": {
+            "const": "json"
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Rows in the sample."
+          }
+        }
       },
       "trainedAt": {
         "type": "string",
@@ -7053,6 +7159,126 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
             "string",
             "boolean"
           ]
+        }
+      },
+      "search": {
+        "type": "object",
+        "description": "A hyperparameter search: trials (child runs) train on the training part and are ranked on a validation split of it; the best configuration by `metric` becomes the model. Bounded by maxTrials and timeBudgetSeconds.",
+        "additionalProperties": false,
+        "required": [
+          "space"
+        ],
+        "properties": {
+          "strategy": {
+            "enum": [
+              "grid",
+              "random",
+              "successive_halving"
+            ],
+            "description": "grid: every point of the grid in order; random: seeded samples; successive_halving: samples (or the grid) on growing shares of the rows, the worst stop early. Default random."
+          },
+          "space": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "Per parameter (names as in params): a list of values, or a numeric range.",
+            "propertyNames": {
+              "type": "string",
+              "pattern": "^[A-Za-z_][A-Za-z0-9_.]{0,127}$"
+            },
+            "additionalProperties": {
+              "oneOf": [
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "values"
+                  ],
+                  "properties": {
+                    "values": {
+                      "type": "array",
+                      "minItems": 1,
+                      "maxItems": 100,
+                      "items": {
+                        "type": [
+                          "number",
+                          "string",
+                          "boolean"
+                        ]
+                      }
+                    }
+                  }
+                },
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "min",
+                    "max"
+                  ],
+                  "properties": {
+                    "min": {
+                      "type": "number"
+                    },
+                    "max": {
+                      "type": "number"
+                    },
+                    "scale": {
+                      "enum": [
+                        "linear",
+                        "log"
+                      ]
+                    },
+                    "integer": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              ]
+            }
+          },
+          "metric": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]{0,62}$",
+            "description": "Validation metric that ranks trials; default roc_auc (classification) or rmse (regression)."
+          },
+          "direction": {
+            "enum": [
+              "maximize",
+              "minimize"
+            ],
+            "description": "Default: minimize for log_loss, rmse, mae; maximize otherwise."
+          },
+          "maxTrials": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 200,
+            "description": "Configurations tried at most; default 10."
+          },
+          "timeBudgetSeconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "No trial starts after this much time; the best so far wins."
+          },
+          "seed": {
+            "type": "integer",
+            "description": "Seed of the random samples."
+          },
+          "halvingFactor": {
+            "type": "number",
+            "minimum": 2,
+            "maximum": 10,
+            "description": "Successive halving: keep 1/factor of the trials at each rung, budgets grow by factor; default 3."
+          }
+        }
+      },
+      "sliceBy": {
+        "type": "array",
+        "maxItems": 10,
+        "uniqueItems": true,
+        "description": "Fields (features of the snapshot) whose values slice the holdout metrics; model.trained carries metrics per slice and the largest gaps.",
+        "items": {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
         }
       },
       "reason": {

@@ -1387,6 +1387,30 @@ export interface ModelTrainedV1 {
     [k: string]: number;
   };
   /**
+   * Holdout metrics per value of each field the request named in sliceBy (numeric fields with many values in quantile bins; '(missing)' for missing values), and per metric the largest gap between two slices (positive_rate and recall for classification, rmse and mae for regression). The largest gaps over all fields are also in metrics as max_slice_gap_<metric>.
+   */
+  slices?: {
+    [k: string]: {
+      values: {
+        /**
+         * The slice: a value of the field, or a bin such as [10, 20).
+         */
+        value: string;
+        rows: number;
+        metrics: {
+          [k: string]: number;
+        };
+      }[];
+      gaps: {
+        [k: string]: {
+          gap: number;
+          highest: string;
+          lowest: string;
+        };
+      };
+    };
+  };
+  /**
    * Hyper-parameters actually used.
    */
   params: {
@@ -1472,6 +1496,25 @@ export interface ModelTrainedV1 {
     [k: string]: ModelTrainedV1Histogram;
   };
   predictionDistribution?: ModelTrainedV1Histogram;
+  /**
+   * Where the large part of the reference lies: a seeded uniform sample (up to 2000 rows) of every numeric input feature of the training set and of the predictions, each sorted ascending, in the artifact store. Good for KS and Wasserstein distances without the training set. JSON: {version, populationRows, sampleRows, seed, numeric: {feature: number[]}, missing: {feature: count}, prediction: number[]}.
+   */
+  referenceSample?: {
+    /**
+     * Artifact store URI of the sample.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the file, hex.
+     */
+    sha256: string;
+    sizeBytes: number;
+    format: 'json';
+    /**
+     * Rows in the sample.
+     */
+    rows: number;
+  };
   /**
    * When training finished.
    */
@@ -1818,6 +1861,64 @@ export interface TrainingRequestedV1 {
   params?: {
     [k: string]: number | string | boolean;
   };
+  /**
+   * A hyperparameter search: trials (child runs) train on the training part and are ranked on a validation split of it; the best configuration by `metric` becomes the model. Bounded by maxTrials and timeBudgetSeconds.
+   */
+  search?: {
+    /**
+     * grid: every point of the grid in order; random: seeded samples; successive_halving: samples (or the grid) on growing shares of the rows, the worst stop early. Default random.
+     */
+    strategy?: 'grid' | 'random' | 'successive_halving';
+    /**
+     * Per parameter (names as in params): a list of values, or a numeric range.
+     */
+    space: {
+      [k: string]:
+        | {
+            /**
+             * @minItems 1
+             * @maxItems 100
+             */
+            values: (number | string | boolean)[];
+          }
+        | {
+            min: number;
+            max: number;
+            scale?: 'linear' | 'log';
+            integer?: boolean;
+          };
+    };
+    /**
+     * Validation metric that ranks trials; default roc_auc (classification) or rmse (regression).
+     */
+    metric?: string;
+    /**
+     * Default: minimize for log_loss, rmse, mae; maximize otherwise.
+     */
+    direction?: 'maximize' | 'minimize';
+    /**
+     * Configurations tried at most; default 10.
+     */
+    maxTrials?: number;
+    /**
+     * No trial starts after this much time; the best so far wins.
+     */
+    timeBudgetSeconds?: number;
+    /**
+     * Seed of the random samples.
+     */
+    seed?: number;
+    /**
+     * Successive halving: keep 1/factor of the trials at each rung, budgets grow by factor; default 3.
+     */
+    halvingFactor?: number;
+  };
+  /**
+   * Fields (features of the snapshot) whose values slice the holdout metrics; model.trained carries metrics per slice and the largest gaps.
+   *
+   * @maxItems 10
+   */
+  sliceBy?: string[];
   /**
    * Why training was requested.
    */

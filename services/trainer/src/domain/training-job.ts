@@ -13,16 +13,22 @@ import {
   algorithmFits,
   categoricalReference,
   classificationMetrics,
+  createRng,
   exportOnnx,
   numericReference,
   predictModel,
+  range,
   regressionMetrics,
   seededSplit,
+  shuffleInPlace,
   takeTableRows,
   takeValues,
   timeOrderedSplit,
   trainPipeline,
 } from '@mlops/ml';
+import { type SearchOutcome, type SearchSpec, runSearch, specProblem } from './hyperparameter-search';
+import { type ReferenceSample, referenceSample } from './reference-sample';
+import { type Slices, largestGaps, sliceMetrics } from './slices';
 import { type TrainingError, type TrainingTable, trainingError } from './snapshot-table';
 
 export type TaskName = 'binary_classification' | 'regression';
@@ -36,6 +42,10 @@ export interface TrainingJob {
   readonly holdoutFraction: number;
   readonly modelName: string;
   readonly codeVersion: string;
+  /** A hyperparameter search: its best configuration (on a validation split of the training part) is the model. */
+  readonly search?: SearchSpec;
+  /** Fields whose values slice the holdout metrics. */
+  readonly sliceBy?: readonly string[];
 }
 
 export type Reference = NumericReference | CategoricalReference;
@@ -46,11 +56,17 @@ export interface TrainingOutcome {
   readonly metrics: Record<string, number>;
   readonly calibration: unknown;
   readonly history: readonly BoostingStep[];
+  /** The search that chose the params, when the request asked for one. */
+  readonly search: SearchOutcome | null;
+  /** Holdout metrics per slice of each sliceBy field, with the largest gaps. */
+  readonly slices: Slices | null;
   readonly rows: { readonly training: number; readonly holdout: number };
   readonly onnx: Uint8Array;
   readonly signature: ModelSignature;
   readonly referenceDistributions: Record<string, Reference>;
   readonly predictionDistribution: NumericReference;
+  /** A sample of the training features and of the predictions, for KS and Wasserstein (stored apart). */
+  readonly referenceSample: ReferenceSample;
   /** The holdout and the model's outputs on it: the runtime must give the same (parity). */
   readonly holdout: { readonly table: RawTable; readonly predictions: Float64Array };
 }
@@ -181,7 +197,21 @@ export function runTrainingJob(
     );
   }
 
-  const trained = trainPipeline(trainTable, trainLabels, task, algorithm.value, hyper, seed, onProgress);
+  let searched: { outcome: SearchOutcome; hyper: HyperParams } | undefined;
+  if (job.search) {
+    const result = searchParams(job, task, algorithm.value, split, seed, data, sides.train, onProgress);
+    if (!result.ok) return result;
+    searched = result.value;
+  }
+  const trained = trainPipeline(
+    trainTable,
+    trainLabels,
+    task,
+    algorithm.value,
+    searched?.hyper ?? hyper,
+    seed,
+    searched ? undefined : onProgress,
+  );
   const predictions = predictModel(trained.model, holdoutTable);
   if (predictions.some((value) => !Number.isFinite(value))) {
     return err(
@@ -191,29 +221,19 @@ export function runTrainingJob(
       ),
     );
   }
-  let metrics: Record<string, number>;
-  let calibration: unknown = null;
-  if (task === 'binary') {
-    const m = classificationMetrics(holdoutLabels, predictions);
-    calibration = m.calibration;
-    metrics = {
-      accuracy: m.accuracy,
-      precision: m.precision,
-      recall: m.recall,
-      f1: m.f1,
-      log_loss: m.logLoss,
-      logloss: m.logLoss,
-      positive_rate: m.positiveRate,
-      true_positives: m.confusion.truePositives,
-      false_positives: m.confusion.falsePositives,
-      true_negatives: m.confusion.trueNegatives,
-      false_negatives: m.confusion.falseNegatives,
-      ...(m.rocAuc === null ? {} : { roc_auc: m.rocAuc, auc: m.rocAuc }),
-      ...(m.prAuc === null ? {} : { pr_auc: m.prAuc }),
-    };
-  } else {
-    const m = regressionMetrics(holdoutLabels, predictions);
-    metrics = { rmse: m.rmse, mae: m.mae, ...(m.r2 === null ? {} : { r2: m.r2 }) };
+  const { metrics, calibration } = metricsOf(task, holdoutLabels, predictions);
+  let slices: Slices | null = null;
+  if (job.sliceBy && job.sliceBy.length > 0) {
+    const sliced = sliceMetrics(task, holdoutTable, holdoutLabels, predictions, job.sliceBy);
+    if ('unknownField' in sliced)
+      return err(
+        trainingError(
+          'invalid_params',
+          `sliceBy names "${sliced.unknownField}", which is not a feature of the snapshot (features: ${holdoutTable.columns.map((c) => c.name).join(', ')})`,
+        ),
+      );
+    slices = sliced.slices;
+    Object.assign(metrics, largestGaps(slices));
   }
   const exported = exportOnnx(trained.model, { modelName: job.modelName, producerVersion: job.codeVersion });
   const referenceDistributions: Record<string, Reference> = {};
@@ -227,11 +247,109 @@ export function runTrainingJob(
     metrics,
     calibration,
     history: trained.history,
+    search: searched?.outcome ?? null,
+    slices,
     rows: { training: trainTable.rows, holdout: holdoutTable.rows },
     onnx: exported.bytes,
     signature: exported.signature,
     referenceDistributions,
     predictionDistribution: numericReference(predictions),
+    referenceSample: referenceSample(trainTable, predictions, seed),
     holdout: { table: holdoutTable, predictions },
   });
+}
+
+/** The holdout metrics of a task: classification (with calibration bins) or regression. */
+export function metricsOf(
+  task: Task,
+  labels: Float64Array,
+  predictions: Float64Array,
+): { metrics: Record<string, number>; calibration: unknown } {
+  if (task === 'binary') {
+    const m = classificationMetrics(labels, predictions);
+    return {
+      calibration: m.calibration,
+      metrics: {
+        accuracy: m.accuracy,
+        precision: m.precision,
+        recall: m.recall,
+        f1: m.f1,
+        log_loss: m.logLoss,
+        logloss: m.logLoss,
+        positive_rate: m.positiveRate,
+        true_positives: m.confusion.truePositives,
+        false_positives: m.confusion.falsePositives,
+        true_negatives: m.confusion.trueNegatives,
+        false_negatives: m.confusion.falseNegatives,
+        ...(m.rocAuc === null ? {} : { roc_auc: m.rocAuc, auc: m.rocAuc }),
+        ...(m.prAuc === null ? {} : { pr_auc: m.prAuc }),
+      },
+    };
+  }
+  const m = regressionMetrics(labels, predictions);
+  return { calibration: null, metrics: { rmse: m.rmse, mae: m.mae, ...(m.r2 === null ? {} : { r2: m.r2 }) } };
+}
+
+/** Share of the training part the search holds out to rank its trials (the holdout stays unseen until the end). */
+const SEARCH_VALIDATION_FRACTION = 0.2;
+
+/**
+ * Runs the request's search on the training part: trials train on a growing share of its first 80% (by time, or a
+ * seeded split) and are ranked on the rest. The best configuration's params are the model's.
+ */
+function searchParams(
+  job: TrainingJob,
+  task: Task,
+  algorithm: Algorithm,
+  split: 'time' | 'stratified' | 'random',
+  seed: number,
+  data: TrainingTable,
+  trainRows: ArrayLike<number>,
+  onProgress?: Progress,
+): Result<{ outcome: SearchOutcome; hyper: HyperParams }, TrainingError> {
+  const spec = job.search as SearchSpec;
+  const problem = specProblem(spec);
+  if (problem) return err(trainingError('invalid_params', problem));
+  const trainLabels = takeValues(data.labels, trainRows);
+  const inner =
+    split === 'time'
+      ? timeOrderedSplit(takeValues(data.eventTimes, trainRows), SEARCH_VALIDATION_FRACTION)
+      : seededSplit(trainLabels.length, SEARCH_VALIDATION_FRACTION, seed, task === 'binary' ? trainLabels : undefined);
+  const trainTable = takeTableRows(data.table, trainRows);
+  const fitTable = takeTableRows(trainTable, inner.train);
+  const fitLabels = takeValues(trainLabels, inner.train);
+  const validationTable = takeTableRows(trainTable, inner.test);
+  const validationLabels = takeValues(trainLabels, inner.test);
+  // Budgets are nested prefixes of one seeded order: a trial on 1/3 of the rows sees a subset of the full budget's.
+  const order = shuffleInPlace(range(fitLabels.length), createRng(seed + 1));
+  const outcome = runSearch(
+    spec,
+    task === 'binary' ? 'roc_auc' : 'rmse',
+    (params, budget) => {
+      const parsed = parseParams({ ...job.params, ...params });
+      if (!parsed.ok) return { ok: false, error: parsed.error.message };
+      const rows = budget >= 1 ? order : order.subarray(0, Math.max(2, Math.ceil(budget * order.length)));
+      const labels = takeValues(fitLabels, rows);
+      if (task === 'binary' && new Set(labels).size < 2) return { ok: false, error: 'the budget holds one class only' };
+      try {
+        const trained = trainPipeline(takeTableRows(fitTable, rows), labels, task, algorithm, parsed.value.hyper, seed);
+        const predictions = predictModel(trained.model, validationTable);
+        if (predictions.some((value) => !Number.isFinite(value)))
+          return { ok: false, error: 'non-finite predictions on the validation split' };
+        return { ok: true, metrics: metricsOf(task, validationLabels, predictions).metrics };
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    },
+    Date.now,
+    (done, planned) => onProgress?.(done, planned + 1),
+  );
+  const best = outcome.trials.find((trial) => trial.index === outcome.bestTrial);
+  if (!best) {
+    const firstError = outcome.trials.find((trial) => trial.error)?.error ?? 'no trial ran';
+    return err(trainingError('invalid_params', `every trial of the search failed (first: ${firstError})`));
+  }
+  const parsed = parseParams({ ...job.params, ...best.params });
+  if (!parsed.ok) return parsed;
+  return ok({ outcome, hyper: parsed.value.hyper });
 }

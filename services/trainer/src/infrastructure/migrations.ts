@@ -38,4 +38,99 @@ export class TrainerTables1764600000000 implements MigrationInterface {
   }
 }
 
-export const trainerMigrations = [TrainerTables1764600000000];
+/**
+ * Experiment tracking (MLflow's model): experiments, runs with parent/child links, who asked and why, params
+ * (immutable once logged), metrics with their per-step history, tags and artifacts. Experiment "0" is MLflow's
+ * Default, where a client logs before it names an experiment.
+ */
+export class TrackingTables1764700000000 implements MigrationInterface {
+  name = 'TrackingTables1764700000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = trainerTables(migrationSchema(queryRunner));
+    const schema = migrationSchema(queryRunner);
+    await queryRunner.query(`CREATE SEQUENCE IF NOT EXISTS "${schema}".experiment_ids START 1`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.experiments} (
+        experiment_id     text        PRIMARY KEY,
+        name              text        NOT NULL UNIQUE,
+        artifact_location text        NOT NULL,
+        lifecycle_stage   text        NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted')),
+        tags              jsonb       NOT NULL DEFAULT '{}',
+        created_by        text,
+        creation_time     bigint      NOT NULL,
+        last_update_time  bigint      NOT NULL
+      )`);
+    await queryRunner.query(
+      `INSERT INTO ${t.experiments} (experiment_id, name, artifact_location, creation_time, last_update_time)
+       VALUES ('0', 'Default', 'mlflow-artifacts:/0', 0, 0) ON CONFLICT DO NOTHING`,
+    );
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.tracked_runs} (
+        run_id            text        PRIMARY KEY,
+        experiment_id     text        NOT NULL REFERENCES ${t.experiments} (experiment_id),
+        run_name          text        NOT NULL,
+        user_id           text        NOT NULL,
+        status            text        NOT NULL CHECK (status IN ('RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED')),
+        start_time        bigint      NOT NULL,
+        end_time          bigint,
+        artifact_uri      text        NOT NULL,
+        lifecycle_stage   text        NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted')),
+        parent_run_id     text        REFERENCES ${t.tracked_runs} (run_id),
+        training_run_id   uuid,
+        reason            jsonb
+      )`);
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS tracked_runs_by_experiment ON ${t.tracked_runs} (experiment_id, start_time DESC)`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS tracked_runs_by_parent ON ${t.tracked_runs} (parent_run_id) WHERE parent_run_id IS NOT NULL`,
+    );
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.run_params} (
+        run_id  text NOT NULL REFERENCES ${t.tracked_runs} (run_id) ON DELETE CASCADE,
+        key     text NOT NULL,
+        value   text NOT NULL,
+        PRIMARY KEY (run_id, key)
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.run_metrics} (
+        run_id     text             NOT NULL REFERENCES ${t.tracked_runs} (run_id) ON DELETE CASCADE,
+        key        text             NOT NULL,
+        value      double precision NOT NULL,
+        timestamp  bigint           NOT NULL,
+        step       bigint           NOT NULL DEFAULT 0,
+        seq        bigserial
+      )`);
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS run_metrics_history ON ${t.run_metrics} (run_id, key, step, timestamp)`,
+    );
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.run_tags} (
+        run_id  text NOT NULL REFERENCES ${t.tracked_runs} (run_id) ON DELETE CASCADE,
+        key     text NOT NULL,
+        value   text NOT NULL,
+        PRIMARY KEY (run_id, key)
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.run_artifacts} (
+        run_id      text        NOT NULL REFERENCES ${t.tracked_runs} (run_id) ON DELETE CASCADE,
+        path        text        NOT NULL,
+        uri         text        NOT NULL,
+        sha256      text        NOT NULL,
+        size_bytes  bigint      NOT NULL,
+        media_type  text        NOT NULL,
+        created_at  timestamptz NOT NULL,
+        PRIMARY KEY (run_id, path)
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const t = trainerTables(migrationSchema(queryRunner));
+    for (const table of [t.run_artifacts, t.run_tags, t.run_metrics, t.run_params, t.tracked_runs, t.experiments])
+      await queryRunner.query(`DROP TABLE IF EXISTS ${table}`);
+    await queryRunner.query(`DROP SEQUENCE IF EXISTS "${migrationSchema(queryRunner)}".experiment_ids`);
+  }
+}
+
+export const trainerMigrations = [TrainerTables1764600000000, TrackingTables1764700000000];

@@ -1,7 +1,17 @@
 import { type Tables, tablesIn } from '@mlops/storage';
 
-export type TrainerTables = Tables<'training_runs'>;
+const TABLES = [
+  'training_runs',
+  'experiments',
+  'tracked_runs',
+  'run_params',
+  'run_metrics',
+  'run_tags',
+  'run_artifacts',
+] as const;
+
+export type TrainerTables = Tables<(typeof TABLES)[number]>;
 
 export function trainerTables(schema: string): TrainerTables {
-  return tablesIn(schema, ['training_runs']);
+  return tablesIn(schema, TABLES);
 }

@@ -3,10 +3,12 @@ import { EventTypes } from '@mlops/contracts';
 import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import type { RunFailure, RunStore } from '../infrastructure/run-store';
 import { PG_SCHEMA, SOURCE } from '../tokens';
+import type { TrainingTracking } from '../tracking/training-tracking';
 
-/** Ends a run as failed and says why in `mlops.training.failed.v1`, in the caller's transaction. */
+/** Ends a run as failed (its tracked run too) and says why in `mlops.training.failed.v1`, in the caller's transaction. */
 export async function failRun(
   runs: RunStore,
+  tracking: TrainingTracking,
   manager: EntityManager,
   run: { id: string; model: string; attempt: number; snapshotId: string | null },
   owner: string | null,
@@ -15,6 +17,7 @@ export async function failRun(
   now: Date,
 ): Promise<boolean> {
   if (!(await runs.finish(manager, run.id, owner, { status: 'failed', failure }, now))) return false;
+  await tracking.failed(manager, run.id, failure, now);
   await enqueueInOutbox(
     manager,
     PG_SCHEMA,

@@ -16,6 +16,30 @@ const NUMERIC_PARAMS = [
 ] as const;
 const FIELD = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' } as const;
 
+const DIMENSION = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['values'],
+      properties: {
+        values: { type: 'array', minItems: 1, maxItems: 100, items: { type: ['number', 'string', 'boolean'] } },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['min', 'max'],
+      properties: {
+        min: { type: 'number' },
+        max: { type: 'number' },
+        scale: { enum: ['linear', 'log'] },
+        integer: { type: 'boolean' },
+      },
+    },
+  ],
+} as const;
+
 /** `POST /training-runs`: what `mlops.training.requested.v1` carries, less who asked and when (the token and the clock say). */
 export const requestTrainingRequest = {
   type: 'object',
@@ -64,6 +88,31 @@ export const requestTrainingRequest = {
         bootstrap: { type: 'boolean' },
       },
     },
+    search: {
+      type: 'object',
+      description: 'a hyperparameter search; its best configuration becomes the model (each trial is a child run)',
+      additionalProperties: false,
+      required: ['space'],
+      properties: {
+        strategy: { enum: ['grid', 'random', 'successive_halving'] },
+        space: {
+          type: 'object',
+          minProperties: 1,
+          description: 'per parameter of params: a list of values, or a numeric range',
+          additionalProperties: false,
+          properties: Object.fromEntries(
+            [...NUMERIC_PARAMS, 'early_stopping', 'bootstrap', 'split'].map((name) => [name, DIMENSION]),
+          ),
+        },
+        metric: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+        direction: { enum: ['maximize', 'minimize'] },
+        maxTrials: { type: 'integer', minimum: 1, maximum: 200 },
+        timeBudgetSeconds: { type: 'number', exclusiveMinimum: 0 },
+        seed: { type: 'integer' },
+        halvingFactor: { type: 'number', minimum: 2, maximum: 10 },
+      },
+    },
+    sliceBy: { type: 'array', maxItems: 10, uniqueItems: true, items: FIELD },
     reason: {
       type: 'object',
       additionalProperties: false,

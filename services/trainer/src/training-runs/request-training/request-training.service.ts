@@ -21,8 +21,12 @@ export class RequestTrainingService {
     if (!(Date.parse(body.trainingWindow.start) < Date.parse(body.trainingWindow.end))) {
       return err(domainError('invalid_window', 'trainingWindow.start must be before trainingWindow.end'));
     }
+    const { search, sliceBy, ...rest } = body;
     const data: TrainingRequestedV1 = {
-      ...body,
+      ...rest,
+      // The request schema types lists as readonly; the event carries plain copies.
+      ...(search ? { search: structuredClone(search) as NonNullable<TrainingRequestedV1['search']> } : {}),
+      ...(sliceBy ? { sliceBy: [...sliceBy] } : {}),
       trainingRunId: body.trainingRunId ?? randomUUID(),
       reason: body.reason ?? { trigger: 'manual' },
       requestedBy,

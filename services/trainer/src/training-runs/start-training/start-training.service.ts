@@ -6,6 +6,7 @@ import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { DEFAULT_ALGORITHM, algorithmOf } from '../../domain/training-job';
 import { RunStore } from '../../infrastructure/run-store';
 import { PG_SCHEMA, SOURCE } from '../../tokens';
+import { TrainingTracking } from '../../tracking/training-tracking';
 import { failRun } from '../fail-run';
 
 type Requested = typeof EventTypes.TrainingRequestedV1;
@@ -18,7 +19,10 @@ type Requested = typeof EventTypes.TrainingRequestedV1;
 export class StartTrainingService {
   private readonly logger = new Logger('training');
 
-  constructor(private readonly runs: RunStore) {}
+  constructor(
+    private readonly runs: RunStore,
+    private readonly tracking: TrainingTracking,
+  ) {}
 
   async start(
     event: CloudEvent<Requested>,
@@ -31,6 +35,7 @@ export class StartTrainingService {
       this.logger.log(`run ${request.trainingRunId}: requested again, nothing to do`);
       return 'duplicate';
     }
+    await this.tracking.requested(manager, request, now);
     const algorithm = algorithmOf({ algorithm: request.algorithm ?? DEFAULT_ALGORITHM, task: request.task });
     if (!algorithm.ok || !(Date.parse(request.trainingWindow.start) < Date.parse(request.trainingWindow.end))) {
       const failure = algorithm.ok
@@ -48,6 +53,7 @@ export class StartTrainingService {
           };
       await failRun(
         this.runs,
+        this.tracking,
         manager,
         { id: request.trainingRunId, model: request.model, attempt: 1, snapshotId: null },
         null,

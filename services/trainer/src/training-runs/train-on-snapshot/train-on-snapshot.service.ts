@@ -14,8 +14,10 @@ import type { TrainerConfig } from '../../config';
 import type { SnapshotColumn, TrainingError } from '../../domain/snapshot-table';
 import type { TaskName } from '../../domain/training-job';
 import { type RunFailure, RunStore, type TrainingRun } from '../../infrastructure/run-store';
+import { TrainingMetrics } from '../../infrastructure/training-metrics';
 import { type TrainedOutcome, TrainingRunner } from '../../infrastructure/training-runner';
 import { ARTIFACT_STORE, PG_SCHEMA, SOURCE, TRAINER_CONFIG } from '../../tokens';
+import { type TrainingRecord, TrainingTracking } from '../../tracking/training-tracking';
 import { failRun } from '../fail-run';
 
 type Created = typeof EventTypes.DatasetSnapshotCreatedV1;
@@ -44,6 +46,8 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(TRAINER_CONFIG) private readonly config: TrainerConfig,
     private readonly runner: TrainingRunner,
+    private readonly tracking: TrainingTracking,
+    private readonly metrics: TrainingMetrics,
   ) {}
 
   /** In the inbox transaction: a snapshot for a run that waits for it. Anything else changes nothing. */
@@ -98,6 +102,14 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
   }
 
   private async train(run: TrainingRun): Promise<void> {
+    try {
+      await this.trainClaimed(run);
+    } finally {
+      this.metrics.released(run.id, run.request.model);
+    }
+  }
+
+  private async trainClaimed(run: TrainingRun): Promise<void> {
     const snapshot = run.snapshot;
     if (!snapshot) return;
     const started = Date.now();
@@ -113,6 +125,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     this.logger.log(
       `run ${run.id}: training ${run.request.model} on snapshot ${snapshot.snapshotId} (attempt ${run.attempt})`,
     );
+    await this.tracking.started(this.runs.dataSource.manager, run.id);
     const bytes = await this.readSnapshot(run);
     if (!bytes) return;
 
@@ -136,10 +149,13 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
             holdoutFraction: run.request.holdoutFraction ?? 0.2,
             modelName: run.request.model,
             codeVersion: this.config.CODE_VERSION,
+            ...(run.request.search ? { search: run.request.search } : {}),
+            ...(run.request.sliceBy ? { sliceBy: run.request.sliceBy } : {}),
           },
         },
         (fraction) => {
           progress = fraction;
+          this.metrics.progress(run.id, run.request.model, fraction);
           const percent = Math.floor(fraction * 100);
           if (percent >= reported + 10) {
             reported = percent;
@@ -155,10 +171,16 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       return;
     }
     let stored;
+    let sample;
     try {
       stored = await this.artifacts.put(outcome.value.onnx, {
         mediaType: ONNX_MEDIA_TYPE,
         name: `${run.request.model}.onnx`,
+      });
+      // The reference sample is too large for an event: it goes to the store, the event names it.
+      sample = await this.artifacts.put(Buffer.from(JSON.stringify(outcome.value.referenceSample), 'utf8'), {
+        mediaType: 'application/json',
+        name: `${run.request.model}.reference-sample.json`,
       });
     } catch (error) {
       // The store is down or refuses: the lease lapses and the run is tried again, as after a restart.
@@ -167,16 +189,26 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       );
       return;
     }
-    const trained = trainedEvent(run, outcome.value, stored, this.config.CODE_VERSION, Date.now() - started);
+    const trained = trainedEvent(run, outcome.value, stored, this.config.CODE_VERSION, Date.now() - started, {
+      ...sample,
+      rows: outcome.value.referenceSample.sampleRows,
+    });
     const finished = await this.runs.dataSource.transaction(async (manager) => {
       const result = {
         ...trained,
         calibration: outcome.value.calibration,
         history: outcome.value.history,
         parity: outcome.value.parity,
+        search: outcome.value.search,
       };
       if (!(await this.runs.finish(manager, run.id, this.owner, { status: 'succeeded', result }, new Date())))
         return false;
+      await this.tracking.succeeded(
+        manager,
+        run.id,
+        trackingRecordOf(outcome.value, stored, sample, run.request.model),
+        new Date(),
+      );
       await enqueueInOutbox(
         manager,
         PG_SCHEMA,
@@ -186,6 +218,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     });
     if (finished) {
       this.trainings += 1;
+      this.metrics.finished(run.request.model, 'succeeded');
       this.logger.log(`run ${run.id}: ${run.request.model} trained, ${stored.uri} (${stored.sizeBytes} bytes)`);
     }
   }
@@ -224,9 +257,11 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
 
   private async fail(run: TrainingRun, failure: RunFailure): Promise<void> {
     this.logger.warn(`run ${run.id}: failed (${failure.errorCode}): ${failure.message}`);
+    this.metrics.finished(run.request.model, 'failed');
     await this.runs.dataSource.transaction((manager) =>
       failRun(
         this.runs,
+        this.tracking,
         manager,
         { id: run.id, model: run.model, attempt: run.attempt, snapshotId: run.snapshotId },
         this.owner,
@@ -236,6 +271,30 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       ),
     );
   }
+}
+
+/** The tracked run's side of a trained model: params used, metrics, the boosting curve by step, the ONNX file. */
+function trackingRecordOf(
+  outcome: TrainedOutcome,
+  stored: { uri: string; sha256: string; sizeBytes: number },
+  sample: { uri: string; sha256: string; sizeBytes: number },
+  model: string,
+): TrainingRecord {
+  const series: Array<{ key: string; step: number; value: number }> = [];
+  for (const step of outcome.history) {
+    series.push({ key: 'train_loss', step: step.iteration, value: step.trainLoss });
+    if (step.validationLoss !== null)
+      series.push({ key: 'validation_loss', step: step.iteration, value: step.validationLoss });
+  }
+  return {
+    params: outcome.params,
+    metrics: outcome.metrics,
+    series,
+    model: { ...stored, mediaType: ONNX_MEDIA_TYPE, path: `model/${model}.onnx` },
+    extraArtifacts: [{ ...sample, mediaType: 'application/json', path: 'reference/sample.json' }],
+    tags: { 'mlops.model_uri': stored.uri, 'mlops.model_sha256': stored.sha256 },
+    search: outcome.search,
+  };
 }
 
 function failureOf(error: TrainingError): RunFailure {
@@ -253,6 +312,7 @@ function trainedEvent(
   stored: { uri: string; sha256: string; sizeBytes: number },
   codeVersion: string,
   durationMs: number,
+  sample: { uri: string; sha256: string; sizeBytes: number; rows: number },
 ): ModelTrainedV1 {
   const snapshot = run.snapshot as NonNullable<TrainingRun['snapshot']>;
   return {
@@ -291,6 +351,14 @@ function trainedEvent(
     },
     referenceDistributions: outcome.referenceDistributions,
     predictionDistribution: outcome.predictionDistribution,
+    ...(outcome.slices ? { slices: outcome.slices } : {}),
+    referenceSample: {
+      uri: sample.uri,
+      sha256: sample.sha256,
+      sizeBytes: sample.sizeBytes,
+      format: 'json',
+      rows: sample.rows,
+    },
     trainedAt: new Date().toISOString(),
     durationMs,
   };
