@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
+import type { PredictionLoggedV1 } from '@mlops/contracts';
+import type { DeployerConfig } from '../../config';
+import type { OnlineFeatures } from '../../domain/online-features';
+import { type EncodedRows, type RowError, type RowOutput, encodeRows, joinFeatures } from '../../domain/rows';
+import type { FeatureValue, FeatureVector } from '../../domain/signature';
+import type { LoadedModel } from '../../infrastructure/loaded-model';
+import { PredictionLog } from '../../infrastructure/prediction-log';
+import { ServingMetrics } from '../../infrastructure/serving-metrics';
+import { type ResolveError, ServingTable } from '../../infrastructure/serving-table';
+import { DEPLOYER_CONFIG, ONLINE_FEATURES } from '../../tokens';
+
+/** How a request arrived: the prediction log's channel, and the metrics' (OIP is HTTP with tensors). */
+export type Channel = 'http' | 'oip' | 'stream';
+
+export interface PredictRow {
+  readonly entityId?: string | undefined;
+  readonly features?: FeatureVector | undefined;
+}
+
+export interface PredictRequest {
+  readonly model: string;
+  readonly alias?: string | undefined;
+  readonly version?: number | undefined;
+  readonly rows: readonly PredictRow[];
+  readonly requestId?: string | undefined;
+  readonly channel: Channel;
+}
+
+export interface ScoredRow {
+  readonly entityId: string | undefined;
+  readonly output: RowOutput;
+  readonly missingFeatures: readonly string[];
+}
+
+export interface Scored {
+  readonly model: string;
+  readonly alias: string;
+  readonly version: number;
+  readonly requestId: string;
+  readonly rows: readonly ScoredRow[];
+}
+
+export type PredictError =
+  ResolveError | RowError | DomainError<'unknown_entity' | 'batch_too_large' | 'scoring_failed'>;
+
+/**
+ * Scores rows with the version a request names: features joined from the online cache (overridden by the
+ * request's), one session run (coalesced with concurrent requests when micro-batching is on), the prediction log
+ * written off the request path, metrics per model, version and arm.
+ */
+@Injectable()
+export class PredictService {
+  private readonly logger = new Logger('predict');
+
+  constructor(
+    private readonly table: ServingTable,
+    @Inject(ONLINE_FEATURES) private readonly online: OnlineFeatures,
+    private readonly log: PredictionLog,
+    private readonly metrics: ServingMetrics,
+    @Inject(DEPLOYER_CONFIG) private readonly config: DeployerConfig,
+  ) {}
+
+  resolve(model: string, alias?: string, version?: number): Result<LoadedModel, ResolveError> {
+    return this.table.resolve(model, alias, version);
+  }
+
+  async predict(request: PredictRequest): Promise<Result<Scored, PredictError>> {
+    const started = performance.now();
+    const failure = (error: PredictError, version = ''): Result<Scored, PredictError> => {
+      this.metrics.errors.inc({
+        model: request.model,
+        version,
+        arm: 'primary',
+        channel: request.channel,
+        kind: error.kind,
+      });
+      return err(error);
+    };
+    if (request.rows.length > this.config.PREDICT_MAX_BATCH) return failure(this.tooLarge(request.rows.length));
+    const resolved = this.table.resolve(request.model, request.alias, request.version);
+    if (!resolved.ok) return failure(resolved.error);
+    const loaded = resolved.value;
+    const version = String(loaded.deployment.version);
+    const vectors: FeatureVector[] = [];
+    for (const row of request.rows) {
+      if (row.entityId === undefined) {
+        vectors.push(row.features ?? {});
+        continue;
+      }
+      const stored = this.online.get(loaded.deployment.featureView, row.entityId);
+      if (stored === undefined) {
+        if (row.features === undefined) {
+          const view = loaded.deployment.featureView;
+          return failure(
+            domainError('unknown_entity', `no online features for "${row.entityId}" in ${view.name} v${view.version}`, {
+              entityId: row.entityId,
+              featureView: view,
+            }),
+            version,
+          );
+        }
+        vectors.push(row.features);
+        continue;
+      }
+      vectors.push(joinFeatures(loaded.signature, stored, row.features));
+    }
+    const encoded = encodeRows(loaded.signature, vectors);
+    if (!encoded.ok) return failure(encoded.error, version);
+    return this.score(loaded, encoded.value, request, vectors, started);
+  }
+
+  /** Scores rows already in the model's layout (OIP tensors). */
+  scoreEncoded(
+    loaded: LoadedModel,
+    encoded: EncodedRows,
+    request: Pick<PredictRequest, 'requestId' | 'channel'>,
+  ): Promise<Result<Scored, PredictError>> {
+    const started = performance.now();
+    if (encoded.rows > this.config.PREDICT_MAX_BATCH) {
+      const error = this.tooLarge(encoded.rows);
+      const { model, version } = loaded.deployment;
+      this.metrics.errors.inc({
+        model,
+        version: String(version),
+        arm: 'primary',
+        channel: request.channel,
+        kind: error.kind,
+      });
+      return Promise.resolve(err(error));
+    }
+    return this.score(loaded, encoded, { ...request, model: loaded.deployment.model, rows: [] }, null, started);
+  }
+
+  private async score(
+    loaded: LoadedModel,
+    encoded: EncodedRows,
+    request: PredictRequest,
+    vectors: readonly FeatureVector[] | null,
+    started: number,
+  ): Promise<Result<Scored, PredictError>> {
+    const { model, alias, version } = loaded.deployment;
+    const labels = { model, version: String(version), arm: 'primary', channel: request.channel };
+    let outputs: RowOutput[];
+    try {
+      outputs = await loaded.predict(encoded);
+    } catch (error) {
+      this.logger.error(`${loaded.describe()}: run failed: ${(error as Error).message}`);
+      this.metrics.errors.inc({ ...labels, kind: 'scoring_failed' });
+      return err(domainError('scoring_failed', `${loaded.describe()} could not score the request`));
+    }
+    const requestId = request.requestId ?? randomUUID();
+    const rows: ScoredRow[] = outputs.map((output, i) => ({
+      entityId: request.rows[i]?.entityId,
+      output,
+      missingFeatures: encoded.missing[i] ?? [],
+    }));
+    const latencyMs = performance.now() - started;
+    this.metrics.requests.inc(labels);
+    this.metrics.latency.observe(labels, latencyMs / 1000);
+    this.metrics.requestRows.observe({ model }, encoded.rows);
+    this.record(loaded, encoded, vectors, rows, requestId, request.channel, latencyMs);
+    return ok({ model, alias, version, requestId, rows });
+  }
+
+  private record(
+    loaded: LoadedModel,
+    encoded: EncodedRows,
+    vectors: readonly FeatureVector[] | null,
+    rows: readonly ScoredRow[],
+    requestId: string,
+    channel: Channel,
+    latencyMs: number,
+  ): void {
+    const { model, alias, version } = loaded.deployment;
+    const timestamp = new Date().toISOString();
+    const entries: PredictionLoggedV1[] = [];
+    rows.forEach((row, i) => {
+      if (!Number.isFinite(row.output.score)) return;
+      const id = rows.length === 1 ? requestId : `${requestId}:${i}`;
+      entries.push({
+        requestId: id.slice(0, 128),
+        model,
+        alias,
+        version,
+        entityId: row.entityId ?? `request:${id}`.slice(0, 256),
+        features: vectors?.[i]
+          ? modelFeatures(loaded, vectors[i] as FeatureVector)
+          : decodedFeatures(loaded, encoded, i),
+        missingFeatures: [...row.missingFeatures],
+        output:
+          row.output.label === null
+            ? { value: row.output.score }
+            : { value: row.output.score, label: row.output.label },
+        latencyMs,
+        channel: channel === 'stream' ? 'stream' : 'http',
+        servingRole: 'primary',
+        timestamp,
+      });
+    });
+    this.log.record(entries);
+  }
+
+  private tooLarge(rows: number): DomainError<'batch_too_large'> {
+    return domainError(
+      'batch_too_large',
+      `${rows} rows in one request; at most ${this.config.PREDICT_MAX_BATCH} (PREDICT_MAX_BATCH)`,
+      { rows, max: this.config.PREDICT_MAX_BATCH },
+    );
+  }
+}
+
+/** The values the model read (its features only: a request may carry more). */
+function modelFeatures(loaded: LoadedModel, vector: FeatureVector): Record<string, FeatureValue> {
+  const out: Record<string, FeatureValue> = {};
+  for (const name of loaded.signature.numericFeatures) out[name] = vector[name] ?? null;
+  for (const name of loaded.signature.categoricalFeatures) out[name] = vector[name] ?? null;
+  return out;
+}
+
+/** The values of one encoded row (NaN and '' are missing). */
+function decodedFeatures(loaded: LoadedModel, encoded: EncodedRows, row: number): Record<string, FeatureValue> {
+  const out: Record<string, FeatureValue> = {};
+  const width = loaded.signature.numericFeatures.length;
+  loaded.signature.numericFeatures.forEach((name, column) => {
+    const value = encoded.numeric[row * width + column] as number;
+    out[name] = Number.isFinite(value) ? value : null;
+  });
+  for (const name of loaded.signature.categoricalFeatures) {
+    const value = encoded.categorical[name]?.[row] ?? '';
+    out[name] = value === '' ? null : value;
+  }
+  return out;
+}
