@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpException, Post } from '@nestjs/common';
-import { Public, RequireRole } from '@mlops/auth';
+import { NotAudited, Public, RequireRole } from '@mlops/auth';
 import { type DomainError, type Result, err, ok } from '@mlops/core';
 import { Operation, ValidBody, ValidParams, errorResponse, respond } from '@mlops/http';
 import { decodeInputs, encodeOutputs, inputTensorsOf, outputTensorsOf } from '../../domain/oip';
@@ -93,6 +93,8 @@ export class InferV2HttpController {
   @Post('models/:name/infer')
   @HttpCode(200)
   @RequireRole('reader')
+  // Every prediction is in the prediction log already; an audit row each would double the hot path's writes.
+  @NotAudited()
   @Operation({
     summary: 'OIP v2: infer with tensors',
     responses: {
@@ -112,6 +114,8 @@ export class InferV2HttpController {
   @Post('models/:name/versions/:version/infer')
   @HttpCode(200)
   @RequireRole('reader')
+  // Every prediction is in the prediction log already; an audit row each would double the hot path's writes.
+  @NotAudited()
   @Operation({
     summary: 'OIP v2: infer with tensors on a model version',
     responses: {

@@ -1,5 +1,5 @@
 import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { RequireRole } from '@mlops/auth';
+import { NotAudited, RequireRole } from '@mlops/auth';
 import { Operation, ValidBody, ValidParams, errorResponse, invalidRequest, respond } from '@mlops/http';
 import { type PredictBody, type PredictParams, predictBody, predictParams, predictResponse } from './predict.request';
 import { type PredictError, PredictService, type ScoredRow } from './predict.service';
@@ -26,6 +26,8 @@ export class PredictHttpController {
   @Post(':name/predict')
   @HttpCode(200)
   @RequireRole('reader')
+  // Every prediction is in the prediction log already; an audit row each would double the hot path's writes.
+  @NotAudited()
   @Operation({
     summary: 'Score one row or a batch with the version behind an alias',
     description:
