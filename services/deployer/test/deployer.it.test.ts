@@ -185,6 +185,22 @@ test('a batch answers one prediction per instance, in order', async () => {
   }
 });
 
+test('explain=true answers per-feature contributions; for the logistic model they add up to the margin', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  await servingVersion(model, 1);
+  const answer = await post(`/models/${model}/predict`, {
+    features: { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' },
+    explain: true,
+  });
+  assert.equal(answer.status, 200);
+  const explanation = answer.body.explanation;
+  assert.deepEqual(Object.keys(explanation.contributions), ['tenure_days', 'monthly_spend', 'plan']);
+  assert.equal(explanation.additive, true);
+  const margin = Math.log(answer.body.prediction / (1 - answer.body.prediction));
+  assert.ok(Math.abs(explanation.margin - margin) < 1e-6);
+});
+
 test('bad input gets a clear 4xx: unknown model, alias, version, entity; missing or mistyped feature; big batch; bad body', async () => {
   const model = uid('churn');
   await promote(promotion(model, 1, v1));

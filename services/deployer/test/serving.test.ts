@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { exportOnnx, trainPipeline } from '@mlops/ml';
+import { explanationRows, explanationsOf } from '../src/domain/explain';
 import { decodeInputs, encodeOutputs } from '../src/domain/oip';
 import { encodeRows, joinFeatures } from '../src/domain/rows';
 import { type ServingSignature, servingSignatureOf } from '../src/domain/signature';
@@ -201,4 +202,57 @@ test('OIP: tensors flat or nested decode to the same rows; each malformation is 
   assert.ok(outputs.ok);
   assert.deepEqual(outputs.value, [{ name: 'probabilities', shape: [1, 2], datatype: 'FP32', data: [0.75, 0.25] }]);
   assert.equal(encodeOutputs(SIGNATURE, [], ['nope']).ok, false);
+});
+
+test('explanations of a logistic model are exact: weight x scaled value per feature, summing to the margin', async () => {
+  const { table, labels } = churnTable(400, 9);
+  const { model } = trainPipeline(table, labels, 'binary', 'logistic_regression', {}, 9);
+  const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
+  const session = await createSession(exported.bytes);
+  const graph = graphOf(session);
+  const signature = servingSignatureOf(exported.signature, graph.inputs, graph.outputs);
+  assert.ok(signature.ok);
+  const served = new LoadedModel(
+    {
+      model: 'churn',
+      alias: 'production',
+      version: 1,
+      artifactUri: 'sha256:x',
+      artifactSha256: 'x',
+      featureView: { name: 'v', version: 1 },
+      promotedSignature: exported.signature,
+      servingSince: new Date().toISOString(),
+    },
+    signature.value,
+    session,
+    { enabled: false, maxWaitMs: 0, maxRows: 1 },
+  );
+  const rows = encodeRows(signature.value, [
+    { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' },
+    { tenure_days: 800, monthly_spend: null, plan: 'enterprise' },
+  ]);
+  assert.ok(rows.ok);
+  const [first, second] = explanationsOf(
+    signature.value,
+    2,
+    await served.predict(explanationRows(signature.value, rows.value)),
+  );
+  assert.ok(first && second);
+  assert.equal(model.estimator.family, 'linear');
+  const weights = model.estimator.family === 'linear' ? model.estimator.model.weights : new Float64Array();
+  const steps = model.preprocessor.steps;
+  const tenure = steps[0];
+  assert.ok(tenure && tenure.kind === 'numeric' && tenure.name === 'tenure_days');
+  const expected = (weights[0] as number) * ((120 - tenure.offset) / tenure.scale);
+  assert.ok(
+    Math.abs((first.contributions.tenure_days as number) - expected) < 1e-3,
+    `${first.contributions.tenure_days} vs ${expected}`,
+  );
+  assert.ok(Math.abs(second.contributions.monthly_spend as number) < 1e-4, 'a missing feature contributes nothing');
+  for (const explanation of [first, second]) {
+    assert.equal(explanation.additive, true);
+    const sum = Object.values(explanation.contributions).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(explanation.baseline + sum - explanation.margin) < 1e-3);
+  }
+  await served.retire();
 });

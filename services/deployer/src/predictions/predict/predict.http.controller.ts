@@ -64,6 +64,7 @@ export class PredictHttpController {
         rows,
         requestId: requestIdHeader !== undefined && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : undefined,
         channel: 'http',
+        explain: body.explain,
       }),
       PREDICT_STATUS,
     );
@@ -80,5 +81,6 @@ function answerOf(row: ScoredRow): Record<string, unknown> {
     label: row.output.label,
     probabilities: row.output.probabilities,
     missingFeatures: row.missingFeatures,
+    ...(row.explanation ? { explanation: row.explanation } : {}),
   };
 }

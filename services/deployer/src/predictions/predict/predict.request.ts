@@ -38,6 +38,11 @@ export const predictBody = {
       description: 'the alias to ask (default production, or the only alias served)',
     },
     version: { type: 'integer', minimum: 1, description: 'a version served behind any alias, instead of the alias' },
+    explain: {
+      type: 'boolean',
+      description:
+        'per-feature contributions to the margin (log-odds, or the value): exact for linear models (additive: true)',
+    },
     entityId: entityIdSchema,
     features: featureMapSchema,
     instances: {
@@ -60,6 +65,7 @@ type FeatureMap = Record<string, number | string | boolean | null>;
 export interface PredictBody {
   readonly alias?: string;
   readonly version?: number;
+  readonly explain?: boolean;
   readonly entityId?: string;
   readonly features?: FeatureMap;
   readonly instances?: readonly { readonly entityId?: string; readonly features?: FeatureMap }[];
@@ -74,6 +80,11 @@ const rowAnswer = {
     label: { type: ['integer', 'null'], description: 'decided class of a binary model (score >= 0.5)' },
     probabilities: { type: ['array', 'null'], items: { type: 'number' }, description: 'per class' },
     missingFeatures: { type: 'array', items: { type: 'string' }, description: 'features without a value, imputed' },
+    explanation: {
+      type: 'object',
+      description:
+        'with explain: true. baseline (margin of a row of missing values), margin, contributions per feature, additive',
+    },
   },
 } as const;
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import type { PredictionLoggedV1 } from '@mlops/contracts';
 import type { DeployerConfig } from '../../config';
+import { type Explanation, explanationRows, explanationsOf } from '../../domain/explain';
 import type { OnlineFeatures } from '../../domain/online-features';
 import { type EncodedRows, type RowError, type RowOutput, encodeRows, joinFeatures } from '../../domain/rows';
 import type { FeatureValue, FeatureVector } from '../../domain/signature';
@@ -27,12 +28,15 @@ export interface PredictRequest {
   readonly rows: readonly PredictRow[];
   readonly requestId?: string | undefined;
   readonly channel: Channel;
+  /** Per-feature contributions to each row's margin (see domain/explain). */
+  readonly explain?: boolean | undefined;
 }
 
 export interface ScoredRow {
   readonly entityId: string | undefined;
   readonly output: RowOutput;
   readonly missingFeatures: readonly string[];
+  readonly explanation?: Explanation;
 }
 
 export interface Scored {
@@ -151,12 +155,27 @@ export class PredictService {
       this.metrics.errors.inc({ ...labels, kind: 'scoring_failed' });
       return err(domainError('scoring_failed', `${loaded.describe()} could not score the request`));
     }
+    let explanations: Explanation[] | undefined;
+    if (request.explain) {
+      try {
+        const variants = await loaded.predict(explanationRows(loaded.signature, encoded));
+        explanations = explanationsOf(loaded.signature, encoded.rows, variants);
+      } catch (error) {
+        this.logger.error(`${loaded.describe()}: explanation run failed: ${(error as Error).message}`);
+        this.metrics.errors.inc({ ...labels, kind: 'scoring_failed' });
+        return err(domainError('scoring_failed', `${loaded.describe()} could not explain the request`));
+      }
+    }
     const requestId = request.requestId ?? randomUUID();
-    const rows: ScoredRow[] = outputs.map((output, i) => ({
-      entityId: request.rows[i]?.entityId,
-      output,
-      missingFeatures: encoded.missing[i] ?? [],
-    }));
+    const rows: ScoredRow[] = outputs.map((output, i) => {
+      const explanation = explanations?.[i];
+      return {
+        entityId: request.rows[i]?.entityId,
+        output,
+        missingFeatures: encoded.missing[i] ?? [],
+        ...(explanation ? { explanation } : {}),
+      };
+    });
     const latencyMs = performance.now() - started;
     this.metrics.requests.inc(labels);
     this.metrics.latency.observe(labels, latencyMs / 1000);
