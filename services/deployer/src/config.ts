@@ -44,6 +44,13 @@ export const DeployerConfigSpec = {
   }),
   PREDICTION_LOG_BATCH: int({ description: 'Most predictions sent to Kafka in one request', default: 1_000, min: 1 }),
   PREDICTION_LOG_FLUSH_MS: int({ description: 'How often buffered predictions are sent', default: 20, min: 1 }),
+  CANARY_PERCENT: int({
+    description:
+      'Share (%) of the production traffic a version promoted to the "canary" alias answers, sticky per entity',
+    default: 10,
+    min: 0,
+    max: 100,
+  }),
   WARMUP_ROWS: int({ description: 'Rows of the warm-up runs of a newly loaded version', default: 8, min: 1 }),
 };
 

@@ -274,6 +274,73 @@ test('a swap under constant load drops no request: every answer is 200, and the 
   await eventually(() => old.isReleased, 'the old session to be released');
 });
 
+test('a canary answers its share of production traffic (CANARY_PERCENT), sticky per entity', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  await promote(promotion(model, 2, v2, { alias: 'canary', previousVersion: null }));
+  await servingVersion(model, 1);
+  await eventually(
+    async () => ((await get('/models')).body.models as any[]).some((m) => m.model === model && m.alias === 'canary'),
+    'the canary to serve',
+  );
+  const features = { tenure_days: 10, monthly_spend: 150, plan: 'basic' };
+  const versions = new Map<string, number>();
+  for (let i = 0; i < 300; i++) {
+    const entityId = `e-${i}`;
+    const res = await post(`/models/${model}/predict`, { entityId, features });
+    assert.equal(res.status, 200);
+    versions.set(entityId, res.body.version);
+  }
+  const canary = [...versions.values()].filter((v) => v === 2).length;
+  // 10% of 300 is 30; the binomial sd is 5.2: 12..48 is more than 3 sd either side.
+  assert.ok(canary >= 12 && canary <= 48, `${canary} of 300 on the canary`);
+  for (const [entityId, version] of [...versions].slice(0, 40)) {
+    const again = await post(`/models/${model}/predict`, { entityId, features });
+    assert.equal(again.body.version, version, `${entityId} moved`);
+  }
+  const explicit = await post(`/models/${model}/predict`, { features, alias: 'canary' });
+  assert.equal(explicit.body.version, 2);
+});
+
+test('a shadow scores production requests but only its log sees the answer', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  await promote(promotion(model, 2, v2, { alias: 'shadow', previousVersion: null }));
+  await servingVersion(model, 1);
+  await eventually(
+    async () => ((await get('/models')).body.models as any[]).some((m) => m.model === model && m.alias === 'shadow'),
+    'the shadow to serve',
+  );
+  const requestId = uid('req');
+  const res = await fetch(
+    `${base}/models/${model}/predict`,
+    authorized({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ entityId: uid('c'), features: { tenure_days: 10, monthly_spend: 150, plan: 'basic' } }),
+    }),
+  );
+  const answer = (await res.json()) as any;
+  assert.equal(answer.version, 1);
+  assert.equal(answer.alias, 'production');
+  const logged = await readTopic(
+    kafka,
+    EventTypes.PredictionLoggedV1,
+    (m) => JSON.parse(m.value?.toString() ?? '{}').requestId === requestId,
+    (matched) => matched.length >= 2,
+  );
+  const byRole = Object.fromEntries(
+    logged.map((m) => {
+      const v = JSON.parse(m.value?.toString() ?? '{}');
+      return [v.servingRole, v];
+    }),
+  );
+  assert.equal(byRole.primary?.version, 1);
+  assert.equal(byRole.shadow?.version, 2);
+  assert.equal(byRole.shadow?.alias, 'shadow');
+  assert.notEqual(byRole.shadow?.output.value, answer.prediction);
+});
+
 test('a corrupt artifact (sha256 mismatch) leaves the old version serving and emits deployment.failed', async () => {
   const model = uid('churn');
   await promote(promotion(model, 1, v1));

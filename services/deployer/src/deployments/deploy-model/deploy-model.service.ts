@@ -7,6 +7,7 @@ import { type DeploymentFailedV1, EventTypes } from '@mlops/contracts';
 import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
+import { strategyOf } from '../../domain/rollout';
 import { encodeRows } from '../../domain/rows';
 import { type ServingSignature, featuresOf, servingSignatureOf } from '../../domain/signature';
 import { LoadedModel, createSession, graphOf, runSession } from '../../infrastructure/loaded-model';
@@ -86,7 +87,7 @@ export class DeployModelService implements OnApplicationShutdown {
             model: promoted.model,
             alias: promoted.alias,
             version: promoted.version,
-            strategy: 'hot_swap',
+            strategy: strategyOf(promoted.alias),
             instanceId: this.instanceId,
             promotionEventId: event.id,
             stage: failure.details.stage,
@@ -115,7 +116,7 @@ export class DeployModelService implements OnApplicationShutdown {
           model: promoted.model,
           alias: promoted.alias,
           version: promoted.version,
-          strategy: 'hot_swap',
+          strategy: strategyOf(promoted.alias),
           instanceId: this.instanceId,
           promotionEventId: event.id,
           previousVersion: previous?.deployment.version ?? null,

@@ -5,6 +5,7 @@ import type { PredictionLoggedV1 } from '@mlops/contracts';
 import type { DeployerConfig } from '../../config';
 import { type Explanation, explanationRows, explanationsOf } from '../../domain/explain';
 import type { OnlineFeatures } from '../../domain/online-features';
+import { CANARY_ALIAS, PRODUCTION_ALIAS, SHADOW_ALIAS, goesToCanary } from '../../domain/rollout';
 import { type EncodedRows, type RowError, type RowOutput, encodeRows, joinFeatures } from '../../domain/rows';
 import type { FeatureValue, FeatureVector } from '../../domain/signature';
 import type { LoadedModel } from '../../infrastructure/loaded-model';
@@ -47,6 +48,9 @@ export interface Scored {
   readonly rows: readonly ScoredRow[];
 }
 
+/** How a request reached its version: a version or alias it named, or production traffic (primary or canary). */
+type Arm = 'explicit' | 'primary' | 'canary';
+
 export type PredictError =
   ResolveError | RowError | DomainError<'unknown_entity' | 'batch_too_large' | 'scoring_failed'>;
 
@@ -86,34 +90,90 @@ export class PredictService {
     if (request.rows.length > this.config.PREDICT_MAX_BATCH) return failure(this.tooLarge(request.rows.length));
     const resolved = this.table.resolve(request.model, request.alias, request.version);
     if (!resolved.ok) return failure(resolved.error);
-    const loaded = resolved.value;
-    const version = String(loaded.deployment.version);
+    const { loaded, arm } = this.route(resolved.value, request);
+    const vectors = this.vectorsFor(loaded, request.rows);
+    if (!vectors.ok) return failure(vectors.error, String(loaded.deployment.version));
+    const encoded = encodeRows(loaded.signature, vectors.value);
+    if (!encoded.ok) return failure(encoded.error, String(loaded.deployment.version));
+    const requestId = request.requestId ?? randomUUID();
+    const scored = await this.score(loaded, encoded.value, { ...request, requestId }, vectors.value, started, arm);
+    if (scored.ok && arm !== 'explicit') void this.shadow(request, requestId);
+    return scored;
+  }
+
+  /**
+   * Production traffic (no version asked for) is shared with the version behind the "canary" alias, if any:
+   * CANARY_PERCENT of the entities (by a stable hash of the first row's entity, else of the request id) go to it.
+   */
+  private route(resolved: LoadedModel, request: PredictRequest): { loaded: LoadedModel; arm: Arm } {
+    if (request.version !== undefined || resolved.deployment.alias !== PRODUCTION_ALIAS)
+      return { loaded: resolved, arm: 'explicit' };
+    const canary = this.table.serving(request.model, CANARY_ALIAS);
+    const key = request.rows[0]?.entityId ?? request.requestId;
+    if (canary && key !== undefined && goesToCanary(request.model, key, this.config.CANARY_PERCENT))
+      return { loaded: canary, arm: 'canary' };
+    return { loaded: resolved, arm: 'primary' };
+  }
+
+  /** The version behind the "shadow" alias scores production requests too; its answers are only logged. */
+  private async shadow(request: PredictRequest, requestId: string): Promise<void> {
+    const shadow = this.table.serving(request.model, SHADOW_ALIAS);
+    if (!shadow) return;
+    const started = performance.now();
+    const labels = {
+      model: request.model,
+      version: String(shadow.deployment.version),
+      arm: 'shadow',
+      channel: request.channel,
+    };
+    const vectors = this.vectorsFor(shadow, request.rows);
+    const encoded = vectors.ok ? encodeRows(shadow.signature, vectors.value) : vectors;
+    if (!encoded.ok || !vectors.ok) {
+      this.metrics.errors.inc({ ...labels, kind: encoded.ok ? 'invalid_feature' : encoded.error.kind });
+      return;
+    }
+    try {
+      const outputs = await shadow.predict(encoded.value);
+      const rows = outputs.map((output, i) => ({
+        entityId: request.rows[i]?.entityId,
+        output,
+        missingFeatures: encoded.value.missing[i] ?? [],
+      }));
+      const latencyMs = performance.now() - started;
+      this.metrics.requests.inc(labels);
+      this.metrics.latency.observe(labels, latencyMs / 1000);
+      this.record(shadow, encoded.value, vectors.value, rows, requestId, request.channel, latencyMs, 'shadow');
+    } catch (error) {
+      this.logger.warn(`${shadow.describe()}: shadow run failed: ${(error as Error).message}`);
+      this.metrics.errors.inc({ ...labels, kind: 'scoring_failed' });
+    }
+  }
+
+  /** Each row's feature vector for a model: the entity's online features overridden by the row's, or the row's. */
+  private vectorsFor(
+    loaded: LoadedModel,
+    rows: readonly PredictRow[],
+  ): Result<FeatureVector[], DomainError<'unknown_entity'>> {
     const vectors: FeatureVector[] = [];
-    for (const row of request.rows) {
+    for (const row of rows) {
       if (row.entityId === undefined) {
         vectors.push(row.features ?? {});
         continue;
       }
       const stored = this.online.get(loaded.deployment.featureView, row.entityId);
-      if (stored === undefined) {
-        if (row.features === undefined) {
-          const view = loaded.deployment.featureView;
-          return failure(
-            domainError('unknown_entity', `no online features for "${row.entityId}" in ${view.name} v${view.version}`, {
-              entityId: row.entityId,
-              featureView: view,
-            }),
-            version,
-          );
-        }
-        vectors.push(row.features);
-        continue;
+      if (stored !== undefined) vectors.push(joinFeatures(loaded.signature, stored, row.features));
+      else if (row.features !== undefined) vectors.push(row.features);
+      else {
+        const view = loaded.deployment.featureView;
+        return err(
+          domainError('unknown_entity', `no online features for "${row.entityId}" in ${view.name} v${view.version}`, {
+            entityId: row.entityId,
+            featureView: view,
+          }),
+        );
       }
-      vectors.push(joinFeatures(loaded.signature, stored, row.features));
     }
-    const encoded = encodeRows(loaded.signature, vectors);
-    if (!encoded.ok) return failure(encoded.error, version);
-    return this.score(loaded, encoded.value, request, vectors, started);
+    return ok(vectors);
   }
 
   /** Scores rows already in the model's layout (OIP tensors). */
@@ -135,7 +195,14 @@ export class PredictService {
       });
       return Promise.resolve(err(error));
     }
-    return this.score(loaded, encoded, { ...request, model: loaded.deployment.model, rows: [] }, null, started);
+    return this.score(
+      loaded,
+      encoded,
+      { ...request, model: loaded.deployment.model, rows: [] },
+      null,
+      started,
+      'explicit',
+    );
   }
 
   private async score(
@@ -144,9 +211,11 @@ export class PredictService {
     request: PredictRequest,
     vectors: readonly FeatureVector[] | null,
     started: number,
+    arm: Arm,
   ): Promise<Result<Scored, PredictError>> {
     const { model, alias, version } = loaded.deployment;
-    const labels = { model, version: String(version), arm: 'primary', channel: request.channel };
+    const role = arm === 'canary' ? 'canary' : 'primary';
+    const labels = { model, version: String(version), arm: role, channel: request.channel };
     let outputs: RowOutput[];
     try {
       outputs = await loaded.predict(encoded);
@@ -180,7 +249,7 @@ export class PredictService {
     this.metrics.requests.inc(labels);
     this.metrics.latency.observe(labels, latencyMs / 1000);
     this.metrics.requestRows.observe({ model }, encoded.rows);
-    this.record(loaded, encoded, vectors, rows, requestId, request.channel, latencyMs);
+    this.record(loaded, encoded, vectors, rows, requestId, request.channel, latencyMs, role);
     return ok({ model, alias, version, requestId, rows });
   }
 
@@ -192,6 +261,7 @@ export class PredictService {
     requestId: string,
     channel: Channel,
     latencyMs: number,
+    servingRole: PredictionLoggedV1['servingRole'],
   ): void {
     const { model, alias, version } = loaded.deployment;
     const timestamp = new Date().toISOString();
@@ -215,7 +285,7 @@ export class PredictService {
             : { value: row.output.score, label: row.output.label },
         latencyMs,
         channel: channel === 'stream' ? 'stream' : 'http',
-        servingRole: 'primary',
+        servingRole,
         timestamp,
       });
     });
