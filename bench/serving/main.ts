@@ -3,7 +3,8 @@
  * the deployer (its own process, as in production), and measured against raw ONNX Runtime in this process:
  *   raw session.run single-row calls/s (the baseline) and rows/s at batch 1024;
  *   HTTP single-row predict req/s, p50/p99, one client (prediction logging on);
- *   the same with 64 concurrent clients, micro-batching on, then off (a second deployer process).
+ *   the same with 64 concurrent clients, micro-batching on, then off (a second deployer process);
+ *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine).
  * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each phase lasts
  * BENCH_SECONDS (default 5), the whole run at most BENCH_TIMEOUT_S (default 240).
  */
@@ -135,7 +136,7 @@ interface Load {
 }
 
 /** `clients` loops of single-row predicts over keep-alive connections for `seconds`. */
-async function httpLoad(port: number, clients: number): Promise<Load> {
+async function httpLoad(port: number, clients: number, probe = false): Promise<Load> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const bodies = Array.from({ length: 256 }, (_, i) => JSON.stringify({ features: rowFeatures(i) }));
   const one = (body: string): Promise<number> =>
@@ -144,12 +145,12 @@ async function httpLoad(port: number, clients: number): Promise<Load> {
         {
           host: '127.0.0.1',
           port,
-          path: `/models/${MODEL}/predict`,
-          method: 'POST',
+          path: probe ? '/health/live' : `/models/${MODEL}/predict`,
+          method: probe ? 'GET' : 'POST',
           agent,
           headers: {
             'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
+            'content-length': probe ? 0 : Buffer.byteLength(body),
             authorization: `Bearer ${ADMIN_TOKEN}`,
           },
         },
@@ -159,7 +160,7 @@ async function httpLoad(port: number, clients: number): Promise<Load> {
         },
       );
       req.on('error', reject);
-      req.end(body);
+      req.end(probe ? undefined : body);
     });
   // Warm the connections and the JIT.
   await Promise.all(Array.from({ length: clients }, (_, i) => one(bodies[i % 256]!)));
@@ -302,6 +303,8 @@ async function main(): Promise<void> {
   const portOn = await freePort();
   let deployer = await startDeployer(portOn, artifactUrl, true, since);
   try {
+    // The floor of the HTTP stack itself (Nest on Express, no auth, no model) on this machine, for reference.
+    results.push({ name: 'HTTP GET /health/live, 1 client (reference)', load: await httpLoad(portOn, 1, true) });
     results.push({ name: 'HTTP single-row, 1 client (logging on)', load: await httpLoad(portOn, 1) });
     results.push({
       name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
