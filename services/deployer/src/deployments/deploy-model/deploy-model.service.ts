@@ -16,6 +16,8 @@ import { ServingTable } from '../../infrastructure/serving-table';
 import { ARTIFACT_STORE, DEPLOYER_CONFIG, INSTANCE_ID, PG_SCHEMA, SOURCE } from '../../tokens';
 
 type Promoted = CloudEvent<typeof EventTypes.ModelPromotedV1>;
+
+const DOWNLOAD_ATTEMPTS = 3;
 type Stage = DeploymentFailedV1['stage'];
 
 /** Why a promoted version could not be served: the failed step and a stable code. */
@@ -132,14 +134,19 @@ export class DeployModelService implements OnApplicationShutdown {
 
   private async load(event: Promoted): Promise<Result<{ model: LoadedModel; warmupMs: number }, DeployError>> {
     const promoted = event.data;
-    let bytes: Buffer;
-    try {
-      bytes = await this.artifacts.get(promoted.artifact.uri);
-      verifyDigest(promoted.artifact.uri, promoted.artifact.sha256, bytes);
-    } catch (error) {
-      if (error instanceof ArtifactIntegrityError) return failed('verify', 'sha256_mismatch', error.message);
-      if (error instanceof ArtifactNotFoundError) return failed('download', 'artifact_not_found', error.message);
-      return failed('download', 'artifact_unreadable', (error as Error).message);
+    let bytes: Buffer | undefined;
+    // A store that does not answer (S3 down, a network blip) is tried again a few times; missing or corrupt is final.
+    for (let attempt = 1; bytes === undefined; attempt++) {
+      try {
+        bytes = await this.artifacts.get(promoted.artifact.uri);
+        verifyDigest(promoted.artifact.uri, promoted.artifact.sha256, bytes);
+      } catch (error) {
+        if (error instanceof ArtifactIntegrityError) return failed('verify', 'sha256_mismatch', error.message);
+        if (error instanceof ArtifactNotFoundError) return failed('download', 'artifact_not_found', error.message);
+        if (attempt >= DOWNLOAD_ATTEMPTS) return failed('download', 'artifact_unreadable', (error as Error).message);
+        bytes = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
     }
     let session: ort.InferenceSession;
     try {
