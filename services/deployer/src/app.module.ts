@@ -22,6 +22,8 @@ import { ServingMetrics } from './infrastructure/serving-metrics';
 import { ServingTable } from './infrastructure/serving-table';
 import { GetBundleHttpController } from './models/get-bundle/get-bundle.http.controller';
 import { ListModelsHttpController } from './models/list-models/list-models.http.controller';
+import { BatchScoreHttpController } from './predictions/batch-score/batch-score.http.controller';
+import { BatchScoreService } from './predictions/batch-score/batch-score.service';
 import { InferV2HttpController } from './predictions/infer-v2/infer-v2.http.controller';
 import { PredictHttpController } from './predictions/predict/predict.http.controller';
 import { PredictService } from './predictions/predict/predict.service';
@@ -57,6 +59,7 @@ export class AppModule {
         InferV2HttpController,
         GetBundleHttpController,
         ListModelsHttpController,
+        BatchScoreHttpController,
         PredictionRequestedMessageController,
       ],
       providers: [
@@ -95,6 +98,7 @@ export class AppModule {
         ServingReadiness,
         PredictService,
         ScoreStreamService,
+        BatchScoreService,
       ],
     };
   }

@@ -51,6 +51,12 @@ export const DeployerConfigSpec = {
     min: 0,
     max: 100,
   }),
+  BATCH_SCORING_CHUNK_ROWS: int({
+    description:
+      'Rows per session run of batch scoring; an online request waits at most one such run (they block the thread)',
+    default: 1_024,
+    min: 1,
+  }),
   WARMUP_ROWS: int({ description: 'Rows of the warm-up runs of a newly loaded version', default: 8, min: 1 }),
 };
 

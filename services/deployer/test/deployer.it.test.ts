@@ -608,6 +608,63 @@ test('GET /models/:name/versions/:v/bundle returns the ONNX file with its signat
   assert.equal((await get(`/models/${model}/versions/9/bundle`)).status, 404);
 });
 
+test('batch scoring of a snapshot equals online scoring of the same rows', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  await servingVersion(model, 1);
+  const plans = ['basic', 'premium', 'enterprise', null];
+  const rows = Array.from({ length: 2500 }, (_, i) => ({
+    entity_id: `c-${i}`,
+    event_time: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
+    tenure_days: (i * 37) % 1000,
+    monthly_spend: i % 9 === 0 ? null : (i * 13) % 200,
+    plan: plans[i % 4],
+    churned: i % 2 === 0,
+  }));
+  const snapshot = await store.put(Buffer.from(rows.map((row) => `${JSON.stringify(row)}\n`).join('')), {
+    mediaType: 'application/x-ndjson',
+  });
+  const started = await post(`/models/${model}/versions/1/batch-scores`, {
+    snapshotUri: snapshot.uri,
+    snapshotSha256: snapshot.sha256,
+  });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const job = await eventually(async () => {
+    const res = await get(`/batch-scores/${started.body.id}`);
+    return res.body.status !== 'running' ? res.body : undefined;
+  }, 'the batch scoring job to end');
+  assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+  assert.equal(job.rowsScored, 2500);
+  const scores = (await store.get(job.result.uri))
+    .toString('utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.equal(scores.length, 2500);
+  const sample = rows.slice(1200, 1500);
+  const online = await post(`/models/${model}/predict`, {
+    instances: sample.map((row) => ({
+      features: { tenure_days: row.tenure_days, monthly_spend: row.monthly_spend, plan: row.plan ?? null },
+    })),
+  });
+  sample.forEach((row, i) => {
+    const scored = scores[1200 + i];
+    assert.equal(scored.entity_id, row.entity_id);
+    assert.equal(scored.event_time, row.event_time);
+    assert.ok(Math.abs(scored.score - online.body.predictions[i].prediction) < 1e-6, `row ${1200 + i}`);
+    assert.equal(scored.label, online.body.predictions[i].label);
+  });
+  const corrupt = await post(`/models/${model}/versions/1/batch-scores`, {
+    snapshotUri: snapshot.uri,
+    snapshotSha256: 'f'.repeat(64),
+  });
+  const failed = await eventually(async () => {
+    const res = await get(`/batch-scores/${corrupt.body.id}`);
+    return res.body.status !== 'running' ? res.body : undefined;
+  }, 'the corrupt job to end');
+  assert.equal(failed.error.code, 'sha256_mismatch');
+});
+
 test('a restarted deployer serves the latest promoted version of each model with no manual step', async () => {
   const [a, b] = [uid('churn'), uid('churn')];
   await promote(promotion(a, 1, v1));
