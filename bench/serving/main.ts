@@ -4,7 +4,8 @@
  *   raw session.run single-row calls/s (the baseline) and rows/s at batch 1024;
  *   HTTP single-row predict req/s, p50/p99, one client (prediction logging on);
  *   the same with 64 concurrent clients, micro-batching on, then off (a second deployer process);
- *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine).
+ *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine);
+ *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows.
  * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each phase lasts
  * BENCH_SECONDS (default 5), the whole run at most BENCH_TIMEOUT_S (default 240).
  */
@@ -234,6 +235,33 @@ async function stopDeployer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** A snapshot of BATCH_ROWS rows scored by a batch job: rows/s from the POST to the job's end. */
+async function batchScoring(port: number, store: LocalArtifactStore): Promise<{ rows: number; rowsPerS: number }> {
+  const rows = Number(process.env.BENCH_BATCH_ROWS ?? 100_000);
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++)
+    lines.push(JSON.stringify({ entity_id: `c-${i}`, event_time: null, ...rowFeatures(i) }));
+  const snapshot = await store.put(Buffer.from(`${lines.join('\n')}\n`), { mediaType: 'application/x-ndjson' });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` };
+  const started = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/models/${MODEL}/versions/1/batch-scores`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ snapshotUri: snapshot.uri, snapshotSha256: snapshot.sha256 }),
+  });
+  const job = (await res.json()) as { id: string };
+  for (;;) {
+    const state = (await (await fetch(`http://127.0.0.1:${port}/batch-scores/${job.id}`, { headers })).json()) as {
+      status: string;
+      error: unknown;
+    };
+    if (state.status === 'succeeded') break;
+    if (state.status !== 'running') throw new Error(`batch scoring failed: ${JSON.stringify(state.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { rows, rowsPerS: rows / ((performance.now() - started) / 1000) };
+}
+
 function line(name: string, value: number, unit: string, raw: number, extra = ''): void {
   console.log(
     `${name.padEnd(52)} ${value.toFixed(0).padStart(9)} ${unit.padEnd(8)} ${(value / raw).toFixed(2).padStart(6)}x raw${extra}`,
@@ -300,6 +328,7 @@ async function main(): Promise<void> {
 
   const artifactUrl = pathToFileURL(artifactDir).href;
   const results: { name: string; load: Load }[] = [];
+  let batch: { rows: number; rowsPerS: number } | undefined;
   const portOn = await freePort();
   let deployer = await startDeployer(portOn, artifactUrl, true, since);
   try {
@@ -310,6 +339,7 @@ async function main(): Promise<void> {
       name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
       load: await httpLoad(portOn, CONCURRENCY),
     });
+    batch = await batchScoring(portOn, store);
   } finally {
     await stopDeployer(deployer);
   }
@@ -327,6 +357,10 @@ async function main(): Promise<void> {
   console.log(`\nbench/serving (${SECONDS} s per phase, 2 cores shared; ratios to raw single-row session.run)`);
   line('raw session.run, 1 row per call', raw.callsPerS, 'calls/s', raw.callsPerS);
   line('raw session.run, 1024 rows per call', rawBatch.rowsPerS, 'rows/s', raw.callsPerS);
+  if (batch)
+    console.log(
+      `${'batch scoring (job over HTTP, chunks of 1024)'.padEnd(52)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows)`,
+    );
   for (const { name, load } of results)
     line(
       name,
