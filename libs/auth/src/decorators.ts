@@ -17,6 +17,12 @@ export const Public = () => SetMetadata(AUTH_REQUIREMENT, { kind: 'public' } sat
 /** Audit this route even though it is not a mutation (e.g. a read of sensitive data). */
 export const Audited = () => SetMetadata(AUTH_AUDITED, true);
 
+/**
+ * A POST that changes nothing (a prediction, a query): allowed requests are not written to the audit log, refused
+ * ones still are. For hot read paths whose own log records each request (the deployer's prediction log).
+ */
+export const NotAudited = () => SetMetadata(AUTH_AUDITED, false);
+
 /** The verified caller of the request (undefined only on public routes). */
 export const CurrentPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): Principal | undefined =>

@@ -22,6 +22,7 @@ export {
   AUTH_AUDITED,
   AUTH_REQUIREMENT,
   Audited,
+  NotAudited,
   CurrentPrincipal,
   PRINCIPAL,
   Public,

@@ -398,6 +398,19 @@ describe('audit log', () => {
     );
   });
 
+  it('records only refusals of a POST marked @NotAudited()', async () => {
+    const reader = await createTokenWithRoles(a.url, ADMIN_A, 'reader', 'unaudited-reader');
+    const producer = await createTokenWithRoles(a.url, ADMIN_A, 'producer', 'unaudited-producer');
+    assert.equal((await call(a.url, 'POST', '/probe/score', reader, {})).status, 200);
+    assert.equal((await call(a.url, 'POST', '/probe/score', producer, {})).status, 403);
+    const [refused] = await auditRows(a, (r) => r.actorName === 'unaudited-producer' && r.route === '/probe/score');
+    assert.equal(refused!.outcome, 'refused');
+    const allowed = (await a.audit.list({ limit: 1000 })).filter(
+      (r) => r.actorName === 'unaudited-reader' && r.route === '/probe/score',
+    );
+    assert.deepEqual(allowed, []);
+  });
+
   it('records a domain action with its acknowledgement in the transaction of the effect, and serves the log to admins', async () => {
     const since = new Date(Date.now() - 1_000).toISOString();
     assert.equal(

@@ -40,6 +40,7 @@ import { POSTGRES, PostgresModule } from '@mlops/storage';
 import { databaseUrl, kafkaBrokers, kafkaTestSecurity, uid } from '@mlops/testing';
 import {
   Audited,
+  NotAudited,
   AuditLog,
   AuthModule,
   CurrentPrincipal,
@@ -99,6 +100,15 @@ function probeController(schema: string) {
     @RequireRole('data-steward')
     register(@Param('name') name: string): { dataset: string } {
       return { dataset: name };
+    }
+
+    /** A POST that changes nothing (a prediction): refusals audited, allowed requests not. */
+    @Post('score')
+    @NotAudited()
+    @RequireRole('reader')
+    @HttpCode(200)
+    score(): { score: number } {
+      return { score: 0.5 };
     }
 
     /** Fails with a message quoting the body, as a careless handler might: the audit row must not carry it. */

@@ -1,9 +1,52 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { artifactStoreOf } from '@mlops/artifacts';
+import { EventProducer } from '@mlops/messaging';
+import { METRICS_REGISTRY } from '@mlops/observability';
 import { PlatformModule } from '@mlops/platform';
 import type { DeployerConfig } from './config';
-import { PG_SCHEMA, SERVICE } from './tokens';
+import { DeployModelService } from './deployments/deploy-model/deploy-model.service';
+import { PromotedListener } from './deployments/deploy-model/promoted.listener';
+import { OnlineFeatures } from './domain/online-features';
+import { MaterializedListener } from './features/cache-features/materialized.listener';
+import { PredictionLog } from './infrastructure/prediction-log';
+import { ServingMetrics } from './infrastructure/serving-metrics';
+import { ServingTable } from './infrastructure/serving-table';
+import { GetBundleHttpController } from './models/get-bundle/get-bundle.http.controller';
+import { ListModelsHttpController } from './models/list-models/list-models.http.controller';
+import { BatchScoreHttpController } from './predictions/batch-score/batch-score.http.controller';
+import { BatchScoreService } from './predictions/batch-score/batch-score.service';
+import { InferV2HttpController } from './predictions/infer-v2/infer-v2.http.controller';
+import { PredictHttpController } from './predictions/predict/predict.http.controller';
+import { PredictService } from './predictions/predict/predict.service';
+import { PredictionRequestedMessageController } from './predictions/score-stream/prediction-requested.message.controller';
+import { ScoreStreamService } from './predictions/score-stream/score-stream.service';
+import { ServingReadiness } from './readiness/serving-readiness';
+import { ARTIFACT_STORE, DEPLOYER_CONFIG, INSTANCE_ID, ONLINE_FEATURES, PG_SCHEMA, SERVICE, SOURCE } from './tokens';
 
 export { PG_SCHEMA, SERVICE } from './tokens';
+
+/** Starts the prediction log with the app and sends what it holds before the producer disconnects. */
+@Injectable()
+class PredictionLogLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(private readonly log: PredictionLog) {}
+
+  onApplicationBootstrap(): void {
+    this.log.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.log.drain();
+  }
+}
 
 @Module({})
 export class AppModule {
@@ -11,6 +54,52 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config })],
+      controllers: [
+        PredictHttpController,
+        InferV2HttpController,
+        GetBundleHttpController,
+        ListModelsHttpController,
+        BatchScoreHttpController,
+        PredictionRequestedMessageController,
+      ],
+      providers: [
+        { provide: DEPLOYER_CONFIG, useValue: config },
+        { provide: INSTANCE_ID, useValue: config.INSTANCE_ID ?? `deployer-${randomUUID().slice(0, 8)}` },
+        // Built at start: a bad URL or missing S3 credentials stop the service before it consumes anything.
+        { provide: ARTIFACT_STORE, useFactory: () => artifactStoreOf(config) },
+        { provide: ONLINE_FEATURES, useFactory: () => new OnlineFeatures() },
+        { provide: ServingTable, useFactory: () => new ServingTable() },
+        {
+          provide: ServingMetrics,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => new ServingMetrics(registry),
+        },
+        {
+          provide: PredictionLog,
+          inject: [EventProducer, ServingMetrics],
+          useFactory: (producer: EventProducer, metrics: ServingMetrics) =>
+            new PredictionLog(
+              producer,
+              metrics,
+              {
+                enabled: config.PREDICTION_LOG,
+                capacity: config.PREDICTION_LOG_BUFFER,
+                batchSize: config.PREDICTION_LOG_BATCH,
+                flushMs: config.PREDICTION_LOG_FLUSH_MS,
+                source: SOURCE,
+              },
+              new Logger('prediction-log'),
+            ),
+        },
+        PredictionLogLifecycle,
+        DeployModelService,
+        PromotedListener,
+        MaterializedListener,
+        ServingReadiness,
+        PredictService,
+        ScoreStreamService,
+        BatchScoreService,
+      ],
     };
   }
 }

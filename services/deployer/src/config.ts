@@ -1,11 +1,63 @@
+import { artifactKeys } from '@mlops/artifacts';
 import { authKeys } from '@mlops/auth';
-import { type ConfigOf, postgresKeys, serviceKeys } from '@mlops/config';
+import { type ConfigOf, bool, int, postgresKeys, serviceKeys, str } from '@mlops/config';
 
 /** Every key the deployer service reads; validated at start. */
 export const DeployerConfigSpec = {
   ...serviceKeys(3005),
   ...postgresKeys,
   ...authKeys,
+  ...artifactKeys,
+  INSTANCE_ID: str({
+    description:
+      'Name of this replica in deployment events and of its own replay consumer groups; a random id per start when absent',
+    optional: true,
+  }),
+  REPLAY_SINCE: str({
+    description:
+      'Read the promoted and materialized topics from this ISO-8601 time instead of their beginning (tests on a long-lived stack)',
+    optional: true,
+  }),
+  PREDICT_MAX_BATCH: int({
+    description: 'Most rows (instances) in one predict or infer request',
+    default: 1_000,
+    min: 1,
+  }),
+  MICRO_BATCHING: bool({
+    description: 'Coalesce concurrent requests for the same model version into one ONNX Runtime run',
+    default: true,
+  }),
+  MICRO_BATCH_MAX_WAIT_MS: int({
+    description:
+      'How long the first request of a coalesced batch waits for others; 0 coalesces what arrives in the same event-loop turn (and while a run is in progress)',
+    default: 0,
+    min: 0,
+    max: 100,
+  }),
+  MICRO_BATCH_MAX_ROWS: int({ description: 'Most rows in one coalesced run', default: 256, min: 1 }),
+  PREDICTION_LOG: bool({ description: 'Log every prediction as mlops.prediction.logged.v1', default: true }),
+  PREDICTION_LOG_BUFFER: int({
+    description:
+      'Most predictions waiting to be logged (Kafka slow or down); beyond it new ones are dropped and counted',
+    default: 50_000,
+    min: 1,
+  }),
+  PREDICTION_LOG_BATCH: int({ description: 'Most predictions sent to Kafka in one request', default: 1_000, min: 1 }),
+  PREDICTION_LOG_FLUSH_MS: int({ description: 'How often buffered predictions are sent', default: 20, min: 1 }),
+  CANARY_PERCENT: int({
+    description:
+      'Share (%) of the production traffic a version promoted to the "canary" alias answers, sticky per entity',
+    default: 10,
+    min: 0,
+    max: 100,
+  }),
+  BATCH_SCORING_CHUNK_ROWS: int({
+    description:
+      'Rows per session run of batch scoring; an online request waits at most one such run (they block the thread)',
+    default: 1_024,
+    min: 1,
+  }),
+  WARMUP_ROWS: int({ description: 'Rows of the warm-up runs of a newly loaded version', default: 8, min: 1 }),
 };
 
 export type DeployerConfig = ConfigOf<typeof DeployerConfigSpec>;

@@ -46,16 +46,21 @@ export class AuthGuard implements CanActivate {
     const response = context.switchToHttp().getResponse<AuthResponse>();
     // The declared route, not the raw path: Express matches case-insensitively and never normalises '..'.
     const requirement = this.requirementOf(context, request.route?.path ?? request.path);
-    const audited =
-      MUTATIONS.has(request.method.toUpperCase()) ||
-      this.reflector.getAllAndOverride<boolean>(AUTH_AUDITED, [context.getHandler(), context.getClass()]) === true;
+    const mutation = MUTATIONS.has(request.method.toUpperCase());
+    const declared = this.reflector.getAllAndOverride<boolean | undefined>(AUTH_AUDITED, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    // @NotAudited() drops only the rows of allowed requests: refusals of a mutating method are always written.
+    const audited = declared ?? mutation;
+    const auditedRefusal = audited || mutation;
 
     const refuse = (
       status: HttpStatus.UNAUTHORIZED | HttpStatus.FORBIDDEN,
       message: string,
       actor?: Principal,
     ): never => {
-      if (audited) this.auditWhenDone(request, response, actor, message);
+      if (auditedRefusal) this.auditWhenDone(request, response, actor, message);
       if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Bearer realm="mlops"');
       throw new HttpException(
         { error: status === HttpStatus.UNAUTHORIZED ? 'unauthenticated' : 'forbidden', message },

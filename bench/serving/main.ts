@@ -1,0 +1,380 @@
+/**
+ * Serving: one gradient-boosted model, trained and exported by libs/ml, promoted as the registry would, served by
+ * the deployer (its own process, as in production), and measured against raw ONNX Runtime in this process:
+ *   raw session.run single-row calls/s (the baseline) and rows/s at batch 1024;
+ *   HTTP single-row predict req/s, p50/p99, one client (prediction logging on);
+ *   the same with 64 concurrent clients, micro-batching on, then off (a second deployer process);
+ *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine);
+ *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows.
+ * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each phase lasts
+ * BENCH_SECONDS (default 5), the whole run at most BENCH_TIMEOUT_S (default 240).
+ */
+import 'reflect-metadata';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import * as ort from 'onnxruntime-node';
+import { Registry } from 'prom-client';
+import { LocalArtifactStore } from '@mlops/artifacts';
+import { kafkaKeys, kafkaSecurity, loadConfig } from '@mlops/config';
+import { EventTypes } from '@mlops/contracts';
+import { EventProducer, MessagingMetrics, newEvent } from '@mlops/messaging';
+import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000;
+const CONCURRENCY = 64;
+const run = randomUUID().slice(0, 8);
+const MODEL = `bench-serving-${run}`;
+const ADMIN_TOKEN = randomBytes(32).toString('base64url');
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+};
+
+function table(rows: number, seed: number): { table: RawTable; labels: Float64Array } {
+  let state = seed;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const plans = ['basic', 'premium', 'enterprise'];
+  const tenure = new Float64Array(rows);
+  const spend = new Float64Array(rows);
+  const tickets = new Float64Array(rows);
+  const plan: (string | null)[] = [];
+  const labels = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    tenure[i] = Math.floor(next() * 1000);
+    spend[i] = next() < 0.1 ? Number.NaN : Math.round(next() * 20000) / 100;
+    tickets[i] = Math.floor(next() * 6);
+    plan.push(plans[Math.floor(next() * 3)] as string);
+    const signal =
+      (tenure[i]! < 300 ? 1 : 0) + (spend[i]! > 80 ? 0.5 : 0) + tickets[i]! * 0.3 + (plan[i] === 'basic' ? 0.7 : 0);
+    labels[i] = signal + next() > 1.5 ? 1 : 0;
+  }
+  return {
+    table: {
+      rows,
+      columns: [
+        { name: 'tenure_days', kind: 'numeric', values: tenure },
+        { name: 'monthly_spend', kind: 'numeric', values: spend },
+        { name: 'support_tickets', kind: 'numeric', values: tickets },
+        { name: 'plan', kind: 'categorical', values: plan },
+      ],
+    },
+    labels,
+  };
+}
+
+function rowFeatures(i: number): Record<string, number | string | null> {
+  return {
+    tenure_days: (i * 37) % 1000,
+    monthly_spend: i % 10 === 0 ? null : (i * 13) % 200,
+    support_tickets: i % 6,
+    plan: ['basic', 'premium', 'enterprise'][i % 3] as string,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function feedsOf(rows: number, offset: number): Record<string, ort.Tensor> {
+  const numeric = new Float32Array(rows * 3);
+  const plans: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const f = rowFeatures(offset + r);
+    numeric[r * 3] = f.tenure_days as number;
+    numeric[r * 3 + 1] = (f.monthly_spend as number | null) ?? Number.NaN;
+    numeric[r * 3 + 2] = f.support_tickets as number;
+    plans.push(f.plan as string);
+  }
+  return { features: new ort.Tensor('float32', numeric, [rows, 3]), plan: new ort.Tensor('string', plans, [rows, 1]) };
+}
+
+/** Raw in-process session.run: calls/s (and rows/s) over `seconds`. */
+async function rawRuns(session: ort.InferenceSession, rows: number): Promise<{ callsPerS: number; rowsPerS: number }> {
+  const feeds = Array.from({ length: 16 }, (_, i) => feedsOf(rows, i * rows));
+  for (let i = 0; i < 50; i++) await session.run(feeds[i % 16]!);
+  let calls = 0;
+  const started = performance.now();
+  const until = started + SECONDS * 1000;
+  while (performance.now() < until) {
+    await session.run(feeds[calls % 16]!);
+    calls++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { callsPerS: calls / seconds, rowsPerS: (calls * rows) / seconds };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Load {
+  requests: number;
+  errors: number;
+  reqPerS: number;
+  p50: number;
+  p99: number;
+}
+
+/** `clients` loops of single-row predicts over keep-alive connections for `seconds`. */
+async function httpLoad(port: number, clients: number, probe = false): Promise<Load> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const bodies = Array.from({ length: 256 }, (_, i) => JSON.stringify({ features: rowFeatures(i) }));
+  const one = (body: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: probe ? '/health/live' : `/models/${MODEL}/predict`,
+          method: probe ? 'GET' : 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': probe ? 0 : Buffer.byteLength(body),
+            authorization: `Bearer ${ADMIN_TOKEN}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(probe ? undefined : body);
+    });
+  // Warm the connections and the JIT.
+  await Promise.all(Array.from({ length: clients }, (_, i) => one(bodies[i % 256]!)));
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const until = started + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      let i = c;
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        const status = await one(bodies[i++ % 256]!);
+        latencies.push(performance.now() - t0);
+        if (status !== 200) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    reqPerS: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function startDeployer(
+  port: number,
+  artifactUrl: string,
+  microBatching: boolean,
+  since: string,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.resolve('services/deployer/dist/src/main.js')], {
+    env: {
+      ...process.env,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      AUTH_ADMIN_TOKEN: ADMIN_TOKEN,
+      CONSUMER_GROUP: `bench-deployer-${run}-${port}`,
+      ARTIFACT_STORE_URL: artifactUrl,
+      REPLAY_SINCE: since,
+      MICRO_BATCHING: String(microBatching),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`deployer exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/models/${MODEL}/ready`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      if (res.status === 200) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the deployer did not serve the model within 90 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function stopDeployer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** A snapshot of BATCH_ROWS rows scored by a batch job: rows/s from the POST to the job's end. */
+async function batchScoring(port: number, store: LocalArtifactStore): Promise<{ rows: number; rowsPerS: number }> {
+  const rows = Number(process.env.BENCH_BATCH_ROWS ?? 100_000);
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++)
+    lines.push(JSON.stringify({ entity_id: `c-${i}`, event_time: null, ...rowFeatures(i) }));
+  const snapshot = await store.put(Buffer.from(`${lines.join('\n')}\n`), { mediaType: 'application/x-ndjson' });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` };
+  const started = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/models/${MODEL}/versions/1/batch-scores`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ snapshotUri: snapshot.uri, snapshotSha256: snapshot.sha256 }),
+  });
+  const job = (await res.json()) as { id: string };
+  for (;;) {
+    const state = (await (await fetch(`http://127.0.0.1:${port}/batch-scores/${job.id}`, { headers })).json()) as {
+      status: string;
+      error: unknown;
+    };
+    if (state.status === 'succeeded') break;
+    if (state.status !== 'running') throw new Error(`batch scoring failed: ${JSON.stringify(state.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { rows, rowsPerS: rows / ((performance.now() - started) / 1000) };
+}
+
+function line(name: string, value: number, unit: string, raw: number, extra = ''): void {
+  console.log(
+    `${name.padEnd(52)} ${value.toFixed(0).padStart(9)} ${unit.padEnd(8)} ${(value / raw).toFixed(2).padStart(6)}x raw${extra}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const timer = setTimeout(() => {
+    console.error(`bench/serving: over ${TIMEOUT_MS / 1000} s, stopping`);
+    process.exit(2);
+  }, TIMEOUT_MS);
+  timer.unref();
+  const since = new Date(Date.now() - 1_000).toISOString();
+  const { table: data, labels } = table(4_000, 7);
+  const { model } = trainPipeline(data, labels, 'binary', 'gradient_boosting', { iterations: 100, maxDepth: 6 }, 7);
+  const exported = exportOnnx(model, { modelName: MODEL, producerVersion: 'bench' });
+  const artifactDir = mkdtempSync(path.join(tmpdir(), 'bench-serving-'));
+  const store = new LocalArtifactStore(artifactDir);
+  const stored = await store.put(exported.bytes, { mediaType: 'application/onnx' });
+  console.log(
+    `model: gradient boosting, 100 trees of depth <= 6, 3 numeric + 1 categorical features, ${exported.bytes.length} bytes`,
+  );
+
+  const session = await ort.InferenceSession.create(exported.bytes, SESSION_OPTIONS);
+  const raw = await rawRuns(session, 1);
+  const rawBatch = await rawRuns(session, 1024);
+  await session.release();
+
+  const connection = loadConfig('bench-serving', kafkaKeys);
+  const kafka = new Kafka({
+    clientId: 'bench-serving',
+    brokers: connection.KAFKA_BROKERS,
+    ...kafkaSecurity(connection, 'bench-serving'),
+    logLevel: logLevel.ERROR,
+  });
+  const producer = new EventProducer({ kafka, metrics: MessagingMetrics.for(new Registry()) });
+  await producer.connect();
+  await producer.publish(
+    newEvent(
+      EventTypes.ModelPromotedV1,
+      {
+        model: MODEL,
+        alias: 'production',
+        version: 1,
+        previousVersion: null,
+        trigger: 'manual',
+        reason: 'bench/serving',
+        gate: null,
+        artifact: { uri: stored.uri, sha256: stored.sha256, format: 'onnx', sizeBytes: stored.sizeBytes },
+        signature: {
+          inputName: exported.signature.inputName,
+          inputDtype: exported.signature.inputDtype,
+          featureNames: [...exported.signature.featureNames],
+          outputName: exported.signature.outputName,
+        },
+        featureView: { name: 'bench_features', version: 1 },
+        promotedBy: 'bench',
+        promotedAt: new Date().toISOString(),
+      },
+      { source: 'urn:mlops:bench' },
+    ),
+  );
+  await producer.disconnect();
+
+  const artifactUrl = pathToFileURL(artifactDir).href;
+  const results: { name: string; load: Load }[] = [];
+  let batch: { rows: number; rowsPerS: number } | undefined;
+  const portOn = await freePort();
+  let deployer = await startDeployer(portOn, artifactUrl, true, since);
+  try {
+    // The floor of the HTTP stack itself (Nest on Express, no auth, no model) on this machine, for reference.
+    results.push({ name: 'HTTP GET /health/live, 1 client (reference)', load: await httpLoad(portOn, 1, true) });
+    results.push({ name: 'HTTP single-row, 1 client (logging on)', load: await httpLoad(portOn, 1) });
+    results.push({
+      name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
+      load: await httpLoad(portOn, CONCURRENCY),
+    });
+    batch = await batchScoring(portOn, store);
+  } finally {
+    await stopDeployer(deployer);
+  }
+  const portOff = await freePort();
+  deployer = await startDeployer(portOff, artifactUrl, false, since);
+  try {
+    results.push({
+      name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
+      load: await httpLoad(portOff, CONCURRENCY),
+    });
+  } finally {
+    await stopDeployer(deployer);
+  }
+
+  console.log(`\nbench/serving (${SECONDS} s per phase, 2 cores shared; ratios to raw single-row session.run)`);
+  line('raw session.run, 1 row per call', raw.callsPerS, 'calls/s', raw.callsPerS);
+  line('raw session.run, 1024 rows per call', rawBatch.rowsPerS, 'rows/s', raw.callsPerS);
+  if (batch)
+    console.log(
+      `${'batch scoring (job over HTTP, chunks of 1024)'.padEnd(52)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows)`,
+    );
+  for (const { name, load } of results)
+    line(
+      name,
+      load.reqPerS,
+      'req/s',
+      raw.callsPerS,
+      `   p50 ${load.p50.toFixed(2)} ms  p99 ${load.p99.toFixed(2)} ms  (${load.requests} requests, ${load.errors} errors)`,
+    );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+// Helpers of the deployer tests: a model trained and exported with libs/ml into a local artifact store, the
+// promotion a registry would publish for it, and an app config against the real stack.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LocalArtifactStore } from '@mlops/artifacts';
+import { loadConfig } from '@mlops/config';
+import { EventTypes, type ModelPromotedV1 } from '@mlops/contracts';
+import { startGroupAtEnd } from '@mlops/messaging';
+import {
+  type HyperParams,
+  type RawTable,
+  type TrainedModel,
+  exportOnnx,
+  trainPipeline,
+  type Algorithm,
+} from '@mlops/ml';
+import { TEST_ADMIN_TOKEN, TEST_EPOCH_MS, kafkaTestEnv, requireEnv, testKafka, uid } from '@mlops/testing';
+import { type DeployerConfig, DeployerConfigSpec } from '../src/config';
+
+export const FEATURE_VIEW = { name: 'customer_features', version: 1 } as const;
+
+/** A config against the real stack: its own consumer group and artifact directory, topics read from the test start. */
+export async function testConfig(
+  overrides: Record<string, string> = {},
+): Promise<{ config: DeployerConfig; artifactDir: string; store: LocalArtifactStore }> {
+  const artifactDir = await mkdtemp(join(tmpdir(), 'deployer-artifacts-'));
+  const group = uid('deployer-test');
+  await startGroupAtEnd(testKafka('deployer-test'), group, [
+    EventTypes.PredictionRequestedV1,
+    EventTypes.AuthTokenChangedV1,
+  ]);
+  const config = loadConfig('deployer', DeployerConfigSpec, {
+    ...kafkaTestEnv(),
+    DATABASE_URL: requireEnv('DATABASE_URL'),
+    LOG_LEVEL: 'error',
+    CONSUMER_GROUP: group,
+    ARTIFACT_STORE_URL: pathToFileURL(artifactDir).href,
+    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    REPLAY_SINCE: new Date(TEST_EPOCH_MS).toISOString(),
+    PREDICTION_LOG_FLUSH_MS: '10',
+    ...overrides,
+  });
+  return { config, artifactDir, store: new LocalArtifactStore(artifactDir) };
+}
+
+/** Churn-like rows: tenure and spend (10% missing) numeric, plan categorical; deterministic per seed. */
+export function churnTable(rows: number, seed: number): { table: RawTable; labels: Float64Array } {
+  let state = seed;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const plans = ['basic', 'premium', 'enterprise'];
+  const tenure = new Float64Array(rows);
+  const spend = new Float64Array(rows);
+  const plan: (string | null)[] = [];
+  const labels = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    tenure[i] = Math.floor(next() * 1000);
+    spend[i] = next() < 0.1 ? Number.NaN : Math.round(next() * 20000) / 100;
+    plan.push(plans[Math.floor(next() * 3)] as string);
+    const churn =
+      ((tenure[i] as number) < 300 && ((spend[i] as number) || 100) > 80) || (plan[i] === 'basic' && next() < 0.7);
+    labels[i] = churn ? 1 : 0;
+  }
+  return {
+    table: {
+      rows,
+      columns: [
+        { name: 'tenure_days', kind: 'numeric', values: tenure },
+        { name: 'monthly_spend', kind: 'numeric', values: spend },
+        { name: 'plan', kind: 'categorical', values: plan },
+      ],
+    },
+    labels,
+  };
+}
+
+export interface StoredModel {
+  readonly model: TrainedModel;
+  readonly bytes: Uint8Array;
+  readonly artifact: ModelPromotedV1['artifact'];
+  readonly signature: ModelPromotedV1['signature'];
+}
+
+/** Trains a binary model on churn rows, exports it to ONNX and stores it (content-addressed). */
+export async function trainAndStore(
+  store: LocalArtifactStore,
+  options: { algorithm?: Algorithm; params?: HyperParams; seed?: number; rows?: number } = {},
+): Promise<StoredModel> {
+  const { table, labels } = churnTable(options.rows ?? 400, options.seed ?? 1);
+  const { model } = trainPipeline(
+    table,
+    labels,
+    'binary',
+    options.algorithm ?? 'logistic_regression',
+    options.params ?? {},
+    options.seed ?? 1,
+  );
+  const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
+  const stored = await store.put(exported.bytes, { mediaType: 'application/onnx', name: 'model.onnx' });
+  return {
+    model,
+    bytes: exported.bytes,
+    artifact: { uri: stored.uri, sha256: stored.sha256, format: 'onnx', sizeBytes: stored.sizeBytes },
+    signature: {
+      inputName: exported.signature.inputName,
+      inputDtype: exported.signature.inputDtype,
+      featureNames: [...exported.signature.featureNames],
+      outputName: exported.signature.outputName,
+    },
+  };
+}
+
+/** The promotion a registry publishes when an alias moves to this version. */
+export function promotion(
+  model: string,
+  version: number,
+  stored: Pick<StoredModel, 'artifact' | 'signature'>,
+  overrides: Partial<ModelPromotedV1> = {},
+): ModelPromotedV1 {
+  return {
+    model,
+    alias: 'production',
+    version,
+    previousVersion: version > 1 ? version - 1 : null,
+    trigger: 'manual',
+    reason: 'deployer test',
+    gate: null,
+    artifact: stored.artifact,
+    signature: stored.signature,
+    featureView: { ...FEATURE_VIEW },
+    promotedBy: 'deployer-test',
+    promotedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
