@@ -29,7 +29,8 @@ interface Pending {
  * ClickHouse insert for the offline rows. A group of 200 records thus costs a few statements instead of a few
  * per record, and the last state of an entity is written once. The handlers read their own pending writes
  * (an entity updated twice in a group sees its first update). A failed write rolls the transaction back, so
- * its events are retried; offline rows are therefore written at least once.
+ * its events are retried; offline rows are therefore written at least once (a commit can still fail after the
+ * ClickHouse insert), and the offline tables keep one row per source event (offline-tables.ts).
  */
 export class WriteBehind implements EntitySubscriberInterface {
   private readonly pending = new WeakMap<QueryRunner, Pending>();

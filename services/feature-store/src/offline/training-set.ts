@@ -147,7 +147,7 @@ WITH
            source_partition, source_offset${valueColumns}${rowFieldColumns}
     FROM (
       SELECT entity_id, event_time, known_at, record, record_id, source_partition, source_offset
-      FROM ${database}.${SOURCE_RECORDS_TABLE}
+      FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
       WHERE dataset = {source:String}
         AND event_time < {end:DateTime64(3, 'UTC')}
         AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})

@@ -339,3 +339,23 @@ test('the Parquet file, read by another reader (hyparquet), equals the NDJSON ro
     ['BYTE_ARRAY', 'INT64', 'DOUBLE', 'DOUBLE', 'BOOLEAN'],
   );
 });
+
+test('a source record written twice for one event (its first commit failed) counts once, from its committed write', async () => {
+  const first = record('r', -20 * MIN, -20 * MIN, 3, { dataset: 'redelivered_activity' });
+  // The redelivered event's write (same event, same record), committed 5 min after the label.
+  await offline.appendSourceRecords([first]);
+  await offline.appendSourceRecords([{ ...first, createdAt: at(5 * MIN) }]);
+  await offline.appendLabelRows([label('r', 'redelivered_labels'), label('r', 'redelivered_labels', at(10 * MIN))]);
+  const built = await builder.build({
+    view: viewOf('P1D', windowed, 'redelivered_activity'),
+    labels: { dataset: 'redelivered_labels', field: 'churned' },
+    timeRange: range,
+  });
+  assert.deepEqual(
+    built.lines.map((line) => [line.event_time, line.count_1h, line.sum_1h]),
+    [
+      [LABEL_TIME, null, null], // not known at the label: the write of the failed attempt does not count
+      [at(10 * MIN), 1, 3], // counted once
+    ],
+  );
+});
