@@ -25,11 +25,12 @@ interface Pending {
 
 /**
  * The writes of the handlers of one Postgres transaction (up to a whole group of events), made just before it
- * commits: one multi-row statement each for aggregation states, online vectors and outbox events, then one
- * ClickHouse insert for the offline rows. A group of 200 records thus costs a few statements instead of a few
+ * commits: one multi-row statement each for aggregation states, online vectors and outbox events, and meanwhile one
+ * ClickHouse insert per offline table. A group of 200 records thus costs a few statements instead of a few
  * per record, and the last state of an entity is written once. The handlers read their own pending writes
  * (an entity updated twice in a group sees its first update). A failed write rolls the transaction back, so
- * its events are retried; offline rows are therefore written at least once.
+ * its events are retried; offline rows are therefore written at least once (a commit can still fail after the
+ * ClickHouse insert), and the offline tables keep one row per source event (offline-tables.ts).
  */
 export class WriteBehind implements EntitySubscriberInterface {
   private readonly pending = new WeakMap<QueryRunner, Pending>();
@@ -125,13 +126,20 @@ export class WriteBehind implements EntitySubscriberInterface {
     const pending = this.pending.get(event.queryRunner);
     if (!pending) return;
     const manager = event.queryRunner.manager;
-    await this.online.saveStates(manager, [...pending.states.values()]);
-    await this.online.saveVectors(manager, [...pending.vectors.values()]);
-    await insertIntoOutbox(manager, this.outboxSchema, pending.events);
-    // ClickHouse last: a failure there still rolls the Postgres writes back.
-    await this.offline.appendFeatureRows(pending.features);
-    await this.offline.appendLabelRows(pending.labels);
-    await this.offline.appendSourceRecords(pending.sources);
+    // The ClickHouse inserts run while the Postgres statements do (they were half of a commit's time one after the
+    // other); the commit waits for all of them, so a failure in either still rolls the transaction back.
+    const outcomes = await Promise.allSettled([
+      (async () => {
+        await this.online.saveStates(manager, [...pending.states.values()]);
+        await this.online.saveVectors(manager, [...pending.vectors.values()]);
+        await insertIntoOutbox(manager, this.outboxSchema, pending.events);
+      })(),
+      this.offline.appendFeatureRows(pending.features),
+      this.offline.appendLabelRows(pending.labels),
+      this.offline.appendSourceRecords(pending.sources),
+    ]);
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     this.pending.delete(event.queryRunner);
   }
 

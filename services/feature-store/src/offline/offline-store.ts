@@ -61,7 +61,10 @@ export interface StoredSourceRecord {
   readonly sourceEventId: string;
 }
 
-/** Append-only writer of the offline feature and label history in ClickHouse. */
+/**
+ * Writer of the offline feature and label history in ClickHouse. Rows are keyed by the event they came from: one
+ * written again (a redelivery after a failed commit) replaces the earlier copy instead of adding a row.
+ */
 export class OfflineFeatureStore {
   constructor(
     private readonly clickhouse: ClickHouseClient,
@@ -151,7 +154,7 @@ export class OfflineFeatureStore {
   async *sourceRecords(dataset: string, createdAfter: Date | null, upTo: Date): AsyncGenerator<StoredSourceRecord> {
     const result = await this.clickhouse.query({
       query: `SELECT entity_id, toUnixTimestamp64Milli(event_time) AS event_ms, toUnixTimestamp64Milli(created_at) AS created_ms, record_id, record, source_event_id
-              FROM ${this.database}.${SOURCE_RECORDS_TABLE}
+              FROM ${this.database}.${SOURCE_RECORDS_TABLE} FINAL
               WHERE dataset = {dataset:String} AND created_at > {after:DateTime64(3, 'UTC')} AND created_at <= {upTo:DateTime64(3, 'UTC')}
               ORDER BY created_at, source_partition, source_offset`,
       query_params: { dataset, after: toClickHouseTime(createdAfter ?? new Date(0)), upTo: toClickHouseTime(upTo) },

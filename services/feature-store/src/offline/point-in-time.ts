@@ -62,7 +62,7 @@ WITH
   ),
   candidates AS (
     SELECT entity_id, event_time, created_at, features, source_event_id
-    FROM ${database}.${FEATURE_ROWS_TABLE}
+    FROM ${database}.${FEATURE_ROWS_TABLE} FINAL
     WHERE view_name = {viewName:String} AND view_version = {viewVersion:UInt32}
       AND event_time < {end:DateTime64(3, 'UTC')} AND created_at < {end:DateTime64(3, 'UTC')}${
         ttl === undefined

@@ -142,7 +142,7 @@ export class TrainingSetBuilder {
   private async diagnostics(dataset: string, end: string): Promise<SourceDiagnostics> {
     const result = await this.clickhouse.query({
       query: `SELECT count() AS records, toUnixTimestamp64Milli(min(known_at)) AS earliest_known_ms
-              FROM ${this.database}.${SOURCE_RECORDS_TABLE}
+              FROM ${this.database}.${SOURCE_RECORDS_TABLE} FINAL
               WHERE dataset = {dataset:String} AND event_time < {end:DateTime64(3, 'UTC')}`,
       query_params: { dataset, end: toClickHouseTime(end) },
       format: 'JSONEachRow',

@@ -59,15 +59,24 @@ export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSecon
 
 /**
  * The exact training-set query, over the source records (every validated record with its arrival and known-at
- * time), never over minute buckets. For each label (entity, label time T) it takes the entity's records with
- *   event_time <= T  AND  known <= T  AND  event_time > T - lookback      (lookback = max(TTL, longest window))
- * where `known` is known_at (as-known) or event_time (event-time semantics), and computes in one GROUP BY:
- * - the record in force: the greatest (event_time, known, partition, offset) among those with event_time > T - TTL
- *   (only the fields its row-level features read, as raw JSON, travel through the join);
- * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T].
- * A record delivered twice (same record_id) counts once: its first arrival. Labels whose entity has no such record
- * get nulls (no join_use_nulls: it made the aggregation inside several times slower; an unmatched label has an empty
- * m_label_id). Transforms and expressions are then computed in Node from these exact inputs (featuresFromInputs).
+ * time), never over minute buckets. For each label (entity, label time T) it considers the entity's records with
+ *   event_time <= T  AND  known <= T
+ * where `known` is known_at (as-known) or event_time (event-time semantics), and computes:
+ * - the record in force: the greatest (event_time, known, partition, offset) among those, used when its event time
+ *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. The
+ *   record in force at T is then the greatest among those with ready <= T; it is one whose rank is the greatest of
+ *   all records ready no later than itself (a running max along `ready`, peers included: the only window function,
+ *   over numbers). Of those records, the one with the last `ready` <= T is the answer, which an ASOF JOIN finds with
+ *   one binary search per label instead of a join with every record in the lookback. Only the fields its row-level
+ *   features read, as raw JSON, travel with it.
+ * `records` and `labels` are MATERIALIZED: computed once though read twice.
+ * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T], known <= T:
+ *   labels and records meet on (entity, time bucket) with buckets as long as the longest window, a label looking in
+ *   its own bucket and the one before, which hold every record of every window; the exact conditions then filter.
+ * A record delivered twice (same record_id) counts once: its first arrival. Labels whose entity has no record known
+ * within the lookback (max(TTL, longest window)) get nulls (no join_use_nulls: it made the aggregation several times
+ * slower; the joins carry a `found` flag instead). Transforms and expressions are then computed in Node from these
+ * exact inputs (featuresFromInputs).
  */
 export function trainingSetQuery(database: string, request: TrainingSetRequest): TrainingSetQuery {
   assertDatabaseName(database);
@@ -90,7 +99,8 @@ export function trainingSetQuery(database: string, request: TrainingSetRequest):
         ]
       : [],
   );
-  const lookbackMs = Math.max(ttlMs, ...aggregates.map((a) => a.windowMs));
+  const longestWindowMs = Math.max(0, ...aggregates.map((a) => a.windowMs));
+  const lookbackMs = Math.max(ttlMs, longestWindowMs);
   const params: Record<string, string | number> = {
     dataset: request.labels.dataset,
     labelField: request.labels.field,
@@ -99,6 +109,7 @@ export function trainingSetQuery(database: string, request: TrainingSetRequest):
     end: toClickHouseTime(request.timeRange.end),
     ttlMs,
     lookbackMs,
+    bucketMs: Math.max(1, longestWindowMs),
   };
   fields.forEach((field, i) => (params[`f_${i}`] = field));
   view.rowFields.forEach((field, i) => (params[`r_${i}`] = field));
@@ -109,29 +120,57 @@ export function trainingSetQuery(database: string, request: TrainingSetRequest):
   const rowFieldColumns = view.rowFields
     .map((_, i) => `,\n           JSONExtractRaw(record, {r_${i}:String}) AS rf_${i}`)
     .join('');
-  const rowFieldsTuple = `tuple(${view.rowFields.map((_, i) => `r.rf_${i}`).join(', ') || "''"})`;
   const valueColumns = fields
     .map(
       (_, i) =>
         `,\n           if(JSONType(record, {f_${i}:String}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat(record, {f_${i}:String}), NULL) AS v_${i}`,
     )
     .join('');
+  // The record in force travels as one tuple: its event time first, then its row fields.
+  const bestTuple = `tuple(et${view.rowFields.map((_, i) => `, rf_${i}`).join('')})`;
+  const usedValueColumns = [...new Set(aggregates.map((a) => a.valueColumn))];
   const aggregateColumns = aggregates
     .map((a, i) => {
       const inWindow = `r.et > l.lt - {w_${i}:Int64} AND r.${a.valueColumn} IS NOT NULL`;
       const count = `countIf(${inWindow})`;
-      const expression =
+      const value =
         a.function === 'count'
           ? count
           : a.function === 'sum'
             ? `sumIf(assumeNotNull(r.${a.valueColumn}), ${inWindow})`
             : `if(${count} = 0, NULL, ${a.function === 'mean' ? 'avgIf' : `${a.function}If`}(assumeNotNull(r.${a.valueColumn}), ${inWindow}))`;
-      return `,\n           ${expression} AS m_agg_${i}`;
+      return `,\n           ${value} AS a_${i}`;
     })
+    .join('');
+  // Floor division (exact for times before 1970 too): the bucket of a time.
+  const bucketOf = (ms: string) => `intDiv(${ms} - positiveModulo(${ms}, {bucketMs:Int64}), {bucketMs:Int64})`;
+  const windowed =
+    aggregates.length === 0
+      ? ''
+      : `,
+  windowed AS (
+    SELECT l.label_id AS w_label_id, 1 AS w_found${aggregateColumns}
+    FROM (
+      SELECT entity_id, et, kt${usedValueColumns.map((c) => `, ${c}`).join('')}, ${bucketOf('et')} AS bucket
+      FROM records
+      WHERE et > toUnixTimestamp64Milli({start:DateTime64(3, 'UTC')}) - {bucketMs:Int64}
+    ) AS r
+    INNER JOIN (
+      SELECT label_id, entity_id, lt, arrayJoin([${bucketOf('lt')}, ${bucketOf('lt')} - 1]) AS bucket FROM labels
+    ) AS l ON r.entity_id = l.entity_id AND r.bucket = l.bucket
+    WHERE r.et <= l.lt AND r.kt <= l.lt AND r.et > l.lt - {bucketMs:Int64}
+    GROUP BY l.label_id
+  )`;
+  const aggregateOutputs = aggregates
+    .map((a, i) =>
+      a.function === 'count' || a.function === 'sum'
+        ? `,\n       if(w.w_found = 1, w.a_${i}, 0) AS agg_${i}`
+        : `,\n       if(w.w_found = 1, w.a_${i}, NULL) AS agg_${i}`,
+    )
     .join('');
   const query = `
 WITH
-  labels AS (
+  labels AS MATERIALIZED (
     SELECT source_event_id AS label_id, entity_id, event_time AS label_time, toUnixTimestamp64Milli(event_time) AS lt,
            JSONExtractRaw(record, {labelField:String}) AS label_json
     FROM ${database}.${LABEL_ROWS_TABLE}
@@ -142,12 +181,12 @@ WITH
     ORDER BY label_id, created_at
     LIMIT 1 BY label_id
   ),
-  records AS (
+  records AS MATERIALIZED (
     SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
-           source_partition, source_offset${valueColumns}${rowFieldColumns}
+           greatest(et, kt) AS ready, source_partition, source_offset${valueColumns}${rowFieldColumns}
     FROM (
       SELECT entity_id, event_time, known_at, record, record_id, source_partition, source_offset
-      FROM ${database}.${SOURCE_RECORDS_TABLE}
+      FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
       WHERE dataset = {source:String}
         AND event_time < {end:DateTime64(3, 'UTC')}
         AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})
@@ -156,27 +195,28 @@ WITH
     )
     WHERE ${known} < {end:DateTime64(3, 'UTC')}
   ),
-  matched AS (
-    SELECT l.label_id AS m_label_id,
-           countIf(r.et > l.lt - {ttlMs:Int64}) AS m_fresh,
-           argMaxIf(${rowFieldsTuple}, (r.et, r.kt, r.source_partition, r.source_offset),
-                    r.et > l.lt - {ttlMs:Int64}) AS m_fields${aggregateColumns}
-    FROM labels AS l
-    INNER JOIN records AS r ON r.entity_id = l.entity_id
-    WHERE r.et <= l.lt
-      AND r.kt <= l.lt
-      AND r.et > l.lt - {lookbackMs:Int64}
-    GROUP BY l.label_id
-  )
+  in_force AS (
+    SELECT entity_id, ready, 1 AS found, ${bestTuple} AS best
+    FROM (
+      SELECT entity_id, ready, et${view.rowFields.map((_, i) => `, rf_${i}`).join('')}, (et, kt, source_partition, source_offset) AS rank,
+             max(rank) OVER (PARTITION BY cityHash64(entity_id), entity_id ORDER BY ready
+                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best_rank
+      FROM records
+    )
+    WHERE rank = best_rank
+  )${windowed}
 SELECT l.label_id AS label_id,
        l.entity_id AS entity_id,
        toUnixTimestamp64Milli(l.label_time) AS label_time_ms,
        l.label_json AS label_json,
-       m.m_label_id != '' AS matched,
-       m.m_fresh > 0 AS fresh${view.rowFields.map((_, i) => `,\n       tupleElement(m.m_fields, ${i + 1}) AS rf_${i}`).join('')}${aggregates.map((_, i) => `,\n       m.m_agg_${i} AS agg_${i}`).join('')}
+       f.found = 1 AND tupleElement(f.best, 1) > l.lt - {lookbackMs:Int64} AS matched,
+       f.found = 1 AND tupleElement(f.best, 1) > l.lt - {ttlMs:Int64} AS fresh${view.rowFields.map((_, i) => `,\n       tupleElement(f.best, ${i + 2}) AS rf_${i}`).join('')}${aggregateOutputs}
 FROM labels AS l
-LEFT JOIN matched AS m ON m.m_label_id = l.label_id
-ORDER BY entity_id, label_time_ms, label_id`;
+LEFT ASOF JOIN in_force AS f ON f.entity_id = l.entity_id AND f.ready <= l.lt${
+    aggregates.length === 0 ? '' : '\nLEFT JOIN windowed AS w ON w.w_label_id = l.label_id'
+  }
+ORDER BY entity_id, label_time_ms, label_id
+SETTINGS enable_materialized_cte = 1`;
   return { query, query_params: params, aggregates, ttlMs };
 }
 

@@ -168,7 +168,7 @@ test('the snapshot file is exactly the known point-in-time answer', async () => 
   ]);
 });
 
-test('rows are stored append-only with a typed numeric map next to the JSON features', async () => {
+test('rows of distinct events are all stored, with a typed numeric map next to the JSON features', async () => {
   const result = await clickhouse.query({
     query: `SELECT count() AS n, groupArray(numeric_features['spend']) AS spend FROM ${DATABASE}.offline_feature_rows WHERE view_name = 'customer_features' AND entity_id = 'e4'`,
     format: 'JSONEachRow',
@@ -324,12 +324,20 @@ test('on random data with many ties and late rows, ClickHouse agrees with a brut
   const greater = (a: ReturnType<typeof key>, b: ReturnType<typeof key>): boolean =>
     a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
 
+  // Rows of one event (view, entity, event time, event id) written twice are one row: the latest written survives
+  // (greatest created_at; of equal ones, the last inserted).
+  const stored = new Map<string, (typeof features)[number]>();
+  for (const f of features) {
+    const id = [f.viewName, f.viewVersion, f.entityId, Date.parse(f.eventTime), f.sourceEventId].join('|');
+    const kept = stored.get(id);
+    if (!kept || Date.parse(f.createdAt) >= Date.parse(kept.createdAt)) stored.set(id, f);
+  }
   const expected = labels
     .filter((l) => Date.parse(l.eventTime) >= start && Date.parse(l.eventTime) < end)
     .map((l) => {
       const at = Date.parse(l.eventTime);
       let best: (typeof features)[number] | undefined;
-      for (const f of features) {
+      for (const f of stored.values()) {
         if (f.viewVersion !== 1 || f.entityId !== l.entityId) continue;
         const [eventTime, createdAt] = [Date.parse(f.eventTime), Date.parse(f.createdAt)];
         if (eventTime > at || createdAt > at || eventTime <= at - ttlMs) continue;
@@ -366,4 +374,109 @@ test('on random data with many ties and late rows, ClickHouse agrees with a brut
     'the data must exercise both hits and misses',
   );
   assert.deepEqual(actual, expected);
+});
+
+test('a feature row written twice for one event (its first commit failed) is read once, as of the committed write', async () => {
+  const row: OfflineFeatureRow = {
+    viewName: 'redelivered_view',
+    viewVersion: 1,
+    entityId: 'r1',
+    eventTime: '2025-03-09T00:00:00Z',
+    createdAt: '2025-03-09T00:00:00Z',
+    features: { spend: 5, plan: 'basic' },
+    sourceEventId: 'redelivered-event',
+  };
+  // The attempt whose Postgres commit failed, then the redelivered event's write, 10 s later.
+  await offline.appendFeatureRows([row]);
+  await offline.appendFeatureRows([{ ...row, createdAt: '2025-03-09T00:00:10Z' }]);
+  await offline.appendLabelRows([
+    label('r1', '2025-03-09T00:00:05Z', true, 'l-r1-between', 'redelivered_labels'),
+    label('r1', '2025-03-09T00:00:10Z', false, 'l-r1-after', 'redelivered_labels'),
+  ]);
+  const snapshot = await builder.buildSnapshot({
+    ...request,
+    featureView: { name: 'redelivered_view', version: 1 },
+    labels: { dataset: 'redelivered_labels', field: 'churned' },
+  });
+  assert.deepEqual(
+    (await snapshotLines(snapshot.uri)).map((line) => [line.event_time, line.spend]),
+    [
+      ['2025-03-09T00:00:05.000Z', null], // the copy of the failed attempt was never committed
+      ['2025-03-09T00:00:10.000Z', 5],
+    ],
+  );
+  const [read] = await (
+    await clickhouse.query({
+      query: `SELECT count() AS n, toString(max(created_at)) AS created FROM ${DATABASE}.offline_feature_rows FINAL WHERE view_name = 'redelivered_view'`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ n: string | number; created: string }>();
+  assert.deepEqual([Number(read?.n), read?.created], [1, '2025-03-09 00:00:10.000']);
+});
+
+test('offline tables an older version made (plain MergeTree) are migrated in place: rows kept, copies merged', async () => {
+  const database = 'feature_store_migration_test';
+  await clickhouse.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  // The DDL of the previous version, without known_at (added by ALTER there).
+  await clickhouse.command({
+    query: `CREATE TABLE ${database}.offline_feature_rows (view_name LowCardinality(String), view_version UInt32,
+      entity_id String, event_time DateTime64(3, 'UTC'), created_at DateTime64(3, 'UTC'), features String,
+      numeric_features Map(String, Float64), source_event_id String) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(event_time) ORDER BY (view_name, view_version, entity_id, event_time, created_at)`,
+  });
+  await clickhouse.command({
+    query: `CREATE TABLE ${database}.offline_source_records (dataset LowCardinality(String), entity_id String,
+      event_time DateTime64(3, 'UTC'), created_at DateTime64(3, 'UTC'), record_id String, record String,
+      source_event_id String, source_partition UInt32, source_offset UInt64) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(created_at) ORDER BY (dataset, created_at, source_partition, source_offset)`,
+  });
+  const old = new OfflineFeatureStore(clickhouse, database);
+  const row: OfflineFeatureRow = {
+    viewName: 'v',
+    viewVersion: 1,
+    entityId: 'e',
+    eventTime: '2025-03-09T00:00:00Z',
+    createdAt: '2025-03-09T00:00:00Z',
+    features: { spend: 1 },
+    sourceEventId: 'a',
+  };
+  await old.appendFeatureRows([row, { ...row, createdAt: '2025-03-09T00:00:03Z' }, { ...row, sourceEventId: 'b' }]);
+  await clickhouse.command({
+    query: `INSERT INTO ${database}.offline_source_records VALUES
+      ('d', 'e', '2025-03-09 00:00:00', '2025-03-09 00:00:01', 'r', '{}', 'a', 0, 7)`,
+  });
+
+  await old.createTables();
+  await old.createTables(); // and again at the next boot: nothing left to do
+  const engines = await (
+    await clickhouse.query({
+      query: `SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ name: string; engine: string }>();
+  assert.deepEqual(
+    engines.map((t) => [t.name, t.engine]),
+    [
+      ['offline_feature_rows', 'ReplacingMergeTree'],
+      ['offline_label_rows', 'ReplacingMergeTree'],
+      ['offline_source_records', 'ReplacingMergeTree'],
+    ],
+  );
+  const read = async (query: string) => (await clickhouse.query({ query, format: 'JSONEachRow' })).json();
+  assert.deepEqual(
+    await read(
+      `SELECT source_event_id, toString(created_at) AS created FROM ${database}.offline_feature_rows FINAL ORDER BY source_event_id`,
+    ),
+    [
+      { source_event_id: 'a', created: '2025-03-09 00:00:03.000' },
+      { source_event_id: 'b', created: '2025-03-09 00:00:00.000' },
+    ],
+  );
+  assert.deepEqual(
+    await read(
+      `SELECT record_id, toString(known_at) AS known, source_offset FROM ${database}.offline_source_records FINAL`,
+    ),
+    [{ record_id: 'r', known: '2025-03-09 00:00:01.000', source_offset: 7 }],
+  );
+  await clickhouse.command({ query: `DROP DATABASE ${database}` });
 });

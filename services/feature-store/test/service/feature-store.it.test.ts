@@ -229,7 +229,7 @@ function vectorWhen(path: string, ready: (body: any) => boolean, what: string): 
 async function offlineRows(view: string, version: number): Promise<Array<[string, number]>> {
   const rows = await (
     await app.get<ClickHouseClient>(CLICKHOUSE).query({
-      query: `SELECT entity_id, features FROM feature_store.offline_feature_rows WHERE view_name = {view:String} AND view_version = {v:UInt32} ORDER BY entity_id, event_time`,
+      query: `SELECT entity_id, features FROM feature_store.offline_feature_rows FINAL WHERE view_name = {view:String} AND view_version = {v:UInt32} ORDER BY entity_id, event_time`,
       query_params: { view, v: version },
       format: 'JSONEachRow',
     })
@@ -470,6 +470,68 @@ test('validated records become online vectors, materialized events and offline r
     ],
     'one offline row per counted record, as of its own time',
   );
+});
+
+test('an event redelivered after its commit failed past the offline insert leaves one offline row of each kind', async () => {
+  const own = await fixture('fsredo');
+  await readyView(definitionOf(own));
+  const e1 = own.entity('e1');
+  const dataSource = app.get<DataSource>(POSTGRES);
+  const clickhouse = app.get<ClickHouseClient>(CLICKHOUSE);
+  // The first commit that writes e1's state fails at COMMIT (a deferred constraint trigger), after WriteBehind
+  // inserted the offline rows: the consumer retries the event (40001 is transient), which writes them again.
+  const name = `fail_once_${own.view}`;
+  await dataSource.query(`CREATE SEQUENCE feature_store.${name}`);
+  await dataSource.query(`
+    CREATE FUNCTION feature_store.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('feature_store.${name}') = 1 THEN
+        RAISE EXCEPTION 'injected: the commit fails after the offline insert' USING ERRCODE = 'serialization_failure';
+      END IF;
+      RETURN NULL;
+    END $$`);
+  await dataSource.query(`
+    CREATE CONSTRAINT TRIGGER ${name} AFTER INSERT OR UPDATE ON feature_store.aggregation_states
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.entity_id = '${e1}') EXECUTE FUNCTION feature_store.${name}()`);
+  try {
+    const record = activity(own, e1, -10 * MINUTE, 2.5, 'premium');
+    await producer.publish(record);
+    const vector = await vectorWhen(
+      `/feature-views/${own.view}/entities/${e1}`,
+      (body) => body.features.txn_count_1h === 1,
+      'the vector of e1 once the retried event committed',
+    );
+    assert.equal(vector.body.features.amount_sum_1h, 2.5);
+    const [{ calls }] = await dataSource.query(`SELECT last_value::int AS calls FROM feature_store.${name}`);
+    assert.ok(calls >= 2, `the commit failed once and the event was handled again (${calls} commits tried)`);
+
+    const count = async (query: string): Promise<number> => {
+      const [row] = await (
+        await clickhouse.query({
+          query,
+          query_params: { view: own.view, dataset: own.activity, id: record.id },
+          format: 'JSONEachRow',
+        })
+      ).json<{ n: string | number }>();
+      return Number(row?.n);
+    };
+    const featureRows = `SELECT count() AS n FROM feature_store.offline_feature_rows FINAL
+                         WHERE view_name = {view:String} AND source_event_id = {id:String}`;
+    const sourceRecords = `SELECT count() AS n FROM feature_store.offline_source_records FINAL
+                           WHERE dataset = {dataset:String} AND source_event_id = {id:String}`;
+    assert.equal(await count(featureRows), 1, 'one offline feature row, as read');
+    assert.equal(await count(sourceRecords), 1, 'one source record, as read');
+    assert.deepEqual(await offlineRows(own.view, 1), [[e1, 1]], 'counted once');
+    // Merged for good: the copy of the failed attempt is gone from storage too, and the committed one stayed.
+    await clickhouse.command({ query: 'OPTIMIZE TABLE feature_store.offline_feature_rows FINAL' });
+    await clickhouse.command({ query: 'OPTIMIZE TABLE feature_store.offline_source_records FINAL' });
+    assert.equal(await count(featureRows.replace(' FINAL', '')), 1, 'one feature row stored after the merge');
+    assert.equal(await count(sourceRecords.replace(' FINAL', '')), 1, 'one source record stored after the merge');
+  } finally {
+    await dataSource.query(`DROP TRIGGER ${name} ON feature_store.aggregation_states`);
+    await dataSource.query(`DROP FUNCTION feature_store.${name}()`);
+    await dataSource.query(`DROP SEQUENCE feature_store.${name}`);
+  }
 });
 
 test('the windows of a lookup with asOf slide to that time', async () => {

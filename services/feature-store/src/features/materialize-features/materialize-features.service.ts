@@ -87,7 +87,7 @@ export class MaterializeFeaturesService {
         state: effect.state,
         updatedAt: now,
       });
-      // Into ClickHouse just before the commit, at least once: point-in-time reads pick one row among equal ones.
+      // Into ClickHouse just before the commit, at least once: the table keeps one row per source event.
       this.writes.addFeatureRow(manager, {
         viewName: view.name,
         viewVersion: view.version,
