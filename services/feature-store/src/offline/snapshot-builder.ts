@@ -88,10 +88,30 @@ export class TrainingSetBuilder {
     private readonly database: string,
   ) {}
 
+  private materializedCte: Promise<boolean> | undefined;
+
+  /** Whether the engine knows materialized CTEs (embedded chdb does; a ClickHouse 24.8 server does not). */
+  private supportsMaterializedCte(): Promise<boolean> {
+    this.materializedCte ??= this.clickhouse
+      .query({
+        query: "SELECT count() AS n FROM system.settings WHERE name = 'enable_materialized_cte'",
+        format: 'JSONEachRow',
+      })
+      .then((result) => result.json<{ n: string | number }>())
+      .then((rows) => Number(rows[0]?.n ?? 0) > 0)
+      .catch((error: unknown) => {
+        this.materializedCte = undefined;
+        throw error;
+      });
+    return this.materializedCte;
+  }
+
   async build(request: TrainingSetRequest): Promise<BuiltTrainingSet> {
     const { view } = request;
     const semantics = request.semantics ?? 'as-known';
-    const compiled = trainingSetQuery(this.database, request);
+    const compiled = trainingSetQuery(this.database, request, {
+      materializedCte: await this.supportsMaterializedCte(),
+    });
     const result = await this.clickhouse.query({
       query: compiled.query,
       query_params: compiled.query_params,

@@ -78,7 +78,15 @@ export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSecon
  * slower; the joins carry a `found` flag instead). Transforms and expressions are then computed in Node from these
  * exact inputs (featuresFromInputs).
  */
-export function trainingSetQuery(database: string, request: TrainingSetRequest): TrainingSetQuery {
+export function trainingSetQuery(
+  database: string,
+  request: TrainingSetRequest,
+  options: { materializedCte?: boolean } = {},
+): TrainingSetQuery {
+  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `records` once; older servers (24.8) read them twice,
+  // with the same answer.
+  const materialized = options.materializedCte ?? true;
+  const cte = materialized ? 'AS MATERIALIZED' : 'AS';
   assertDatabaseName(database);
   if (!(Date.parse(request.timeRange.start) < Date.parse(request.timeRange.end)))
     throw new Error('timeRange.start must be before timeRange.end');
@@ -170,7 +178,7 @@ export function trainingSetQuery(database: string, request: TrainingSetRequest):
     .join('');
   const query = `
 WITH
-  labels AS MATERIALIZED (
+  labels ${cte} (
     SELECT source_event_id AS label_id, entity_id, event_time AS label_time, toUnixTimestamp64Milli(event_time) AS lt,
            JSONExtractRaw(record, {labelField:String}) AS label_json
     FROM ${database}.${LABEL_ROWS_TABLE}
@@ -181,7 +189,7 @@ WITH
     ORDER BY label_id, created_at
     LIMIT 1 BY label_id
   ),
-  records AS MATERIALIZED (
+  records ${cte} (
     SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
            greatest(et, kt) AS ready, source_partition, source_offset${valueColumns}${rowFieldColumns}
     FROM (
@@ -215,8 +223,7 @@ FROM labels AS l
 LEFT ASOF JOIN in_force AS f ON f.entity_id = l.entity_id AND f.ready <= l.lt${
     aggregates.length === 0 ? '' : '\nLEFT JOIN windowed AS w ON w.w_label_id = l.label_id'
   }
-ORDER BY entity_id, label_time_ms, label_id
-SETTINGS enable_materialized_cte = 1`;
+ORDER BY entity_id, label_time_ms, label_id${materialized ? '\nSETTINGS enable_materialized_cte = 1' : ''}`;
   return { query, query_params: params, aggregates, ttlMs };
 }
 

@@ -474,4 +474,12 @@ test('on random data with ties, late and duplicate records, the query agrees wit
     list.map((r) => ({ ...r, aggregates: r.aggregates?.map((v) => (v === null ? null : Math.round(v * 1e9) / 1e9)) }));
   assert.ok(expected.filter((r) => r.matched).length > 20, 'most labels see records');
   assert.deepEqual(round(got), round(expected));
+
+  // A server without materialized CTEs (ClickHouse 24.8) gets the same query with plain CTEs: the same rows.
+  const plain = trainingSetQuery(DATABASE, request, { materializedCte: false });
+  assert.doesNotMatch(plain.query, /MATERIALIZED|enable_materialized_cte/);
+  const plainRows = await (
+    await clickhouse.query({ query: plain.query, query_params: plain.query_params, format: 'JSONEachRow' })
+  ).json<TrainingSetQueryRow>();
+  assert.deepEqual(plainRows, actual);
 });
