@@ -1,0 +1,250 @@
+// The drift and performance SQL against the REAL embedded ClickHouse (chdb) in a temporary directory of this
+// process: statistics computed by ClickHouse must equal the reference formulas of src/domain on the same data.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ClickHouseClient, createClickHouse } from '@mlops/storage';
+import {
+  PREDICTION_FEATURE,
+  chiSquared,
+  jensenShannonDistance,
+  judgeWindow,
+  kolmogorovSmirnov,
+  normalizedWasserstein,
+  psi,
+  referenceRows,
+} from '../src/domain';
+import { chTimeOf, createMonitorTables, MonitorTables } from '../src/infrastructure/clickhouse-tables';
+import { MonitorAnalytics } from '../src/infrastructure/monitor-analytics';
+import { ClickHouseSink } from '../src/infrastructure/sink';
+import { binCounts, categoricalReference, categories, normals, numericReference } from './fixtures';
+
+const DATABASE = 'monitor_analytics_test';
+const MINUTE = 60_000;
+const BASE = Date.parse('2025-05-01T00:00:00Z');
+let dataDir: string;
+let clickhouse: ClickHouseClient;
+let analytics: MonitorAnalytics;
+let sink: ClickHouseSink;
+let sequence = 0;
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'monitor-analytics-'));
+  clickhouse = await createClickHouse({ dataDir, database: DATABASE });
+  await createMonitorTables(clickhouse, DATABASE);
+  analytics = new MonitorAnalytics(clickhouse, DATABASE);
+  sink = new ClickHouseSink(clickhouse, DATABASE);
+});
+
+after(async () => {
+  await clickhouse?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const reference = { a: normals(5000, 0, 1, 1), plan: categories(5000, { basic: 5, premium: 3, enterprise: 2 }, 2) };
+const scores = normals(5000, 0.3, 0.1, 3);
+
+async function registerVersion(model: string): Promise<void> {
+  await sink.write(
+    MonitorTables.references,
+    referenceRows({
+      model,
+      version: 1,
+      referenceDistributions: { a: numericReference(reference.a), plan: categoricalReference(reference.plan) },
+      predictionDistribution: numericReference(scores),
+    }),
+  );
+}
+
+interface Live {
+  a: number;
+  plan: string;
+  score: number;
+  at: number;
+  entity?: string;
+  role?: string;
+}
+
+function predictionRows(model: string, live: readonly Live[]): Record<string, unknown>[] {
+  return live.map((p) => ({
+    event_id: `e-${++sequence}`,
+    request_id: `r-${sequence}`,
+    model,
+    alias: 'production',
+    version: 1,
+    serving_role: p.role ?? 'primary',
+    channel: 'http',
+    entity_id: p.entity ?? `c-${sequence}`,
+    timestamp: chTimeOf(p.at),
+    score: p.score,
+    output_label: null,
+    num_features: { a: p.a },
+    cat_features: { plan: p.plan },
+    missing_features: [],
+    latency_ms: 1,
+    logged_at: chTimeOf(p.at),
+  }));
+}
+
+function liveSample(count: number, shift: number, seed: number, start = BASE): Live[] {
+  const a = normals(count, shift, 1, seed);
+  const plan = categories(
+    count,
+    shift === 0 ? { basic: 5, premium: 3, enterprise: 2 } : { basic: 2, premium: 3, enterprise: 5 },
+    seed + 1,
+  );
+  const s = normals(count, 0.3 + shift / 10, 0.1, seed + 2);
+  return a.map((value, i) => ({
+    a: value,
+    plan: plan[i]!,
+    score: s[i]!,
+    at: start + Math.floor((i * MINUTE) / count),
+  }));
+}
+
+const until = new Date(BASE + 10 * MINUTE);
+
+test('ClickHouse computes every statistic as the reference formulas do on the same histograms', async () => {
+  const model = 'same-formulas';
+  await registerVersion(model);
+  const live = liveSample(800, 0.4, 11);
+  await sink.write(MonitorTables.predictions, predictionRows(model, live));
+  const [window] = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
+  assert.ok(window);
+  const byFeature = new Map(window.stats.map((s) => [s.feature, s]));
+
+  const edges = numericReference(reference.a).binEdges;
+  const liveCounts = binCounts(
+    live.map((p) => p.a),
+    edges,
+  );
+  const refCounts = numericReference(reference.a).counts;
+  const a = byFeature.get('a')!;
+  const close = (x: number | null, y: number): void => assert.ok(x !== null && Math.abs(x - y) < 1e-9, `${x} != ${y}`);
+  close(a.psi, psi(liveCounts, refCounts));
+  close(a.jsDistance, jensenShannonDistance(liveCounts, refCounts));
+  close(a.ksStatistic, kolmogorovSmirnov(liveCounts, refCounts).statistic);
+  close(a.ksPValue, kolmogorovSmirnov(liveCounts, refCounts).pValue);
+  close(a.wassersteinNorm, normalizedWasserstein(liveCounts, refCounts, edges));
+  assert.equal(a.sampleSize, 800);
+
+  const ref = categoricalReference(reference.plan).counts;
+  const names = Object.keys(ref);
+  const observed = [...names.map((n) => live.filter((p) => p.plan === n).length), 0];
+  const expectedRef = [...names.map((n) => ref[n]!), 0];
+  const plan = byFeature.get('plan')!;
+  close(plan.psi, psi(observed, expectedRef));
+  close(plan.chiSquared, chiSquared(observed, expectedRef).statistic);
+  close(plan.chiSquaredPValue, chiSquared(observed, expectedRef).pValue);
+  assert.ok(byFeature.has(PREDICTION_FEATURE), 'the score is compared too');
+});
+
+test('a normal shifted by one standard deviation drifts; a sample of the reference distribution does not', async () => {
+  const model = 'shift-one-sd';
+  await registerVersion(model);
+  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 0, 21, BASE)));
+  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 1, 31, BASE + MINUTE)));
+  const windows = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
+  assert.equal(windows.length, 2);
+  const [same, shifted] = windows.map((w) => judgeWindow(w.stats));
+  assert.deepEqual(same!.driftedFeatures, []);
+  assert.equal(same!.datasetDrifted, false);
+  assert.deepEqual([...shifted!.driftedFeatures].sort(), [PREDICTION_FEATURE, 'a', 'plan'].sort());
+  assert.equal(shifted!.datasetDrifted, true);
+  const psiOfA = windows[1]!.stats.find((s) => s.feature === 'a')!.psi;
+  assert.ok(psiOfA > 0.25, `PSI ${psiOfA} of a 1-sd shift is over the critical tier`);
+});
+
+test('count windows hold exactly their size; the incomplete last one is left for later', async () => {
+  const model = 'count-windows';
+  await registerVersion(model);
+  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 0, 41)));
+  const windows = await analytics.drift(model, 1, { by: 'count', size: 300 }, 0, until);
+  assert.deepEqual(
+    windows.map((w) => [w.key, w.rows]),
+    [
+      [0, 300],
+      [1, 300],
+      [2, 300],
+    ],
+  );
+  const later = await analytics.drift(model, 1, { by: 'count', size: 300 }, 2, until);
+  assert.deepEqual(
+    later.map((w) => w.key),
+    [2],
+  );
+});
+
+test('a prediction written twice (a redelivery after a failed commit) is counted once', async () => {
+  const model = 'written-twice';
+  await registerVersion(model);
+  const rows = predictionRows(model, liveSample(100, 0, 51));
+  await sink.write(MonitorTables.predictions, rows);
+  await sink.write(MonitorTables.predictions, rows.slice(0, 40));
+  const [window] = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
+  assert.equal(window?.rows, 100);
+  assert.equal(window?.stats.find((s) => s.feature === 'a')?.sampleSize, 100);
+});
+
+test('live performance joins the first label after each prediction within the horizon', async () => {
+  const model = 'perf-join';
+  await registerVersion(model);
+  const t = BASE + 5 * MINUTE;
+  // c1 right (0.9 vs 1), c2 wrong (0.8 vs 0), c3 right (0.2 vs 0), c4 label too late, c5 label before the prediction.
+  const live: Live[] = [
+    { a: 0, plan: 'basic', score: 0.9, at: t, entity: 'c1' },
+    { a: 0, plan: 'basic', score: 0.8, at: t + 1000, entity: 'c2' },
+    { a: 0, plan: 'basic', score: 0.2, at: t + 2000, entity: 'c3' },
+    { a: 0, plan: 'basic', score: 0.7, at: t + 3000, entity: 'c4' },
+    { a: 0, plan: 'basic', score: 0.6, at: t + 4000, entity: 'c5' },
+  ];
+  await sink.write(MonitorTables.predictions, predictionRows(model, live));
+  const label = (entity: string, at: number, churned: boolean): Record<string, unknown> => ({
+    event_id: `l-${++sequence}`,
+    dataset: 'perf_labels',
+    dataset_version: 1,
+    entity_id: entity,
+    event_time: chTimeOf(at),
+    validated_at: chTimeOf(at),
+    record: '{}',
+    num_values: { churned: churned ? 1 : 0 },
+    str_values: {},
+  });
+  await sink.write(MonitorTables.labels, [
+    label('c1', t + 10_000, true),
+    label('c1', t + 20_000, false),
+    label('c2', t + 10_000, false),
+    label('c3', t + 10_000, false),
+    label('c4', t + 3000 + 120_000, true),
+    label('c5', t - 10_000, false),
+  ]);
+  const [window] = await analytics.performance(
+    model,
+    1,
+    { dataset: 'perf_labels', field: 'churned' },
+    60 * MINUTE,
+    60_000,
+    0,
+    new Date(BASE + 3 * 60 * MINUTE),
+  );
+  assert.ok(window);
+  assert.equal(window.predictions, 5);
+  assert.equal(window.labeled, 3);
+  assert.equal(window.metrics.accuracy, 2 / 3);
+  assert.equal(window.metrics.precision, 1 / 2);
+  assert.equal(window.metrics.recall, 1);
+  assert.equal(window.metrics.auc, 1);
+});
+
+test('a performance window is not judged before its labels had the horizon to arrive', async () => {
+  const model = 'perf-horizon';
+  await registerVersion(model);
+  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(10, 0, 61)));
+  const labels = { dataset: 'none', field: 'churned' };
+  const early = await analytics.performance(model, 1, labels, MINUTE, 60 * MINUTE, 0, new Date(BASE + 30 * MINUTE));
+  assert.deepEqual(early, []);
+  const late = await analytics.performance(model, 1, labels, MINUTE, 60 * MINUTE, 0, new Date(BASE + 62 * MINUTE));
+  assert.equal(late.length, 1);
+});
