@@ -14,7 +14,7 @@ export const clickhouseQuery = {
   },
   patternProperties: {
     '^param_[A-Za-z_][A-Za-z0-9_]{0,63}$': { type: 'string', maxLength: 100_000 },
-    '^(?!param_)[a-z][a-z0-9_]{0,63}$': { type: 'string', maxLength: 1_000 },
+    '^(?!param_|query$|default_format$)[a-z][a-z0-9_]{0,63}$': { type: 'string', maxLength: 1_000 },
   },
 } as const;
 
