@@ -248,3 +248,73 @@ test('a performance window is not judged before its labels had the horizon to ar
   const late = await analytics.performance(model, 1, labels, MINUTE, 60 * MINUTE, 0, new Date(BASE + 62 * MINUTE));
   assert.equal(late.length, 1);
 });
+
+test('the operations views: latency percentiles per minute, deployment success rate, feedback-loop time', async () => {
+  const model = 'ops-views';
+  const at = BASE + 30 * MINUTE;
+  const rows = predictionRows(
+    model,
+    Array.from({ length: 100 }, (_, i) => ({ a: 0, plan: 'basic', score: 0.1, at: at + i })),
+  ).map((row, i) => ({ ...row, latency_ms: i + 1 }));
+  await sink.write(MonitorTables.predictions, rows);
+  const volume = await (
+    await clickhouse.query({
+      query: `SELECT predictions, latency_p50_ms, latency_p99_ms FROM ${DATABASE}.prediction_volume WHERE model = {m:String}`,
+      format: 'JSONEachRow',
+      query_params: { m: model },
+    })
+  ).json<{ predictions: string | number; latency_p50_ms: number; latency_p99_ms: number }>();
+  assert.equal(Number(volume[0]?.predictions), 100);
+  assert.ok(Math.abs(volume[0]!.latency_p50_ms - 50.5) < 1, `p50 ${volume[0]!.latency_p50_ms}`);
+  assert.ok(Math.abs(volume[0]!.latency_p99_ms - 99) < 1.5, `p99 ${volume[0]!.latency_p99_ms}`);
+
+  const deployment = (version: number, outcome: string, time: number): Record<string, unknown> => ({
+    event_id: `d-${++sequence}`,
+    model,
+    alias: 'production',
+    version,
+    outcome,
+    strategy: 'hot_swap',
+    instance_id: 'i1',
+    previous_version: null,
+    stage: null,
+    error_code: null,
+    warmup_ms: 5,
+    at: chTimeOf(time),
+  });
+  await sink.write(MonitorTables.deployments, [
+    deployment(1, 'succeeded', at - MINUTE),
+    deployment(2, 'failed', at + 2 * MINUTE),
+    deployment(2, 'succeeded', at + 5 * MINUTE),
+  ]);
+  await sink.write(MonitorTables.registryEvents, [
+    {
+      event_id: `r-${++sequence}`,
+      kind: 'drift_detected',
+      model,
+      version: 1,
+      alias: 'production',
+      training_run_id: null,
+      trigger: null,
+      at: chTimeOf(at),
+      detail: '{}',
+    },
+  ]);
+  const stats = await (
+    await clickhouse.query({
+      query: `SELECT sum(deployments) AS n, sum(succeeded) / sum(deployments) AS rate FROM ${DATABASE}.deployment_stats WHERE model = {m:String}`,
+      format: 'JSONEachRow',
+      query_params: { m: model },
+    })
+  ).json<{ n: string | number; rate: number }>();
+  assert.equal(Number(stats[0]?.n), 3);
+  assert.equal(stats[0]?.rate, 2 / 3);
+  const loop = await (
+    await clickhouse.query({
+      query: `SELECT new_version, loop_seconds FROM ${DATABASE}.feedback_loop WHERE model = {m:String}`,
+      format: 'JSONEachRow',
+      query_params: { m: model },
+    })
+  ).json<{ new_version: number; loop_seconds: number }>();
+  assert.deepEqual(loop, [{ new_version: 2, loop_seconds: 300 }]);
+});

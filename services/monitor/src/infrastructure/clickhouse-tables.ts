@@ -157,6 +157,52 @@ export function monitorTableDdl(database: string): string[] {
       evaluated_at DateTime64(3, 'UTC')
     ) ENGINE = ReplacingMergeTree(evaluated_at)
     ORDER BY (model, version, serving_role, window_start)`,
+    // ---- business and operations views (read with FINAL underneath: a redelivery never counts twice) ----
+    `CREATE OR REPLACE VIEW ${database}.prediction_volume AS
+      SELECT model, version, serving_role, toStartOfMinute(timestamp) AS minute,
+        count() AS predictions,
+        quantile(0.5)(latency_ms) AS latency_p50_ms,
+        quantile(0.95)(latency_ms) AS latency_p95_ms,
+        quantile(0.99)(latency_ms) AS latency_p99_ms,
+        countIf(length(missing_features) > 0) / count() AS imputed_share
+      FROM ${t(MonitorTables.predictions)} FINAL
+      GROUP BY model, version, serving_role, minute`,
+    `CREATE OR REPLACE VIEW ${database}.deployment_stats AS
+      SELECT model, toStartOfDay(at) AS day,
+        count() AS deployments,
+        countIf(outcome = 'succeeded') AS succeeded,
+        countIf(outcome = 'failed') AS failed,
+        countIf(outcome = 'succeeded') / count() AS success_rate,
+        avgIf(warmup_ms, outcome = 'succeeded') AS avg_warmup_ms
+      FROM ${t(MonitorTables.deployments)} FINAL
+      GROUP BY model, day`,
+    `CREATE OR REPLACE VIEW ${database}.data_quality_daily AS
+      SELECT dataset, toStartOfDay(window_start) AS day,
+        sum(accepted) AS accepted_records, sum(rejected) AS rejected_records, sum(duplicates) AS duplicate_records,
+        if(accepted_records + rejected_records > 0, rejected_records / (accepted_records + rejected_records), 0) AS error_rate,
+        sumMap(rejected_by_kind) AS rejections_by_kind
+      FROM ${t(MonitorTables.dataQuality)} FINAL
+      GROUP BY dataset, day`,
+    // Drift detected -> the first later successful deployment of a newer version of the model.
+    `CREATE OR REPLACE VIEW ${database}.feedback_loop AS
+      SELECT d.model AS model, d.version AS drifted_version, d.at AS drift_detected_at,
+        minIf(s.at, s.at > d.at AND s.version > d.version) AS new_version_serving_at,
+        argMinIf(s.version, s.at, s.at > d.at AND s.version > d.version) AS new_version,
+        if(new_version_serving_at > d.at, dateDiff('millisecond', d.at, new_version_serving_at) / 1000, NULL) AS loop_seconds
+      FROM (
+        SELECT model, assumeNotNull(version) AS version, min(at) AS at
+        FROM ${t(MonitorTables.registryEvents)} FINAL
+        WHERE kind = 'drift_detected' GROUP BY model, version
+      ) AS d
+      LEFT JOIN (
+        SELECT model, version, at FROM ${t(MonitorTables.deployments)} FINAL WHERE outcome = 'succeeded'
+      ) AS s ON s.model = d.model
+      GROUP BY d.model, d.version, d.at`,
+    `CREATE OR REPLACE VIEW ${database}.model_uptime AS
+      SELECT model, version, min(at) AS first_serving_at, max(at) AS last_deployed_at, count() AS replicas_deployed
+      FROM ${t(MonitorTables.deployments)} FINAL
+      WHERE outcome = 'succeeded'
+      GROUP BY model, version`,
   ];
 }
 
