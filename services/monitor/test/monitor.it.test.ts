@@ -5,10 +5,12 @@ import 'reflect-metadata';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { INestApplication } from '@nestjs/common';
 import { createClient } from '@clickhouse/client';
 import type { KafkaMessage } from 'kafkajs';
+import { launch } from 'puppeteer-core';
 import { type EventData, EventTypes, type PredictionLoggedV1 } from '@mlops/contracts';
 import { type CloudEvent, EventProducer, newEvent } from '@mlops/messaging';
 import { CLICKHOUSE, type ClickHouseClient } from '@mlops/storage';
@@ -432,3 +434,109 @@ test('/clickhouse answers a SELECT to @clickhouse/client and to a plain GET, rea
   const anonymous = await fetch(`${base}/clickhouse?query=SELECT%201`);
   assert.equal(anonymous.status, 401);
 });
+
+interface RenderedSeries {
+  name: string;
+  points: number;
+  width: number;
+}
+interface RenderedCharts {
+  drift: RenderedSeries[];
+  performance: RenderedSeries[];
+  thresholds: string[];
+  rows: number;
+}
+/** Runs in the page (a string: this project's TypeScript has no DOM types): what the browser laid out. */
+const READ_CHARTS = `(() => {
+  const seriesOf = (chart) => [...document.querySelectorAll('#' + chart + ' polyline.series')].map((line) => ({
+    name: line.getAttribute('data-series'),
+    points: Number(line.getAttribute('data-points')),
+    width: line.getBBox().width,
+  }));
+  return {
+    drift: seriesOf('drift-chart'),
+    performance: seriesOf('performance-chart'),
+    thresholds: [...document.querySelectorAll('line.threshold')].map((l) => l.getAttribute('data-threshold')),
+    rows: document.querySelectorAll('#latest-window tr.drifted').length,
+  };
+})()`;
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+
+test(
+  'the report page renders its plots in headless Chromium: a drift series per feature, thresholds, the live metric',
+  { skip: CHROMIUM === undefined ? 'no chromium here (apt-get install chromium)' : false },
+  async () => {
+    const model = modelName('page');
+    const trained = await registerModel(model);
+    const put = await fetch(
+      `${base}/models/${model}/policy`,
+      authorized({
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          window: { by: 'time', seconds: 60 },
+          performance: { metric: 'accuracy', floor: 0.7, minLabeled: 5, labelHorizonSeconds: 60 },
+        }),
+      }),
+    );
+    assert.equal(put.status, 200);
+    const sent = [...predictions(model, BASE, 100, false, 7), ...predictions(model, BASE + MINUTE, 100, true, 8)];
+    await producer.publishMany(sent);
+    await producer.publishMany(
+      sent.map((p, i) =>
+        event('DataValidatedV1', {
+          dataset: trained.lineage.labels.dataset,
+          datasetVersion: 1,
+          role: 'labels',
+          entityId: p.data.entityId,
+          eventTime: new Date(Date.parse(p.data.timestamp) + 1000).toISOString(),
+          record: { churned: i % 3 === 0 },
+          sourceEventId: randomUUID(),
+          validatedAt: new Date().toISOString(),
+        }),
+      ),
+    );
+    await eventually(async () => (await storedPredictions(model)) === 200, '200 predictions stored');
+    await eventually(
+      async () =>
+        (await count(`SELECT count() AS n FROM monitor.labels FINAL WHERE dataset = {d:String}`, {
+          d: trained.lineage.labels.dataset,
+        })) === 200,
+      '200 labels stored',
+    );
+    await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 4 * MINUTE));
+
+    const browser = await launch({
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.setExtraHTTPHeaders({ authorization: `Bearer ${TEST_ADMIN_TOKEN}` });
+      const response = await page.goto(`${base}/models/${model}/report`, { waitUntil: 'load' });
+      assert.equal(response?.status(), 200);
+      const rendered = (await page.evaluate(READ_CHARTS)) as RenderedCharts;
+      assert.deepEqual(rendered.drift.map((s) => s.name).sort(), [
+        'debt (v1)',
+        'income (v1)',
+        'plan (v1)',
+        'prediction (v1)',
+      ]);
+      assert.ok(
+        rendered.drift.every((s) => s.points === 2 && s.width > 100),
+        `each drift series is drawn over both windows: ${JSON.stringify(rendered.drift)}`,
+      );
+      assert.deepEqual(
+        rendered.performance.map((s) => s.name),
+        ['accuracy v1 primary'],
+      );
+      assert.ok(rendered.performance[0]!.width > 100);
+      assert.deepEqual(rendered.thresholds.sort(), ['PSI 0.1', 'PSI 0.25', 'floor 0.7']);
+      assert.ok(rendered.rows >= 2, 'the drifted features of the last window are marked');
+    } finally {
+      await browser.close();
+    }
+  },
+);
