@@ -31,8 +31,16 @@ function windowedRows(database: string, window: WindowSpec): string {
  * wanted), windowMs or windowSize. Only complete windows come back (time: ended by `until`; count: full).
  * The formulas are documented in README.md ("Drift: formulas and binning").
  */
-export function driftSql(database: string, window: WindowSpec): string {
+export function driftSql(database: string, window: WindowSpec, layout: ReferenceLayout): string {
   assertDatabaseName(database);
+  const inputs = layout.numeric.filter((r) => r.feature !== PREDICTION_FEATURE);
+  const score = layout.numeric.find((r) => r.feature === PREDICTION_FEATURE);
+  const inputBin =
+    inputs.length === 0
+      ? '1'
+      : `multiIf(${inputs.map((r) => `feature = ${literal(r.feature)}, ${binExpression('value', r.edges)}`).join(', ')}, 0)`;
+  const inList = (names: readonly string[]): string =>
+    names.length === 0 ? '0' : `feature IN (${names.map(literal).join(', ')})`;
   const refs = `${database}.${MonitorTables.references}`;
   const windowBounds =
     window.by === 'time'
@@ -63,21 +71,22 @@ WITH
     SELECT window_key, rows_in_window, alias, ${windowBounds} FROM windows
     WHERE window_key >= {fromKey:UInt64} AND ${complete}
   ),
-  numeric_values AS (
-    SELECT window_key, feature, value FROM rows
-    ARRAY JOIN mapKeys(num_features) AS feature, mapValues(num_features) AS value
-    WHERE window_key >= {fromKey:UInt64} AND mapContains(ref_edges, feature)
-    UNION ALL
-    SELECT window_key, '${PREDICTION_FEATURE}' AS feature, score AS value FROM rows
-    WHERE window_key >= {fromKey:UInt64} AND mapContains(ref_edges, '${PREDICTION_FEATURE}')
-  ),
   numeric_bins AS (
     -- bin i (1-based) holds edges[i] <= x < edges[i+1]; values under the first edge go to bin 1, at or over the
-    -- last inner edge to the last bin (the reference was binned the same way)
-    SELECT window_key, feature,
-      toUInt32(arrayCount(e -> e <= value, arraySlice(ref_edges[feature], 2, length(ref_edges[feature]) - 2)) + 1) AS bin,
-      count() AS c
-    FROM numeric_values GROUP BY window_key, feature, bin
+    -- last inner edge to the last bin (the reference was binned the same way); edges are literals of the version's
+    -- reference, so binning is a few comparisons per value and no lookup
+    SELECT window_key, feature, toUInt32(${inputBin}) AS bin, count() AS c FROM rows
+    ARRAY JOIN mapKeys(num_features) AS feature, mapValues(num_features) AS value
+    WHERE window_key >= {fromKey:UInt64} AND ${inList(inputs.map((r) => r.feature))}
+    GROUP BY window_key, feature, bin
+    ${
+      score
+        ? `UNION ALL
+    SELECT window_key, '${PREDICTION_FEATURE}' AS feature, toUInt32(${binExpression('score', score.edges)}) AS bin, count() AS c
+    FROM rows WHERE window_key >= {fromKey:UInt64}
+    GROUP BY window_key, feature, bin`
+        : ''
+    }
   ),
   numeric_hist AS (
     SELECT window_key, feature, sum(c) AS n, groupArray((bin, c)) AS pairs FROM numeric_bins GROUP BY window_key, feature
@@ -115,7 +124,7 @@ WITH
   categorical_values AS (
     SELECT window_key, feature, value, count() AS c FROM rows
     ARRAY JOIN mapKeys(cat_features) AS feature, mapValues(cat_features) AS value
-    WHERE window_key >= {fromKey:UInt64} AND mapContains(ref_categories, feature)
+    WHERE window_key >= {fromKey:UInt64} AND ${inList(layout.categorical)}
     GROUP BY window_key, feature, value
   ),
   categorical_hist AS (
@@ -172,6 +181,24 @@ INNER JOIN (
   FROM categorical_stats
 ) AS s ON s.window_key = w.window_key
 ORDER BY window_key, feature`;
+}
+
+/** The features of a version's reference: numeric ones with their bin edges, categorical ones by name. */
+export interface ReferenceLayout {
+  readonly numeric: ReadonlyArray<{ feature: string; edges: readonly number[] }>;
+  readonly categorical: readonly string[];
+}
+
+/** A string literal of ClickHouse SQL (feature names match the contracts' pattern; quoting is belt and braces). */
+function literal(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** 1 + the number of inner edges at or under x: the 1-based bin of the trainer's binning. */
+function binExpression(x: string, edges: readonly number[]): string {
+  const inner = edges.slice(1, -1);
+  for (const edge of inner) if (!Number.isFinite(edge)) throw new Error(`bin edge ${edge} is not finite`);
+  return ['1', ...inner.map((edge) => `(${x} >= ${edge.toPrecision(17)})`)].join(' + ');
 }
 
 /** One row of driftSql. */

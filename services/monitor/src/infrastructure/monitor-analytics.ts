@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@mlops/storage';
 import type { FeatureDriftStats, LiveMetric, WindowPerformance, WindowPolicy } from '../domain';
 import { MonitorTables, chTimeOf } from './clickhouse-tables';
-import { type DriftSqlRow, driftSql } from './drift-sql';
+import { type DriftSqlRow, type ReferenceLayout, driftSql } from './drift-sql';
 import { type PerformanceSqlRow, performanceSql } from './performance-sql';
 
 /** The drift statistics of one complete window. */
@@ -68,8 +68,10 @@ export class MonitorAnalytics {
     fromKey: number,
     until: Date,
   ): Promise<DriftWindow[]> {
+    const layout = await this.referenceLayout(model, version);
+    if (layout.numeric.length === 0 && layout.categorical.length === 0) return [];
     const result = await this.clickhouse.query({
-      query: driftSql(this.database, window),
+      query: driftSql(this.database, window, layout),
       format: 'JSONEachRow',
       query_params: {
         model,
@@ -110,6 +112,22 @@ export class MonitorAnalytics {
       });
     }
     return [...windows.values()].sort((a, b) => a.key - b.key);
+  }
+
+  /** Which features a version's reference has, numeric ones with their edges (a few rows). */
+  async referenceLayout(model: string, version: number): Promise<ReferenceLayout> {
+    const rows = await (
+      await this.clickhouse.query({
+        query: `SELECT feature, kind, edges FROM ${this.database}.${MonitorTables.references} FINAL
+                WHERE model = {model:String} AND version = {version:UInt32} ORDER BY feature`,
+        format: 'JSONEachRow',
+        query_params: { model, version },
+      })
+    ).json<{ feature: string; kind: string; edges: number[] }>();
+    return {
+      numeric: rows.filter((r) => r.kind === 'numeric').map((r) => ({ feature: r.feature, edges: r.edges })),
+      categorical: rows.filter((r) => r.kind === 'categorical').map((r) => r.feature),
+    };
   }
 
   /** Complete windows (end + horizon before `until`) of labelled performance, per serving role. */
