@@ -181,8 +181,22 @@ test('a prediction written twice (a redelivery after a failed commit) is counted
   const model = 'written-twice';
   await registerVersion(model);
   const rows = predictionRows(model, liveSample(100, 0, 51));
-  await sink.write(MonitorTables.predictions, rows);
-  await sink.write(MonitorTables.predictions, rows.slice(0, 40));
+  // No background merge may remove the copy before the read: the read itself must count it once.
+  await clickhouse.command({ query: `SYSTEM STOP MERGES ${DATABASE}.${MonitorTables.predictions}` });
+  try {
+    await sink.write(MonitorTables.predictions, rows);
+    await sink.write(MonitorTables.predictions, rows.slice(0, 40));
+    const raw = await (
+      await clickhouse.query({
+        query: `SELECT count() AS n FROM ${DATABASE}.${MonitorTables.predictions} WHERE model = {m:String}`,
+        format: 'JSONEachRow',
+        query_params: { m: model },
+      })
+    ).json<{ n: string | number }>();
+    assert.equal(Number(raw[0]?.n), 140, 'both copies are stored');
+  } finally {
+    await clickhouse.command({ query: `SYSTEM START MERGES ${DATABASE}.${MonitorTables.predictions}` });
+  }
   const [window] = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
   assert.equal(window?.rows, 100);
   assert.equal(window?.stats.find((s) => s.feature === 'a')?.sampleSize, 100);
