@@ -332,3 +332,45 @@ test('the operations views: latency percentiles per minute, deployment success r
   ).json<{ new_version: number; loop_seconds: number }>();
   assert.deepEqual(loop, [{ new_version: 2, loop_seconds: 300 }]);
 });
+
+test('a label carrying the request id is joined by it, whatever its time', async () => {
+  const model = 'perf-request-id';
+  await registerVersion(model);
+  const t = BASE + 7 * MINUTE;
+  const rows = predictionRows(model, [
+    { a: 0, plan: 'basic', score: 0.9, at: t, entity: 'r1' },
+    { a: 0, plan: 'basic', score: 0.2, at: t + 1000, entity: 'r2' },
+  ]);
+  await sink.write(MonitorTables.predictions, rows);
+  // Labels known before the predictions' time (a batch import), by request id: the entity/time join skips them.
+  await sink.write(
+    MonitorTables.labels,
+    rows.map((row, i) => ({
+      event_id: `l-${++sequence}`,
+      dataset: 'request_labels',
+      dataset_version: 1,
+      entity_id: row.entity_id,
+      event_time: chTimeOf(t - MINUTE),
+      validated_at: chTimeOf(t - MINUTE),
+      record: '{}',
+      num_values: { churned: i === 0 ? 1 : 1 },
+      str_values: { request_id: row.request_id },
+    })),
+  );
+  const until = new Date(BASE + 3 * 60 * MINUTE);
+  const run = (requestIdField: string | null) =>
+    analytics.performance(
+      model,
+      1,
+      { dataset: 'request_labels', field: 'churned', requestIdField },
+      60 * MINUTE,
+      MINUTE,
+      0,
+      until,
+    );
+  const [byEntity] = await run(null);
+  assert.equal(byEntity?.labeled, 0);
+  const [byRequest] = await run('request_id');
+  assert.equal(byRequest?.labeled, 2);
+  assert.equal(byRequest?.metrics.accuracy, 0.5);
+});

@@ -13,6 +13,8 @@ export interface PerformancePolicy {
   readonly minLabeled: number;
   /** A label counts for a prediction when its event time is after the prediction and at most this much later. */
   readonly labelHorizonSeconds: number;
+  /** A string field of the label records holding the prediction's request id: joined by it when present; null: off. */
+  readonly labelRequestIdField: string | null;
 }
 
 export interface TrainingPolicy {
@@ -39,7 +41,13 @@ export function defaultPolicy(windowSeconds: number): MonitorPolicy {
   return {
     window: { by: 'time', seconds: windowSeconds },
     drift: DEFAULT_DRIFT_THRESHOLDS,
-    performance: { metric: 'auc', floor: null, minLabeled: 30, labelHorizonSeconds: 7 * 24 * 3600 },
+    performance: {
+      metric: 'auc',
+      floor: null,
+      minLabeled: 30,
+      labelHorizonSeconds: 7 * 24 * 3600,
+      labelRequestIdField: null,
+    },
     training: {
       driftWindows: 2,
       onDegradation: true,

@@ -134,7 +134,7 @@ export class MonitorAnalytics {
   async performance(
     model: string,
     version: number,
-    labels: { dataset: string; field: string },
+    labels: { dataset: string; field: string; requestIdField?: string | null },
     windowMs: number,
     horizonMs: number,
     fromKey: number,
@@ -148,6 +148,7 @@ export class MonitorAnalytics {
         version,
         dataset: labels.dataset,
         field: labels.field,
+        requestIdField: labels.requestIdField ?? '',
         until: chTimeOf(until),
         fromKey,
         windowMs,

@@ -148,7 +148,7 @@ export class EvaluateModelsService {
     const windows = await this.analytics.performance(
       v.model,
       v.version,
-      { dataset: v.label_dataset, field: v.label_field },
+      { dataset: v.label_dataset, field: v.label_field, requestIdField: policy.performance.labelRequestIdField },
       windowMs,
       policy.performance.labelHorizonSeconds * 1000,
       last === null ? 0 : last + 1,
