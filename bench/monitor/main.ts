@@ -175,6 +175,10 @@ async function driftBench(dataDir: string): Promise<void> {
         `  ${windows.length} windows x ${statistics / Math.max(1, windows.length)} features (score included); PSI of x0: first window ${windows[0]?.stats.find((s) => s.feature === 'x0')?.psi.toFixed(4)}, last ${windows[windows.length - 1]?.stats.find((s) => s.feature === 'x0')?.psi.toFixed(4)}`,
       );
   }
+  const lastKey = Math.floor((BASE + spanMs) / windowMs) - 1;
+  await timed('one pass that finds one new window (the loop, incrementally)', () =>
+    analytics.drift('bench', 2, { by: 'time', seconds: windowMs / 1000 }, lastKey, until),
+  );
   await clickhouse.command({ query: `OPTIMIZE TABLE ${DB}.${MonitorTables.predictions} FINAL` });
   await timed('every drift statistic after OPTIMIZE FINAL (one part per month)', () =>
     analytics.drift('bench', 2, { by: 'time', seconds: windowMs / 1000 }, 0, until),

@@ -155,6 +155,12 @@ test('a normal shifted by one standard deviation drifts; a sample of the referen
   assert.equal(shifted!.datasetDrifted, true);
   const psiOfA = windows[1]!.stats.find((s) => s.feature === 'a')!.psi;
   assert.ok(psiOfA > 0.25, `PSI ${psiOfA} of a 1-sd shift is over the critical tier`);
+  const next = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, windows[1]!.key, until);
+  assert.deepEqual(
+    next.map((w) => w.key),
+    [windows[1]!.key],
+    'a later pass reads from its first window on',
+  );
 });
 
 test('count windows hold exactly their size; the incomplete last one is left for later', async () => {

@@ -17,11 +17,17 @@ function windowedRows(database: string, window: WindowSpec): string {
     window.by === 'time'
       ? `intDiv(toUnixTimestamp64Milli(timestamp), {windowMs:UInt64})`
       : `intDiv(row_number() OVER (ORDER BY timestamp, event_id) - 1, {windowSize:UInt64})`;
+  // Time windows read only from the first wanted window on (the sorting key has the time): a pass costs what
+  // arrived since the last one. Count windows rank every prediction of the version, so they read them all.
+  const since =
+    window.by === 'time'
+      ? `AND timestamp >= fromUnixTimestamp64Milli(toInt64({fromKey:UInt64} * {windowMs:UInt64}), 'UTC')`
+      : '';
   return `
     SELECT ${keyExpression} AS window_key, timestamp, alias, num_features, cat_features, score
     FROM ${database}.${MonitorTables.predictions} FINAL
     WHERE model = {model:String} AND version = {version:UInt32}
-      AND timestamp < {until:DateTime64(3, 'UTC')}`;
+      AND timestamp < {until:DateTime64(3, 'UTC')} ${since}`;
 }
 
 /**
