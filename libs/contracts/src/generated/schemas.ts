@@ -2952,7 +2952,7 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "version": 3,
           "kind": "feature",
           "feature": "monthly_spend",
-          "metric": "wasserstein",
+          "metric": "hellinger",
           "value": 0.31,
           "threshold": 0.2,
           "severity": "critical",
