@@ -222,15 +222,44 @@ test('every input lands in ClickHouse, and a redelivered prediction is stored on
       warmupMs: 12,
       servingSince: new Date(BASE).toISOString(),
     }),
+    event('DeploymentFailedV1', {
+      model,
+      alias: 'production',
+      version: 2,
+      strategy: 'hot_swap',
+      instanceId: 'deployer-1',
+      promotionEventId: randomUUID(),
+      stage: 'verify',
+      errorCode: 'sha256_mismatch',
+      message: 'the artifact does not match its sha256',
+      servingVersion: 1,
+      failedAt: new Date(BASE + 1000).toISOString(),
+    }),
+    event('FeaturesMaterializedV1', {
+      featureView: { name: `${dataset}_view`, version: 1 },
+      entityId: 'c1',
+      features: { income: 50, plan: 'basic', active: true, missing: null },
+      eventTime: new Date(BASE).toISOString(),
+      materializedAt: new Date().toISOString(),
+    }),
   ]);
   await eventually(
     async () =>
+      (await count(`SELECT count() AS n FROM monitor.feature_stream FINAL WHERE view_name = {v:String}`, {
+        v: `${dataset}_view`,
+      })) === 1 &&
+      (await count(
+        `SELECT count() AS n FROM monitor.deployments FINAL WHERE model = {m:String} AND outcome = 'failed'`,
+        {
+          m: model,
+        },
+      )) === 1 &&
       (await count(`SELECT count() AS n FROM monitor.labels FINAL WHERE dataset = {d:String}`, { d: dataset })) === 1 &&
       (await count(`SELECT count() AS n FROM monitor.data_quality FINAL WHERE dataset = {d:String}`, {
         d: dataset,
       })) === 1 &&
-      (await count(`SELECT count() AS n FROM monitor.deployments FINAL WHERE model = {m:String}`, { m: model })) === 1,
-    'labels, quality and deployment stored',
+      (await count(`SELECT count() AS n FROM monitor.deployments FINAL WHERE model = {m:String}`, { m: model })) === 2,
+    'labels, quality, deployments and the feature stream stored',
   );
   assert.equal(
     await count(`SELECT count() AS n FROM monitor.labels FINAL WHERE dataset = {d:String}`, {
@@ -239,6 +268,14 @@ test('every input lands in ClickHouse, and a redelivered prediction is stored on
     0,
     'records of feature datasets are not labels',
   );
+  const [vector] = await (
+    await clickhouse.query({
+      query: `SELECT num_features, cat_features FROM monitor.feature_stream FINAL WHERE view_name = {v:String}`,
+      format: 'JSONEachRow',
+      query_params: { v: `${dataset}_view` },
+    })
+  ).json<{ num_features: Record<string, number>; cat_features: Record<string, string> }>();
+  assert.deepEqual(vector, { num_features: { income: 50, active: 1 }, cat_features: { plan: 'basic' } });
 });
 
 test('drift after a population shift, none before: drift.detected events, then one training request with the lineage', async () => {
