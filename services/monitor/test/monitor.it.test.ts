@@ -577,3 +577,22 @@ test(
     }
   },
 );
+
+test('a policy that is not one is a 400; drift of a model never registered is a 404', async () => {
+  const model = modelName('http');
+  const bad = await fetch(
+    `${base}/models/${model}/policy`,
+    authorized({
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ window: { by: 'time', seconds: 0 }, drift: { psi: 0.2 } }),
+    }),
+  );
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { error: string }).error, 'invalid_request');
+  const missing = await fetch(`${base}/models/${model}/drift`, authorized());
+  assert.equal(missing.status, 404);
+  assert.equal(((await missing.json()) as { error: string }).error, 'model_not_found');
+  const report = await fetch(`${base}/models/${model}/report`, authorized());
+  assert.equal(report.status, 404);
+});
