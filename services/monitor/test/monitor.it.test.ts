@@ -281,7 +281,7 @@ test('every input lands in ClickHouse, and a redelivered prediction is stored on
 test('drift after a population shift, none before: drift.detected events, then one training request with the lineage', async () => {
   const model = modelName('drift');
   const trained = await registerModel(model);
-  await app.get(EvaluateModelsService).evaluateAll(new Date(BASE)); // nothing yet
+  await app.get(EvaluateModelsService).evaluateAll(new Date(BASE), [model]); // nothing yet
   const put = await fetch(
     `${base}/models/${model}/policy`,
     authorized({
@@ -297,7 +297,7 @@ test('drift after a population shift, none before: drift.detected events, then o
   ]);
   await eventually(async () => (await storedPredictions(model)) === 600, '600 predictions stored');
 
-  const summary = await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 3 * MINUTE));
+  const summary = await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 3 * MINUTE), [model]);
   assert.equal(summary.driftWindows, 2);
   assert.deepEqual(
     summary.trainingRequests.map((r) => [r.model, r.trigger]),
@@ -336,7 +336,7 @@ test('drift after a population shift, none before: drift.detected events, then o
   // One request in flight: more drift asks for nothing until the trainer answers that run.
   await producer.publishMany(predictions(model, BASE + 2 * MINUTE, 300, true, 3));
   await eventually(async () => (await storedPredictions(model)) === 900, '900 predictions stored');
-  const again = await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 4 * MINUTE));
+  const again = await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 4 * MINUTE), [model]);
   assert.equal(again.driftWindows, 1);
   assert.deepEqual(again.trainingRequests, []);
   await producer.publish(event('ModelTrainedV1', { ...trained, trainingRunId: request!.trainingRunId }));
@@ -401,7 +401,7 @@ test('live accuracy under its floor sends model.degraded; performance per window
       (await count(`SELECT count() AS n FROM monitor.labels FINAL WHERE dataset = {d:String}`, { d: dataset })) === 10,
     'predictions and labels stored',
   );
-  const summary = await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 3 * MINUTE));
+  const summary = await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 3 * MINUTE), [model]);
   assert.equal(summary.degradedEvents, 1);
   const [degraded] = await readEvents<EventData<typeof EventTypes.ModelDegradedV1>>(
     EventTypes.ModelDegradedV1,
@@ -542,7 +542,7 @@ test(
         })) === 200,
       '200 labels stored',
     );
-    await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 4 * MINUTE));
+    await app.get(EvaluateModelsService).evaluateAll(new Date(BASE + 4 * MINUTE), [model]);
 
     const browser = await launch({
       executablePath: CHROMIUM!,

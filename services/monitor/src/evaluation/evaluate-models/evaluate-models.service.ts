@@ -56,7 +56,8 @@ export class EvaluateModelsService {
     return resolvePolicy(defaultPolicy(this.settings.windowSeconds), await this.store.policy(manager, model));
   }
 
-  async evaluateAll(now: Date = new Date()): Promise<EvaluationSummary> {
+  /** One pass over every registered model, or over `models` only. */
+  async evaluateAll(now: Date = new Date(), models?: readonly string[]): Promise<EvaluationSummary> {
     const summary: EvaluationSummary = {
       driftWindows: 0,
       driftEvents: 0,
@@ -64,7 +65,7 @@ export class EvaluateModelsService {
       degradedEvents: 0,
       trainingRequests: [],
     };
-    const versions = await this.store.versions();
+    const versions = (await this.store.versions()).filter((v) => models === undefined || models.includes(v.model));
     for (const version of versions) {
       await this.evaluateDrift(version, now, summary);
       await this.evaluatePerformance(version, now, summary);
