@@ -6,8 +6,8 @@ name="${1:?usage: bench/run.sh <messaging|...>}"
 export ONNXRUNTIME_NODE_INSTALL=skip KAFKAJS_NO_PARTITIONER_WARNING=1
 [ -d node_modules/kafkajs ] || npm ci --no-audit --no-fund
 npx tsc -b tsconfig.json
-# The snapshot bench runs the embedded ClickHouse only; the others need Kafka and Postgres.
-[ "$name" = snapshot ] && exec node "bench/dist/$name/main.js"
+# The snapshot and monitor benches run the embedded ClickHouse only; the others need Kafka and Postgres.
+[ "$name" = snapshot ] || [ "$name" = monitor ] && exec node "bench/dist/$name/main.js"
 stack_was_up=0
 bash infra/stack.sh status >/dev/null 2>&1 && stack_was_up=1
 trap '[ "$stack_was_up" = 0 ] && bash infra/stack.sh down' EXIT

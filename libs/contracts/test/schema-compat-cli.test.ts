@@ -133,7 +133,7 @@ describe('check-schema-compat CLI', () => {
   it('with --mode full also flags changes that break old readers', () => {
     const dir = repoWithSchemas();
     editSchema(dir, 'mlops.drift.detected.v1', (s) => {
-      s.properties.metric.enum.push('wasserstein');
+      s.properties.metric.enum.push('hellinger');
     });
     assert.equal(check(dir).status, 0);
     const run = check(dir, '--mode', 'full');

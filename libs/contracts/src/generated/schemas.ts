@@ -2791,9 +2791,10 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
       "kind": {
         "enum": [
           "feature",
-          "prediction"
+          "prediction",
+          "dataset"
         ],
-        "description": "\"feature\": an input feature drifted; \"prediction\": the score distribution drifted."
+        "description": "\"feature\": an input feature drifted; \"prediction\": the score distribution drifted; \"dataset\": the share of drifted input features reached its threshold (metric \"drifted_share\")."
       },
       "feature": {
         "type": [
@@ -2801,16 +2802,18 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "null"
         ],
         "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$",
-        "description": "Feature that drifted; null for prediction drift."
+        "description": "Feature that drifted; null for prediction and dataset drift."
       },
       "metric": {
         "enum": [
           "psi",
           "ks",
           "jensen_shannon",
-          "chi_squared"
+          "chi_squared",
+          "wasserstein",
+          "drifted_share"
         ],
-        "description": "Drift statistic: population stability index, Kolmogorov-Smirnov D, Jensen-Shannon distance, or chi-squared."
+        "description": "Drift statistic: population stability index, Kolmogorov-Smirnov D, Jensen-Shannon distance, chi-squared, Wasserstein-1 distance normalized by the reference standard deviation, or (kind \"dataset\") the share of drifted input features."
       },
       "value": {
         "type": "number",
@@ -2820,7 +2823,7 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
       "threshold": {
         "type": "number",
         "minimum": 0,
-        "description": "Threshold the value exceeded."
+        "description": "Threshold the value reached: for ks and chi_squared, the critical value of the statistic at the significance level."
       },
       "severity": {
         "enum": [
@@ -2859,6 +2862,25 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "type": "string",
         "format": "date-time",
         "description": "When the drift was detected."
+      },
+      "pValue": {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1,
+        "description": "ks and chi_squared: p-value of the test (drift when below the significance level)."
+      },
+      "servingRole": {
+        "enum": [
+          "primary",
+          "canary",
+          "shadow"
+        ],
+        "description": "Arm whose predictions were compared, when the window covers one arm only."
+      },
+      "windowIndex": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Key of the tumbling window: milliseconds since the epoch divided by the window length (time windows) or the window's rank among the version's predictions (count windows)."
       }
     },
     "if": {
@@ -2930,7 +2952,7 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "version": 3,
           "kind": "feature",
           "feature": "monthly_spend",
-          "metric": "wasserstein",
+          "metric": "hellinger",
           "value": 0.31,
           "threshold": 0.2,
           "severity": "critical",
@@ -3240,6 +3262,14 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "type": "string",
         "format": "date-time",
         "description": "When the degradation was detected."
+      },
+      "servingRole": {
+        "enum": [
+          "primary",
+          "canary",
+          "shadow"
+        ],
+        "description": "Arm (serving role) whose labelled predictions were measured; absent: all arms together."
       }
     },
     "examples": [

@@ -683,23 +683,23 @@ export interface DriftDetectedV1 {
    */
   version: number;
   /**
-   * "feature": an input feature drifted; "prediction": the score distribution drifted.
+   * "feature": an input feature drifted; "prediction": the score distribution drifted; "dataset": the share of drifted input features reached its threshold (metric "drifted_share").
    */
-  kind: 'feature' | 'prediction';
+  kind: 'feature' | 'prediction' | 'dataset';
   /**
-   * Feature that drifted; null for prediction drift.
+   * Feature that drifted; null for prediction and dataset drift.
    */
   feature: string | null;
   /**
-   * Drift statistic: population stability index, Kolmogorov-Smirnov D, Jensen-Shannon distance, or chi-squared.
+   * Drift statistic: population stability index, Kolmogorov-Smirnov D, Jensen-Shannon distance, chi-squared, Wasserstein-1 distance normalized by the reference standard deviation, or (kind "dataset") the share of drifted input features.
    */
-  metric: 'psi' | 'ks' | 'jensen_shannon' | 'chi_squared';
+  metric: 'psi' | 'ks' | 'jensen_shannon' | 'chi_squared' | 'wasserstein' | 'drifted_share';
   /**
    * Observed value of the statistic.
    */
   value: number;
   /**
-   * Threshold the value exceeded.
+   * Threshold the value reached: for ks and chi_squared, the critical value of the statistic at the significance level.
    */
   threshold: number;
   /**
@@ -727,6 +727,18 @@ export interface DriftDetectedV1 {
    * When the drift was detected.
    */
   detectedAt: string;
+  /**
+   * ks and chi_squared: p-value of the test (drift when below the significance level).
+   */
+  pValue?: number;
+  /**
+   * Arm whose predictions were compared, when the window covers one arm only.
+   */
+  servingRole?: 'primary' | 'canary' | 'shadow';
+  /**
+   * Key of the tumbling window: milliseconds since the epoch divided by the window length (time windows) or the window's rank among the version's predictions (count windows).
+   */
+  windowIndex?: number;
 }
 
 // ---- mlops.features.materialized.v1 ----
@@ -834,6 +846,10 @@ export interface ModelDegradedV1 {
    * When the degradation was detected.
    */
   detectedAt: string;
+  /**
+   * Arm (serving role) whose labelled predictions were measured; absent: all arms together.
+   */
+  servingRole?: 'primary' | 'canary' | 'shadow';
 }
 
 // ---- mlops.model.promoted.v1 ----

@@ -1,0 +1,5 @@
+export * from './drift';
+export * from './performance';
+export * from './policy';
+export * from './rows';
+export * from './analyst-query';

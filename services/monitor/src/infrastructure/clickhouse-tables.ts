@@ -1,0 +1,227 @@
+import type { ClickHouseClient } from '@mlops/storage';
+
+/** The monitor's ClickHouse tables; README.md documents each with the queries an analyst runs. */
+export const MonitorTables = {
+  predictions: 'predictions',
+  featureStream: 'feature_stream',
+  labels: 'labels',
+  dataQuality: 'data_quality',
+  deployments: 'deployments',
+  registryEvents: 'registry_events',
+  references: 'reference_distributions',
+  driftResults: 'drift_results',
+  performanceResults: 'performance_results',
+} as const;
+
+export type MonitorTable = (typeof MonitorTables)[keyof typeof MonitorTables];
+
+/**
+ * Every sink table is a ReplacingMergeTree whose sorting key ends with the CloudEvents id: a redelivered event
+ * writes the same key again, and reads deduplicate with FINAL (merges also drop the copy in the background).
+ * Times are DateTime64(3, 'UTC').
+ */
+export function monitorTableDdl(database: string): string[] {
+  assertDatabaseName(database);
+  const t = (name: MonitorTable): string => `${database}.${name}`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.predictions)} (
+      event_id String COMMENT 'CloudEvents id of mlops.prediction.logged.v1: the row counts once',
+      request_id String,
+      model LowCardinality(String),
+      alias LowCardinality(String),
+      version UInt32,
+      serving_role LowCardinality(String) COMMENT 'the arm: primary, canary or shadow',
+      channel LowCardinality(String),
+      entity_id String,
+      timestamp DateTime64(3, 'UTC') COMMENT 'when the prediction was made',
+      score Float64 COMMENT 'output.value: probability of the positive class, or the regression value',
+      output_label Nullable(String),
+      num_features Map(String, Float64) COMMENT 'numeric features (booleans as 0/1); nulls left out',
+      cat_features Map(String, String) COMMENT 'string (categorical) features; nulls left out',
+      missing_features Array(String),
+      latency_ms Float64,
+      logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event'
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(timestamp)
+    ORDER BY (model, version, timestamp, event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.featureStream)} (
+      event_id String,
+      view_name LowCardinality(String),
+      view_version UInt32,
+      entity_id String,
+      event_time DateTime64(3, 'UTC'),
+      materialized_at DateTime64(3, 'UTC'),
+      num_features Map(String, Float64),
+      cat_features Map(String, String)
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(event_time)
+    ORDER BY (view_name, view_version, event_time, event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.labels)} (
+      event_id String,
+      dataset LowCardinality(String),
+      dataset_version UInt32,
+      entity_id String,
+      event_time DateTime64(3, 'UTC') COMMENT 'when the outcome happened',
+      validated_at DateTime64(3, 'UTC') COMMENT 'when ingestion accepted it: the label arrived',
+      record String COMMENT 'the validated record, a JSON object',
+      num_values Map(String, Float64) COMMENT 'numeric and boolean (0/1) fields of the record',
+      str_values Map(String, String) COMMENT 'string fields of the record'
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(event_time)
+    ORDER BY (dataset, entity_id, event_time, event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.dataQuality)} (
+      event_id String,
+      dataset LowCardinality(String),
+      window_start DateTime64(3, 'UTC'),
+      window_end DateTime64(3, 'UTC'),
+      accepted UInt64,
+      rejected UInt64,
+      duplicates UInt64,
+      rejected_by_kind Map(String, UInt64),
+      null_rates Map(String, Float64)
+    ) ENGINE = ReplacingMergeTree
+    ORDER BY (dataset, window_start, event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.deployments)} (
+      event_id String,
+      model LowCardinality(String),
+      alias LowCardinality(String),
+      version UInt32,
+      outcome LowCardinality(String) COMMENT 'succeeded or failed',
+      strategy LowCardinality(String),
+      instance_id String,
+      previous_version Nullable(UInt32),
+      stage Nullable(String),
+      error_code Nullable(String),
+      warmup_ms Nullable(Float64),
+      at DateTime64(3, 'UTC') COMMENT 'servingSince or failedAt'
+    ) ENGINE = ReplacingMergeTree
+    ORDER BY (model, at, event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.registryEvents)} (
+      event_id String,
+      kind LowCardinality(String) COMMENT 'trained, registered, promoted, training_failed, drift_detected, degraded, training_requested',
+      model LowCardinality(String),
+      version Nullable(UInt32),
+      alias Nullable(String),
+      training_run_id Nullable(String),
+      trigger Nullable(String),
+      at DateTime64(3, 'UTC'),
+      detail String COMMENT 'the event data, JSON'
+    ) ENGINE = ReplacingMergeTree
+    ORDER BY (model, at, event_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.references)} (
+      model LowCardinality(String),
+      version UInt32,
+      feature String COMMENT 'an input feature, or $prediction for the score',
+      kind LowCardinality(String) COMMENT 'numeric or categorical',
+      edges Array(Float64) COMMENT 'numeric: ascending bin edges, one more than counts',
+      categories Array(String) COMMENT 'categorical: the categories, in the order of counts',
+      counts Array(Float64),
+      null_count Float64
+    ) ENGINE = ReplacingMergeTree
+    ORDER BY (model, version, feature)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.driftResults)} (
+      model LowCardinality(String),
+      version UInt32,
+      window_start DateTime64(3, 'UTC'),
+      window_end DateTime64(3, 'UTC'),
+      feature String COMMENT 'an input feature, $prediction, or $dataset for the share of drifted features',
+      kind LowCardinality(String),
+      sample_size UInt64,
+      psi Nullable(Float64),
+      js_distance Nullable(Float64),
+      ks_statistic Nullable(Float64),
+      ks_p_value Nullable(Float64),
+      wasserstein_norm Nullable(Float64),
+      chi_squared Nullable(Float64),
+      chi_squared_p_value Nullable(Float64),
+      drifted_share Nullable(Float64),
+      drifted UInt8,
+      evaluated_at DateTime64(3, 'UTC')
+    ) ENGINE = ReplacingMergeTree(evaluated_at)
+    ORDER BY (model, version, window_start, feature)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.performanceResults)} (
+      model LowCardinality(String),
+      version UInt32,
+      serving_role LowCardinality(String),
+      window_start DateTime64(3, 'UTC'),
+      window_end DateTime64(3, 'UTC'),
+      predictions UInt64,
+      labeled UInt64,
+      accuracy Nullable(Float64),
+      precision Nullable(Float64),
+      recall Nullable(Float64),
+      f1 Nullable(Float64),
+      auc Nullable(Float64),
+      rmse Nullable(Float64),
+      mae Nullable(Float64),
+      evaluated_at DateTime64(3, 'UTC')
+    ) ENGINE = ReplacingMergeTree(evaluated_at)
+    ORDER BY (model, version, serving_role, window_start)`,
+    // ---- business and operations views (read with FINAL underneath: a redelivery never counts twice) ----
+    `CREATE OR REPLACE VIEW ${database}.prediction_volume AS
+      SELECT model, version, serving_role, toStartOfMinute(timestamp) AS minute,
+        count() AS predictions,
+        quantile(0.5)(latency_ms) AS latency_p50_ms,
+        quantile(0.95)(latency_ms) AS latency_p95_ms,
+        quantile(0.99)(latency_ms) AS latency_p99_ms,
+        countIf(length(missing_features) > 0) / count() AS imputed_share
+      FROM ${t(MonitorTables.predictions)} FINAL
+      GROUP BY model, version, serving_role, minute`,
+    `CREATE OR REPLACE VIEW ${database}.deployment_stats AS
+      SELECT model, toStartOfDay(at) AS day,
+        count() AS deployments,
+        countIf(outcome = 'succeeded') AS succeeded,
+        countIf(outcome = 'failed') AS failed,
+        countIf(outcome = 'succeeded') / count() AS success_rate,
+        avgIf(warmup_ms, outcome = 'succeeded') AS avg_warmup_ms
+      FROM ${t(MonitorTables.deployments)} FINAL
+      GROUP BY model, day`,
+    `CREATE OR REPLACE VIEW ${database}.data_quality_daily AS
+      SELECT dataset, toStartOfDay(window_start) AS day,
+        sum(accepted) AS accepted_records, sum(rejected) AS rejected_records, sum(duplicates) AS duplicate_records,
+        if(accepted_records + rejected_records > 0, rejected_records / (accepted_records + rejected_records), 0) AS error_rate,
+        sumMap(rejected_by_kind) AS rejections_by_kind
+      FROM ${t(MonitorTables.dataQuality)} FINAL
+      GROUP BY dataset, day`,
+    // Drift detected -> the first later successful deployment of a newer version of the model.
+    `CREATE OR REPLACE VIEW ${database}.feedback_loop AS
+      SELECT d.model AS model, d.version AS drifted_version, d.at AS drift_detected_at,
+        minIf(s.at, s.at > d.at AND s.version > d.version) AS new_version_serving_at,
+        argMinIf(s.version, s.at, s.at > d.at AND s.version > d.version) AS new_version,
+        if(new_version_serving_at > d.at, dateDiff('millisecond', d.at, new_version_serving_at) / 1000, NULL) AS loop_seconds
+      FROM (
+        SELECT model, assumeNotNull(version) AS version, min(at) AS at
+        FROM ${t(MonitorTables.registryEvents)} FINAL
+        WHERE kind = 'drift_detected' GROUP BY model, version
+      ) AS d
+      LEFT JOIN (
+        SELECT model, version, at FROM ${t(MonitorTables.deployments)} FINAL WHERE outcome = 'succeeded'
+      ) AS s ON s.model = d.model
+      GROUP BY d.model, d.version, d.at`,
+    `CREATE OR REPLACE VIEW ${database}.model_uptime AS
+      SELECT model, version, min(at) AS first_serving_at, max(at) AS last_deployed_at, count() AS replicas_deployed
+      FROM ${t(MonitorTables.deployments)} FINAL
+      WHERE outcome = 'succeeded'
+      GROUP BY model, version`,
+  ];
+}
+
+export async function createMonitorTables(clickhouse: ClickHouseClient, database: string): Promise<void> {
+  for (const query of monitorTableDdl(database)) await clickhouse.command({ query });
+}
+
+export function assertDatabaseName(database: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`invalid ClickHouse database name "${database}"`);
+}
+
+/** 2025-03-10T00:00:00.000Z -> '2025-03-10 00:00:00.000' (read as UTC by DateTime64(3, 'UTC')). */
+export function chTimeOf(time: Date | string | number): string {
+  const date = new Date(time);
+  if (Number.isNaN(date.getTime())) throw new Error(`invalid time "${String(time)}"`);
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** '2025-03-10 00:00:00.000' (UTC) -> 2025-03-10T00:00:00.000Z */
+export function fromClickHouseTime(time: string): string {
+  return new Date(`${time.replace(' ', 'T')}Z`).toISOString();
+}
