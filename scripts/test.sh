@@ -19,6 +19,16 @@ node scripts/generate-contracts.mjs --check
 echo "[test] schema compatibility against the last commit"
 node scripts/check-schema-compat.mjs
 
+# The monitor's report page is checked in a real browser: Debian's chromium, driven by puppeteer-core (its own
+# browser download cannot reach the internet). Installed once per machine when missing and we may.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[test] installing chromium (apt-get) for the report page test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) ||
+      echo "[test] could not install chromium: the report page browser test will say so and skip" >&2
+  fi
+fi
+
 stack_was_up=0
 bash infra/stack.sh status >/dev/null 2>&1 && stack_was_up=1
 cleanup() {

@@ -24,36 +24,40 @@ interface Summary {
   performance: unknown;
 }
 
-test('closed loop: v1 serves, the shift drifts, the monitor asks for training, v2 passes the gate and serves, nothing lost', { timeout: 1_500_000 }, async () => {
-  const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'loop-')), 'summary.json');
-  const child = spawn('bash', ['scripts/start.sh', '--exit-after-demo'], {
-    cwd: root,
-    env: { ...process.env, HTTP_PORT_BASE: '13300', DEMO_SIZE: 'small', DEMO_SUMMARY_FILE: summaryFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 0, `npm start -- --exit-after-demo failed:\n${output.slice(-6000)}`);
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary;
+test(
+  'closed loop: v1 serves, the shift drifts, the monitor asks for training, v2 passes the gate and serves, nothing lost',
+  { timeout: 1_500_000 },
+  async () => {
+    const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'loop-')), 'summary.json');
+    const child = spawn('bash', ['scripts/start.sh', '--exit-after-demo'], {
+      cwd: root,
+      env: { ...process.env, HTTP_PORT_BASE: '13300', DEMO_SIZE: 'small', DEMO_SUMMARY_FILE: summaryFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, `npm start -- --exit-after-demo failed:\n${output.slice(-6000)}`);
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary;
 
-  // No drift before the shift, drift after it, for this model.
-  assert.equal(summary.driftedWindowsBeforeShift, 0, 'a window drifted before the shift');
-  assert.ok(summary.driftEvents.length > 0, 'no drift detected after the shift');
-  assert.ok(summary.driftEvents.every((e) => e.model === summary.model && e.version === 1));
-  // The monitor asked for training because of drift (or the live metric it caused), once per loop.
-  const fromMonitor = summary.trainingRequests.filter((r) => r.requestedBy === 'monitor');
-  assert.equal(fromMonitor.length, 1, JSON.stringify(summary.trainingRequests));
-  assert.ok(['drift', 'degradation'].includes(fromMonitor[0]!.reason.trigger));
-  // v2 passed the gate and replaced v1 in production; the deployer says so.
-  const v2 = summary.promotions.find((p) => p.version === 2);
-  assert.ok(v2, `no promotion of v2: ${JSON.stringify(summary.promotions)}`);
-  assert.equal(v2.trigger, 'gate');
-  assert.equal(v2.previousVersion, 1);
-  assert.ok(summary.deployments.some((d) => d.version === 2));
-  assert.ok((summary.served.byVersion['1'] ?? 0) > 0 && (summary.served.byVersion['2'] ?? 0) > 0);
-  // Not one prediction lost: every answered prediction is stored in the monitor's ClickHouse, once.
-  assert.equal(summary.stored, summary.served.count);
-  assert.ok(summary.loopSeconds > 0);
-});
+    // No drift before the shift, drift after it, for this model.
+    assert.equal(summary.driftedWindowsBeforeShift, 0, 'a window drifted before the shift');
+    assert.ok(summary.driftEvents.length > 0, 'no drift detected after the shift');
+    assert.ok(summary.driftEvents.every((e) => e.model === summary.model && e.version === 1));
+    // The monitor asked for training because of drift (or the live metric it caused), once per loop.
+    const fromMonitor = summary.trainingRequests.filter((r) => r.requestedBy === 'monitor');
+    assert.equal(fromMonitor.length, 1, JSON.stringify(summary.trainingRequests));
+    assert.ok(['drift', 'degradation'].includes(fromMonitor[0]!.reason.trigger));
+    // v2 passed the gate and replaced v1 in production; the deployer says so.
+    const v2 = summary.promotions.find((p) => p.version === 2);
+    assert.ok(v2, `no promotion of v2: ${JSON.stringify(summary.promotions)}`);
+    assert.equal(v2.trigger, 'gate');
+    assert.equal(v2.previousVersion, 1);
+    assert.ok(summary.deployments.some((d) => d.version === 2));
+    assert.ok((summary.served.byVersion['1'] ?? 0) > 0 && (summary.served.byVersion['2'] ?? 0) > 0);
+    // Not one prediction lost: every answered prediction is stored in the monitor's ClickHouse, once.
+    assert.equal(summary.stored, summary.served.count);
+    assert.ok(summary.loopSeconds > 0);
+  },
+);
