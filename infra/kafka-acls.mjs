@@ -31,7 +31,13 @@ export const SERVICE_TOPICS = {
   },
   trainer: {
     consumes: ['mlops.training.requested.v1', 'mlops.dataset.snapshot.created.v1', 'mlops.drift.detected.v1', AUTH],
-    produces: ['mlops.dataset.snapshot.requested.v1', 'mlops.model.trained.v1', 'mlops.training.failed.v1', AUTH],
+    produces: [
+      'mlops.training.requested.v1', // POST /training-runs announces the request through its outbox
+      'mlops.dataset.snapshot.requested.v1',
+      'mlops.model.trained.v1',
+      'mlops.training.failed.v1',
+      AUTH,
+    ],
   },
   registry: {
     consumes: [

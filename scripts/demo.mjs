@@ -215,34 +215,18 @@ await until('the feature store to accept the view', async () => {
   throw new Error(`feature view: ${res.status} ${JSON.stringify(res.body)}`);
 });
 await must(
-  'registry policy',
-  call(tokens['data-steward'], 'PUT', `${URLS.registry}/models/${MODEL}/policy`, {
-    reason: 'demo: promote automatically when the candidate beats production on the same holdout',
-    policy: {
-      alias: 'production',
-      metric: 'auc',
-      higherIsBetter: true,
-      floor: 0.6,
-      mode: 'automatic',
-      autoRollback: true,
-    },
-  }),
-  200,
-  201,
-);
-await must(
   'monitor policy',
   call(tokens.promoter, 'PUT', `${URLS.monitor}/models/${MODEL}/policy`, {
     window: { by: 'count', size: SIZE.window },
     performance: { metric: 'auc', floor: 0.6, minLabeled: 50 },
-    training: { driftWindows: 1, onDegradation: true, cooldownSeconds: 30 },
+    training: { driftWindows: 1, onDegradation: true, cooldownSeconds: 30, since: 'drift_start' },
   }),
   200,
 );
 say(
-  '  registry: auc floor 0.6, automatic; monitor: windows of ' +
+  '  registry: its default policy (auc, floor 0.5, automatic to production); monitor: windows of ' +
     SIZE.window +
-    ' predictions, retrain after 1 drifted window',
+    ' predictions, retrain after 1 drifted window on the labels since the drift began',
 );
 
 async function sendRecords(dataset, records, label, query = '') {
@@ -295,6 +279,25 @@ await sendRecords(
 const defaultRate = history.filter((e) => e.label[LABEL]).length / history.length;
 say(`  default rate in the history: ${(defaultRate * 100).toFixed(1)}%`);
 
+// A training set for people (POST /training-sets): the same point-in-time build the trainer asks for. Built until
+// every outcome of the history has reached the offline store with its features.
+const historyWindow = { start: new Date(historyStart).toISOString(), end: new Date().toISOString() };
+const probe = await until('the history in the offline store', async () => {
+  const res = await call(tokens.trainer, 'POST', `${URLS.featureStore}/training-sets`, {
+    id: randomUUID(),
+    featureView: { name: VIEW, version: 1 },
+    labels: { dataset: DEFAULTS, field: LABEL },
+    timeRange: historyWindow,
+  });
+  if (res.status !== 201) return undefined;
+  return res.body.rows === history.length && res.body.quality?.rowsWithFeatures === history.length
+    ? res.body
+    : undefined;
+});
+say(
+  `  point-in-time training set: ${probe.rows} rows, every one with features; Parquet ${probe.files.parquet?.sizeBytes ?? '?'} bytes (sha256 ${String(probe.files.parquet?.sha256 ?? '').slice(0, 12)})`,
+);
+
 say('3. train v1 (gradient boosting) on the history; the gate promotes it and the deployer loads it');
 const v1Run = randomUUID();
 await must(
@@ -306,7 +309,7 @@ await must(
     algorithm: 'gradient_boosting',
     featureView: { name: VIEW, version: 1 },
     labels: { dataset: DEFAULTS, field: LABEL },
-    trainingWindow: { start: new Date(historyStart).toISOString(), end: new Date().toISOString() },
+    trainingWindow: historyWindow,
     params: { seed: SEED },
     reason: { trigger: 'manual', detail: 'demo: first model' },
   }),

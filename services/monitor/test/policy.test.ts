@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type TrainingSignals, decideTraining, defaultPolicy, judgePerformance, resolvePolicy } from '../src/domain';
+import {
+  type TrainingSignals,
+  decideTraining,
+  defaultPolicy,
+  judgePerformance,
+  resolvePolicy,
+  trainingWindowStart,
+} from '../src/domain';
 
 const now = new Date('2025-06-01T12:00:00Z');
 const policy = defaultPolicy(3600).training;
@@ -64,4 +71,19 @@ test('a live metric under its floor with enough labels is a degradation; errors 
   assert.equal(judgePerformance({ ...window, labeled: 50, metrics: { accuracy: 0.9 } }, floor), null);
   const rmse = { metric: 'rmse' as const, floor: 2, minLabeled: 1 };
   assert.equal(judgePerformance({ ...window, labeled: 5, metrics: { rmse: 3 } }, rmse)?.higherIsBetter, false);
+});
+
+test('training window: drift_start trains from the first drifted window of the streak, only for a drift trigger', () => {
+  const lineageStart = '2026-01-01T00:00:00.000Z';
+  const streak = { drift_started_at: new Date('2026-03-01T12:00:00.000Z') };
+  assert.equal(
+    trainingWindowStart({ since: 'drift_start' }, 'drift', lineageStart, streak),
+    '2026-03-01T12:00:00.000Z',
+  );
+  assert.equal(trainingWindowStart({ since: 'first_training' }, 'drift', lineageStart, streak), lineageStart);
+  assert.equal(trainingWindowStart({ since: 'drift_start' }, 'schedule', lineageStart, streak), lineageStart);
+  assert.equal(
+    trainingWindowStart({ since: 'drift_start' }, 'drift', lineageStart, { drift_started_at: null }),
+    lineageStart,
+  );
 });

@@ -27,6 +27,13 @@ export interface TrainingPolicy {
   readonly minNewLabels: number | null;
   /** No request within this long after the last one. */
   readonly cooldownSeconds: number;
+  /**
+   * Where the requested training window starts: `first_training` (default) keeps every label since the start of the
+   * model's last training window (an expanding window); `drift_start` trains on the labels since the first window of
+   * the current drift streak began, the usual answer to a changed relation (concept drift), falling back to
+   * `first_training` when the trigger is not drift.
+   */
+  readonly since: 'first_training' | 'drift_start';
 }
 
 /** Everything the monitor does for one model; PUT /models/:model/policy overrides any part of the defaults. */
@@ -54,6 +61,7 @@ export function defaultPolicy(windowSeconds: number): MonitorPolicy {
       scheduleSeconds: null,
       minNewLabels: null,
       cooldownSeconds: 3600,
+      since: 'first_training',
     },
   };
 }
@@ -120,4 +128,19 @@ export function decideTraining(policy: TrainingPolicy, signals: TrainingSignals)
       return { trigger: 'schedule', detail: `scheduled every ${policy.scheduleSeconds} s` };
   }
   return null;
+}
+
+/**
+ * Where a requested training window starts (policy `training.since`): the start of the model's last training window,
+ * or, for a drift trigger under `drift_start`, the start of the first window of the drift streak.
+ */
+export function trainingWindowStart(
+  policy: Pick<TrainingPolicy, 'since'>,
+  trigger: TrainingTrigger,
+  lineageStart: string,
+  state: { readonly drift_started_at: Date | null },
+): string {
+  if (policy.since === 'drift_start' && trigger === 'drift' && state.drift_started_at)
+    return new Date(state.drift_started_at).toISOString();
+  return lineageStart;
 }

@@ -73,4 +73,19 @@ export class MonitorTables1764600000000 implements MigrationInterface {
   }
 }
 
-export const monitorMigrations = [MonitorTables1764600000000];
+/** When the current drift streak began: the start of its first drifted window (policy `training.since`). */
+export class DriftStreakStart1764700000000 implements MigrationInterface {
+  name = 'DriftStreakStart1764700000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = monitorPgTables(migrationSchema(queryRunner));
+    await queryRunner.query(`ALTER TABLE ${t.training_state} ADD COLUMN IF NOT EXISTS drift_started_at timestamptz`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const t = monitorPgTables(migrationSchema(queryRunner));
+    await queryRunner.query(`ALTER TABLE ${t.training_state} DROP COLUMN IF EXISTS drift_started_at`);
+  }
+}
+
+export const monitorMigrations = [MonitorTables1764600000000, DriftStreakStart1764700000000];

@@ -37,6 +37,8 @@ export interface TrainingStateRow {
   last_drift_window: string | null;
   /** The last drift or degradation event of ours: the cause a training request names. */
   cause_event_id: string | null;
+  /** Start of the first window of the current drift streak (null: no streak). */
+  drift_started_at: Date | null;
 }
 
 /** The monitor's Postgres state: versions and lineage learnt from the registry's events, policies, training state. */
@@ -130,7 +132,7 @@ export class MonitorStore {
     return (await queryOne<TrainingStateRow>(
       manager,
       `SELECT model, in_flight_run_id, in_flight_since, last_requested_at, drift_streak, degraded, last_drift_window,
-         cause_event_id
+         cause_event_id, drift_started_at
        FROM ${this.t.training_state} WHERE model = $1 FOR UPDATE`,
       [model],
     ))!;
@@ -144,7 +146,8 @@ export class MonitorStore {
     await execute(
       manager,
       `UPDATE ${this.t.training_state} SET in_flight_run_id = $2, in_flight_since = $3, last_requested_at = $4,
-         drift_streak = $5, degraded = $6, last_drift_window = $7, cause_event_id = $8, updated_at = now()
+         drift_streak = $5, degraded = $6, last_drift_window = $7, cause_event_id = $8, drift_started_at = $9,
+         updated_at = now()
        WHERE model = $1`,
       [
         state.model,
@@ -155,6 +158,7 @@ export class MonitorStore {
         state.degraded,
         state.last_drift_window,
         state.cause_event_id,
+        state.drift_started_at,
       ],
     );
   }

@@ -8,6 +8,7 @@ import {
   type LiveMetric,
   type MonitorPolicy,
   PREDICTION_FEATURE,
+  trainingWindowStart,
   type WindowJudgement,
   decideTraining,
   defaultPolicy,
@@ -98,6 +99,11 @@ export class EvaluateModelsService {
         const state = await this.store.stateForUpdate(tx, v.model);
         if (state.last_drift_window === null || Number(state.last_drift_window) < window.key) {
           state.drift_streak = judgement.datasetDrifted ? state.drift_streak + 1 : 0;
+          state.drift_started_at = !judgement.datasetDrifted
+            ? null
+            : state.drift_streak === 1 || state.drift_started_at === null
+              ? new Date(window.start)
+              : state.drift_started_at;
           state.last_drift_window = String(window.key);
         }
         const cause = events.find((e) => e.data.kind === 'dataset') ?? events[0];
@@ -268,7 +274,7 @@ export class EvaluateModelsService {
       });
       if (!decision) return null;
       const trainingRunId = randomUUID();
-      const start = lineage.training_window.start;
+      const start = trainingWindowStart(policy.training, decision.trigger, lineage.training_window.start, state);
       const request = newEvent(
         EventTypes.TrainingRequestedV1,
         {
@@ -298,6 +304,7 @@ export class EvaluateModelsService {
         in_flight_since: now,
         last_requested_at: now,
         drift_streak: 0,
+        drift_started_at: null,
         degraded: false,
       });
       return request;

@@ -68,6 +68,7 @@ export const policyBody = {
         scheduleSeconds: { type: ['integer', 'null'], minimum: 1 },
         minNewLabels: { type: ['integer', 'null'], minimum: 1 },
         cooldownSeconds: { type: 'integer', minimum: 0 },
+        since: { enum: ['first_training', 'drift_start'] },
       },
     },
   },
