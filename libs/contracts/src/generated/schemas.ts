@@ -5643,9 +5643,9 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "alias": "production",
           "version": 2,
           "metrics": {
-            "auc": 0.871,
-            "logloss": 0.362,
-            "accuracy": 0.842
+            "auc": 0.841,
+            "logloss": 0.402,
+            "accuracy": 0.812
           },
           "evaluatedOn": "candidate_holdout"
         }
