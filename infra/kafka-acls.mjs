@@ -30,7 +30,13 @@ export const SERVICE_TOPICS = {
     produces: ['mlops.features.materialized.v1', 'mlops.dataset.snapshot.created.v1', AUTH],
   },
   trainer: {
-    consumes: ['mlops.training.requested.v1', 'mlops.dataset.snapshot.created.v1', 'mlops.drift.detected.v1', AUTH],
+    consumes: [
+      'mlops.training.requested.v1',
+      'mlops.dataset.snapshot.created.v1',
+      'mlops.drift.detected.v1',
+      'mlops.model.promoted.v1', // the champion of each alias, scored on a candidate's holdout
+      AUTH,
+    ],
     produces: [
       'mlops.training.requested.v1', // POST /training-runs announces the request through its outbox
       'mlops.dataset.snapshot.requested.v1',

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { promotionStack, rollbackTarget } from '../src/domain/alias-history';
-import { type PromotionPolicy, defaultPolicy, evaluateGate, splitSliceMetrics } from '../src/domain/policy';
+import {
+  type PromotionPolicy,
+  defaultPolicy,
+  evaluateGate,
+  slicesOfTrained,
+  splitSliceMetrics,
+} from '../src/domain/policy';
 import { checkSignature } from '../src/domain/signature-check';
 
 const policy = (overrides: Partial<PromotionPolicy> = {}): PromotionPolicy => ({
@@ -70,6 +76,76 @@ test('metrics named <metric>__<slice> are slices', () => {
     overall: { auc: 0.8, logloss: 0.3 },
     slices: { plan_basic: { auc: 0.7 } },
   });
+});
+
+const withChampion = (auc: number, champion: { alias?: string; version?: number; auc?: number; skipped?: string }) => ({
+  ...candidate(auc),
+  champion: {
+    alias: champion.alias ?? 'production',
+    version: champion.version ?? 1,
+    ...(champion.auc === undefined ? {} : { metrics: { auc: champion.auc }, evaluatedOn: 'candidate_holdout' }),
+    ...(champion.skipped === undefined ? {} : { skipped: champion.skipped }),
+  },
+});
+const production = { version: 1, metrics: { auc: 0.8 } };
+
+test("the champion's metric on the candidate's holdout is the baseline, not the stored one", () => {
+  const decision = evaluateGate(policy(), withChampion(0.75, { auc: 0.7 }), production);
+  assert.equal(decision.passed, true);
+  assert.equal(decision.baselineValue, 0.7);
+  assert.equal(decision.baselineSource, 'candidate_holdout');
+  assert.match(decision.reason, /auc 0\.75 vs 0\.7 of version 1 on the candidate's holdout/);
+});
+
+test('a candidate that beats the stored metric but not the champion on the same holdout stays out', () => {
+  const decision = evaluateGate(policy(), withChampion(0.85, { auc: 0.9 }), production);
+  assert.equal(decision.passed, false);
+  assert.equal(decision.baselineValue, 0.9);
+});
+
+test("a champion that is not the alias's current version is ignored: the stored metric is the baseline", () => {
+  const decision = evaluateGate(policy(), withChampion(0.75, { version: 3, auc: 0.7 }), production);
+  assert.equal(decision.passed, false);
+  assert.equal(decision.baselineValue, 0.8);
+  assert.equal(decision.baselineSource, 'stored_metrics');
+  assert.match(decision.reason, /the trainer scored production version 3, not the current one/);
+  const otherAlias = evaluateGate(policy(), withChampion(0.75, { alias: 'staging', auc: 0.7 }), production);
+  assert.equal(otherAlias.baselineSource, 'stored_metrics');
+});
+
+test('a skipped champion falls back to the stored metric and the reason says why', () => {
+  const decision = evaluateGate(policy(), withChampion(0.85, { skipped: 'artifact missing' }), production);
+  assert.equal(decision.passed, true);
+  assert.equal(decision.baselineValue, 0.8);
+  assert.equal(decision.baselineSource, 'stored_metrics');
+  assert.match(decision.reason, /could not score it on the candidate's holdout: artifact missing/);
+});
+
+test('without a champion the gate compares with the stored metrics, as before', () => {
+  const decision = evaluateGate(policy(), candidate(0.85), production);
+  assert.equal(decision.passed, true);
+  assert.equal(decision.baselineSource, 'stored_metrics');
+  assert.equal(evaluateGate(policy(), candidate(0.71), null).baselineSource, null);
+});
+
+test("the trainer's slices become <field>=<value> slices, roc_auc also as auc", () => {
+  const slices = slicesOfTrained({
+    plan: {
+      values: [
+        { value: 'basic', metrics: { roc_auc: 0.7, recall: 0.5 } },
+        { value: 'premium', metrics: { roc_auc: 0.9, auc: 0.91 } },
+      ],
+    },
+    tenure_days: { values: [{ value: '[-inf, 250)', metrics: { positive_rate: 0.4 } }] },
+  });
+  assert.deepEqual(slices, {
+    'plan=basic': { roc_auc: 0.7, auc: 0.7, recall: 0.5 },
+    'plan=premium': { roc_auc: 0.9, auc: 0.91 },
+    'tenure_days=[-inf, 250)': { positive_rate: 0.4 },
+  });
+  const decision = evaluateGate(policy({ maxSliceGap: 0.1 }), candidate(0.85, slices), null);
+  assert.equal(decision.worstSlice, 'plan=basic');
+  assert.equal(decision.passed, false);
 });
 
 test('a rollback goes to the version before the current one, by history', () => {

@@ -649,3 +649,71 @@ test('a version without the policy metric stays out, and a person can still prom
   assert.equal(promoted?.trigger, 'manual');
   assert.equal(promoted?.gate, null);
 });
+
+/** The trainer's word on production version 1, scored on the candidate's holdout. */
+const championV1 = (auc: number): NonNullable<ModelTrainedV1['champion']> => ({
+  alias: 'production',
+  version: 1,
+  metrics: { auc, accuracy: 0.7 },
+  evaluatedOn: 'candidate_holdout',
+});
+
+test("a candidate below production's stored metric but better than production on the same holdout is promoted", async () => {
+  const model = await modelWithProduction('champion-pass');
+  await publishTrained(trainedEvent(model, { auc: 0.75 }, { champion: championV1(0.7) }));
+  const version = await decidedVersion(model, 2);
+  assert.equal(version.status, 'promoted', version.gate.reason);
+  assert.equal(version.gate.baselineSource, 'candidate_holdout');
+  assert.equal(version.gate.baselineValue, 0.7);
+  assert.match(version.gate.reason, /auc 0\.75 vs 0\.7 of version 1 on the candidate's holdout/);
+  assert.deepEqual(version.champion, championV1(0.7));
+  const events = await promotedOf(model, (event) => event.version === 2);
+  assert.equal(events.at(-1)?.gate?.baselineValue, 0.7);
+  const card = await call('GET', `/models/${model}/versions/2/card.md`);
+  assert.match(card.body, /production version 1 on this version's holdout: auc 0\.7/);
+});
+
+test('a candidate above the stored metric but worse than production on the same holdout stays out', async () => {
+  const model = await modelWithProduction('champion-fail');
+  await publishTrained(trainedEvent(model, { auc: 0.85 }, { champion: championV1(0.9) }));
+  const version = await decidedVersion(model, 2);
+  assert.equal(version.status, 'rejected');
+  assert.equal(version.gate.baselineSource, 'candidate_holdout');
+  assert.match(version.gate.reason, /stayed out: .*auc 0\.85 vs 0\.9 of version 1 on the candidate's holdout/);
+  assert.equal(await aliasVersion(model), 1);
+});
+
+test('without a champion the gate compares with the stored metrics of production, as before', async () => {
+  const model = await modelWithProduction('champion-none');
+  await publishTrained(trainedEvent(model, { auc: 0.75 }));
+  const version = await decidedVersion(model, 2);
+  assert.equal(version.status, 'rejected');
+  assert.equal(version.gate.baselineSource, 'stored_metrics');
+  assert.equal(version.gate.baselineValue, 0.8);
+  assert.equal(version.champion, null);
+});
+
+test("the trainer's slices are the version's slices: the gate's slice gap reads them and the card shows them", async () => {
+  const model = await modelWithProduction('slices');
+  const policy = await call('PUT', `/models/${model}/policy`, {
+    reason: 'no group left behind',
+    policy: { metric: 'auc', higherIsBetter: true, floor: 0.6, maxSliceGap: 0.05 },
+  });
+  assert.equal(policy.status, 200, JSON.stringify(policy.body));
+  const slices = {
+    plan: {
+      values: [
+        { value: 'basic', rows: 40, metrics: { roc_auc: 0.7, recall: 0.6 } },
+        { value: 'premium', rows: 60, metrics: { roc_auc: 0.85, recall: 0.8 } },
+      ],
+      gaps: { recall: { gap: 0.2, highest: 'premium', lowest: 'basic' } },
+    },
+  };
+  await publishTrained(trainedEvent(model, { auc: 0.85, max_slice_gap_recall: 0.2 }, { slices }));
+  const version = await decidedVersion(model, 2);
+  assert.equal(version.status, 'rejected');
+  assert.equal(version.gate.worstSlice, 'plan=basic');
+  assert.match(version.gate.reason, /slice plan=basic lags the overall auc by 0\.15/);
+  const card = await call('GET', `/models/${model}/versions/2/card.md`);
+  assert.match(card.body, /\| plan=premium \| roc_auc \| 0\.85 \|/);
+});

@@ -4,6 +4,9 @@ import { artifactStoreOf } from '@mlops/artifacts';
 import { PlatformModule } from '@mlops/platform';
 import { POSTGRES } from '@mlops/storage';
 import type { TrainerConfig } from './config';
+import { ModelPromotedMessageController } from './champions/track-champion/model-promoted.message.controller';
+import { TrackChampionService } from './champions/track-champion/track-champion.service';
+import { ChampionStore } from './infrastructure/champion-store';
 import { trainerMigrations } from './infrastructure/migrations';
 import { RunStore } from './infrastructure/run-store';
 import { TrackingStore } from './infrastructure/tracking-store';
@@ -44,6 +47,7 @@ export class AppModule {
         GetTrainingRunHttpController,
         TrainingRequestedMessageController,
         SnapshotCreatedMessageController,
+        ModelPromotedMessageController,
         MlflowExperimentsHttpController,
         MlflowRunsHttpController,
         MlflowArtifactsHttpController,
@@ -59,6 +63,12 @@ export class AppModule {
           inject: [POSTGRES],
           useFactory: (dataSource: DataSource) => new TrackingStore(dataSource),
         },
+        {
+          provide: ChampionStore,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new ChampionStore(dataSource),
+        },
+        TrackChampionService,
         TrackingService,
         TrainingTracking,
         TrainingMetrics,

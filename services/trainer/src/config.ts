@@ -18,6 +18,11 @@ export const TrainerConfigSpec = {
     default: 30_000,
     min: 1_000,
   }),
+  TRAINING_CHAMPION_ALIAS: str({
+    description:
+      "The alias whose version (the champion) every finished run scores on its own holdout, for the registry's gate to compare on the same data; set it to the gate's policy alias when that is not production",
+    default: 'production',
+  }),
   TRAINING_POLL_MS: int({ description: 'How often an idle trainer looks for runs to train', default: 1_000, min: 50 }),
   TRACKING_MAX_ARTIFACT_BYTES: int({
     description: 'Largest artifact a client may upload through the MLflow artifact proxy, in bytes',

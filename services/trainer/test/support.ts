@@ -19,6 +19,7 @@ export async function testConfig(
   await startGroupAtEnd(testKafka('trainer-test'), group, [
     EventTypes.TrainingRequestedV1,
     EventTypes.DatasetSnapshotCreatedV1,
+    EventTypes.ModelPromotedV1,
     EventTypes.AuthTokenChangedV1,
   ]);
   const config = loadConfig('trainer', TrainerConfigSpec, {

@@ -5222,6 +5222,48 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           }
         }
       },
+      "champion": {
+        "type": "object",
+        "description": "The version an alias of this model pointed at when the run finished (the champion), scored by the trainer on the SAME holdout rows as the candidate, so the registry's gate compares both on the same data. Absent when the model had no promoted version the trainer knew of. Either metrics (same keys as metrics, without slices) or skipped (why the champion could not be scored: its artifact is missing or corrupt, or its signature needs features the snapshot lacks).",
+        "additionalProperties": false,
+        "required": [
+          "alias",
+          "version"
+        ],
+        "properties": {
+          "alias": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9-]{0,62}$",
+            "description": "The alias whose version was scored, e.g. \"production\"."
+          },
+          "version": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The version the alias pointed at, as the trainer last saw it in mlops.model.promoted.v1."
+          },
+          "metrics": {
+            "type": "object",
+            "description": "The champion's metrics on the candidate's holdout, same keys as the candidate's overall metrics.",
+            "propertyNames": {
+              "type": "string",
+              "pattern": "^[a-z][a-z0-9_]{0,62}$"
+            },
+            "additionalProperties": {
+              "type": "number"
+            }
+          },
+          "evaluatedOn": {
+            "const": "candidate_holdout",
+            "description": "Which rows the champion was scored on: the candidate's holdout."
+          },
+          "skipped": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 2000,
+            "description": "Why the champion has no metrics, e.g. its artifact is missing, or the snapshot lacks a feature its signature names."
+          }
+        }
+      },
       "params": {
         "type": "object",
         "description": "Hyper-parameters actually used.",
@@ -5626,7 +5668,17 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "nullCount": 0
         },
         "trainedAt": "2025-11-20T08:03:10Z",
-        "durationMs": 84210
+        "durationMs": 84210,
+        "champion": {
+          "alias": "production",
+          "version": 2,
+          "metrics": {
+            "auc": 0.841,
+            "logloss": 0.402,
+            "accuracy": 0.812
+          },
+          "evaluatedOn": "candidate_holdout"
+        }
       }
     ],
     "x-invalid-examples": [

@@ -1427,6 +1427,33 @@ export interface ModelTrainedV1 {
     };
   };
   /**
+   * The version an alias of this model pointed at when the run finished (the champion), scored by the trainer on the SAME holdout rows as the candidate, so the registry's gate compares both on the same data. Absent when the model had no promoted version the trainer knew of. Either metrics (same keys as metrics, without slices) or skipped (why the champion could not be scored: its artifact is missing or corrupt, or its signature needs features the snapshot lacks).
+   */
+  champion?: {
+    /**
+     * The alias whose version was scored, e.g. "production".
+     */
+    alias: string;
+    /**
+     * The version the alias pointed at, as the trainer last saw it in mlops.model.promoted.v1.
+     */
+    version: number;
+    /**
+     * The champion's metrics on the candidate's holdout, same keys as the candidate's overall metrics.
+     */
+    metrics?: {
+      [k: string]: number;
+    };
+    /**
+     * Which rows the champion was scored on: the candidate's holdout.
+     */
+    evaluatedOn?: 'candidate_holdout';
+    /**
+     * Why the champion has no metrics, e.g. its artifact is missing, or the snapshot lacks a feature its signature names.
+     */
+    skipped?: string;
+  };
+  /**
    * Hyper-parameters actually used.
    */
   params: {

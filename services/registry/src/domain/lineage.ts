@@ -31,6 +31,13 @@ export interface LineageSources {
     readonly featureView: { readonly name: string; readonly version: number };
     readonly metrics: Readonly<Record<string, number>>;
     readonly sliceMetrics: Readonly<Record<string, Readonly<Record<string, number>>>>;
+    /** The alias's version scored on this version's holdout when it was trained (absent: not known). */
+    readonly champion?: {
+      readonly alias: string;
+      readonly version: number;
+      readonly metrics?: Readonly<Record<string, number>>;
+      readonly skipped?: string;
+    } | null;
     readonly params: Readonly<Record<string, number | string | boolean>>;
     readonly lineage: Readonly<Record<string, unknown>> | null;
     readonly referenceDistributions: Readonly<Record<string, unknown>>;
@@ -208,6 +215,7 @@ export function modelCard(sources: LineageSources): Record<string, unknown> {
     params: version.params,
     metrics: version.metrics,
     slices: sliceGaps(version.metrics, version.sliceMetrics),
+    champion: version.champion ?? null,
     gate: version.gate,
     status: version.status,
     aliases: [...current.entries()].filter(([, v]) => v === version.version).map(([alias]) => alias),
@@ -235,6 +243,12 @@ export function modelCardMarkdown(card: Record<string, unknown>): string {
   const metrics = card['metrics'] as Record<string, number>;
   const slices = card['slices'] as Array<{ slice: string; metric: string; value: number; gap: number | null }>;
   const gate = card['gate'] as { passed?: boolean; reason?: string } | null;
+  const champion = card['champion'] as {
+    alias: string;
+    version: number;
+    metrics?: Record<string, number>;
+    skipped?: string;
+  } | null;
   const lines = [
     `# Model card: ${String(card['model'])} version ${String(card['version'])}`,
     '',
@@ -272,6 +286,15 @@ export function modelCardMarkdown(card: Record<string, unknown>): string {
           '| --- | --- | --- | --- |',
           ...slices.map((s) => `| ${s.slice} | ${s.metric} | ${fmt(s.value)} | ${fmt(s.gap)} |`),
         ]),
+    '',
+    '## Champion on the same holdout',
+    champion === null
+      ? 'None: no version was promoted when it was trained, or it was not trained on the platform.'
+      : champion.metrics
+        ? `${champion.alias} version ${champion.version} on this version's holdout: ${Object.entries(champion.metrics)
+            .map(([name, value]) => `${name} ${fmt(value)}`)
+            .join(', ')}`
+        : `${champion.alias} version ${champion.version} not scored: ${champion.skipped ?? '-'}`,
     '',
     '## Promotion gate',
     gate

@@ -72,10 +72,53 @@ export function splitSliceMetrics(metrics: Readonly<Record<string, number>>): {
   return { overall, slices };
 }
 
+/** The trainer's `slices` of `mlops.model.trained.v1`: per field, the holdout metrics of each of its values. */
+export type TrainedSlices = Readonly<
+  Record<
+    string,
+    { readonly values: readonly { readonly value: string; readonly metrics: Readonly<Record<string, number>> }[] }
+  >
+>;
+
+/** Metric names the trainer writes once for slices and twice (two spellings) overall. */
+const SLICE_METRIC_ALIASES: Readonly<Record<string, string>> = { roc_auc: 'auc', log_loss: 'logloss' };
+
+/**
+ * The trainer's slices as the gate and the model card read them: one slice per field value, named `<field>=<value>`
+ * (e.g. `plan=basic`), with both spellings of a metric the overall metrics spell two ways (roc_auc and auc).
+ */
+export function slicesOfTrained(slices: TrainedSlices | undefined): Record<string, Record<string, number>> {
+  const flat: Record<string, Record<string, number>> = {};
+  for (const [field, { values }] of Object.entries(slices ?? {})) {
+    for (const slice of values) {
+      const metrics: Record<string, number> = { ...slice.metrics };
+      for (const [name, alias] of Object.entries(SLICE_METRIC_ALIASES)) {
+        const value = metrics[name];
+        if (value !== undefined && metrics[alias] === undefined) metrics[alias] = value;
+      }
+      flat[`${field}=${slice.value}`] = metrics;
+    }
+  }
+  return flat;
+}
+
+/**
+ * What the trainer said of the alias's version when the candidate finished: its metrics on the candidate's own
+ * holdout (the same rows), or why it could not score it.
+ */
+export interface ChampionEvaluation {
+  readonly alias: string;
+  readonly version: number;
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly skipped?: string;
+}
+
 export interface GateCandidate {
   readonly version: number;
   readonly metrics: Readonly<Record<string, number>>;
   readonly slices: SliceMetrics;
+  /** The champion scored on this candidate's holdout, when the trainer did. */
+  readonly champion?: ChampionEvaluation | null;
 }
 
 export interface GateBaseline {
@@ -97,6 +140,11 @@ export interface GateDecision {
   readonly candidateValue: number | null;
   readonly baselineValue: number | null;
   readonly baselineVersion: number | null;
+  /**
+   * Where the baseline value comes from: the baseline version scored on the candidate's holdout (champion/challenger
+   * on the same rows), or the metrics stored with it (its own, older holdout); null without a baseline.
+   */
+  readonly baselineSource: 'candidate_holdout' | 'stored_metrics' | null;
   /** The margin the candidate had to beat the baseline by. */
   readonly minImprovement: number;
   readonly sliceGap: number | null;
@@ -131,6 +179,33 @@ export function worstSliceGap(
 const fmt = (value: number): string => String(Math.round(value * 1e6) / 1e6);
 
 /**
+ * The champion's value of the metric on the candidate's holdout, when the trainer scored the version the alias points
+ * at now (a champion of another alias or an older version says nothing about the current one).
+ */
+function championOnSameHoldout(
+  policy: PromotionPolicy,
+  champion: ChampionEvaluation | null | undefined,
+  baselineVersion: number,
+): number | undefined {
+  if (!champion || champion.alias !== policy.alias || champion.version !== baselineVersion) return undefined;
+  const value = champion.metrics?.[policy.metric];
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
+}
+
+/** Why the gate fell back to the stored metrics though the trainer said something of a champion. */
+function championNote(
+  policy: PromotionPolicy,
+  champion: ChampionEvaluation | null | undefined,
+  baselineVersion: number,
+): string {
+  if (!champion) return '';
+  if (champion.alias !== policy.alias || champion.version !== baselineVersion)
+    return `; the trainer scored ${champion.alias} version ${champion.version}, not the current one`;
+  if (champion.skipped) return `; the trainer could not score it on the candidate's holdout: ${champion.skipped}`;
+  return `; the trainer's champion metrics have no ${policy.metric}`;
+}
+
+/**
  * The promotion gate: the candidate passes when it has the metric, clears the floor, beats the alias's current
  * version by the margin (the first version only needs the floor) and no slice lags the overall metric by more
  * than the allowed gap.
@@ -142,7 +217,16 @@ export function evaluateGate(
 ): GateDecision {
   const { metric, higherIsBetter } = policy;
   const candidateValue = candidate.metrics[metric];
-  const baselineValue = baseline ? (baseline.metrics[metric] ?? null) : null;
+  const sameHoldout = baseline ? championOnSameHoldout(policy, candidate.champion, baseline.version) : undefined;
+  const baselineValue = baseline ? (sameHoldout ?? baseline.metrics[metric] ?? null) : null;
+  const baselineSource: GateDecision['baselineSource'] =
+    baseline === null ? null : sameHoldout !== undefined ? 'candidate_holdout' : 'stored_metrics';
+  const on =
+    baselineSource === 'candidate_holdout'
+      ? " on the candidate's holdout"
+      : baseline !== null
+        ? ` (its stored metrics${championNote(policy, candidate.champion, baseline.version)})`
+        : '';
   const margin =
     baselineValue === null
       ? 0
@@ -152,6 +236,7 @@ export function evaluateGate(
     higherIsBetter,
     baselineValue,
     baselineVersion: baseline?.version ?? null,
+    baselineSource,
     minImprovement: margin,
   };
   if (candidateValue === undefined || !Number.isFinite(candidateValue)) {
@@ -192,7 +277,7 @@ export function evaluateGate(
       checks.push({
         name: 'improvement',
         passed: beats,
-        detail: `${metric} ${fmt(candidateValue)} vs ${fmt(baselineValue)} of version ${baseline.version}: improvement ${fmt(improvement)}, needed more than 0 and at least ${fmt(margin)}`,
+        detail: `${metric} ${fmt(candidateValue)} vs ${fmt(baselineValue)} of version ${baseline.version}${on}: improvement ${fmt(improvement)}, needed more than 0 and at least ${fmt(margin)}`,
       });
     }
   }

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { execute, query, queryOne, schemaOf } from '@mlops/storage';
 import type { AliasMove } from '../domain/alias-history';
-import type { GateDecision, PromotionPolicy, SliceMetrics, Task } from '../domain/policy';
+import type { ChampionEvaluation, GateDecision, PromotionPolicy, SliceMetrics, Task } from '../domain/policy';
 import { type RegistryTables, registryTables } from './tables';
 
 export type VersionStatus = 'registered' | 'pending_approval' | 'rejected' | 'promoted' | 'bad';
@@ -73,6 +73,8 @@ export interface NewVersion {
   readonly featureView: FeatureViewRef;
   readonly metrics: Record<string, number>;
   readonly sliceMetrics: SliceMetrics;
+  /** The alias's version scored by the trainer on this version's holdout (trained versions only). */
+  readonly champion: ChampionEvaluation | null;
   readonly params: Record<string, number | string | boolean>;
   readonly lineage: Record<string, unknown> | null;
   readonly referenceDistributions: Record<string, unknown>;
@@ -190,6 +192,7 @@ interface VersionRow {
   feature_view: FeatureViewRef;
   metrics: Record<string, number>;
   slice_metrics: SliceMetrics;
+  champion: ChampionEvaluation | null;
   params: Record<string, number | string | boolean>;
   lineage: Record<string, unknown> | null;
   reference_distributions: Record<string, unknown>;
@@ -258,6 +261,7 @@ function versionOf(row: VersionRow): VersionRecord {
     featureView: row.feature_view,
     metrics: row.metrics,
     sliceMetrics: row.slice_metrics,
+    champion: row.champion,
     params: row.params,
     lineage: row.lineage,
     referenceDistributions: row.reference_distributions,
@@ -390,9 +394,9 @@ export class CatalogStore {
       `INSERT INTO ${this.tables.model_versions}
          (model, version, source, training_run_id, task, algorithm, description, tags, artifact, signature, feature_view,
           metrics, slice_metrics, params, lineage, reference_distributions, prediction_distribution, trained_at,
-          created_by, created_at, status)
+          created_by, created_at, status, champion)
        SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-              $18, $19, $20
+              $18, $19, $20, $21
        FROM ${this.tables.model_versions} WHERE model = $1
        ON CONFLICT (training_run_id) DO NOTHING
        RETURNING *`,
@@ -417,6 +421,7 @@ export class CatalogStore {
         version.createdBy,
         now,
         status,
+        version.champion === null ? null : JSON.stringify(version.champion),
       ],
     );
     return rows[0] ? versionOf(rows[0]) : null;

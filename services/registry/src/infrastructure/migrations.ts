@@ -154,4 +154,19 @@ export class RegistryCatalog1764700000000 implements MigrationInterface {
   }
 }
 
-export const registryMigrations = [RegistryCatalog1764700000000];
+/** What the trainer said of the alias's version when a candidate was trained: its metrics on the same holdout. */
+export class VersionChampion1764800000000 implements MigrationInterface {
+  name = 'VersionChampion1764800000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = registryTables(migrationSchema(queryRunner));
+    await queryRunner.query(`ALTER TABLE ${t.model_versions} ADD COLUMN IF NOT EXISTS champion jsonb`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const t = registryTables(migrationSchema(queryRunner));
+    await queryRunner.query(`ALTER TABLE ${t.model_versions} DROP COLUMN IF EXISTS champion`);
+  }
+}
+
+export const registryMigrations = [RegistryCatalog1764700000000, VersionChampion1764800000000];

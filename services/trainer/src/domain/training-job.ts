@@ -67,8 +67,8 @@ export interface TrainingOutcome {
   readonly predictionDistribution: NumericReference;
   /** A sample of the training features and of the predictions, for KS and Wasserstein (stored apart). */
   readonly referenceSample: ReferenceSample;
-  /** The holdout and the model's outputs on it: the runtime must give the same (parity). */
-  readonly holdout: { readonly table: RawTable; readonly predictions: Float64Array };
+  /** The holdout, its labels and the model's outputs on it: the runtime must give the same (parity). */
+  readonly holdout: { readonly table: RawTable; readonly labels: Float64Array; readonly predictions: Float64Array };
 }
 
 export const MIN_ROWS = 10;
@@ -255,7 +255,7 @@ export function runTrainingJob(
     referenceDistributions,
     predictionDistribution: numericReference(predictions),
     referenceSample: referenceSample(trainTable, predictions, seed),
-    holdout: { table: holdoutTable, predictions },
+    holdout: { table: holdoutTable, labels: holdoutLabels, predictions },
   });
 }
 

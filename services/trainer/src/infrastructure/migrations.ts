@@ -133,4 +133,29 @@ export class TrackingTables1764700000000 implements MigrationInterface {
   }
 }
 
-export const trainerMigrations = [TrainerTables1764600000000, TrackingTables1764700000000];
+/** Champions: the version each alias of a model points at, as `mlops.model.promoted.v1` last said (rollbacks too). */
+export class ChampionTables1764800000000 implements MigrationInterface {
+  name = 'ChampionTables1764800000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = trainerTables(migrationSchema(queryRunner));
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.champions} (
+        model        text        NOT NULL,
+        alias        text        NOT NULL,
+        version      integer     NOT NULL,
+        artifact     jsonb       NOT NULL,
+        signature    jsonb       NOT NULL,
+        promoted_at  timestamptz NOT NULL,
+        updated_at   timestamptz NOT NULL,
+        PRIMARY KEY (model, alias)
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const t = trainerTables(migrationSchema(queryRunner));
+    await queryRunner.query(`DROP TABLE IF EXISTS ${t.champions}`);
+  }
+}
+
+export const trainerMigrations = [TrainerTables1764600000000, TrackingTables1764700000000, ChampionTables1764800000000];

@@ -8,6 +8,7 @@ const TABLES = [
   'run_metrics',
   'run_tags',
   'run_artifacts',
+  'champions',
 ] as const;
 
 export type TrainerTables = Tables<(typeof TABLES)[number]>;

@@ -2,11 +2,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Result, err, ok } from '@mlops/core';
 import { trainingError, type TrainingError } from '../domain/snapshot-table';
+import type { ChampionEvaluation } from '../domain/champion';
 import type { TrainingOutcome } from '../domain/training-job';
 import type { WorkerInput, WorkerMessage } from './training.worker';
 
 export type TrainedOutcome = Omit<TrainingOutcome, 'holdout'> & {
   readonly parity: { rows: number; maxDifference: number };
+  /** The champion scored on the same holdout, when the run was given one. */
+  readonly champion: ChampionEvaluation | null;
 };
 
 /** Runs one training in a worker thread; a crash of the worker is a failed run, not a failed service. */
@@ -24,7 +27,7 @@ export class TrainingRunner {
       const worker = new Worker(this.script, { workerData: input });
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'progress') onProgress(message.done / Math.max(1, message.total));
-        else if (message.ok) settle(ok({ ...message.outcome, parity: message.parity }));
+        else if (message.ok) settle(ok({ ...message.outcome, parity: message.parity, champion: message.champion }));
         else settle(err(message.error));
         if (message.type === 'done') void worker.terminate();
       });

@@ -34,7 +34,12 @@ export class ApplyGateService {
     const baseline = current && (await this.catalog.findVersion(manager, model.name, current.version));
     const decision = evaluateGate(
       policy,
-      { version: version.version, metrics: version.metrics, slices: version.sliceMetrics },
+      {
+        version: version.version,
+        metrics: version.metrics,
+        slices: version.sliceMetrics,
+        champion: version.champion,
+      },
       baseline ? { version: baseline.version, metrics: baseline.metrics } : null,
     );
     const gate = { ...decision, alias: policy.alias, mode: policy.mode, policyIsDefault: model.policy === null };

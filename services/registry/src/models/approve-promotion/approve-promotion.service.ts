@@ -52,7 +52,12 @@ export class ApprovePromotionService {
       const baseline = current && (await this.catalog.findVersion(manager, model.name, current.version));
       const decision = evaluateGate(
         { ...policy, alias: pending.alias },
-        { version: version.version, metrics: version.metrics, slices: version.sliceMetrics },
+        {
+          version: version.version,
+          metrics: version.metrics,
+          slices: version.sliceMetrics,
+          champion: version.champion,
+        },
         baseline && baseline.version !== version.version
           ? { version: baseline.version, metrics: baseline.metrics }
           : null,

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EventTypes, type ModelRegisteredV1 } from '@mlops/contracts';
 import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
-import { splitSliceMetrics } from '../../domain/policy';
+import { slicesOfTrained, splitSliceMetrics } from '../../domain/policy';
 import { CatalogStore, type VersionRecord } from '../../infrastructure/catalog-store';
 import { PG_SCHEMA, SOURCE } from '../../tokens';
 import { ApplyGateService, type GateOutcome } from '../apply-gate/apply-gate.service';
@@ -44,7 +44,9 @@ export class RegisterTrainedService {
         refused: `model ${model.name} is a ${model.task} model; run ${trained.trainingRunId} trained ${trained.task}`,
       };
     }
-    const { overall, slices } = splitSliceMetrics(trained.metrics);
+    // Slices come as the trainer's `slices` field; keys `<metric>__<slice>` in metrics are still read.
+    const { overall, slices: keyedSlices } = splitSliceMetrics(trained.metrics);
+    const slices = { ...keyedSlices, ...slicesOfTrained(trained.slices) };
     const version = await this.catalog.insertVersion(
       manager,
       {
@@ -60,6 +62,7 @@ export class RegisterTrainedService {
         featureView: trained.lineage.featureView,
         metrics: overall,
         sliceMetrics: slices,
+        champion: trained.champion ?? null,
         params: trained.params,
         lineage: { ...trained.lineage, trainingRunId: trained.trainingRunId, trainingEventId: event.id },
         referenceDistributions: trained.referenceDistributions,

@@ -96,6 +96,7 @@ export class UploadModelService {
           featureView: metadata.featureView,
           metrics: (metadata.metrics ?? {}) as Record<string, number>,
           sliceMetrics: (metadata.slices ?? {}) as Record<string, Record<string, number>>,
+          champion: null,
           params: (metadata.params ?? {}) as Record<string, number | string | boolean>,
           lineage: { ...(metadata.trainingData ?? {}), featureView: metadata.featureView },
           referenceDistributions: {},

@@ -11,8 +11,10 @@ import { type ArtifactStore, ArtifactIntegrityError, ArtifactNotFoundError, dige
 import { EventTypes, type ModelTrainedV1 } from '@mlops/contracts';
 import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
 import type { TrainerConfig } from '../../config';
+import type { ChampionEvaluation } from '../../domain/champion';
 import type { SnapshotColumn, TrainingError } from '../../domain/snapshot-table';
 import type { TaskName } from '../../domain/training-job';
+import { type Champion, ChampionStore } from '../../infrastructure/champion-store';
 import { type RunFailure, RunStore, type TrainingRun } from '../../infrastructure/run-store';
 import { TrainingMetrics } from '../../infrastructure/training-metrics';
 import { type TrainedOutcome, TrainingRunner } from '../../infrastructure/training-runner';
@@ -48,6 +50,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     private readonly runner: TrainingRunner,
     private readonly tracking: TrainingTracking,
     private readonly metrics: TrainingMetrics,
+    private readonly champions: ChampionStore,
   ) {}
 
   /** In the inbox transaction: a snapshot for a run that waits for it. Anything else changes nothing. */
@@ -128,6 +131,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
     await this.tracking.started(this.runs.dataSource.manager, run.id);
     const bytes = await this.readSnapshot(run);
     if (!bytes) return;
+    const champion = await this.loadChampion(run);
 
     let progress = 0;
     let reported = -10;
@@ -152,6 +156,9 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
             ...(run.request.search ? { search: run.request.search } : {}),
             ...(run.request.sliceBy ? { sliceBy: run.request.sliceBy } : {}),
           },
+          ...(champion && 'onnx' in champion.load
+            ? { champion: { onnx: champion.load.onnx, signature: champion.record.signature } }
+            : {}),
         },
         (fraction) => {
           progress = fraction;
@@ -193,6 +200,19 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       ...sample,
       rows: outcome.value.referenceSample.sampleRows,
     });
+    if (champion) {
+      const evaluation: ChampionEvaluation =
+        'skipped' in champion.load
+          ? champion.load
+          : (outcome.value.champion ?? { skipped: 'the champion was not scored' });
+      trained.champion = {
+        alias: champion.record.alias,
+        version: champion.record.version,
+        ...('metrics' in evaluation
+          ? { metrics: evaluation.metrics, evaluatedOn: 'candidate_holdout' as const }
+          : { skipped: evaluation.skipped }),
+      };
+    }
     const finished = await this.runs.dataSource.transaction(async (manager) => {
       const result = {
         ...trained,
@@ -252,6 +272,38 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
           `run ${run.id}: reading the snapshot failed, retried later: ${error instanceof Error ? error.message : String(error)}`,
         );
       return undefined;
+    }
+  }
+
+  /**
+   * The champion of the run's model (the version TRAINING_CHAMPION_ALIAS points at) and its ONNX bytes, verified
+   * against the promoted sha256; undefined when the model has none. A champion that cannot be read is `skipped` with
+   * the reason: the candidate still trains, the gate then compares with the stored metrics.
+   */
+  private async loadChampion(
+    run: TrainingRun,
+  ): Promise<{ record: Champion; load: { onnx: Uint8Array } | { skipped: string } } | undefined> {
+    const record = await this.champions.find(
+      this.runs.dataSource.manager,
+      run.request.model,
+      this.config.TRAINING_CHAMPION_ALIAS,
+    );
+    if (!record) return undefined;
+    const { uri, sha256 } = record.artifact;
+    const name = `${record.model} version ${record.version} (${record.alias})`;
+    try {
+      if (digestOf(uri) !== sha256)
+        return { record, load: { skipped: `the artifact of ${name} at ${uri} does not name its sha256 ${sha256}` } };
+      return { record, load: { onnx: await this.artifacts.get(uri) } };
+    } catch (error) {
+      const skipped =
+        error instanceof ArtifactIntegrityError
+          ? `the artifact of ${name} at ${uri} is corrupt: it hashes to ${error.actualSha256}, not ${sha256}`
+          : error instanceof ArtifactNotFoundError
+            ? `the artifact of ${name} is not in the artifact store at ${uri}`
+            : `the artifact of ${name} could not be read: ${error instanceof Error ? error.message : String(error)}`;
+      this.logger.warn(`run ${run.id}: champion not scored: ${skipped}`);
+      return { record, load: { skipped } };
     }
   }
 
