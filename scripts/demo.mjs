@@ -218,8 +218,8 @@ await must(
   'monitor policy',
   call(tokens.promoter, 'PUT', `${URLS.monitor}/models/${MODEL}/policy`, {
     window: { by: 'count', size: SIZE.window },
-    performance: { metric: 'auc', floor: 0.6, minLabeled: 50 },
-    training: { driftWindows: 1, onDegradation: true, cooldownSeconds: 30, since: 'drift_start' },
+    performance: { metric: 'auc', floor: 0.6, minLabeled: 50, labelHorizonSeconds: 15, windowSeconds: 20 },
+    training: { driftWindows: 1, onDegradation: false, cooldownSeconds: 30, since: 'drift_start' },
   }),
   200,
 );
@@ -353,30 +353,30 @@ async function liveBatch(label, count, shift) {
   const now = new Date().toISOString();
   const applicants = examples.map((e) => ({ ...e.applicant, event_time: now }));
   await sendRecords(APPLICANTS, applicants, `${label}: applications`);
+  const served1 = (body) => {
+    served.count++;
+    served.byVersion[body.version] = (served.byVersion[body.version] ?? 0) + 1;
+    return body;
+  };
+  const predict = (entityId) => call(tokens.reader, 'POST', `${URLS.deployer}/models/${MODEL}/predict`, { entityId });
+  // The newest applicant is scored first, as soon as the deployer's online features have it (404 unknown_entity
+  // until then): then every earlier one is there too.
   const last = applicants[applicants.length - 1].applicant_id;
-  await until('the online features of the newest applicant', async () => {
-    const res = await call(tokens.reader, 'POST', `${URLS.deployer}/models/${MODEL}/predict`, { entityId: last });
-    return res.status === 200;
+  const first = await until('the online features of the newest applicant', async () => {
+    const res = await predict(last);
+    if (res.status === 200) return res.body;
+    if (res.status !== 404) throw new Error(`predict: ${res.status} ${JSON.stringify(res.body)}`);
+    return undefined;
   });
-  const scores = [];
+  const scores = [served1(first)];
+  const rest = applicants.slice(0, -1);
   const concurrency = 8;
-  let done = 0;
-  for (let i = 0; i < applicants.length; i += concurrency) {
+  for (let i = 0; i < rest.length; i += concurrency) {
     const answers = await Promise.all(
-      applicants.slice(i, i + concurrency).map(async (a) => {
-        const body = await must(
-          'predict',
-          call(tokens.reader, 'POST', `${URLS.deployer}/models/${MODEL}/predict`, { entityId: a.applicant_id }),
-          200,
-        );
-        served.count++;
-        served.byVersion[body.version] = (served.byVersion[body.version] ?? 0) + 1;
-        return body;
-      }),
+      rest.slice(i, i + concurrency).map(async (a) => served1(await must('predict', predict(a.applicant_id), 200))),
     );
     scores.push(...answers);
-    done += answers.length;
-    progress(`${label}: predictions`, done, applicants.length);
+    progress(`${label}: predictions`, scores.length, applicants.length);
   }
   // The outcomes are known later: labelled now, after every prediction.
   const labelledAt = new Date().toISOString();
@@ -414,31 +414,50 @@ await liveBatch('after', SIZE.after, 1.5);
 await sleep(5_000);
 const versions = (await call(tokens.reader, 'GET', `${URLS.registry}/models/${MODEL}/versions`)).body;
 const drift = (await call(tokens.reader, 'GET', `${URLS.monitor}/models/${MODEL}/drift`)).body;
-const performance = (await call(tokens.reader, 'GET', `${URLS.monitor}/models/${MODEL}/performance`)).body;
+// Live performance: a window is judged once its outcomes had time to arrive (labelHorizonSeconds).
+const performance = await until(
+  'live performance of v2',
+  async () => {
+    const res = await call(tokens.reader, 'GET', `${URLS.monitor}/models/${MODEL}/performance`);
+    return res.body?.windows?.some((w) => w.version === 2) ? res.body : undefined;
+  },
+  120_000,
+  2000,
+).catch(async () => (await call(tokens.reader, 'GET', `${URLS.monitor}/models/${MODEL}/performance`)).body);
 const stored = await until(
   'every prediction stored by the monitor',
   async () => {
     const res = await call(
       tokens.analyst,
       'GET',
-      `${URLS.monitor}/clickhouse?query=${encodeURIComponent(`SELECT count() FROM predictions FINAL WHERE model = '${MODEL}'`)}&default_format=JSON`,
+      `${URLS.monitor}/clickhouse?query=${encodeURIComponent(`SELECT count() AS n FROM monitor.predictions FINAL WHERE model = '${MODEL}'`)}&default_format=JSON`,
     );
-    const n = Number(res.body?.data?.[0]?.['count()'] ?? -1);
-    return n >= served.count ? n : undefined;
+    const n = Number(res.body?.data?.[0]?.n ?? -1);
+    return n >= served.count ? n : undefined; // more than served would be a double count: the test compares
   },
   120_000,
   1000,
 ).catch(() => -1);
 const list = Array.isArray(versions) ? versions : (versions?.versions ?? versions?.items ?? []);
+const liveAuc = (version) => {
+  const windows = (performance?.windows ?? []).filter((w) => w.version === version && w.metrics?.auc != null);
+  return windows.length ? windows.map((w) => fmt(w.metrics.auc)).join(' ') : '-';
+};
 console.log('');
-console.log('version | status     | holdout auc | promoted by');
+console.log('version | status      | holdout auc | live auc per window | gate');
 for (const v of list.slice().sort((a, b) => a.version - b.version))
   console.log(
-    `${String(v.version).padEnd(7)} | ${String(v.status).padEnd(10)} | ${fmt(v.metrics?.auc).padEnd(11)} | ${v.gate?.decision ?? v.gateDecision?.decision ?? ''}`,
+    `${String(v.version).padEnd(7)} | ${String(v.status).padEnd(11)} | ${fmt(v.metrics?.auc).padEnd(11)} | ${liveAuc(v.version).padEnd(19)} | ${v.gateDecision?.reason ?? v.gate?.reason ?? v.gateDecision?.decision ?? ''}`.slice(
+      0,
+      220,
+    ),
   );
 console.log('');
+const datasetDrift = (drift?.windows ?? []).filter((w) => w.datasetDrifted);
 console.log(
-  `drift events: ${narrated.filter((e) => e.topic === 'mlops.drift.detected.v1').length}, training requests: ${narrated.filter((e) => e.topic === 'mlops.training.requested.v1').length}`,
+  `drift: ${datasetDrift.length} window(s) with dataset drift (drifted share ${datasetDrift.map((w) => fmt(w.driftedShare)).join(', ')}), ` +
+    `${narrated.filter((e) => e.topic === 'mlops.drift.detected.v1').length} drift events, ` +
+    `${narrated.filter((e) => e.topic === 'mlops.training.requested.v1').length} training requests`,
 );
 console.log(`feedback loop (shift -> v2 serving): ${loopSeconds.toFixed(1)} s`);
 console.log(`predictions served ${served.count}, stored by the monitor ${stored}`);
@@ -468,5 +487,5 @@ say(`  (send "Authorization: Bearer <token>"; the admin token is in ${ADMIN_TOKE
 
 function driftedWindows(body) {
   const windows = Array.isArray(body) ? body : (body?.windows ?? []);
-  return windows.filter((w) => w.drifted ?? w.datasetDrift ?? w.dataset?.drifted).length;
+  return windows.filter((w) => w.datasetDrifted).length;
 }

@@ -13,6 +13,11 @@ export interface PerformancePolicy {
   readonly minLabeled: number;
   /** A label counts for a prediction when its event time is after the prediction and at most this much later. */
   readonly labelHorizonSeconds: number;
+  /**
+   * Tumbling time window of the live metrics, in seconds; null: the policy's window when it is by time, else the
+   * service's MONITOR_WINDOW_SECONDS (labels arrive over time, so live metrics are always judged by time).
+   */
+  readonly windowSeconds?: number | null;
   /** A string field of the label records holding the prediction's request id: joined by it when present; null: off. */
   readonly labelRequestIdField: string | null;
 }

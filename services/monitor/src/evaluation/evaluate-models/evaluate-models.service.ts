@@ -150,7 +150,9 @@ export class EvaluateModelsService {
   private async evaluatePerformance(v: ModelVersionRow, now: Date, summary: EvaluationSummary): Promise<void> {
     const manager = this.store.dataSource.manager;
     const policy = await this.policyOf(manager, v.model);
-    const windowMs = (policy.window.by === 'time' ? policy.window.seconds : this.settings.windowSeconds) * 1000;
+    const windowMs =
+      (policy.performance.windowSeconds ??
+        (policy.window.by === 'time' ? policy.window.seconds : this.settings.windowSeconds)) * 1000;
     const last = await this.store.lastWindowKey(manager, v.model, v.version, 'performance');
     const windows = await this.analytics.performance(
       v.model,

@@ -56,6 +56,7 @@ export const policyBody = {
         floor: { type: ['number', 'null'] },
         minLabeled: { type: 'integer', minimum: 1 },
         labelHorizonSeconds: { type: 'integer', minimum: 1 },
+        windowSeconds: { type: ['integer', 'null'], minimum: 1 },
         labelRequestIdField: { type: ['string', 'null'], pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
       },
     },
