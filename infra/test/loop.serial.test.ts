@@ -26,7 +26,7 @@ interface Summary {
 
 test(
   'closed loop: v1 serves, the shift drifts, the monitor asks for training, v2 passes the gate and serves, nothing lost',
-  { timeout: 1_500_000 },
+  { timeout: 1_100_000 },
   async () => {
     const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), 'loop-')), 'summary.json');
     const child = spawn('bash', ['scripts/start.sh', '--exit-after-demo'], {

@@ -10,6 +10,7 @@ if [ "${#parallel[@]}" -gt 0 ]; then
   node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${parallel[@]}" || rc=$?
 fi
 if [ "${#serial[@]}" -gt 0 ]; then
-  node --test --test-concurrency=1 --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${serial[@]}" || rc=$?
+  # Serial files run whole scenarios (a broker restart, the closed loop through `npm start`): a longer bound.
+  node --test --test-concurrency=1 --test-timeout="${TEST_SERIAL_TIMEOUT_MS:-1200000}" "${serial[@]}" || rc=$?
 fi
 exit "$rc"
