@@ -459,7 +459,26 @@ console.log(
     `${narrated.filter((e) => e.topic === 'mlops.drift.detected.v1').length} drift events, ` +
     `${narrated.filter((e) => e.topic === 'mlops.training.requested.v1').length} training requests`,
 );
+// The feedback loop step by step, from the events of this model as they were seen.
+const firstAfter = (topic, from, match = () => true) =>
+  narrated.find((e) => e.topic === topic && e.at >= from && match(e.data));
+const steps = [];
+let cursor = shiftAt;
+for (const [name, topic, match] of [
+  ['shift -> dataset drift detected', 'mlops.drift.detected.v1', (d) => d.kind === 'dataset'],
+  ['-> training requested', 'mlops.training.requested.v1', (d) => d.requestedBy === 'monitor'],
+  ['-> training set built', 'mlops.dataset.snapshot.created.v1', () => true],
+  ['-> v2 trained', 'mlops.model.trained.v1', () => true],
+  ['-> v2 promoted', 'mlops.model.promoted.v1', (d) => d.version === 2],
+  ['-> v2 serving', 'mlops.deployment.succeeded.v1', (d) => d.version === 2],
+]) {
+  const event = firstAfter(topic, cursor, match);
+  if (!event) break;
+  steps.push({ step: name, seconds: (event.at - cursor) / 1000 });
+  cursor = event.at;
+}
 console.log(`feedback loop (shift -> v2 serving): ${loopSeconds.toFixed(1)} s`);
+for (const { step, seconds } of steps) console.log(`  ${step.padEnd(34)} ${seconds.toFixed(1).padStart(6)} s`);
 console.log(`predictions served ${served.count}, stored by the monitor ${stored}`);
 console.log('');
 const summary = {
@@ -468,6 +487,7 @@ const summary = {
   served,
   stored,
   loopSeconds,
+  loopSteps: steps,
   driftedWindowsBeforeShift: driftedBefore,
   driftEvents: narrated.filter((e) => e.topic === 'mlops.drift.detected.v1').map((e) => e.data),
   trainingRequests: narrated.filter((e) => e.topic === 'mlops.training.requested.v1').map((e) => e.data),
