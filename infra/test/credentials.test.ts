@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { kafkaBrokers, kafkaTestSecurity, requireEnv, uid } from '@mlops/testing';
+import { eventually, kafkaBrokers, kafkaTestSecurity, requireEnv, uid } from '@mlops/testing';
 
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const SCHEMAS: Record<(typeof SERVICES)[number], string> = {
@@ -164,7 +164,15 @@ describe(
       await admin.connect();
       try {
         const offsetsOf = (groupId: string) => admin.fetchOffsets({ groupId, topics: ['mlops.training.requested.v1'] });
-        assert.equal(await outcome(offsetsOf('trainer')), 'ok', 'its own group');
+        // Its own group: ok, once the group coordinator (__consumer_offsets) exists on a freshly started broker
+        // (NOT_COORDINATOR_FOR_GROUP until then).
+        const own = await eventually(async () => {
+          const result = await outcome(offsetsOf('trainer'));
+          return result === 'NOT_COORDINATOR_FOR_GROUP' || result === 'KafkaJSGroupCoordinatorNotFound'
+            ? undefined
+            : result;
+        }, 'the group coordinator');
+        assert.equal(own, 'ok', 'its own group');
         // The broker denies DESCRIBE of the group on FindCoordinator (GROUP_AUTHORIZATION_FAILED, in its authorizer
         // log); kafkajs reports that as a coordinator it cannot find, which its own group (above) does find.
         assert.equal(await outcome(offsetsOf('ingestion')), 'KafkaJSGroupCoordinatorNotFound');

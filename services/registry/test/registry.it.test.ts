@@ -717,3 +717,30 @@ test("the trainer's slices are the version's slices: the gate's slice gap reads 
   const card = await call('GET', `/models/${model}/versions/2/card.md`);
   assert.match(card.body, /\| plan=premium \| roc_auc \| 0\.85 \|/);
 });
+
+test('a model registered before its first version has its policy applied to version 1; registering it again is 409', async () => {
+  const model = modelName('create');
+  const created = await call('PUT', `/models/${model}`, {
+    reason: 'the credit team starts a model',
+    task: 'binary_classification',
+    owner: 'credit-team',
+    policy: { metric: 'auc', higherIsBetter: true, floor: 0.9 },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal(created.body.owner, 'credit-team');
+  const again = await call('PUT', `/models/${model}`, { reason: 'again', task: 'regression' });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.error, 'model_exists');
+  assert.equal((await call('GET', `/models/${model}`)).body.task, 'binary_classification');
+  // The default policy (floor 0.5) would promote auc 0.8; the model's own floor 0.9 keeps it out.
+  await publishTrained(trainedEvent(model, { auc: 0.8 }));
+  const version = await decidedVersion(model, 1);
+  assert.equal(version.status, 'rejected');
+  assert.equal(await aliasVersion(model), undefined);
+  const audit = await call('GET', `/models/${model}/audit`);
+  assert.ok(
+    audit.body.some(
+      (entry: any) => entry.action === 'model_created' && entry.reason === 'the credit team starts a model',
+    ),
+  );
+});

@@ -1,10 +1,12 @@
-import { Controller, Patch, Put } from '@nestjs/common';
+import { Controller, HttpCode, Patch, Put } from '@nestjs/common';
 import { Audited, CurrentPrincipal, type Principal, RequireRole } from '@mlops/auth';
 import { Operation, ValidBody, ValidParams, errorResponse, respond } from '@mlops/http';
 import type { ModelRecord } from '../../infrastructure/catalog-store';
 import { type ModelParams, modelParams } from '../params';
 import {
+  type CreateModelRequest,
   type SetPolicyRequest,
+  createModelRequest,
   type UpdateModelRequest,
   setPolicyRequest,
   updateModelRequest,
@@ -17,6 +19,25 @@ const NOT_FOUND = { model_not_found: 404, version_not_found: 404 } as const;
 @Controller('models/:name')
 export class ModelSettingsHttpController {
   constructor(private readonly service: ModelSettingsService) {}
+
+  @Put()
+  @HttpCode(201)
+  @RequireRole('data-steward')
+  @Audited()
+  @Operation({
+    summary: 'Register a model before its first version (task, description, owner, tags, promotion policy)',
+    responses: {
+      201: { description: 'the model', schema: { type: 'object' } },
+      409: errorResponse('the model is registered already', 'model_exists'),
+    },
+  })
+  async create(
+    @ValidParams(modelParams) params: ModelParams,
+    @ValidBody(createModelRequest) body: CreateModelRequest,
+    @CurrentPrincipal() actor: Principal,
+  ): Promise<ModelRecord> {
+    return respond(await this.service.create(params.name, body, actor), { model_exists: 409 });
+  }
 
   @Put('policy')
   @RequireRole('data-steward')
