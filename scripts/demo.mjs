@@ -215,6 +215,23 @@ await until('the feature store to accept the view', async () => {
   throw new Error(`feature view: ${res.status} ${JSON.stringify(res.body)}`);
 });
 await must(
+  'registry model',
+  call(tokens['data-steward'], 'PUT', `${URLS.registry}/models/${MODEL}`, {
+    reason: 'demo: the credit-risk model, promoted when it beats production on the same holdout',
+    task: 'binary_classification',
+    owner: 'credit-risk-demo',
+    policy: {
+      alias: 'production',
+      metric: 'auc',
+      higherIsBetter: true,
+      floor: 0.6,
+      mode: 'automatic',
+      autoRollback: true,
+    },
+  }),
+  201,
+);
+await must(
   'monitor policy',
   call(tokens.promoter, 'PUT', `${URLS.monitor}/models/${MODEL}/policy`, {
     window: { by: 'count', size: SIZE.window },
@@ -224,7 +241,7 @@ await must(
   200,
 );
 say(
-  '  registry: its default policy (auc, floor 0.5, automatic to production); monitor: windows of ' +
+  '  registry: auc floor 0.6, automatic to production; monitor: windows of ' +
     SIZE.window +
     ' predictions, retrain after 1 drifted window on the labels since the drift began',
 );
