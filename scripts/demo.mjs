@@ -376,21 +376,29 @@ async function liveBatch(label, count, shift) {
     return body;
   };
   const predict = (entityId) => call(tokens.reader, 'POST', `${URLS.deployer}/models/${MODEL}/predict`, { entityId });
-  // The newest applicant is scored first, as soon as the deployer's online features have it (404 unknown_entity
-  // until then): then every earlier one is there too.
+  // An applicant is scored once the deployer's online features have it (404 unknown_entity until then: records of
+  // different applicants travel on different partitions, so they arrive in no global order).
+  const predictWhenOnline = (entityId) =>
+    until(
+      `the online features of ${entityId}`,
+      async () => {
+        const res = await predict(entityId);
+        if (res.status === 200) return res.body;
+        if (res.status !== 404 || res.body?.error !== 'unknown_entity')
+          throw new Error(`predict: ${res.status} ${JSON.stringify(res.body)}`);
+        return undefined;
+      },
+      60_000,
+      100,
+    );
   const last = applicants[applicants.length - 1].applicant_id;
-  const first = await until('the online features of the newest applicant', async () => {
-    const res = await predict(last);
-    if (res.status === 200) return res.body;
-    if (res.status !== 404) throw new Error(`predict: ${res.status} ${JSON.stringify(res.body)}`);
-    return undefined;
-  });
+  const first = await predictWhenOnline(last);
   const scores = [served1(first)];
   const rest = applicants.slice(0, -1);
   const concurrency = 8;
   for (let i = 0; i < rest.length; i += concurrency) {
     const answers = await Promise.all(
-      rest.slice(i, i + concurrency).map(async (a) => served1(await must('predict', predict(a.applicant_id), 200))),
+      rest.slice(i, i + concurrency).map(async (a) => served1(await predictWhenOnline(a.applicant_id))),
     );
     scores.push(...answers);
     progress(`${label}: predictions`, scores.length, applicants.length);
