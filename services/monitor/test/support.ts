@@ -75,7 +75,15 @@ export function trainedData(
 
 /** The registry's answer to a trained event: version N of it. */
 export function registeredData(trained: ModelTrainedV1, version: number): ModelRegisteredV1 {
-  const { trainedAt: _trainedAt, durationMs: _durationMs, ...rest } = trained;
+  // What model.trained carries and model.registered does not (the registry keeps them on the version).
+  const {
+    trainedAt: _trainedAt,
+    durationMs: _durationMs,
+    champion: _champion,
+    slices: _slices,
+    referenceSample: _referenceSample,
+    ...rest
+  } = trained;
   const signature = {
     inputName: trained.signature.inputName,
     inputDtype: trained.signature.inputDtype,
