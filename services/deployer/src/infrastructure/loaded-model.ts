@@ -26,6 +26,8 @@ export interface DeploymentInfo {
     readonly outputName: string;
   };
   readonly servingSince: string;
+  /** CloudEvents id of the promotion that deployed it. */
+  readonly promotionEventId: string;
 }
 
 interface Waiting {
