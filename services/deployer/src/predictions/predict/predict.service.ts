@@ -4,7 +4,7 @@ import { type DomainError, type Result, domainError, err, ok } from '@mlops/core
 import type { PredictionLoggedV1 } from '@mlops/contracts';
 import type { DeployerConfig } from '../../config';
 import { CanaryGuardService } from '../../deployments/roll-back-canary/canary-guard.service';
-import { type Explanation, explanationRows, explanationsOf } from '../../domain/explain';
+import { type Explanation, explanationRows, explanationsOf, saabasExplanations } from '../../domain/explain';
 import type { OnlineFeatures } from '../../domain/online-features';
 import { CANARY_ALIAS, PRODUCTION_ALIAS, SHADOW_ALIAS, goesToCanary } from '../../domain/rollout';
 import { type EncodedRows, type RowError, type RowOutput, encodeRows, joinFeatures } from '../../domain/rows';
@@ -234,7 +234,9 @@ export class PredictService {
       return err(domainError('scoring_failed', `${loaded.describe()} could not score the request`));
     }
     let explanations: Explanation[] | undefined;
-    if (request.explain) {
+    if (request.explain && loaded.treeExplainer)
+      explanations = saabasExplanations(loaded.treeExplainer, loaded.signature, encoded);
+    else if (request.explain) {
       try {
         const variants = await loaded.predict(explanationRows(loaded.signature, encoded));
         explanations = explanationsOf(loaded.signature, encoded.rows, variants);
