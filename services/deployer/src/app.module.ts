@@ -13,6 +13,7 @@ import { EventProducer } from '@mlops/messaging';
 import { METRICS_REGISTRY } from '@mlops/observability';
 import { PlatformModule } from '@mlops/platform';
 import type { DeployerConfig } from './config';
+import { CanaryGuardService } from './deployments/roll-back-canary/canary-guard.service';
 import { DeployModelService } from './deployments/deploy-model/deploy-model.service';
 import { PromotedListener } from './deployments/deploy-model/promoted.listener';
 import { OnlineFeatures } from './domain/online-features';
@@ -93,6 +94,7 @@ export class AppModule {
         },
         PredictionLogLifecycle,
         DeployModelService,
+        CanaryGuardService,
         PromotedListener,
         MaterializedListener,
         ServingReadiness,

@@ -51,6 +51,29 @@ export const DeployerConfigSpec = {
     min: 0,
     max: 100,
   }),
+  CANARY_MAX_ERROR_PERCENT: int({
+    description:
+      'Automatic canary rollback: largest share (%) of failed requests (inference failures) among its latest CANARY_WINDOW_REQUESTS',
+    default: 5,
+    min: 0,
+    max: 100,
+  }),
+  CANARY_MAX_P99_MS: int({
+    description:
+      'Automatic canary rollback: largest p99 latency (ms) of its latest CANARY_WINDOW_REQUESTS answered requests',
+    default: 500,
+    min: 0,
+  }),
+  CANARY_MIN_REQUESTS: int({
+    description: 'Requests a canary must have seen before its error rate and latency are judged',
+    default: 50,
+    min: 1,
+  }),
+  CANARY_WINDOW_REQUESTS: int({
+    description: "How many of a canary's latest requests its error rate and p99 latency are measured over",
+    default: 200,
+    min: 1,
+  }),
   BATCH_SCORING_CHUNK_ROWS: int({
     description:
       'Rows per session run of batch scoring; an online request waits at most one such run (they block the thread)',

@@ -201,6 +201,29 @@ test('explain=true answers per-feature contributions; for the logistic model the
   assert.ok(Math.abs(explanation.margin - margin) < 1e-6);
 });
 
+test('explain=true on a gradient-boosted model answers Saabas contributions that sum to its log-odds', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 2, v2));
+  await servingVersion(model, 2);
+  const answer = await post(`/models/${model}/predict`, {
+    instances: [
+      { features: { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' } },
+      { features: { tenure_days: 800, monthly_spend: null, plan: 'premium' } },
+    ],
+    explain: true,
+  });
+  assert.equal(answer.status, 200);
+  for (const row of answer.body.predictions) {
+    const { explanation } = row;
+    assert.equal(explanation.method, 'saabas');
+    assert.equal(explanation.additive, true);
+    const sum = Object.values(explanation.contributions as Record<string, number>).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(explanation.baseline + sum - explanation.margin) < 1e-9);
+    const logOdds = Math.log(row.prediction / (1 - row.prediction));
+    assert.ok(Math.abs(explanation.margin - logOdds) < 1e-3, `${explanation.margin} vs ${logOdds}`);
+  }
+});
+
 test('bad input gets a clear 4xx: unknown model, alias, version, entity; missing or mistyped feature; big batch; bad body', async () => {
   const model = uid('churn');
   await promote(promotion(model, 1, v1));

@@ -26,6 +26,7 @@ async function loaded(batching: { enabled: boolean; maxWaitMs: number; maxRows: 
     featureView: { name: 'v', version: 1 },
     promotedSignature: exported.signature,
     servingSince: new Date().toISOString(),
+    promotionEventId: 'test-promotion',
   };
   return new LoadedModel(deployment, signature.value, session, batching, (rows) => runs.push(rows));
 }
@@ -222,6 +223,7 @@ test('explanations of a logistic model are exact: weight x scaled value per feat
       featureView: { name: 'v', version: 1 },
       promotedSignature: exported.signature,
       servingSince: new Date().toISOString(),
+      promotionEventId: 'test-promotion',
     },
     signature.value,
     session,

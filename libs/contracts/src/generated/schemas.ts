@@ -2425,7 +2425,7 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.mlops.dev/events/mlops.deployment.failed.v1.json",
     "title": "Deployment failed",
-    "description": "A deployer replica could not serve the promoted version; it keeps serving servingVersion. Registry's rollback policy and monitor act on it. Key: model.",
+    "description": "A deployer replica could not serve the promoted version, or rolled back a canary that exceeded its bounds; it keeps serving servingVersion. Registry's rollback policy and monitor act on it. Key: model.",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -2486,9 +2486,10 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "verify",
           "load",
           "warmup",
-          "swap"
+          "swap",
+          "canary_rollback"
         ],
-        "description": "Step that failed; \"verify\" means the artifact did not match its sha256."
+        "description": "Step that failed; \"verify\" means the artifact did not match its sha256; \"canary_rollback\": a serving canary exceeded its error-rate or latency bound and no longer answers traffic (breach says which)."
       },
       "errorCode": {
         "type": "string",
@@ -2513,6 +2514,41 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "type": "string",
         "format": "date-time",
         "description": "When the deployment failed."
+      },
+      "breach": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "metric",
+          "measured",
+          "bound",
+          "requests"
+        ],
+        "description": "Present when stage is \"canary_rollback\": the bound the canary exceeded, measured over its latest requests.",
+        "properties": {
+          "metric": {
+            "enum": [
+              "error_rate",
+              "p99_latency"
+            ],
+            "description": "\"error_rate\": share (%) of failed requests; \"p99_latency\": p99 latency (ms) of the answered requests."
+          },
+          "measured": {
+            "type": "number",
+            "minimum": 0,
+            "description": "The value measured over the window (% or ms)."
+          },
+          "bound": {
+            "type": "number",
+            "minimum": 0,
+            "description": "The configured bound it exceeded (% or ms)."
+          },
+          "requests": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Requests the canary had seen when judged."
+          }
+        }
       }
     },
     "examples": [
@@ -2528,6 +2564,25 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "message": "artifact hash d121be3103007b41edf96f8262925f8c7d61894afe9a041843b631f69445bc57 does not match 884c9a5295a9af8925ac50e1fee054992ed7df965a1c7e788051e926511929ec",
         "servingVersion": 2,
         "failedAt": "2025-11-20T08:03:13.500Z"
+      },
+      {
+        "model": "churn",
+        "alias": "canary",
+        "version": 4,
+        "strategy": "canary",
+        "instanceId": "deployer-7c9f8d6b5-x2kqz",
+        "promotionEventId": "5a1e4c1a-9b3d-4e5f-a6b7-c8d9e0f1a2b4",
+        "stage": "canary_rollback",
+        "errorCode": "p99_latency_exceeded",
+        "message": "canary v4 rolled back: p99 latency 812.4 ms over 200 requests exceeds 500 ms; production v3 answers all traffic",
+        "servingVersion": 3,
+        "failedAt": "2025-11-21T10:15:02.120Z",
+        "breach": {
+          "metric": "p99_latency",
+          "measured": 812.4,
+          "bound": 500,
+          "requests": 200
+        }
       }
     ],
     "x-invalid-examples": [

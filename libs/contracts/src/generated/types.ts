@@ -567,7 +567,7 @@ export interface DatasetSnapshotRequestedV1 {
 // ---- mlops.deployment.failed.v1 ----
 
 /**
- * A deployer replica could not serve the promoted version; it keeps serving servingVersion. Registry's rollback policy and monitor act on it. Key: model.
+ * A deployer replica could not serve the promoted version, or rolled back a canary that exceeded its bounds; it keeps serving servingVersion. Registry's rollback policy and monitor act on it. Key: model.
  */
 export interface DeploymentFailedV1 {
   /**
@@ -595,9 +595,9 @@ export interface DeploymentFailedV1 {
    */
   promotionEventId: string;
   /**
-   * Step that failed; "verify" means the artifact did not match its sha256.
+   * Step that failed; "verify" means the artifact did not match its sha256; "canary_rollback": a serving canary exceeded its error-rate or latency bound and no longer answers traffic (breach says which).
    */
-  stage: 'download' | 'verify' | 'load' | 'warmup' | 'swap';
+  stage: 'download' | 'verify' | 'load' | 'warmup' | 'swap' | 'canary_rollback';
   /**
    * Stable machine-readable cause, e.g. "sha256_mismatch", "invalid_onnx", "signature_mismatch".
    */
@@ -614,6 +614,27 @@ export interface DeploymentFailedV1 {
    * When the deployment failed.
    */
   failedAt: string;
+  /**
+   * Present when stage is "canary_rollback": the bound the canary exceeded, measured over its latest requests.
+   */
+  breach?: {
+    /**
+     * "error_rate": share (%) of failed requests; "p99_latency": p99 latency (ms) of the answered requests.
+     */
+    metric: 'error_rate' | 'p99_latency';
+    /**
+     * The value measured over the window (% or ms).
+     */
+    measured: number;
+    /**
+     * The configured bound it exceeded (% or ms).
+     */
+    bound: number;
+    /**
+     * Requests the canary had seen when judged.
+     */
+    requests: number;
+  };
 }
 
 // ---- mlops.deployment.succeeded.v1 ----

@@ -1,9 +1,14 @@
 import type { EncodedRows, RowOutput } from './rows';
+import type { SaabasExplainer } from './saabas';
 import type { ServingSignature } from './signature';
 
 /** Per-feature contributions to one row's margin (log-odds of a classifier, the value of a regressor). */
 export interface Explanation {
-  readonly method: 'missing_baseline';
+  /**
+   * "missing_baseline": occlusion against a row of missing values (exact for linear models); "saabas": tree
+   * ensembles, each split's change of expected value credited to its feature (baseline: the trees' expected values).
+   */
+  readonly method: 'missing_baseline' | 'saabas';
   /** The margin of a row whose every feature is missing (imputed by the model: training means, unseen category). */
   readonly baseline: number;
   readonly margin: number;
@@ -86,4 +91,22 @@ export function explanationsOf(
     });
   }
   return explanations;
+}
+
+/** Saabas explanations of tree-ensemble rows, read from the encoded rows (no session run). */
+export function saabasExplanations(
+  explainer: SaabasExplainer,
+  signature: ServingSignature,
+  rows: EncodedRows,
+): Explanation[] {
+  const width = signature.numericFeatures.length;
+  return Array.from({ length: rows.rows }, (_, row) => {
+    const categorical: Record<string, string> = {};
+    for (const name of signature.categoricalFeatures) categorical[name] = rows.categorical[name]?.[row] ?? '';
+    const explained = explainer.explain({
+      numeric: rows.numeric.subarray(row * width, (row + 1) * width),
+      categorical,
+    });
+    return { method: 'saabas', ...explained, additive: true };
+  });
 }

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { type EncodedRows, type RowOutput, concatRows } from '../domain/rows';
+import type { SaabasExplainer } from '../domain/saabas';
 import type { GraphValue, ServingSignature } from '../domain/signature';
 
 /** Coalescing of concurrent requests for one version into one session run. */
@@ -26,6 +27,8 @@ export interface DeploymentInfo {
     readonly outputName: string;
   };
   readonly servingSince: string;
+  /** CloudEvents id of the promotion that deployed it. */
+  readonly promotionEventId: string;
 }
 
 interface Waiting {
@@ -122,6 +125,8 @@ export class LoadedModel {
     private readonly session: ort.InferenceSession,
     private readonly batching: BatchingOptions,
     private readonly onRun: (rows: number) => void = () => undefined,
+    /** Saabas contributions of a tree ensemble (domain/saabas), when the graph is one. */
+    readonly treeExplainer: SaabasExplainer | undefined = undefined,
   ) {}
 
   get inFlight(): number {

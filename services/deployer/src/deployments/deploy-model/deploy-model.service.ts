@@ -4,16 +4,18 @@ import type { DataSource } from 'typeorm';
 import { type ArtifactStore, ArtifactIntegrityError, ArtifactNotFoundError, verifyDigest } from '@mlops/artifacts';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type DeploymentFailedV1, EventTypes } from '@mlops/contracts';
-import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
+import { type CloudEvent, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
 import { strategyOf } from '../../domain/rollout';
 import { encodeRows } from '../../domain/rows';
+import { SaabasExplainer } from '../../domain/saabas';
 import { type ServingSignature, featuresOf, servingSignatureOf } from '../../domain/signature';
+import { announce } from '../../infrastructure/announce';
 import { LoadedModel, createSession, graphOf, runSession } from '../../infrastructure/loaded-model';
 import { ServingMetrics } from '../../infrastructure/serving-metrics';
 import { ServingTable } from '../../infrastructure/serving-table';
-import { ARTIFACT_STORE, DEPLOYER_CONFIG, INSTANCE_ID, PG_SCHEMA, SOURCE } from '../../tokens';
+import { ARTIFACT_STORE, DEPLOYER_CONFIG, INSTANCE_ID, SOURCE } from '../../tokens';
 
 type Promoted = CloudEvent<typeof EventTypes.ModelPromotedV1>;
 
@@ -177,6 +179,7 @@ export class DeployModelService implements OnApplicationShutdown {
         featureView: promoted.featureView,
         promotedSignature: promoted.signature,
         servingSince: new Date().toISOString(),
+        promotionEventId: event.id,
       },
       signature.value,
       session,
@@ -186,6 +189,12 @@ export class DeployModelService implements OnApplicationShutdown {
         maxRows: this.config.MICRO_BATCH_MAX_ROWS,
       },
       (rows) => this.metrics.sessionRunRows.observe({ model: promoted.model, version: String(promoted.version) }, rows),
+      SaabasExplainer.of(
+        bytes,
+        signature.value.numericFeatures,
+        signature.value.categoricalFeatures,
+        signature.value.probabilitiesOutput !== null,
+      ),
     );
     return ok({ model, warmupMs });
   }
@@ -210,20 +219,8 @@ export class DeployModelService implements OnApplicationShutdown {
     }
   }
 
-  /** Writes the event to the outbox; the platform's relay sends it. */
-  private async announce(event: CloudEvent): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.dataSource.transaction((manager) => enqueueInOutbox(manager, PG_SCHEMA, event));
-        return;
-      } catch (error) {
-        if (attempt >= 5) {
-          this.logger.error(`${event.type} for ${event.partitionkey} not announced: ${(error as Error).message}`);
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
-    }
+  private announce(event: CloudEvent): Promise<void> {
+    return announce(this.dataSource, this.logger, event);
   }
 }
 

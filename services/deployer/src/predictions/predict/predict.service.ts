@@ -3,7 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import type { PredictionLoggedV1 } from '@mlops/contracts';
 import type { DeployerConfig } from '../../config';
-import { type Explanation, explanationRows, explanationsOf } from '../../domain/explain';
+import { CanaryGuardService } from '../../deployments/roll-back-canary/canary-guard.service';
+import { type Explanation, explanationRows, explanationsOf, saabasExplanations } from '../../domain/explain';
 import type { OnlineFeatures } from '../../domain/online-features';
 import { CANARY_ALIAS, PRODUCTION_ALIAS, SHADOW_ALIAS, goesToCanary } from '../../domain/rollout';
 import { type EncodedRows, type RowError, type RowOutput, encodeRows, joinFeatures } from '../../domain/rows';
@@ -69,6 +70,7 @@ export class PredictService {
     private readonly log: PredictionLog,
     private readonly metrics: ServingMetrics,
     @Inject(DEPLOYER_CONFIG) private readonly config: DeployerConfig,
+    private readonly canaries: CanaryGuardService,
   ) {}
 
   resolve(model: string, alias?: string, version?: number): Result<LoadedModel, ResolveError> {
@@ -103,14 +105,20 @@ export class PredictService {
 
   /**
    * Production traffic (no version asked for) is shared with the version behind the "canary" alias, if any:
-   * CANARY_PERCENT of the entities (by a stable hash of the first row's entity, else of the request id) go to it.
+   * CANARY_PERCENT of the entities (by a stable hash of the first row's entity, else of the request id) go to it,
+   * until it is rolled back (its error rate or latency out of bounds): then production answers them all.
    */
   private route(resolved: LoadedModel, request: PredictRequest): { loaded: LoadedModel; arm: Arm } {
     if (request.version !== undefined || resolved.deployment.alias !== PRODUCTION_ALIAS)
       return { loaded: resolved, arm: 'explicit' };
     const canary = this.table.serving(request.model, CANARY_ALIAS);
     const key = request.rows[0]?.entityId ?? request.requestId;
-    if (canary && key !== undefined && goesToCanary(request.model, key, this.config.CANARY_PERCENT))
+    if (
+      canary &&
+      key !== undefined &&
+      this.canaries.admits(canary) &&
+      goesToCanary(request.model, key, this.config.CANARY_PERCENT)
+    )
       return { loaded: canary, arm: 'canary' };
     return { loaded: resolved, arm: 'primary' };
   }
@@ -222,16 +230,20 @@ export class PredictService {
     } catch (error) {
       this.logger.error(`${loaded.describe()}: run failed: ${(error as Error).message}`);
       this.metrics.errors.inc({ ...labels, kind: 'scoring_failed' });
+      if (arm === 'canary') this.canaries.record(loaded, true, performance.now() - started);
       return err(domainError('scoring_failed', `${loaded.describe()} could not score the request`));
     }
     let explanations: Explanation[] | undefined;
-    if (request.explain) {
+    if (request.explain && loaded.treeExplainer)
+      explanations = saabasExplanations(loaded.treeExplainer, loaded.signature, encoded);
+    else if (request.explain) {
       try {
         const variants = await loaded.predict(explanationRows(loaded.signature, encoded));
         explanations = explanationsOf(loaded.signature, encoded.rows, variants);
       } catch (error) {
         this.logger.error(`${loaded.describe()}: explanation run failed: ${(error as Error).message}`);
         this.metrics.errors.inc({ ...labels, kind: 'scoring_failed' });
+        if (arm === 'canary') this.canaries.record(loaded, true, performance.now() - started);
         return err(domainError('scoring_failed', `${loaded.describe()} could not explain the request`));
       }
     }
@@ -250,6 +262,7 @@ export class PredictService {
     this.metrics.latency.observe(labels, latencyMs / 1000);
     this.metrics.requestRows.observe({ model }, encoded.rows);
     this.record(loaded, encoded, vectors, rows, requestId, request.channel, latencyMs, role);
+    if (arm === 'canary') this.canaries.record(loaded, false, latencyMs);
     return ok({ model, alias, version, requestId, rows });
   }
 
