@@ -1,3 +1,5 @@
+// Serial: its deployer shares the deployer Postgres schema (and so the inbox) with deployer.it's; running at the same
+// time, either could claim the other's prediction.requested events.
 // Automatic canary rollback, in-process against the real Kafka and Postgres with ONNX models from libs/ml: a canary
 // out of its latency or error bound stops answering production traffic after CANARY_MIN_REQUESTS of its requests
 // and the rollback is announced once by mlops.deployment.failed.v1; a healthy canary keeps its share.
