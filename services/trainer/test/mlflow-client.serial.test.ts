@@ -1,3 +1,5 @@
+// Serial: its trainer shares the trainer Postgres schema with trainer.it's and would claim that file's runs (and miss
+// their snapshots, written to another artifact directory) if both ran at once.
 // The real `mlflow` Python client (mlflow-skinny, in a cached virtualenv) against the trainer in-process: what a
 // team's own training code logs must round-trip through our MLflow endpoints and show in our own HTTP API.
 import assert from 'node:assert/strict';
