@@ -88,7 +88,13 @@ describe('each service boots as its own process against the real stack', { concu
       const base = `http://127.0.0.1:${port}`;
       const ready = await waitReady(base, svc);
       const report = (await ready.json()) as { ready: boolean; checks: Array<{ name: string; ok: boolean }> };
-      const expected = ['kafka', 'postgres', ...(OWNS_CLICKHOUSE.has(service) ? ['clickhouse'] : [])].sort();
+      // The deployer is ready only once its promoted models are loaded and its online features caught up ('serving').
+      const expected = [
+        'kafka',
+        'postgres',
+        ...(OWNS_CLICKHOUSE.has(service) ? ['clickhouse'] : []),
+        ...(service === 'deployer' ? ['serving'] : []),
+      ].sort();
       assert.deepEqual(report.checks.map((c) => c.name).sort(), expected);
       assert.ok(report.checks.every((c) => c.ok));
       assert.deepEqual(await (await fetch(`${base}/health/live`)).json(), { status: 'ok' });
