@@ -86,9 +86,28 @@ async function waitReady(replica: Replica, timeoutMs = 90_000): Promise<void> {
   }
 }
 
-async function kill9(replica: Replica): Promise<void> {
+/** Messages of `topic` the replica's consumer took, by outcome (processed, duplicate, ...), from its /metrics. */
+async function consumed(replica: Replica, topic: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${replica.base}/metrics`)).text();
+  const byOutcome: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('mlops_messages_consumed_total{') || !line.includes(`topic="${topic}"`)) continue;
+    const outcome = /outcome="([^"]*)"/.exec(line)?.[1] ?? 'unknown';
+    byOutcome[outcome] = (byOutcome[outcome] ?? 0) + Number(line.split(' ').pop());
+  }
+  return byOutcome;
+}
+
+/**
+ * Kills the replica with SIGKILL after `delayMs`, while the stream goes on (it dies mid-batch, its last offsets
+ * uncommitted); resolves to what it had consumed just before.
+ */
+async function kill9Later(replica: Replica, topic: string, delayMs: number): Promise<Record<string, number>> {
+  await sleep(delayMs);
+  const before = await consumed(replica, topic);
   replica.child.kill('SIGKILL');
   assert.equal(await replica.exited, 'SIGKILL', `${replica.name} was killed by SIGKILL`);
+  return before;
 }
 
 async function call(base: string, method: string, route: string, body?: unknown): Promise<Response> {
@@ -271,6 +290,7 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
           },
         };
       };
+      let killing: Promise<Record<string, number>> | undefined;
       for (let i = 0; i < RECORDS; i += CHUNK) {
         await publish(
           kafka,
@@ -278,9 +298,10 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
           Array.from({ length: Math.min(CHUNK, RECORDS - i) }, (_, k) => record(i + k)),
         );
         // A third of the way in, the second replica dies without a chance to commit or say goodbye.
-        if (i === CHUNK * 10) await kill9(ingestion[1]!);
+        if (i === CHUNK * 15) killing = kill9Later(ingestion[1]!, EventTypes.DataRecordV1, 1_000);
         await sleep(20);
       }
+      const victimConsumed = await killing;
       const ofDataset = (m: KafkaMessage): boolean => json(m).dataset === dataset;
       const recordIdOf = (v: Record<string, unknown>): string => String(v.recordId);
       await readTopic(
@@ -309,7 +330,9 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
       const doubled = [...byRecord].filter(([, ids]) => ids.size !== 1);
       assert.deepEqual(doubled.slice(0, 5), [], `records validated as two events: ${doubled.length}`);
       process.stdout.write(
-        `# validated: ${validated.length} messages, ${byRecord.size} records (+${markerIds.size} markers)\n`,
+        `# validated: ${validated.length} messages, ${byRecord.size} records (+${markerIds.size} markers); ` +
+          `record events consumed: killed replica ${JSON.stringify(victimConsumed)} (before the kill), survivor ` +
+          `${JSON.stringify(await consumed(ingestion[0]!, EventTypes.DataRecordV1))}\n`,
       );
 
       // The feature store materialized each validated record once: one vector per entity, no doubled effect.
@@ -430,15 +453,17 @@ describe('two deployer replicas', { concurrency: 1 }, () => {
         },
         requestedAt: new Date().toISOString(),
       });
+      let killing: Promise<Record<string, number>> | undefined;
       for (let i = 0; i < REQUESTS; i += CHUNK) {
         await publish(
           kafka,
           EventTypes.PredictionRequestedV1,
           Array.from({ length: Math.min(CHUNK, REQUESTS - i) }, (_, k) => request(i + k)),
         );
-        if (i === CHUNK * 5) await kill9(deployers[1]!);
+        if (i === CHUNK * 8) killing = kill9Later(deployers[1]!, EventTypes.PredictionRequestedV1, 1_000);
         await sleep(20);
       }
+      const victimConsumed = await killing;
       const ours = (m: KafkaMessage): boolean => String(json(m).requestId).startsWith(`${run}-`);
       const requestIdOf = (v: Record<string, unknown>): string => String(v.requestId);
       await readTopic(
@@ -466,7 +491,9 @@ describe('two deployer replicas', { concurrency: 1 }, () => {
       const failed = answers.filter((m) => (json(m).result as { status?: string }).status !== 'succeeded');
       assert.deepEqual(failed.slice(0, 3).map(json), [], 'every prediction succeeded');
       process.stdout.write(
-        `# completed: ${completed.length} messages, ${byRequest.size} requests (+${markerIds.size} markers)\n`,
+        `# completed: ${completed.length} messages, ${byRequest.size} requests (+${markerIds.size} markers); ` +
+          `requests consumed: killed replica ${JSON.stringify(victimConsumed)} (before the kill), survivor ` +
+          `${JSON.stringify(await consumed(deployers[0]!, EventTypes.PredictionRequestedV1))}\n`,
       );
       const res = await call(deployers[0]!.base, 'POST', `/models/${model}/predict`, {
         features: { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' },
