@@ -164,19 +164,30 @@ async function splitBetween(kafka: Kafka, group: string, topic: string, count: n
   return members;
 }
 
-async function publish<T extends EventType>(kafka: Kafka, type: T, items: readonly EventData<T>[]): Promise<void> {
+type Sent = ReturnType<typeof encodeEvent>;
+
+/** Publishes the items as events; returns the encoded messages, so a test can send the very same events again. */
+async function publish<T extends EventType>(kafka: Kafka, type: T, items: readonly EventData<T>[]): Promise<Sent[]> {
+  const messages = items.map((data) => encodeEvent(newEvent(type, data, { source: SOURCE })));
+  await send(kafka, type, messages);
+  return messages;
+}
+
+async function send(kafka: Kafka, topic: string, messages: readonly Sent[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    await producer.send({
-      topic: type,
-      acks: -1,
-      messages: items.map((data) => encodeEvent(newEvent(type, data, { source: SOURCE }))),
-    });
+    await producer.send({ topic, acks: -1, messages: [...messages] });
   } finally {
     await producer.disconnect();
   }
 }
+
+/**
+ * A forced redelivery: the same events (same CloudEvents ids, keys and partitions) a second time, as a producer retry
+ * or an offset reset would deliver them. The consumers must recognise them in their inbox and do nothing.
+ */
+const REDELIVERED = 200;
 
 const json = (message: KafkaMessage): Record<string, unknown> =>
   JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>;
@@ -291,17 +302,22 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
         };
       };
       let killing: Promise<Record<string, number>> | undefined;
+      const sent: Sent[] = [];
       for (let i = 0; i < RECORDS; i += CHUNK) {
-        await publish(
-          kafka,
-          EventTypes.DataRecordV1,
-          Array.from({ length: Math.min(CHUNK, RECORDS - i) }, (_, k) => record(i + k)),
+        sent.push(
+          ...(await publish(
+            kafka,
+            EventTypes.DataRecordV1,
+            Array.from({ length: Math.min(CHUNK, RECORDS - i) }, (_, k) => record(i + k)),
+          )),
         );
         // A third of the way in, the second replica dies without a chance to commit or say goodbye.
         if (i === CHUNK * 15) killing = kill9Later(ingestion[1]!, EventTypes.DataRecordV1, 1_000);
         await sleep(20);
       }
       const victimConsumed = await killing;
+      const survivorBefore = await consumed(ingestion[0]!, EventTypes.DataRecordV1);
+      await send(kafka, EventTypes.DataRecordV1, sent.slice(0, REDELIVERED));
       const ofDataset = (m: KafkaMessage): boolean => json(m).dataset === dataset;
       const recordIdOf = (v: Record<string, unknown>): string => String(v.recordId);
       await readTopic(
@@ -329,10 +345,16 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
       assert.equal(byRecord.size, RECORDS, 'every record validated');
       const doubled = [...byRecord].filter(([, ids]) => ids.size !== 1);
       assert.deepEqual(doubled.slice(0, 5), [], `records validated as two events: ${doubled.length}`);
+      const survivorAfter = await consumed(ingestion[0]!, EventTypes.DataRecordV1);
       process.stdout.write(
         `# validated: ${validated.length} messages, ${byRecord.size} records (+${markerIds.size} markers); ` +
           `record events consumed: killed replica ${JSON.stringify(victimConsumed)} (before the kill), survivor ` +
-          `${JSON.stringify(await consumed(ingestion[0]!, EventTypes.DataRecordV1))}\n`,
+          `${JSON.stringify(survivorAfter)}\n`,
+      );
+      // The survivor now holds every partition, so it took each redelivered event and found it in its inbox.
+      assert.ok(
+        (survivorAfter.duplicate ?? 0) - (survivorBefore.duplicate ?? 0) >= REDELIVERED,
+        `the survivor recognised the ${REDELIVERED} redelivered events: ${JSON.stringify({ survivorBefore, survivorAfter })}`,
       );
 
       // The feature store materialized each validated record once: one vector per entity, no doubled effect.
@@ -454,16 +476,21 @@ describe('two deployer replicas', { concurrency: 1 }, () => {
         requestedAt: new Date().toISOString(),
       });
       let killing: Promise<Record<string, number>> | undefined;
+      const sent: Sent[] = [];
       for (let i = 0; i < REQUESTS; i += CHUNK) {
-        await publish(
-          kafka,
-          EventTypes.PredictionRequestedV1,
-          Array.from({ length: Math.min(CHUNK, REQUESTS - i) }, (_, k) => request(i + k)),
+        sent.push(
+          ...(await publish(
+            kafka,
+            EventTypes.PredictionRequestedV1,
+            Array.from({ length: Math.min(CHUNK, REQUESTS - i) }, (_, k) => request(i + k)),
+          )),
         );
         if (i === CHUNK * 8) killing = kill9Later(deployers[1]!, EventTypes.PredictionRequestedV1, 1_000);
         await sleep(20);
       }
       const victimConsumed = await killing;
+      const survivorBefore = await consumed(deployers[0]!, EventTypes.PredictionRequestedV1);
+      await send(kafka, EventTypes.PredictionRequestedV1, sent.slice(0, REDELIVERED));
       const ours = (m: KafkaMessage): boolean => String(json(m).requestId).startsWith(`${run}-`);
       const requestIdOf = (v: Record<string, unknown>): string => String(v.requestId);
       await readTopic(
@@ -490,10 +517,15 @@ describe('two deployer replicas', { concurrency: 1 }, () => {
       assert.deepEqual(doubled.slice(0, 5), [], `requests answered by two events: ${doubled.length}`);
       const failed = answers.filter((m) => (json(m).result as { status?: string }).status !== 'succeeded');
       assert.deepEqual(failed.slice(0, 3).map(json), [], 'every prediction succeeded');
+      const survivorAfter = await consumed(deployers[0]!, EventTypes.PredictionRequestedV1);
       process.stdout.write(
         `# completed: ${completed.length} messages, ${byRequest.size} requests (+${markerIds.size} markers); ` +
           `requests consumed: killed replica ${JSON.stringify(victimConsumed)} (before the kill), survivor ` +
-          `${JSON.stringify(await consumed(deployers[0]!, EventTypes.PredictionRequestedV1))}\n`,
+          `${JSON.stringify(survivorAfter)}\n`,
+      );
+      assert.ok(
+        (survivorAfter.duplicate ?? 0) - (survivorBefore.duplicate ?? 0) >= REDELIVERED,
+        `the survivor recognised the ${REDELIVERED} redelivered requests: ${JSON.stringify({ survivorBefore, survivorAfter })}`,
       );
       const res = await call(deployers[0]!.base, 'POST', `/models/${model}/predict`, {
         features: { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' },
