@@ -550,6 +550,21 @@ test('a stored version is immutable: Postgres refuses to change its artifact', a
   );
 });
 
+test('a stored version is immutable: Postgres refuses to change its champion evaluation', async () => {
+  const model = await modelWithProduction('immutable-champion');
+  const dataSource = app.get<DataSource>(POSTGRES);
+  const t = registryTables(PG_SCHEMA);
+  await assert.rejects(
+    dataSource.query(
+      `UPDATE ${t.model_versions} SET champion = '{"version": 99}'::jsonb WHERE model = $1 AND version = 1`,
+      [model],
+    ),
+    /is immutable/,
+  );
+  // Its status (a lifecycle field) still moves.
+  await dataSource.query(`UPDATE ${t.model_versions} SET status = status WHERE model = $1 AND version = 1`, [model]);
+});
+
 test('an approval is refused when the alias moved to a better version since the gate ran', async () => {
   const model = await modelWithProduction('stale-approval');
   const approvalFor = (alias: string) =>

@@ -169,4 +169,48 @@ export class VersionChampion1764800000000 implements MigrationInterface {
   }
 }
 
-export const registryMigrations = [RegistryCatalog1764700000000, VersionChampion1764800000000];
+/** The champion evaluation is part of what a version was registered with: the immutability trigger covers it too. */
+export class ChampionImmutable1764900000000 implements MigrationInterface {
+  name = 'ChampionImmutable1764900000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(immutabilityFunction(migrationSchema(queryRunner), true));
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(immutabilityFunction(migrationSchema(queryRunner), false));
+  }
+}
+
+/** The trigger function that refuses any change to what a version was registered with. */
+function immutabilityFunction(schema: string, withChampion: boolean): string {
+  const columns = [
+    'artifact',
+    'signature',
+    'metrics',
+    'slice_metrics',
+    'params',
+    'lineage',
+    'source',
+    'training_run_id',
+    'feature_view',
+    'created_by',
+    'created_at',
+    ...(withChampion ? ['champion'] : []),
+  ];
+  const of = (row: string) => columns.map((c) => `${row}.${c}`).join(', ');
+  return `
+    CREATE OR REPLACE FUNCTION "${schema}".model_version_immutable() RETURNS trigger AS $$
+    BEGIN
+      IF (${of('OLD')}) IS DISTINCT FROM (${of('NEW')}) THEN
+        RAISE EXCEPTION 'model version %/% is immutable', OLD.model, OLD.version;
+      END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql`;
+}
+
+export const registryMigrations = [
+  RegistryCatalog1764700000000,
+  VersionChampion1764800000000,
+  ChampionImmutable1764900000000,
+];
