@@ -140,7 +140,7 @@ WORKDIR /app
 COPY --from=prod-deps /app/ ./
 COPY --from=build /out/ ./
 # The only writable place: relative defaults such as .data/... (local artifact store) resolve here.
-RUN mkdir -p /app/.data && chown node:node /app/.data
+RUN mkdir -p /app/.data/artifacts && chown -R node:node /app/.data
 # The unprivileged user of the official node image (uid 1000).
 USER node
 # HTTP_PORT defaults to the service's own port (3001..3006), see services/<name>/src/config.ts.

@@ -840,6 +840,17 @@ describe('docker-compose.yml', () => {
       }
     }
   });
+
+  test('the services that read or write artifacts share one artifacts volume at their default store directory', () => {
+    for (const name of ['feature-store', 'trainer', 'registry', 'deployer']) {
+      const service = compose.services[name]!;
+      assert.equal(environmentOf(service).ARTIFACT_STORE_URL, undefined, `${name}: the default store URL`);
+      const mounts = (service.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+      assert.ok(mounts.includes('artifacts:/app/.data/artifacts'), `${name} mounts the artifacts volume: ${mounts}`);
+    }
+    assert.ok(compose.volumes && Object.hasOwn(compose.volumes, 'artifacts'));
+    assert.match(dockerfileText, /mkdir -p \/app\/\.data\/artifacts && chown -R node:node \/app\/\.data/);
+  });
 });
 
 describe('Dockerfile', () => {
