@@ -12,3 +12,4 @@ export * from './pipeline';
 export * from './onnx/export';
 export * from './parity';
 export * from './reference';
+export * from './onnx/session-options';

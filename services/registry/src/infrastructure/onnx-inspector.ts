@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { ONNX_SESSION_OPTIONS } from '@mlops/ml';
 import type { GraphSignature, GraphValue } from '../domain/signature-check';
 
 /** Why bytes are not a loadable model. */
@@ -16,7 +17,7 @@ function valueOf(metadata: ort.InferenceSession.ValueMetadata): GraphValue {
 export async function inspectOnnx(bytes: Uint8Array): Promise<GraphSignature> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(bytes, ONNX_SESSION_OPTIONS);
   } catch (error) {
     throw new UnloadableModelError((error as Error).message.slice(0, 500));
   }

@@ -1,7 +1,7 @@
 // The training of one run, in a worker thread so that the service keeps answering and consuming meanwhile.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { type OnnxFeed, type Task, compareOutputs, onnxFeeds } from '@mlops/ml';
+import { ONNX_SESSION_OPTIONS, type OnnxFeed, type Task, compareOutputs, onnxFeeds } from '@mlops/ml';
 import { type ChampionEvaluation, type ChampionSignature, championFeeds } from '../domain/champion';
 import { readTrainingTable, trainingError, type SnapshotColumn, type TrainingError } from '../domain/snapshot-table';
 import { type TrainingJob, type TrainingOutcome, metricsOf, runTrainingJob, taskOf } from '../domain/training-job';
@@ -39,7 +39,7 @@ async function main(input: WorkerInput): Promise<WorkerMessage> {
   if (!trained.ok) return { type: 'done', ok: false, error: trained.error };
   const { holdout, ...outcome } = trained.value;
   // Parity: the runtime that will serve the model must give what the TypeScript model gives, on the holdout.
-  const session = await ort.InferenceSession.create(outcome.onnx, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(outcome.onnx, ONNX_SESSION_OPTIONS);
   try {
     const output = await session.run(tensorsOf(onnxFeeds(holdout.table)));
     const scores = output[outcome.signature.outputName]?.data as Float32Array | undefined;
@@ -90,7 +90,7 @@ async function scoreChampion(
   if (!feeds.ok) return { skipped: feeds.error };
   let session: ort.InferenceSession | undefined;
   try {
-    session = await ort.InferenceSession.create(champion.onnx, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(champion.onnx, ONNX_SESSION_OPTIONS);
     const output = await session.run(tensorsOf(feeds.value));
     const scores = output[champion.signature.outputName]?.data;
     if (!(scores instanceof Float32Array) || scores.length !== holdout.table.rows)
