@@ -2,6 +2,7 @@
 // through an EventProducer and come out on their topics through the outbox; HTTP through app.listen(0).
 import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
@@ -486,6 +487,46 @@ test('a corrupt file, a file that is not ONNX, mismatched inputs and an oversize
   assert.equal(await storedFiles(), before);
   const found = await call('GET', `/models/${model}`);
   assert.equal(found.status, 404);
+});
+
+test('an upload without a valid token is refused before its body is read: 401 while the client is still sending', async () => {
+  const model = modelName('anonymous-upload');
+  for (const authorization of [undefined, 'Bearer mlops_not-a-token']) {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(`${base}/models/${model}/versions`);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(config.REGISTRY_MAX_UPLOAD_BYTES),
+            ...(authorization === undefined ? {} : { authorization }),
+          },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => {
+            req.destroy(); // the rest of the body is never sent
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('error', reject);
+      // One chunk of a body that never ends: a server that waited for the whole body would never answer.
+      req.write(Buffer.alloc(1024, 1));
+      setTimeout(() => {
+        req.destroy();
+        reject(new Error('no answer while the body was still being sent'));
+      }, 5_000).unref();
+    });
+    assert.equal(answer.status, 401, answer.body);
+    assert.equal((JSON.parse(answer.body) as { error: string }).error, 'unauthenticated');
+  }
+  assert.equal((await call('GET', `/models/${model}`)).status, 404);
 });
 
 test('models and versions are searched by tag, alias, status and metric', async () => {
