@@ -57,7 +57,13 @@ export const SERVICE_TOPICS = {
     produces: ['mlops.model.registered.v1', 'mlops.model.promoted.v1', AUTH],
   },
   deployer: {
-    consumes: ['mlops.model.promoted.v1', 'mlops.features.materialized.v1', 'mlops.prediction.requested.v1', AUTH],
+    consumes: [
+      'mlops.model.promoted.v1',
+      'mlops.features.materialized.v1',
+      'mlops.prediction.requested.v1',
+      'mlops.deployment.failed.v1', // canary rollbacks announced by other replicas
+      AUTH,
+    ],
     produces: [
       'mlops.deployment.succeeded.v1',
       'mlops.deployment.failed.v1',

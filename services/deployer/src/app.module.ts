@@ -14,6 +14,7 @@ import { METRICS_REGISTRY } from '@mlops/observability';
 import { PlatformModule } from '@mlops/platform';
 import type { DeployerConfig } from './config';
 import { CanaryGuardService } from './deployments/roll-back-canary/canary-guard.service';
+import { CanaryRollbackListener } from './deployments/roll-back-canary/canary-rollback.listener';
 import { DeployModelService } from './deployments/deploy-model/deploy-model.service';
 import { PromotedListener } from './deployments/deploy-model/promoted.listener';
 import { OnlineFeatures } from './domain/online-features';
@@ -95,6 +96,7 @@ export class AppModule {
         PredictionLogLifecycle,
         DeployModelService,
         CanaryGuardService,
+        CanaryRollbackListener,
         PromotedListener,
         MaterializedListener,
         ServingReadiness,

@@ -2,7 +2,8 @@
 // time, either could claim the other's prediction.requested events.
 // Automatic canary rollback, in-process against the real Kafka and Postgres with ONNX models from libs/ml: a canary
 // out of its latency or error bound stops answering production traffic after CANARY_MIN_REQUESTS of its requests
-// and the rollback is announced once by mlops.deployment.failed.v1; a healthy canary keeps its share.
+// and the rollback is announced once by mlops.deployment.failed.v1; every other replica follows it (also one
+// started later); a healthy canary keeps its share.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
@@ -36,9 +37,12 @@ let v1: StoredModel;
 let v2: StoredModel;
 const artifactDirs: string[] = [];
 
+/** Every replica of this file replays the promotions (and rollbacks) from here. */
+const REPLAY_SINCE = new Date(Date.now() - 5_000).toISOString();
+
 async function boot(overrides: Record<string, string>, artifactStoreUrl?: string): Promise<Running> {
   const { config, artifactDir, store } = await testConfig({
-    REPLAY_SINCE: new Date(Date.now() - 5_000).toISOString(),
+    REPLAY_SINCE,
     CANARY_PERCENT: '50',
     CANARY_MIN_REQUESTS: String(MIN_REQUESTS),
     ...(artifactStoreUrl ? { ARTIFACT_STORE_URL: artifactStoreUrl } : {}),
@@ -62,9 +66,12 @@ before(async () => {
   );
 });
 
+const others: Running[] = [];
+
 after(async () => {
   await strict?.app.close();
   await lenient?.app.close();
+  for (const other of others) await other.app.close();
   await Promise.all(artifactDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
@@ -188,6 +195,35 @@ test('a canary slower than its p99 bound is rolled back after CANARY_MIN_REQUEST
     }),
   );
   assert.equal(((await explicit.json()) as any).version, 2);
+});
+
+test('every replica follows a rollback one replica announced, also one started afterwards', async () => {
+  const { model } = await withCanary(strict);
+  const follower = lenient.app.get(ServingTable);
+  await eventually(() => follower.serving(model, 'canary') !== undefined, 'the other replica to serve the canary');
+  const followed = follower.serving(model, 'canary')!;
+  assert.ok(lenient.app.get(CanaryGuardService).admits(followed), 'the canary takes traffic on the other replica');
+  await driveCanary(strict, model, MIN_REQUESTS); // the strict replica rolls it back
+  // The lenient replica never saw a slow answer (its bound is 10 minutes): it stops routing because it was told.
+  await eventually(
+    () => !lenient.app.get(CanaryGuardService).admits(followed),
+    'the other replica to follow the rollback',
+  );
+  for (let i = 0; i < 20; i++) {
+    const res = await predict(lenient, model, `follower-${i}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.version, 1, `follower-${i} routed to the rolled-back canary`);
+  }
+  // A replica started now learns it from the history before it reports ready.
+  const late = await boot(
+    { CANARY_MAX_P99_MS: '600000', CANARY_MAX_ERROR_PERCENT: '0' },
+    pathToFileURL(artifactDirs[0] as string).href,
+  );
+  others.push(late);
+  await eventually(async () => (await fetch(`${late.base}/health/ready`)).status === 200, 'the late replica ready');
+  const lateCanary = late.app.get(ServingTable).serving(model, 'canary');
+  assert.ok(lateCanary, 'the late replica loaded the canary version');
+  assert.equal(late.app.get(CanaryGuardService).admits(lateCanary), false, 'the late replica routes to the canary');
 });
 
 test('a canary whose runs fail is rolled back on its error rate; production answers its entities', async () => {

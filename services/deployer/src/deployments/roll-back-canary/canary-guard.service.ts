@@ -21,13 +21,17 @@ const NAMES = { error_rate: 'error rate', p99_latency: 'p99 latency' } as const;
  * CANARY_MIN_REQUESTS on). The first breach stops routing to it at once (production answers all traffic) and
  * announces the rollback once: mlops.deployment.failed.v1, stage "canary_rollback", with the measured value and
  * its bound. The rolled-back version stays loaded behind the alias (explicit requests still reach it) until the
- * alias moves; a new canary deployment is watched afresh. Per replica: each judges the traffic it serves.
+ * alias moves; a new canary deployment is watched afresh. Each replica judges the traffic it serves, and every
+ * replica follows a rollback any replica announced (CanaryRollbackListener), also after a restart: one bad canary
+ * is out of the whole fleet once one replica saw it break a bound.
  */
 @Injectable()
 export class CanaryGuardService {
   private readonly logger = new Logger('canary');
   private readonly watches = new WeakMap<LoadedModel, CanaryWatch>();
   private readonly rolledBack = new WeakSet<LoadedModel>();
+  /** Promotions (event ids) whose canary some replica rolled back: never routed to again. */
+  private readonly rolledBackPromotions = new Set<string>();
 
   constructor(
     private readonly table: ServingTable,
@@ -39,12 +43,22 @@ export class CanaryGuardService {
 
   /** Whether production traffic may still be routed to this canary. */
   admits(canary: LoadedModel): boolean {
-    return !this.rolledBack.has(canary);
+    return !this.rolledBack.has(canary) && !this.rolledBackPromotions.has(canary.deployment.promotionEventId);
+  }
+
+  /**
+   * A rollback another replica announced (or this one, before a restart): the canary of that promotion stops
+   * receiving production traffic here too, without a second announcement. Returns whether it was news.
+   */
+  follow(promotionEventId: string): boolean {
+    if (this.rolledBackPromotions.has(promotionEventId)) return false;
+    this.rolledBackPromotions.add(promotionEventId);
+    return true;
   }
 
   /** Records one request the canary answered (or failed to); rolls it back when that breaks a bound. */
   record(canary: LoadedModel, failed: boolean, latencyMs: number): void {
-    if (this.rolledBack.has(canary)) return;
+    if (!this.admits(canary)) return;
     let watch = this.watches.get(canary);
     if (!watch) {
       watch = new CanaryWatch({
@@ -61,6 +75,7 @@ export class CanaryGuardService {
 
   private async rollBack(canary: LoadedModel, breach: CanaryBreach): Promise<void> {
     this.rolledBack.add(canary);
+    this.rolledBackPromotions.add(canary.deployment.promotionEventId);
     const { model, alias, version, promotionEventId } = canary.deployment;
     const production = this.table.serving(model, PRODUCTION_ALIAS);
     const servingVersion = production?.deployment.version ?? null;
