@@ -15,30 +15,14 @@ import { LocalArtifactStore } from '@mlops/artifacts';
 import { EventTypes, type EventData, type EventType } from '@mlops/contracts';
 import { encodeEvent, newEvent } from '@mlops/messaging';
 import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
-import { TEST_ADMIN_TOKEN, authorized, eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
+import { authorized, eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
+import { stackEnv } from './stack-env';
 
 const root = path.resolve(__dirname, '../../..');
 const SOURCE = 'urn:mlops:replicas-test';
 const RECORDS = 3_000;
 const REQUESTS = 1_500;
 const CHUNK = 100;
-
-function stackEnv(service: string): Record<string, string> {
-  const prefix = service.toUpperCase().replace(/-/g, '_');
-  const need = (key: string): string => {
-    const value = process.env[key];
-    if (!value) throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
-    return value;
-  };
-  return {
-    KAFKA_BROKERS: need('KAFKA_BROKERS'),
-    KAFKA_SASL_MECHANISM: need('KAFKA_SASL_MECHANISM'),
-    KAFKA_SASL_USERNAME: need(`${prefix}_KAFKA_SASL_USERNAME`),
-    KAFKA_SASL_PASSWORD: need(`${prefix}_KAFKA_SASL_PASSWORD`),
-    DATABASE_URL: need(`${prefix}_DATABASE_URL`),
-    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-  };
-}
 
 interface Replica {
   readonly name: string;

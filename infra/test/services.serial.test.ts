@@ -8,28 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_ADMIN_TOKEN, authorized } from '@mlops/testing';
+import { stackEnv } from './stack-env';
 
 const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
-
-/** What `npm start` gives a service: the brokers, its own Kafka user and Postgres role (stack.env), the admin token. */
-function stackEnv(service: string): Record<string, string> {
-  const prefix = service.toUpperCase().replace(/-/g, '_');
-  const need = (key: string): string => {
-    const value = process.env[key];
-    if (!value) throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
-    return value;
-  };
-  return {
-    KAFKA_BROKERS: need('KAFKA_BROKERS'),
-    KAFKA_SASL_MECHANISM: need('KAFKA_SASL_MECHANISM'),
-    KAFKA_SASL_USERNAME: need(`${prefix}_KAFKA_SASL_USERNAME`),
-    KAFKA_SASL_PASSWORD: need(`${prefix}_KAFKA_SASL_PASSWORD`),
-    DATABASE_URL: need(`${prefix}_DATABASE_URL`),
-    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-  };
-}
 
 interface Running {
   child: ChildProcess;
