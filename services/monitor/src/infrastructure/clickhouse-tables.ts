@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@mlops/storage';
+import { PREDICTION_FEATURE } from '../domain';
 
 /** The monitor's ClickHouse tables; README.md documents each with the queries an analyst runs. */
 export const MonitorTables = {
@@ -11,6 +12,7 @@ export const MonitorTables = {
   references: 'reference_distributions',
   driftResults: 'drift_results',
   performanceResults: 'performance_results',
+  predictionBins: 'prediction_bins',
 } as const;
 
 export type MonitorTable = (typeof MonitorTables)[keyof typeof MonitorTables];
@@ -40,10 +42,13 @@ export function monitorTableDdl(database: string): string[] {
       cat_features Map(String, String) COMMENT 'string (categorical) features; nulls left out',
       missing_features Array(String),
       latency_ms Float64,
-      logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event'
+      logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event',
+      duplicate UInt8 DEFAULT 0 COMMENT '1: a copy of an event already stored (redelivered); prediction_bins skips it'
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(timestamp)
     ORDER BY (model, version, timestamp, event_id)`,
+    // Tables made before the column existed get it (nothing to rewrite: old rows read the default).
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS duplicate UInt8 DEFAULT 0`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.featureStream)} (
       event_id String,
       view_name LowCardinality(String),
@@ -119,6 +124,20 @@ export function monitorTableDdl(database: string): string[] {
       null_count Float64
     ) ENGINE = ReplacingMergeTree
     ORDER BY (model, version, feature)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.predictionBins)} (
+      model LowCardinality(String),
+      version UInt32,
+      minute DateTime('UTC') COMMENT 'the minute of the predictions counted (time windows are whole minutes)',
+      feature String COMMENT '"": every prediction (bin 1 when the version had its reference at insert, 0 when not); else a numeric feature or $prediction (bin 1..k of the reference edges) or a categorical one (bin 0, category)',
+      bin UInt32,
+      category String,
+      predictions SimpleAggregateFunction(sum, UInt64),
+      alias SimpleAggregateFunction(anyLast, LowCardinality(String))
+    ) ENGINE = AggregatingMergeTree
+    PARTITION BY toYYYYMM(minute)
+    ORDER BY (model, version, minute, feature, bin, category)`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${PREDICTION_BINS_VIEW} TO ${t(MonitorTables.predictionBins)} AS
+      ${predictionBinsSelect(database, { final: false, where: 'p.duplicate = 0' })}`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.driftResults)} (
       model LowCardinality(String),
       version UInt32,
@@ -206,8 +225,66 @@ export function monitorTableDdl(database: string): string[] {
   ];
 }
 
+/** The materialized view that keeps `prediction_bins` as predictions are inserted. */
+export const PREDICTION_BINS_VIEW = 'prediction_bins_mv';
+
+/**
+ * Histogram rows of predictions, per (model, version, minute, feature, bin or category): what the drift of a time
+ * window reads instead of the raw rows. Numeric values are binned against the edges of the version's reference
+ * exactly as the raw drift SQL bins them (1 + the inner edges at or under the value), so both give the same
+ * histograms; the score as `$prediction`; categorical values are kept by category (the reference's buckets are
+ * chosen at read time). One `""` row per prediction counts the window and records whether the version's
+ * reference was known when the prediction was inserted (bin 1) or not yet (bin 0: its numeric values were not
+ * binned, and the drift of that window is read from the raw rows).
+ */
+export function predictionBinsSelect(database: string, options: { final: boolean; where: string }): string {
+  assertDatabaseName(database);
+  return `SELECT model, version, minute, item.1 AS feature, item.2 AS bin, item.3 AS category,
+        count() AS predictions, anyLast(alias) AS alias
+      FROM (
+        SELECT p.model AS model, p.version AS version, toStartOfMinute(p.timestamp) AS minute, p.alias AS alias,
+          arrayConcat(
+            [tuple('', toUInt32(r.known), '')],
+            arrayMap(kv -> tuple(kv.1, toUInt32(1 + arrayCount(e -> kv.2 >= e, r.inner_edges[kv.1])), ''),
+              arrayFilter(kv -> mapContains(r.inner_edges, kv.1),
+                arrayPushBack(arrayZip(mapKeys(p.num_features), mapValues(p.num_features)), tuple('${PREDICTION_FEATURE}', p.score)))),
+            arrayMap(kv -> tuple(kv.1, toUInt32(0), kv.2), arrayZip(mapKeys(p.cat_features), mapValues(p.cat_features)))
+          ) AS items
+        FROM ${database}.${MonitorTables.predictions} AS p${options.final ? ' FINAL' : ''}
+        LEFT JOIN (
+          SELECT model, version, toUInt8(1) AS known,
+            mapFromArrays(groupArrayIf(feature, kind = 'numeric'), groupArrayIf(arrayPopFront(arrayPopBack(edges)), kind = 'numeric')) AS inner_edges
+          FROM ${database}.${MonitorTables.references} FINAL GROUP BY model, version
+        ) AS r ON r.model = p.model AND r.version = p.version
+        WHERE ${options.where}
+      )
+      ARRAY JOIN items AS item
+      GROUP BY model, version, minute, feature, bin, category`;
+}
+
+/**
+ * Creates what is missing. The first time the bins view is made, the predictions already stored are binned into
+ * `prediction_bins` (from the deduplicated rows, before any event is consumed: the platform consumes after init).
+ */
 export async function createMonitorTables(clickhouse: ClickHouseClient, database: string): Promise<void> {
+  assertDatabaseName(database);
+  const exists = await clickhouse.query({
+    query: `EXISTS TABLE ${database}.${PREDICTION_BINS_VIEW}`,
+    format: 'JSONEachRow',
+  });
+  const [viewExisted] = await exists.json<{ result: number | string }>();
   for (const query of monitorTableDdl(database)) await clickhouse.command({ query });
+  if (Number(viewExisted?.result ?? 0) === 0) await rebuildPredictionBins(clickhouse, database);
+}
+
+/** Bins every stored prediction again from the deduplicated rows (no insert may run meanwhile). */
+export async function rebuildPredictionBins(clickhouse: ClickHouseClient, database: string): Promise<void> {
+  assertDatabaseName(database);
+  await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${MonitorTables.predictionBins}` });
+  await clickhouse.command({
+    query: `INSERT INTO ${database}.${MonitorTables.predictionBins}
+      ${predictionBinsSelect(database, { final: true, where: '1' })}`,
+  });
 }
 
 export function assertDatabaseName(database: string): void {

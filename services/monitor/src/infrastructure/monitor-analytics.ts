@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@mlops/storage';
 import type { FeatureDriftStats, LiveMetric, WindowPerformance, WindowPolicy } from '../domain';
 import { MonitorTables, chTimeOf } from './clickhouse-tables';
-import { type DriftSqlRow, type ReferenceLayout, driftSql } from './drift-sql';
+import { type DriftSqlRow, type ReferenceLayout, binnedDriftSql, driftSql, unbinnedPredictionsSql } from './drift-sql';
 import { type PerformanceSqlRow, performanceSql } from './performance-sql';
 
 /** The drift statistics of one complete window. */
@@ -60,8 +60,27 @@ export class MonitorAnalytics {
     readonly database: string,
   ) {}
 
-  /** The complete windows from `fromKey` on, of the predictions made before `until`. */
+  /**
+   * The complete windows from `fromKey` on, of the predictions made before `until`: from the histograms kept at
+   * insert time when the windows are whole minutes and every prediction read was binned; from the raw rows
+   * otherwise (count windows, windows of odd seconds, predictions inserted before their version's reference).
+   */
   async drift(
+    model: string,
+    version: number,
+    window: WindowPolicy,
+    fromKey: number,
+    until: Date,
+  ): Promise<DriftWindow[]> {
+    if (window.by === 'time' && window.seconds % 60 === 0) {
+      const unbinned = await this.unbinnedPredictions(model, version, window.seconds * 1000, fromKey, until);
+      if (unbinned === 0) return this.driftFromBins(model, version, window, fromKey, until);
+    }
+    return this.driftFromRows(model, version, window, fromKey, until);
+  }
+
+  /** drift() read from the raw prediction rows (every window kind). */
+  async driftFromRows(
     model: string,
     version: number,
     window: WindowPolicy,
@@ -70,17 +89,55 @@ export class MonitorAnalytics {
   ): Promise<DriftWindow[]> {
     const layout = await this.referenceLayout(model, version);
     if (layout.numeric.length === 0 && layout.categorical.length === 0) return [];
-    const result = await this.clickhouse.query({
-      query: driftSql(this.database, window, layout),
-      format: 'JSONEachRow',
-      query_params: {
-        model,
-        version,
-        until: chTimeOf(until),
-        fromKey,
-        ...(window.by === 'time' ? { windowMs: window.seconds * 1000 } : { windowSize: window.size }),
-      },
+    return this.driftWindows(driftSql(this.database, window, layout), {
+      model,
+      version,
+      until: chTimeOf(until),
+      fromKey,
+      ...(window.by === 'time' ? { windowMs: window.seconds * 1000 } : { windowSize: window.size }),
     });
+  }
+
+  /** drift() read from `prediction_bins`: time windows of whole minutes only. */
+  async driftFromBins(
+    model: string,
+    version: number,
+    window: { by: 'time'; seconds: number },
+    fromKey: number,
+    until: Date,
+  ): Promise<DriftWindow[]> {
+    if (window.seconds % 60 !== 0)
+      throw new Error(`binned drift needs windows of whole minutes, not ${window.seconds} s`);
+    const layout = await this.referenceLayout(model, version);
+    if (layout.numeric.length === 0 && layout.categorical.length === 0) return [];
+    return this.driftWindows(binnedDriftSql(this.database, layout), {
+      model,
+      version,
+      until: chTimeOf(until),
+      fromKey,
+      windowMs: window.seconds * 1000,
+    });
+  }
+
+  /** Predictions of the windows read that were inserted before the version's reference (not in the bins). */
+  async unbinnedPredictions(
+    model: string,
+    version: number,
+    windowMs: number,
+    fromKey: number,
+    until: Date,
+  ): Promise<number> {
+    const result = await this.clickhouse.query({
+      query: unbinnedPredictionsSql(this.database),
+      format: 'JSONEachRow',
+      query_params: { model, version, windowMs, fromKey, until: chTimeOf(until) },
+    });
+    const [row] = await result.json<{ unbinned: number | string | null }>();
+    return num(row?.unbinned ?? 0);
+  }
+
+  private async driftWindows(query: string, params: Record<string, unknown>): Promise<DriftWindow[]> {
+    const result = await this.clickhouse.query({ query, format: 'JSONEachRow', query_params: params });
     const windows = new Map<number, DriftWindow>();
     for (const row of await result.json<DriftSqlRow>()) {
       const key = num(row.window_key);
