@@ -43,12 +43,18 @@ export function monitorTableDdl(database: string): string[] {
       missing_features Array(String),
       latency_ms Float64,
       logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event',
-      duplicate UInt8 DEFAULT 0 COMMENT '1: a copy of an event already stored (redelivered); prediction_bins skips it'
+      duplicate UInt8 DEFAULT 0 COMMENT '1: a copy of an event already stored (redelivered); prediction_bins skips it',
+      instance_id String DEFAULT '' COMMENT 'resources.instanceId: the serving process; empty when the event had no sample',
+      process_cpu_seconds Nullable(Float64) COMMENT 'resources.cpuSeconds: CPU the serving process used since it started',
+      process_rss_bytes Nullable(Float64) COMMENT 'resources.rssBytes: its resident memory'
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(timestamp)
     ORDER BY (model, version, timestamp, event_id)`,
     // Tables made before the column existed get it (nothing to rewrite: old rows read the default).
     `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS duplicate UInt8 DEFAULT 0`,
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS instance_id String DEFAULT ''`,
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS process_cpu_seconds Nullable(Float64)`,
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS process_rss_bytes Nullable(Float64)`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.featureStream)} (
       event_id String,
       view_name LowCardinality(String),
@@ -217,6 +223,38 @@ export function monitorTableDdl(database: string): string[] {
         SELECT model, version, at FROM ${t(MonitorTables.deployments)} FINAL WHERE outcome = 'succeeded'
       ) AS s ON s.model = d.model
       GROUP BY d.model, d.version, d.at`,
+    // Cost proxy and resource use per model, version and minute, from the process samples on the prediction log
+    // (resources of mlops.prediction.logged.v1). A process's CPU in a minute is the growth of its cumulative
+    // counter since its previous minute (the growth within the minute for its first; the value itself after a
+    // restart reset it), shared between the versions it served by their predictions that minute.
+    `CREATE OR REPLACE VIEW ${database}.${RESOURCE_USE_VIEW} AS
+      WITH samples AS (
+        SELECT model, version, instance_id, toStartOfMinute(timestamp) AS minute, count() AS predictions,
+          max(process_cpu_seconds) AS cpu_max, min(process_cpu_seconds) AS cpu_min, max(process_rss_bytes) AS rss_max
+        FROM ${t(MonitorTables.predictions)} FINAL
+        WHERE instance_id != '' AND process_cpu_seconds IS NOT NULL
+        GROUP BY model, version, instance_id, minute
+      ),
+      instance_minutes AS (
+        SELECT instance_id, minute, sum(predictions) AS instance_predictions,
+          max(cpu_max) AS cpu_end, min(cpu_min) AS cpu_start
+        FROM samples GROUP BY instance_id, minute
+      ),
+      instance_cpu AS (
+        SELECT instance_id, minute, instance_predictions,
+          lagInFrame(cpu_end, 1, cpu_start) OVER (PARTITION BY instance_id ORDER BY minute ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous_end,
+          if(cpu_end >= previous_end, cpu_end - previous_end, cpu_end) AS cpu_seconds
+        FROM instance_minutes
+      )
+      SELECT s.model AS model, s.version AS version, s.minute AS minute,
+        sum(s.predictions) AS predictions,
+        sum(c.cpu_seconds * s.predictions / c.instance_predictions) AS cpu_seconds,
+        1000 * cpu_seconds / predictions AS cpu_seconds_per_1000,
+        max(s.rss_max) AS max_rss_bytes,
+        uniqExact(s.instance_id) AS instances
+      FROM samples AS s
+      INNER JOIN instance_cpu AS c ON c.instance_id = s.instance_id AND c.minute = s.minute
+      GROUP BY s.model, s.version, s.minute`,
     `CREATE OR REPLACE VIEW ${database}.model_uptime AS
       SELECT model, version, min(at) AS first_serving_at, max(at) AS last_deployed_at, count() AS replicas_deployed
       FROM ${t(MonitorTables.deployments)} FINAL
@@ -224,6 +262,9 @@ export function monitorTableDdl(database: string): string[] {
       GROUP BY model, version`,
   ];
 }
+
+/** Cost proxy (CPU seconds per 1,000 predictions) and memory per model, version and minute. */
+export const RESOURCE_USE_VIEW = 'resource_use';
 
 /** The materialized view that keeps `prediction_bins` as predictions are inserted. */
 export const PREDICTION_BINS_VIEW = 'prediction_bins_mv';
@@ -239,26 +280,32 @@ export const PREDICTION_BINS_VIEW = 'prediction_bins_mv';
  */
 export function predictionBinsSelect(database: string, options: { final: boolean; where: string }): string {
   assertDatabaseName(database);
-  return `SELECT model, version, minute, item.1 AS feature, item.2 AS bin, item.3 AS category,
-        count() AS predictions, anyLast(alias) AS alias
+  const refs = `${database}.${MonitorTables.references}`;
+  // One row per value (kind 0: the prediction itself, 1: numeric, 2: categorical), then one hash join with the
+  // reference edges of (model, version, feature); no lambda captures a per-row map (that copies it per element).
+  return `SELECT x.model AS model, x.version AS version, x.minute AS minute, x.feature AS feature,
+        toUInt32(multiIf(x.kind = 0, r.known, x.kind = 1, 1 + arrayCount(e -> x.value >= e, r.inner_edges), 0)) AS bin,
+        x.category AS category, count() AS predictions, anyLast(x.alias) AS alias
       FROM (
         SELECT p.model AS model, p.version AS version, toStartOfMinute(p.timestamp) AS minute, p.alias AS alias,
-          arrayConcat(
-            [tuple('', toUInt32(r.known), '')],
-            arrayMap(kv -> tuple(kv.1, toUInt32(1 + arrayCount(e -> kv.2 >= e, r.inner_edges[kv.1])), ''),
-              arrayFilter(kv -> mapContains(r.inner_edges, kv.1),
-                arrayPushBack(arrayZip(mapKeys(p.num_features), mapValues(p.num_features)), tuple('${PREDICTION_FEATURE}', p.score)))),
-            arrayMap(kv -> tuple(kv.1, toUInt32(0), kv.2), arrayZip(mapKeys(p.cat_features), mapValues(p.cat_features)))
-          ) AS items
+          item.1 AS kind, item.2 AS feature, item.3 AS value, item.4 AS category
         FROM ${database}.${MonitorTables.predictions} AS p${options.final ? ' FINAL' : ''}
-        LEFT JOIN (
-          SELECT model, version, toUInt8(1) AS known,
-            mapFromArrays(groupArrayIf(feature, kind = 'numeric'), groupArrayIf(arrayPopFront(arrayPopBack(edges)), kind = 'numeric')) AS inner_edges
-          FROM ${database}.${MonitorTables.references} FINAL GROUP BY model, version
-        ) AS r ON r.model = p.model AND r.version = p.version
+        ARRAY JOIN arrayConcat(
+          [tuple(toUInt8(0), '', toFloat64(0), '')],
+          arrayMap((f, v) -> tuple(toUInt8(1), f, v, ''), mapKeys(p.num_features), mapValues(p.num_features)),
+          [tuple(toUInt8(1), '${PREDICTION_FEATURE}', p.score, '')],
+          arrayMap((f, c) -> tuple(toUInt8(2), f, toFloat64(0), c), mapKeys(p.cat_features), mapValues(p.cat_features))
+        ) AS item
         WHERE ${options.where}
-      )
-      ARRAY JOIN items AS item
+      ) AS x
+      LEFT JOIN (
+        SELECT model, version, '' AS feature, toUInt8(1) AS known, CAST([], 'Array(Float64)') AS inner_edges
+        FROM ${refs} FINAL GROUP BY model, version
+        UNION ALL
+        SELECT model, version, feature, toUInt8(1) AS known, arrayPopFront(arrayPopBack(edges)) AS inner_edges
+        FROM ${refs} FINAL WHERE kind = 'numeric'
+      ) AS r ON r.model = x.model AND r.version = x.version AND r.feature = x.feature
+      WHERE x.kind != 1 OR r.known = 1
       GROUP BY model, version, minute, feature, bin, category`;
 }
 

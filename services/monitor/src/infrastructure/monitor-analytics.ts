@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@mlops/storage';
 import type { FeatureDriftStats, LiveMetric, WindowPerformance, WindowPolicy } from '../domain';
-import { MonitorTables, chTimeOf } from './clickhouse-tables';
+import { MonitorTables, RESOURCE_USE_VIEW, chTimeOf } from './clickhouse-tables';
 import { type DriftSqlRow, type ReferenceLayout, binnedDriftSql, driftSql, unbinnedPredictionsSql } from './drift-sql';
 import { type PerformanceSqlRow, performanceSql } from './performance-sql';
 
@@ -48,6 +48,17 @@ export interface StoredPerformanceRow {
   auc: number | null;
   rmse: number | null;
   mae: number | null;
+}
+
+export interface StoredResourceRow {
+  version: number;
+  window_start: string;
+  window_end: string;
+  predictions: number;
+  cpu_seconds: number;
+  cpu_seconds_per_1000: number | null;
+  max_rss_bytes: number | null;
+  instances: number;
 }
 
 const iso = (time: string): string => new Date(time).toISOString();
@@ -295,6 +306,25 @@ export class MonitorAnalytics {
        WHERE model = {model:String} ${version === undefined ? '' : 'AND version = {version:UInt32}'}
        ORDER BY window_start, version, serving_role`,
       { model, ...(version === undefined ? {} : { version }) },
+    );
+  }
+
+  /** Cost proxy and memory per version and tumbling window of `windowSeconds` (aligned on the Unix epoch). */
+  async resourceUse(model: string, windowSeconds: number, version?: number): Promise<StoredResourceRow[]> {
+    return this.rows<StoredResourceRow>(
+      `SELECT version, ${isoOf('window_start')}, ${isoOf('window_end')}, predictions, cpu_seconds,
+         if(predictions > 0, 1000 * cpu_seconds / predictions, NULL) AS cpu_seconds_per_1000, max_rss_bytes, instances
+       FROM (
+         SELECT version, intDiv(toUnixTimestamp(minute), {windowSeconds:UInt32}) AS window_key,
+           toDateTime64(window_key * {windowSeconds:UInt32}, 3, 'UTC') AS window_start,
+           toDateTime64((window_key + 1) * {windowSeconds:UInt32}, 3, 'UTC') AS window_end,
+           sum(predictions) AS predictions, sum(cpu_seconds) AS cpu_seconds, max(max_rss_bytes) AS max_rss_bytes,
+           max(instances) AS instances
+         FROM ${this.database}.${RESOURCE_USE_VIEW}
+         WHERE model = {model:String} ${version === undefined ? '' : 'AND version = {version:UInt32}'}
+         GROUP BY version, window_key
+       ) ORDER BY window_start, version`,
+      { model, windowSeconds, ...(version === undefined ? {} : { version }) },
     );
   }
 
