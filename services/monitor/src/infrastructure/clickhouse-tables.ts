@@ -142,6 +142,17 @@ export function monitorTableDdl(database: string): string[] {
     ) ENGINE = AggregatingMergeTree
     PARTITION BY toYYYYMM(minute)
     ORDER BY (model, version, minute, feature, bin, category)`,
+    // The inner bin edges of every version's numeric features (and a "" row per version: its reference is known),
+    // in memory for joinGet: the bins view looks edges up per value with no join to build per insert.
+    `CREATE TABLE IF NOT EXISTS ${database}.${REFERENCE_EDGES} (
+      model String,
+      version UInt32,
+      feature String,
+      known UInt8,
+      inner_edges Array(Float64)
+    ) ENGINE = Join(ANY, LEFT, model, version, feature)`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${REFERENCE_EDGES}_mv TO ${database}.${REFERENCE_EDGES} AS
+      ${referenceEdgesSelect(database, false)}`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${PREDICTION_BINS_VIEW} TO ${t(MonitorTables.predictionBins)} AS
       ${predictionBinsSelect(database, { final: false, where: 'p.duplicate = 0' })}`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.driftResults)} (
@@ -280,12 +291,14 @@ export const PREDICTION_BINS_VIEW = 'prediction_bins_mv';
  */
 export function predictionBinsSelect(database: string, options: { final: boolean; where: string }): string {
   assertDatabaseName(database);
-  const refs = `${database}.${MonitorTables.references}`;
-  // One row per value (kind 0: the prediction itself, 1: numeric, 2: categorical), then one hash join with the
-  // reference edges of (model, version, feature); no lambda captures a per-row map (that copies it per element).
-  return `SELECT x.model AS model, x.version AS version, x.minute AS minute, x.feature AS feature,
-        toUInt32(multiIf(x.kind = 0, r.known, x.kind = 1, 1 + arrayCount(e -> x.value >= e, r.inner_edges), 0)) AS bin,
-        x.category AS category, count() AS predictions, anyLast(x.alias) AS alias
+  const edges = `'${database}.${REFERENCE_EDGES}'`;
+  // One row per value (kind 0: the prediction itself, 1: numeric, 2: categorical); the edges come from the
+  // in-memory Join table by key (no lambda captures a per-row map: that would copy it per element).
+  return `SELECT model, version, minute, feature,
+        toUInt32(multiIf(kind = 0, joinGet(${edges}, 'known', model, version, ''),
+                         kind = 1, 1 + arrayCount(e -> value >= e, joinGet(${edges}, 'inner_edges', model, version, feature)),
+                         0)) AS bin,
+        category, count() AS predictions, anyLast(alias) AS alias
       FROM (
         SELECT p.model AS model, p.version AS version, toStartOfMinute(p.timestamp) AS minute, p.alias AS alias,
           item.1 AS kind, item.2 AS feature, item.3 AS value, item.4 AS category
@@ -297,16 +310,23 @@ export function predictionBinsSelect(database: string, options: { final: boolean
           arrayMap((f, c) -> tuple(toUInt8(2), f, toFloat64(0), c), mapKeys(p.cat_features), mapValues(p.cat_features))
         ) AS item
         WHERE ${options.where}
-      ) AS x
-      LEFT JOIN (
-        SELECT model, version, '' AS feature, toUInt8(1) AS known, CAST([], 'Array(Float64)') AS inner_edges
-        FROM ${refs} FINAL GROUP BY model, version
-        UNION ALL
-        SELECT model, version, feature, toUInt8(1) AS known, arrayPopFront(arrayPopBack(edges)) AS inner_edges
-        FROM ${refs} FINAL WHERE kind = 'numeric'
-      ) AS r ON r.model = x.model AND r.version = x.version AND r.feature = x.feature
-      WHERE x.kind != 1 OR r.known = 1
+      )
+      WHERE kind != 1 OR joinGet(${edges}, 'known', model, version, feature) = 1
       GROUP BY model, version, minute, feature, bin, category`;
+}
+
+/** The Join table holding the versions' inner bin edges (see referenceEdgesSelect). */
+export const REFERENCE_EDGES = 'reference_edges';
+
+/** Rows of `reference_edges` from reference rows: a "" row per row (the version is known), the inner edges of numeric ones. */
+function referenceEdgesSelect(database: string, final: boolean): string {
+  return `SELECT model, version, key_feature AS feature, toUInt8(1) AS known, key_edges AS inner_edges FROM (
+        SELECT model, version, item.1 AS key_feature, item.2 AS key_edges
+        FROM ${database}.${MonitorTables.references}${final ? ' FINAL' : ''}
+        ARRAY JOIN if(kind = 'numeric',
+          [tuple('', CAST([], 'Array(Float64)')), tuple(feature, arrayPopFront(arrayPopBack(edges)))],
+          [tuple('', CAST([], 'Array(Float64)'))]) AS item
+      )`;
 }
 
 /**
@@ -324,9 +344,13 @@ export async function createMonitorTables(clickhouse: ClickHouseClient, database
   if (Number(viewExisted?.result ?? 0) === 0) await rebuildPredictionBins(clickhouse, database);
 }
 
-/** Bins every stored prediction again from the deduplicated rows (no insert may run meanwhile). */
+/** Loads the edges again and bins every stored prediction again from the deduplicated rows (no insert may run meanwhile). */
 export async function rebuildPredictionBins(clickhouse: ClickHouseClient, database: string): Promise<void> {
   assertDatabaseName(database);
+  await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${REFERENCE_EDGES}` });
+  await clickhouse.command({
+    query: `INSERT INTO ${database}.${REFERENCE_EDGES} ${referenceEdgesSelect(database, true)}`,
+  });
   await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${MonitorTables.predictionBins}` });
   await clickhouse.command({
     query: `INSERT INTO ${database}.${MonitorTables.predictionBins}
