@@ -78,8 +78,8 @@ export class AppModule {
         },
         {
           provide: PredictionLog,
-          inject: [EventProducer, ServingMetrics],
-          useFactory: (producer: EventProducer, metrics: ServingMetrics) =>
+          inject: [EventProducer, ServingMetrics, INSTANCE_ID],
+          useFactory: (producer: EventProducer, metrics: ServingMetrics, instanceId: string) =>
             new PredictionLog(
               producer,
               metrics,
@@ -89,6 +89,7 @@ export class AppModule {
                 batchSize: config.PREDICTION_LOG_BATCH,
                 flushMs: config.PREDICTION_LOG_FLUSH_MS,
                 source: SOURCE,
+                instanceId,
               },
               new Logger('prediction-log'),
             ),

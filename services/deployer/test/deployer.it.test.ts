@@ -565,6 +565,10 @@ test('every prediction is logged as mlops.prediction.logged.v1 with its request 
   assert.equal(entry.output.value, answer.prediction);
   assert.equal(entry.channel, 'http');
   assert.equal(entry.servingRole, 'primary');
+  // the process sample of the batch: the monitor's cost proxy (CPU seconds per 1,000 predictions) and memory
+  assert.match(entry.resources.instanceId, /^deployer-/);
+  assert.ok(entry.resources.cpuSeconds > 0, `cumulative CPU seconds ${entry.resources.cpuSeconds}`);
+  assert.ok(entry.resources.rssBytes > 10_000_000, `resident memory ${entry.resources.rssBytes}`);
 });
 
 test('streaming scoring: prediction.requested is answered by prediction.completed keyed by entity', async () => {

@@ -27,6 +27,7 @@ function entry(i: number): PredictionLoggedV1 {
 class FakeProducer {
   down = false;
   batches: string[][] = [];
+  resources: Array<PredictionLoggedV1['resources']> = [];
   publishMany(events: readonly CloudEvent[]): Promise<void> {
     if (this.down) {
       const error = new Error('broker down');
@@ -34,6 +35,7 @@ class FakeProducer {
       return Promise.reject(error);
     }
     this.batches.push(events.map((event) => (event.data as PredictionLoggedV1).requestId));
+    this.resources.push(...events.map((event) => (event.data as PredictionLoggedV1).resources));
     return Promise.resolve();
   }
 }
@@ -43,7 +45,7 @@ function logWith(producer: FakeProducer, capacity: number, warnings: string[] = 
   const log = new PredictionLog(
     producer as unknown as EventProducer,
     metrics,
-    { enabled: true, capacity, batchSize: 3, flushMs: 5, source: 'urn:test' },
+    { enabled: true, capacity, batchSize: 3, flushMs: 5, source: 'urn:test', instanceId: 'deployer-test' },
     { warn: (message) => warnings.push(message) },
   );
   return { log, metrics };
@@ -83,4 +85,26 @@ test('with Kafka down the buffer holds up to its bound; what is beyond is droppe
   await sleep(50);
   assert.deepEqual(producer.batches.flat(), ['req-1', 'req-2', 'req-3', 'req-4']);
   await log.drain();
+});
+
+test('every logged prediction carries its process sample: instance, cumulative CPU seconds, resident memory', async () => {
+  const producer = new FakeProducer();
+  const { log } = logWith(producer, 100);
+  log.start();
+  log.record([1, 2, 3, 4].map(entry));
+  await sleep(50);
+  const before = process.cpuUsage();
+  while (process.cpuUsage(before).user < 30_000); // 30 ms of CPU used between the two sends
+  log.record([5].map(entry));
+  await log.drain();
+  const [first, , third, fourth, fifth] = producer.resources;
+  assert.equal(producer.resources.length, 5);
+  assert.equal(first?.instanceId, 'deployer-test');
+  assert.deepEqual(third, first, 'one sample per batch');
+  assert.ok(fourth!.cpuSeconds >= first!.cpuSeconds, 'cumulative CPU never goes back');
+  assert.ok(
+    fifth!.cpuSeconds - first!.cpuSeconds >= 0.02,
+    `30 ms of busy CPU counted (${fifth!.cpuSeconds - first!.cpuSeconds} s)`,
+  );
+  assert.ok(first!.rssBytes > 10_000_000, `resident memory in bytes (${first!.rssBytes})`);
 });

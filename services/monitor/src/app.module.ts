@@ -19,6 +19,8 @@ import { ModelDriftHttpController } from './reports/model-drift/model-drift.http
 import { ModelDriftService } from './reports/model-drift/model-drift.service';
 import { ModelPerformanceHttpController } from './reports/model-performance/model-performance.http.controller';
 import { ModelPerformanceService } from './reports/model-performance/model-performance.service';
+import { ModelResourcesHttpController } from './reports/model-resources/model-resources.http.controller';
+import { ModelResourcesService } from './reports/model-resources/model-resources.service';
 import { ReportPageHttpController } from './reports/report-page/report-page.http.controller';
 import { ReportPageService } from './reports/report-page/report-page.service';
 import { RecordEventsMessageController } from './sinks/record-events/record-events.message.controller';
@@ -52,6 +54,7 @@ export class AppModule {
         ModelPolicyHttpController,
         ModelDriftHttpController,
         ModelPerformanceHttpController,
+        ModelResourcesHttpController,
         ReportPageHttpController,
         QueryClickHouseHttpController,
       ],
@@ -78,6 +81,7 @@ export class AppModule {
         RecordEventsService,
         EvaluateModelsService,
         EvaluationLoop,
+        ModelResourcesService,
         ModelPolicyService,
         ModelDriftService,
         ModelPerformanceService,

@@ -596,3 +596,40 @@ test('a policy that is not one is a 400; drift of a model never registered is a 
   const report = await fetch(`${base}/models/${model}/report`, authorized());
   assert.equal(report.status, 404);
 });
+
+test('process samples on the prediction log give CPU seconds per 1,000 predictions over HTTP', async () => {
+  const model = modelName('cost');
+  await registerModel(model);
+  const instanceId = `${model}-replica`;
+  const sampled = [1.0, 1.0, 1.6, 1.6].map((cpuSeconds, i) => {
+    const logged = prediction(model, BASE + (i + 1) * 1000, { income: 50, debt: 20, plan: 'basic' }, 0.3, `c-${i}`);
+    return { ...logged, data: { ...logged.data, resources: { instanceId, cpuSeconds, rssBytes: 150e6 + i } } };
+  });
+  await producer.publishMany(sampled);
+  await eventually(async () => (await storedPredictions(model)) === 4, 'predictions stored');
+  const response = await fetch(`${base}/models/${model}/resources?windowSeconds=60`, authorized());
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as {
+    windowSeconds: number;
+    windows: Array<{
+      version: number;
+      windowStart: string;
+      predictions: number;
+      cpuSecondsPer1000: number;
+      maxRssBytes: number;
+      instances: number;
+    }>;
+  };
+  assert.equal(body.windowSeconds, 60);
+  assert.equal(body.windows.length, 1);
+  const [w] = body.windows;
+  assert.deepEqual(
+    [w!.version, w!.windowStart, w!.predictions, w!.maxRssBytes, w!.instances],
+    [1, new Date(BASE).toISOString(), 4, 150e6 + 3, 1],
+  );
+  assert.ok(Math.abs(w!.cpuSecondsPer1000 - 150) < 1e-9, `0.6 s over 4 predictions: ${w!.cpuSecondsPer1000}`);
+  const tooShort = await fetch(`${base}/models/${model}/resources?windowSeconds=5`, authorized());
+  assert.equal(tooShort.status, 400);
+  const missing = await fetch(`${base}/models/${modelName('none')}/resources`, authorized());
+  assert.equal(missing.status, 404);
+});

@@ -6770,6 +6770,34 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "type": "string",
         "format": "date-time",
         "description": "When the prediction was made; monitor joins labels whose event time is later."
+      },
+      "resources": {
+        "type": "object",
+        "description": "Optional: the serving process's resource use when this prediction's log batch was sent (the same sample on every prediction of the batch). CPU is cumulative since the process started, so the monitor takes differences per instance (cost proxy: CPU seconds per 1,000 predictions).",
+        "additionalProperties": false,
+        "required": [
+          "instanceId",
+          "cpuSeconds",
+          "rssBytes"
+        ],
+        "properties": {
+          "instanceId": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "description": "The serving process (replica) the sample is of."
+          },
+          "cpuSeconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "User + system CPU seconds the process used since it started."
+          },
+          "rssBytes": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Resident memory of the process, in bytes."
+          }
+        }
       }
     },
     "examples": [
@@ -6793,7 +6821,12 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "latencyMs": 2.8,
         "channel": "stream",
         "servingRole": "primary",
-        "timestamp": "2025-11-20T08:10:00.004Z"
+        "timestamp": "2025-11-20T08:10:00.004Z",
+        "resources": {
+          "instanceId": "deployer-7f3a9c21",
+          "cpuSeconds": 12.84,
+          "rssBytes": 187695104
+        }
       }
     ],
     "x-invalid-examples": [

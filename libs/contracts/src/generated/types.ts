@@ -1767,6 +1767,23 @@ export interface PredictionLoggedV1 {
    * When the prediction was made; monitor joins labels whose event time is later.
    */
   timestamp: string;
+  /**
+   * Optional: the serving process's resource use when this prediction's log batch was sent (the same sample on every prediction of the batch). CPU is cumulative since the process started, so the monitor takes differences per instance (cost proxy: CPU seconds per 1,000 predictions).
+   */
+  resources?: {
+    /**
+     * The serving process (replica) the sample is of.
+     */
+    instanceId: string;
+    /**
+     * User + system CPU seconds the process used since it started.
+     */
+    cpuSeconds: number;
+    /**
+     * Resident memory of the process, in bytes.
+     */
+    rssBytes: number;
+  };
 }
 
 // ---- mlops.prediction.requested.v1 ----

@@ -9,6 +9,14 @@ export interface PredictionLogOptions {
   readonly batchSize: number;
   readonly flushMs: number;
   readonly source: string;
+  /** This replica: each batch carries its process's CPU and memory sample (the monitor's cost proxy). */
+  readonly instanceId: string;
+}
+
+/** CPU seconds (user + system) since the process started and resident memory, now. */
+export function processResources(instanceId: string): NonNullable<PredictionLoggedV1['resources']> {
+  const cpu = process.cpuUsage();
+  return { instanceId, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
 }
 
 const DROP_LOG_EVERY_MS = 10_000;
@@ -71,11 +79,16 @@ export class PredictionLog {
     if (this.sending || this.buffer.length === 0) return;
     const batch = this.buffer.splice(0, this.options.batchSize);
     this.metrics.logBuffered.set(this.buffer.length);
+    const resources = processResources(this.options.instanceId);
     this.sending = Promise.resolve()
       .then(() =>
         this.producer.publishMany(
           batch.map((data) =>
-            newEvent(EventTypes.PredictionLoggedV1, data, { source: this.options.source, subject: data.requestId }),
+            newEvent(
+              EventTypes.PredictionLoggedV1,
+              { ...data, resources },
+              { source: this.options.source, subject: data.requestId },
+            ),
           ),
         ),
       )

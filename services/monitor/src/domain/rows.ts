@@ -52,6 +52,9 @@ export function predictionRow(eventId: string, loggedAt: string, data: Predictio
     missing_features: data.missingFeatures,
     latency_ms: data.latencyMs,
     logged_at: chTime(loggedAt),
+    instance_id: data.resources?.instanceId ?? '',
+    process_cpu_seconds: data.resources?.cpuSeconds ?? null,
+    process_rss_bytes: data.resources?.rssBytes ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@mlops/storage';
+import { PREDICTION_FEATURE } from '../domain';
 
 /** The monitor's ClickHouse tables; README.md documents each with the queries an analyst runs. */
 export const MonitorTables = {
@@ -11,6 +12,7 @@ export const MonitorTables = {
   references: 'reference_distributions',
   driftResults: 'drift_results',
   performanceResults: 'performance_results',
+  predictionBins: 'prediction_bins',
 } as const;
 
 export type MonitorTable = (typeof MonitorTables)[keyof typeof MonitorTables];
@@ -40,10 +42,19 @@ export function monitorTableDdl(database: string): string[] {
       cat_features Map(String, String) COMMENT 'string (categorical) features; nulls left out',
       missing_features Array(String),
       latency_ms Float64,
-      logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event'
+      logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event',
+      duplicate UInt8 DEFAULT 0 COMMENT '1: a copy of an event already stored (redelivered); prediction_bins skips it',
+      instance_id String DEFAULT '' COMMENT 'resources.instanceId: the serving process; empty when the event had no sample',
+      process_cpu_seconds Nullable(Float64) COMMENT 'resources.cpuSeconds: CPU the serving process used since it started',
+      process_rss_bytes Nullable(Float64) COMMENT 'resources.rssBytes: its resident memory'
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(timestamp)
     ORDER BY (model, version, timestamp, event_id)`,
+    // Tables made before the column existed get it (nothing to rewrite: old rows read the default).
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS duplicate UInt8 DEFAULT 0`,
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS instance_id String DEFAULT ''`,
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS process_cpu_seconds Nullable(Float64)`,
+    `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS process_rss_bytes Nullable(Float64)`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.featureStream)} (
       event_id String,
       view_name LowCardinality(String),
@@ -119,6 +130,31 @@ export function monitorTableDdl(database: string): string[] {
       null_count Float64
     ) ENGINE = ReplacingMergeTree
     ORDER BY (model, version, feature)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.predictionBins)} (
+      model LowCardinality(String),
+      version UInt32,
+      minute DateTime('UTC') COMMENT 'the minute of the predictions counted (time windows are whole minutes)',
+      feature String COMMENT '"": every prediction (bin 1 when the version had its reference at insert, 0 when not); else a numeric feature or $prediction (bin 1..k of the reference edges) or a categorical one (bin 0, category)',
+      bin UInt32,
+      category String,
+      predictions SimpleAggregateFunction(sum, UInt64),
+      alias SimpleAggregateFunction(anyLast, LowCardinality(String))
+    ) ENGINE = AggregatingMergeTree
+    PARTITION BY toYYYYMM(minute)
+    ORDER BY (model, version, minute, feature, bin, category)`,
+    // The inner bin edges of every version's numeric features (and a "" row per version: its reference is known),
+    // in memory for joinGet: the bins view looks edges up per value with no join to build per insert.
+    `CREATE TABLE IF NOT EXISTS ${database}.${REFERENCE_EDGES} (
+      model String,
+      version UInt32,
+      feature String,
+      known UInt8,
+      inner_edges Array(Float64)
+    ) ENGINE = Join(ANY, LEFT, model, version, feature)`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${REFERENCE_EDGES}_mv TO ${database}.${REFERENCE_EDGES} AS
+      ${referenceEdgesSelect(database, false)}`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${PREDICTION_BINS_VIEW} TO ${t(MonitorTables.predictionBins)} AS
+      ${predictionBinsSelect(database, { final: false, where: 'p.duplicate = 0' })}`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.driftResults)} (
       model LowCardinality(String),
       version UInt32,
@@ -198,6 +234,38 @@ export function monitorTableDdl(database: string): string[] {
         SELECT model, version, at FROM ${t(MonitorTables.deployments)} FINAL WHERE outcome = 'succeeded'
       ) AS s ON s.model = d.model
       GROUP BY d.model, d.version, d.at`,
+    // Cost proxy and resource use per model, version and minute, from the process samples on the prediction log
+    // (resources of mlops.prediction.logged.v1). A process's CPU in a minute is the growth of its cumulative
+    // counter since its previous minute (the growth within the minute for its first; the value itself after a
+    // restart reset it), shared between the versions it served by their predictions that minute.
+    `CREATE OR REPLACE VIEW ${database}.${RESOURCE_USE_VIEW} AS
+      WITH samples AS (
+        SELECT model, version, instance_id, toStartOfMinute(timestamp) AS minute, count() AS predictions,
+          max(process_cpu_seconds) AS cpu_max, min(process_cpu_seconds) AS cpu_min, max(process_rss_bytes) AS rss_max
+        FROM ${t(MonitorTables.predictions)} FINAL
+        WHERE instance_id != '' AND process_cpu_seconds IS NOT NULL
+        GROUP BY model, version, instance_id, minute
+      ),
+      instance_minutes AS (
+        SELECT instance_id, minute, sum(predictions) AS instance_predictions,
+          max(cpu_max) AS cpu_end, min(cpu_min) AS cpu_start
+        FROM samples GROUP BY instance_id, minute
+      ),
+      instance_cpu AS (
+        SELECT instance_id, minute, instance_predictions,
+          lagInFrame(cpu_end, 1, cpu_start) OVER (PARTITION BY instance_id ORDER BY minute ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous_end,
+          if(cpu_end >= previous_end, cpu_end - previous_end, cpu_end) AS cpu_seconds
+        FROM instance_minutes
+      )
+      SELECT s.model AS model, s.version AS version, s.minute AS minute,
+        sum(s.predictions) AS predictions,
+        sum(c.cpu_seconds * s.predictions / c.instance_predictions) AS cpu_seconds,
+        1000 * cpu_seconds / predictions AS cpu_seconds_per_1000,
+        max(s.rss_max) AS max_rss_bytes,
+        uniqExact(s.instance_id) AS instances
+      FROM samples AS s
+      INNER JOIN instance_cpu AS c ON c.instance_id = s.instance_id AND c.minute = s.minute
+      GROUP BY s.model, s.version, s.minute`,
     `CREATE OR REPLACE VIEW ${database}.model_uptime AS
       SELECT model, version, min(at) AS first_serving_at, max(at) AS last_deployed_at, count() AS replicas_deployed
       FROM ${t(MonitorTables.deployments)} FINAL
@@ -206,8 +274,88 @@ export function monitorTableDdl(database: string): string[] {
   ];
 }
 
+/** Cost proxy (CPU seconds per 1,000 predictions) and memory per model, version and minute. */
+export const RESOURCE_USE_VIEW = 'resource_use';
+
+/** The materialized view that keeps `prediction_bins` as predictions are inserted. */
+export const PREDICTION_BINS_VIEW = 'prediction_bins_mv';
+
+/**
+ * Histogram rows of predictions, per (model, version, minute, feature, bin or category): what the drift of a time
+ * window reads instead of the raw rows. Numeric values are binned against the edges of the version's reference
+ * exactly as the raw drift SQL bins them (1 + the inner edges at or under the value), so both give the same
+ * histograms; the score as `$prediction`; categorical values are kept by category (the reference's buckets are
+ * chosen at read time). One `""` row per prediction counts the window and records whether the version's
+ * reference was known when the prediction was inserted (bin 1) or not yet (bin 0: its numeric values were not
+ * binned, and the drift of that window is read from the raw rows).
+ */
+export function predictionBinsSelect(database: string, options: { final: boolean; where: string }): string {
+  assertDatabaseName(database);
+  const edges = `'${database}.${REFERENCE_EDGES}'`;
+  // One row per value (kind 0: the prediction itself, 1: numeric, 2: categorical); the edges come from the
+  // in-memory Join table by key (no lambda captures a per-row map: that would copy it per element).
+  return `SELECT model, version, minute, feature,
+        toUInt32(multiIf(kind = 0, joinGet(${edges}, 'known', model, version, ''),
+                         kind = 1, 1 + arrayCount(e -> value >= e, joinGet(${edges}, 'inner_edges', model, version, feature)),
+                         0)) AS bin,
+        category, count() AS predictions, anyLast(alias) AS alias
+      FROM (
+        SELECT p.model AS model, p.version AS version, toStartOfMinute(p.timestamp) AS minute, p.alias AS alias,
+          item.1 AS kind, item.2 AS feature, item.3 AS value, item.4 AS category
+        FROM ${database}.${MonitorTables.predictions} AS p${options.final ? ' FINAL' : ''}
+        ARRAY JOIN arrayConcat(
+          [tuple(toUInt8(0), '', toFloat64(0), '')],
+          arrayMap((f, v) -> tuple(toUInt8(1), f, v, ''), mapKeys(p.num_features), mapValues(p.num_features)),
+          [tuple(toUInt8(1), '${PREDICTION_FEATURE}', p.score, '')],
+          arrayMap((f, c) -> tuple(toUInt8(2), f, toFloat64(0), c), mapKeys(p.cat_features), mapValues(p.cat_features))
+        ) AS item
+        WHERE ${options.where}
+      )
+      WHERE kind != 1 OR joinGet(${edges}, 'known', model, version, feature) = 1
+      GROUP BY model, version, minute, feature, bin, category`;
+}
+
+/** The Join table holding the versions' inner bin edges (see referenceEdgesSelect). */
+export const REFERENCE_EDGES = 'reference_edges';
+
+/** Rows of `reference_edges` from reference rows: a "" row per row (the version is known), the inner edges of numeric ones. */
+function referenceEdgesSelect(database: string, final: boolean): string {
+  return `SELECT model, version, key_feature AS feature, toUInt8(1) AS known, key_edges AS inner_edges FROM (
+        SELECT model, version, item.1 AS key_feature, item.2 AS key_edges
+        FROM ${database}.${MonitorTables.references}${final ? ' FINAL' : ''}
+        ARRAY JOIN if(kind = 'numeric',
+          [tuple('', CAST([], 'Array(Float64)')), tuple(feature, arrayPopFront(arrayPopBack(edges)))],
+          [tuple('', CAST([], 'Array(Float64)'))]) AS item
+      )`;
+}
+
+/**
+ * Creates what is missing. The first time the bins view is made, the predictions already stored are binned into
+ * `prediction_bins` (from the deduplicated rows, before any event is consumed: the platform consumes after init).
+ */
 export async function createMonitorTables(clickhouse: ClickHouseClient, database: string): Promise<void> {
+  assertDatabaseName(database);
+  const exists = await clickhouse.query({
+    query: `EXISTS TABLE ${database}.${PREDICTION_BINS_VIEW}`,
+    format: 'JSONEachRow',
+  });
+  const [viewExisted] = await exists.json<{ result: number | string }>();
   for (const query of monitorTableDdl(database)) await clickhouse.command({ query });
+  if (Number(viewExisted?.result ?? 0) === 0) await rebuildPredictionBins(clickhouse, database);
+}
+
+/** Loads the edges again and bins every stored prediction again from the deduplicated rows (no insert may run meanwhile). */
+export async function rebuildPredictionBins(clickhouse: ClickHouseClient, database: string): Promise<void> {
+  assertDatabaseName(database);
+  await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${REFERENCE_EDGES}` });
+  await clickhouse.command({
+    query: `INSERT INTO ${database}.${REFERENCE_EDGES} ${referenceEdgesSelect(database, true)}`,
+  });
+  await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${MonitorTables.predictionBins}` });
+  await clickhouse.command({
+    query: `INSERT INTO ${database}.${MonitorTables.predictionBins}
+      ${predictionBinsSelect(database, { final: true, where: '1' })}`,
+  });
 }
 
 export function assertDatabaseName(database: string): void {

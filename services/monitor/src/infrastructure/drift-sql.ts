@@ -31,11 +31,11 @@ function windowedRows(database: string, window: WindowSpec): string {
 }
 
 /**
- * Every drift statistic of every feature (and of the score) per window, computed in ClickHouse: one query that
- * bins the live values against the reference of the version and reduces each histogram pair to its statistics.
- * Parameters: model, version, until (exclusive end of the predictions read), fromKey (first window key
- * wanted), windowMs or windowSize. Only complete windows come back (time: ended by `until`; count: full).
- * The formulas are documented in README.md ("Drift: formulas and binning").
+ * Every drift statistic of every feature (and of the score) per window, computed in ClickHouse from the raw
+ * prediction rows: one query that bins the live values against the reference of the version and reduces each
+ * histogram pair to its statistics. Parameters: model, version, until (exclusive end of the predictions read),
+ * fromKey (first window key wanted), windowMs or windowSize. Only complete windows come back (time: ended by
+ * `until`; count: full). The formulas are documented in README.md ("Drift: formulas and binning").
  */
 export function driftSql(database: string, window: WindowSpec, layout: ReferenceLayout): string {
   assertDatabaseName(database);
@@ -45,29 +45,12 @@ export function driftSql(database: string, window: WindowSpec, layout: Reference
     inputs.length === 0
       ? '1'
       : `multiIf(${inputs.map((r) => `feature = ${literal(r.feature)}, ${binExpression('value', r.edges)}`).join(', ')}, 0)`;
-  const inList = (names: readonly string[]): string =>
-    names.length === 0 ? '0' : `feature IN (${names.map(literal).join(', ')})`;
-  const refs = `${database}.${MonitorTables.references}`;
   const windowBounds =
-    window.by === 'time'
-      ? `fromUnixTimestamp64Milli(toInt64(window_key * {windowMs:UInt64}), 'UTC') AS window_start,
-         fromUnixTimestamp64Milli(toInt64((window_key + 1) * {windowMs:UInt64}), 'UTC') AS window_end`
-      : `min_ts AS window_start, max_ts + toIntervalMillisecond(1) AS window_end`;
-  const complete =
-    window.by === 'time'
-      ? `(window_key + 1) * {windowMs:UInt64} <= toUnixTimestamp64Milli({until:DateTime64(3, 'UTC')})`
-      : `rows_in_window = {windowSize:UInt64}`;
-  return `
-WITH
-  (SELECT mapFromArrays(groupArray(feature), groupArray(edges)) FROM ${refs} FINAL
-     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'numeric') AS ref_edges,
-  (SELECT mapFromArrays(groupArray(feature), groupArray(counts)) FROM ${refs} FINAL
-     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'numeric') AS ref_num_counts,
-  (SELECT mapFromArrays(groupArray(feature), groupArray(categories)) FROM ${refs} FINAL
-     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'categorical') AS ref_categories,
-  (SELECT mapFromArrays(groupArray(feature), groupArray(counts)) FROM ${refs} FINAL
-     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'categorical') AS ref_cat_counts,
-  ${SHARE_FLOOR} AS floor_share,
+    window.by === 'time' ? timeWindowBounds : `min_ts AS window_start, max_ts + toIntervalMillisecond(1) AS window_end`;
+  const complete = window.by === 'time' ? timeWindowComplete : `rows_in_window = {windowSize:UInt64}`;
+  return statisticsSql(
+    database,
+    `
   rows AS (${windowedRows(database, window)}),
   windows AS (
     SELECT window_key, count() AS rows_in_window, min(timestamp) AS min_ts, max(timestamp) AS max_ts, anyLast(alias) AS alias
@@ -94,6 +77,89 @@ WITH
         : ''
     }
   ),
+  categorical_values AS (
+    SELECT window_key, feature, value, count() AS c FROM rows
+    ARRAY JOIN mapKeys(cat_features) AS feature, mapValues(cat_features) AS value
+    WHERE window_key >= {fromKey:UInt64} AND ${inList(layout.categorical)}
+    GROUP BY window_key, feature, value
+  ),`,
+  );
+}
+
+/**
+ * The same statistics for time windows of whole minutes, from the histograms kept at insert time
+ * (`prediction_bins`, see clickhouse-tables.ts): a window reads its minutes' bins, not its predictions, so the
+ * cost follows minutes x features x bins whatever the traffic. The bins are those of the raw query, so the
+ * results are the same. Parameters: model, version, until, fromKey, windowMs (a multiple of 60000).
+ */
+export function binnedDriftSql(database: string, layout: ReferenceLayout): string {
+  assertDatabaseName(database);
+  return statisticsSql(
+    database,
+    `
+  bins AS (
+    SELECT intDiv(toUInt64(toUnixTimestamp(minute)) * 1000, {windowMs:UInt64}) AS window_key, feature, bin, category,
+      sum(predictions) AS c, anyLast(alias) AS alias
+    FROM ${database}.${MonitorTables.predictionBins}
+    WHERE model = {model:String} AND version = {version:UInt32}
+      AND minute >= fromUnixTimestamp64Milli(toInt64({fromKey:UInt64} * {windowMs:UInt64}), 'UTC')
+      AND minute < {until:DateTime64(3, 'UTC')}
+    GROUP BY window_key, feature, bin, category
+  ),
+  windows AS (
+    SELECT window_key, sum(c) AS rows_in_window, anyLast(alias) AS alias FROM bins WHERE feature = '' GROUP BY window_key
+  ),
+  complete_windows AS (
+    SELECT window_key, rows_in_window, alias, ${timeWindowBounds} FROM windows
+    WHERE window_key >= {fromKey:UInt64} AND ${timeWindowComplete}
+  ),
+  numeric_bins AS (
+    SELECT window_key, feature, bin, c FROM bins
+    WHERE bin > 0 AND category = '' AND ${inList(layout.numeric.map((r) => r.feature))}
+  ),
+  categorical_values AS (
+    SELECT window_key, feature, category AS value, c FROM bins WHERE bin = 0 AND ${inList(layout.categorical)}
+  ),`,
+  );
+}
+
+/**
+ * How many predictions of the version in [from window, until) were inserted before its reference was known
+ * (their numeric values are not in `prediction_bins`): when any, the binned drift would miss them.
+ */
+export function unbinnedPredictionsSql(database: string): string {
+  assertDatabaseName(database);
+  return `SELECT sum(predictions) AS unbinned FROM ${database}.${MonitorTables.predictionBins}
+    WHERE model = {model:String} AND version = {version:UInt32} AND feature = '' AND bin = 0
+      AND minute >= fromUnixTimestamp64Milli(toInt64({fromKey:UInt64} * {windowMs:UInt64}), 'UTC')
+      AND minute < {until:DateTime64(3, 'UTC')}`;
+}
+
+const timeWindowBounds = `fromUnixTimestamp64Milli(toInt64(window_key * {windowMs:UInt64}), 'UTC') AS window_start,
+         fromUnixTimestamp64Milli(toInt64((window_key + 1) * {windowMs:UInt64}), 'UTC') AS window_end`;
+const timeWindowComplete = `(window_key + 1) * {windowMs:UInt64} <= toUnixTimestamp64Milli({until:DateTime64(3, 'UTC')})`;
+
+const inList = (names: readonly string[]): string =>
+  names.length === 0 ? '0' : `feature IN (${names.map(literal).join(', ')})`;
+
+/**
+ * Every statistic per window and feature from `sources`: CTEs defining `complete_windows` (window_key,
+ * rows_in_window, alias, window_start, window_end), `numeric_bins` (window_key, feature, bin, c) and
+ * `categorical_values` (window_key, feature, value, c).
+ */
+function statisticsSql(database: string, sources: string): string {
+  const refs = `${database}.${MonitorTables.references}`;
+  return `
+WITH
+  (SELECT mapFromArrays(groupArray(feature), groupArray(edges)) FROM ${refs} FINAL
+     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'numeric') AS ref_edges,
+  (SELECT mapFromArrays(groupArray(feature), groupArray(counts)) FROM ${refs} FINAL
+     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'numeric') AS ref_num_counts,
+  (SELECT mapFromArrays(groupArray(feature), groupArray(categories)) FROM ${refs} FINAL
+     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'categorical') AS ref_categories,
+  (SELECT mapFromArrays(groupArray(feature), groupArray(counts)) FROM ${refs} FINAL
+     WHERE model = {model:String} AND version = {version:UInt32} AND kind = 'categorical') AS ref_cat_counts,
+  ${SHARE_FLOOR} AS floor_share,${sources}
   numeric_hist AS (
     SELECT window_key, feature, sum(c) AS n, groupArray((bin, c)) AS pairs FROM numeric_bins GROUP BY window_key, feature
   ),
@@ -126,12 +192,6 @@ WITH
       CAST(NULL AS Nullable(Float64)) AS chi_squared_p_value,
       CAST(NULL AS Nullable(Int64)) AS df
     FROM numeric_shares WHERE m > 0
-  ),
-  categorical_values AS (
-    SELECT window_key, feature, value, count() AS c FROM rows
-    ARRAY JOIN mapKeys(cat_features) AS feature, mapValues(cat_features) AS value
-    WHERE window_key >= {fromKey:UInt64} AND ${inList(layout.categorical)}
-    GROUP BY window_key, feature, value
   ),
   categorical_hist AS (
     SELECT window_key, feature, sum(c) AS n, groupArray((value, c)) AS pairs FROM categorical_values GROUP BY window_key, feature

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@mlops/storage';
 import type { FeatureDriftStats, LiveMetric, WindowPerformance, WindowPolicy } from '../domain';
-import { MonitorTables, chTimeOf } from './clickhouse-tables';
-import { type DriftSqlRow, type ReferenceLayout, driftSql } from './drift-sql';
+import { MonitorTables, RESOURCE_USE_VIEW, chTimeOf } from './clickhouse-tables';
+import { type DriftSqlRow, type ReferenceLayout, binnedDriftSql, driftSql, unbinnedPredictionsSql } from './drift-sql';
 import { type PerformanceSqlRow, performanceSql } from './performance-sql';
 
 /** The drift statistics of one complete window. */
@@ -50,6 +50,17 @@ export interface StoredPerformanceRow {
   mae: number | null;
 }
 
+export interface StoredResourceRow {
+  version: number;
+  window_start: string;
+  window_end: string;
+  predictions: number;
+  cpu_seconds: number;
+  cpu_seconds_per_1000: number | null;
+  max_rss_bytes: number | null;
+  instances: number;
+}
+
 const iso = (time: string): string => new Date(time).toISOString();
 const num = (value: number | string | null): number => Number(value ?? 0);
 
@@ -60,8 +71,27 @@ export class MonitorAnalytics {
     readonly database: string,
   ) {}
 
-  /** The complete windows from `fromKey` on, of the predictions made before `until`. */
+  /**
+   * The complete windows from `fromKey` on, of the predictions made before `until`: from the histograms kept at
+   * insert time when the windows are whole minutes and every prediction read was binned; from the raw rows
+   * otherwise (count windows, windows of odd seconds, predictions inserted before their version's reference).
+   */
   async drift(
+    model: string,
+    version: number,
+    window: WindowPolicy,
+    fromKey: number,
+    until: Date,
+  ): Promise<DriftWindow[]> {
+    if (window.by === 'time' && window.seconds % 60 === 0) {
+      const unbinned = await this.unbinnedPredictions(model, version, window.seconds * 1000, fromKey, until);
+      if (unbinned === 0) return this.driftFromBins(model, version, window, fromKey, until);
+    }
+    return this.driftFromRows(model, version, window, fromKey, until);
+  }
+
+  /** drift() read from the raw prediction rows (every window kind). */
+  async driftFromRows(
     model: string,
     version: number,
     window: WindowPolicy,
@@ -70,17 +100,55 @@ export class MonitorAnalytics {
   ): Promise<DriftWindow[]> {
     const layout = await this.referenceLayout(model, version);
     if (layout.numeric.length === 0 && layout.categorical.length === 0) return [];
-    const result = await this.clickhouse.query({
-      query: driftSql(this.database, window, layout),
-      format: 'JSONEachRow',
-      query_params: {
-        model,
-        version,
-        until: chTimeOf(until),
-        fromKey,
-        ...(window.by === 'time' ? { windowMs: window.seconds * 1000 } : { windowSize: window.size }),
-      },
+    return this.driftWindows(driftSql(this.database, window, layout), {
+      model,
+      version,
+      until: chTimeOf(until),
+      fromKey,
+      ...(window.by === 'time' ? { windowMs: window.seconds * 1000 } : { windowSize: window.size }),
     });
+  }
+
+  /** drift() read from `prediction_bins`: time windows of whole minutes only. */
+  async driftFromBins(
+    model: string,
+    version: number,
+    window: { by: 'time'; seconds: number },
+    fromKey: number,
+    until: Date,
+  ): Promise<DriftWindow[]> {
+    if (window.seconds % 60 !== 0)
+      throw new Error(`binned drift needs windows of whole minutes, not ${window.seconds} s`);
+    const layout = await this.referenceLayout(model, version);
+    if (layout.numeric.length === 0 && layout.categorical.length === 0) return [];
+    return this.driftWindows(binnedDriftSql(this.database, layout), {
+      model,
+      version,
+      until: chTimeOf(until),
+      fromKey,
+      windowMs: window.seconds * 1000,
+    });
+  }
+
+  /** Predictions of the windows read that were inserted before the version's reference (not in the bins). */
+  async unbinnedPredictions(
+    model: string,
+    version: number,
+    windowMs: number,
+    fromKey: number,
+    until: Date,
+  ): Promise<number> {
+    const result = await this.clickhouse.query({
+      query: unbinnedPredictionsSql(this.database),
+      format: 'JSONEachRow',
+      query_params: { model, version, windowMs, fromKey, until: chTimeOf(until) },
+    });
+    const [row] = await result.json<{ unbinned: number | string | null }>();
+    return num(row?.unbinned ?? 0);
+  }
+
+  private async driftWindows(query: string, params: Record<string, unknown>): Promise<DriftWindow[]> {
+    const result = await this.clickhouse.query({ query, format: 'JSONEachRow', query_params: params });
     const windows = new Map<number, DriftWindow>();
     for (const row of await result.json<DriftSqlRow>()) {
       const key = num(row.window_key);
@@ -238,6 +306,25 @@ export class MonitorAnalytics {
        WHERE model = {model:String} ${version === undefined ? '' : 'AND version = {version:UInt32}'}
        ORDER BY window_start, version, serving_role`,
       { model, ...(version === undefined ? {} : { version }) },
+    );
+  }
+
+  /** Cost proxy and memory per version and tumbling window of `windowSeconds` (aligned on the Unix epoch). */
+  async resourceUse(model: string, windowSeconds: number, version?: number): Promise<StoredResourceRow[]> {
+    return this.rows<StoredResourceRow>(
+      `SELECT version, ${isoOf('window_start')}, ${isoOf('window_end')}, predictions, cpu_seconds,
+         if(predictions > 0, 1000 * cpu_seconds / predictions, NULL) AS cpu_seconds_per_1000, max_rss_bytes, instances
+       FROM (
+         SELECT version, intDiv(toUnixTimestamp(minute), {windowSeconds:UInt32}) AS window_key,
+           toDateTime64(window_key * {windowSeconds:UInt32}, 3, 'UTC') AS window_start,
+           toDateTime64((window_key + 1) * {windowSeconds:UInt32}, 3, 'UTC') AS window_end,
+           sum(predictions) AS predictions, sum(cpu_seconds) AS cpu_seconds, max(max_rss_bytes) AS max_rss_bytes,
+           max(instances) AS instances
+         FROM ${this.database}.${RESOURCE_USE_VIEW}
+         WHERE model = {model:String} ${version === undefined ? '' : 'AND version = {version:UInt32}'}
+         GROUP BY version, window_key
+       ) ORDER BY window_start, version`,
+      { model, windowSeconds, ...(version === undefined ? {} : { version }) },
     );
   }
 
