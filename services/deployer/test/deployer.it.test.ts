@@ -276,15 +276,23 @@ test('a swap under constant load drops no request: every answer is 200, and the 
     }
   };
   const clients = Array.from({ length: 8 }, (_, i) => client(i));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Counted, not timed: every client has answers before the swap and after it, however slow the machine.
+  const each = (enough: (seen: number[]) => boolean) => () => versions.length === 8 && versions.every(enough);
+  await eventually(
+    each((seen) => seen.length >= 5),
+    'every client answered on v1',
+  );
   await promote(promotion(model, 2, v2));
   await servingVersion(model, 2);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await eventually(
+    each((seen) => seen.filter((v) => v === 2).length >= 5),
+    'every client answered on v2',
+  );
   stop = true;
   await Promise.all(clients);
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   assert.deepEqual([...statuses.keys()], [200], `answers by status: ${JSON.stringify([...statuses])}`);
-  assert.ok(total > 50, `${total} requests`);
+  assert.ok(total >= 80, `${total} requests`);
   for (const seen of versions) {
     // Per client, versions never go back: once a request saw v2, none after it saw v1.
     assert.deepEqual(
