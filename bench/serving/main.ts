@@ -30,6 +30,10 @@ import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000;
 const CONCURRENCY = 64;
+/** The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). */
+const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter((a) => a !== '');
+/** Phases to run (all by default): health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'health,single,concurrent,batch,off').split(','));
 const run = randomUUID().slice(0, 8);
 const MODEL = `bench-serving-${run}`;
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
@@ -197,8 +201,11 @@ async function startDeployer(
   artifactUrl: string,
   microBatching: boolean,
   since: string,
+  adapter: string,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.resolve('services/deployer/dist/src/main.js')], {
+  // BENCH_DEPLOYER_NODE_ARGS: extra node flags for the deployer processes, e.g. a profiler preload (--require ...).
+  const nodeArgs = (process.env.BENCH_DEPLOYER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve('services/deployer/dist/src/main.js')], {
     env: {
       ...process.env,
       HTTP_HOST: '127.0.0.1',
@@ -209,6 +216,7 @@ async function startDeployer(
       ARTIFACT_STORE_URL: artifactUrl,
       REPLAY_SINCE: since,
       MICRO_BATCHING: String(microBatching),
+      HTTP_ADAPTER: adapter,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -264,7 +272,7 @@ async function batchScoring(port: number, store: LocalArtifactStore): Promise<{ 
 
 function line(name: string, value: number, unit: string, raw: number, extra = ''): void {
   console.log(
-    `${name.padEnd(52)} ${value.toFixed(0).padStart(9)} ${unit.padEnd(8)} ${(value / raw).toFixed(2).padStart(6)}x raw${extra}`,
+    `${name.padEnd(62)} ${value.toFixed(0).padStart(9)} ${unit.padEnd(8)} ${(value / raw).toFixed(2).padStart(6)}x raw${extra}`,
   );
 }
 
@@ -328,38 +336,53 @@ async function main(): Promise<void> {
 
   const artifactUrl = pathToFileURL(artifactDir).href;
   const results: { name: string; load: Load }[] = [];
-  let batch: { rows: number; rowsPerS: number } | undefined;
-  const portOn = await freePort();
-  let deployer = await startDeployer(portOn, artifactUrl, true, since);
-  try {
-    // The floor of the HTTP stack itself (Nest on Express, no auth, no model) on this machine, for reference.
-    results.push({ name: 'HTTP GET /health/live, 1 client (reference)', load: await httpLoad(portOn, 1, true) });
-    results.push({ name: 'HTTP single-row, 1 client (logging on)', load: await httpLoad(portOn, 1) });
-    results.push({
-      name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
-      load: await httpLoad(portOn, CONCURRENCY),
-    });
-    batch = await batchScoring(portOn, store);
-  } finally {
-    await stopDeployer(deployer);
-  }
-  const portOff = await freePort();
-  deployer = await startDeployer(portOff, artifactUrl, false, since);
-  try {
-    results.push({
-      name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
-      load: await httpLoad(portOff, CONCURRENCY),
-    });
-  } finally {
-    await stopDeployer(deployer);
+  const batches: { adapter: string; rows: number; rowsPerS: number }[] = [];
+  for (const adapter of ADAPTERS) {
+    if (['health', 'single', 'concurrent', 'batch'].some((phase) => PHASES.has(phase))) {
+      const portOn = await freePort();
+      const deployer = await startDeployer(portOn, artifactUrl, true, since, adapter);
+      try {
+        // The floor of the HTTP stack itself (Nest on the adapter, no auth, no model) on this machine, for reference.
+        if (PHASES.has('health'))
+          results.push({
+            name: `[${adapter}] HTTP GET /health/live, 1 client (reference)`,
+            load: await httpLoad(portOn, 1, true),
+          });
+        if (PHASES.has('single'))
+          results.push({
+            name: `[${adapter}] HTTP single-row, 1 client (logging on)`,
+            load: await httpLoad(portOn, 1),
+          });
+        if (PHASES.has('concurrent'))
+          results.push({
+            name: `[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
+            load: await httpLoad(portOn, CONCURRENCY),
+          });
+        if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(portOn, store)) });
+      } finally {
+        await stopDeployer(deployer);
+      }
+    }
+    if (PHASES.has('off')) {
+      const portOff = await freePort();
+      const deployer = await startDeployer(portOff, artifactUrl, false, since, adapter);
+      try {
+        results.push({
+          name: `[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
+          load: await httpLoad(portOff, CONCURRENCY),
+        });
+      } finally {
+        await stopDeployer(deployer);
+      }
+    }
   }
 
   console.log(`\nbench/serving (${SECONDS} s per phase, 2 cores shared; ratios to raw single-row session.run)`);
   line('raw session.run, 1 row per call', raw.callsPerS, 'calls/s', raw.callsPerS);
   line('raw session.run, 1024 rows per call', rawBatch.rowsPerS, 'rows/s', raw.callsPerS);
-  if (batch)
+  for (const batch of batches)
     console.log(
-      `${'batch scoring (job over HTTP, chunks of 1024)'.padEnd(52)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows)`,
+      `${`[${batch.adapter}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows)`,
     );
   for (const { name, load } of results)
     line(
