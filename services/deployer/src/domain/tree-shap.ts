@@ -9,64 +9,93 @@ import { type EnsembleTree, TreeEnsemble, type TreeRow } from './tree-ensemble';
  * one categorical feature count as that one feature. Per tree, expected value + contributions = the leaf reached.
  */
 
-interface PathElement {
-  feature: number;
-  /** Share of the training covers flowing this way when the feature is not in S. */
-  zeroFraction: number;
-  /** 1 when the row itself goes this way (the feature in S), else 0. */
-  oneFraction: number;
-  /** Weight of the subsets of each size (by position) that reach here. */
-  weight: number;
+/**
+ * The paths of one tree's walk, flat as in the reference implementation: the path of a node at depth d starts where
+ * its parent's ends (parent offset + d), so one allocation per tree serves the whole recursion. Per element: the
+ * feature, the share of training covers flowing this way when the feature is not in S (zero fraction), 1 when the
+ * row goes this way (one fraction), and the weight of the subsets of each size that reach here.
+ */
+interface Paths {
+  readonly feature: Int32Array;
+  readonly zero: Float64Array;
+  readonly one: Float64Array;
+  readonly weight: Float64Array;
 }
 
-function extendPath(path: PathElement[], depth: number, zero: number, one: number, feature: number): void {
-  path[depth] = { feature, zeroFraction: zero, oneFraction: one, weight: depth === 0 ? 1 : 0 };
+function extendPath(p: Paths, at: number, depth: number, zero: number, one: number, feature: number): void {
+  p.feature[at + depth] = feature;
+  p.zero[at + depth] = zero;
+  p.one[at + depth] = one;
+  p.weight[at + depth] = depth === 0 ? 1 : 0;
   for (let i = depth - 1; i >= 0; i--) {
-    const at = path[i] as PathElement;
-    const next = path[i + 1] as PathElement;
-    next.weight += (one * at.weight * (i + 1)) / (depth + 1);
-    at.weight = (zero * at.weight * (depth - i)) / (depth + 1);
+    p.weight[at + i + 1] =
+      (p.weight[at + i + 1] as number) + (one * (p.weight[at + i] as number) * (i + 1)) / (depth + 1);
+    p.weight[at + i] = (zero * (p.weight[at + i] as number) * (depth - i)) / (depth + 1);
   }
 }
 
-function unwindPath(path: PathElement[], depth: number, index: number): void {
-  const { oneFraction: one, zeroFraction: zero } = path[index] as PathElement;
-  let nextOnePortion = (path[depth] as PathElement).weight;
+function unwindPath(p: Paths, at: number, depth: number, index: number): void {
+  const one = p.one[at + index] as number;
+  const zero = p.zero[at + index] as number;
+  let nextOnePortion = p.weight[at + depth] as number;
   for (let i = depth - 1; i >= 0; i--) {
-    const at = path[i] as PathElement;
     if (one !== 0) {
-      const previous = at.weight;
-      at.weight = (nextOnePortion * (depth + 1)) / ((i + 1) * one);
-      nextOnePortion = previous - (at.weight * zero * (depth - i)) / (depth + 1);
+      const previous = p.weight[at + i] as number;
+      p.weight[at + i] = (nextOnePortion * (depth + 1)) / ((i + 1) * one);
+      nextOnePortion = previous - ((p.weight[at + i] as number) * zero * (depth - i)) / (depth + 1);
     } else {
-      at.weight = (at.weight * (depth + 1)) / (zero * (depth - i));
+      p.weight[at + i] = ((p.weight[at + i] as number) * (depth + 1)) / (zero * (depth - i));
     }
   }
   for (let i = index; i < depth; i++) {
-    const at = path[i] as PathElement;
-    const next = path[i + 1] as PathElement;
-    at.feature = next.feature;
-    at.zeroFraction = next.zeroFraction;
-    at.oneFraction = next.oneFraction;
+    p.feature[at + i] = p.feature[at + i + 1] as number;
+    p.zero[at + i] = p.zero[at + i + 1] as number;
+    p.one[at + i] = p.one[at + i + 1] as number;
   }
 }
 
 /** The total weight of the path with element `index` unwound, without changing the path. */
-function unwoundPathSum(path: readonly PathElement[], depth: number, index: number): number {
-  const { oneFraction: one, zeroFraction: zero } = path[index] as PathElement;
-  let nextOnePortion = (path[depth] as PathElement).weight;
+function unwoundPathSum(p: Paths, at: number, depth: number, index: number): number {
+  const one = p.one[at + index] as number;
+  const zero = p.zero[at + index] as number;
+  let nextOnePortion = p.weight[at + depth] as number;
   let total = 0;
   for (let i = depth - 1; i >= 0; i--) {
-    const at = path[i] as PathElement;
     if (one !== 0) {
       const portion = (nextOnePortion * (depth + 1)) / ((i + 1) * one);
       total += portion;
-      nextOnePortion = at.weight - (portion * zero * (depth - i)) / (depth + 1);
+      nextOnePortion = (p.weight[at + i] as number) - (portion * zero * (depth - i)) / (depth + 1);
     } else {
-      total += at.weight / zero / ((depth - i) / (depth + 1));
+      total += (p.weight[at + i] as number) / zero / ((depth - i) / (depth + 1));
     }
   }
   return total;
+}
+
+function depthOf(tree: EnsembleTree, id = 0): number {
+  const node = tree[id];
+  if (!node || node.leaf) return 0;
+  return 1 + Math.max(depthOf(tree, node.trueId), depthOf(tree, node.falseId));
+}
+
+/** Flat path storage per tree, sized by its depth (trees are immutable once read). */
+const storage = new WeakMap<EnsembleTree, Paths>();
+
+function pathsOf(tree: EnsembleTree): Paths {
+  let paths = storage.get(tree);
+  if (!paths) {
+    // A path at depth d holds d + 1 elements (the root's placeholder first); all depths' paths side by side.
+    const depth = depthOf(tree) + 2;
+    const size = ((depth + 1) * (depth + 2)) / 2;
+    paths = {
+      feature: new Int32Array(size),
+      zero: new Float64Array(size),
+      one: new Float64Array(size),
+      weight: new Float64Array(size),
+    };
+    storage.set(tree, paths);
+  }
+  return paths;
 }
 
 /**
@@ -74,26 +103,26 @@ function unwoundPathSum(path: readonly PathElement[], depth: number, index: numb
  * every node's cover.
  */
 export function treeShap(tree: EnsembleTree, columns: Float64Array, phi: Float64Array, scale = 1): void {
-  const recurse = (
-    id: number,
-    parentPath: readonly PathElement[],
-    parentDepth: number,
-    zero: number,
-    one: number,
-    feature: number,
-  ): void => {
-    const path: PathElement[] = [];
-    for (let i = 0; i < parentDepth; i++) path.push({ ...(parentPath[i] as PathElement) });
+  const p = pathsOf(tree);
+  const recurse = (id: number, parentAt: number, parentDepth: number, zero: number, one: number, feature: number) => {
+    // This node's path starts after its parent's (parentDepth + 1 elements, the last one written below).
+    const at = parentAt + parentDepth;
+    for (let i = 0; i < parentDepth; i++) {
+      p.feature[at + i] = p.feature[parentAt + i] as number;
+      p.zero[at + i] = p.zero[parentAt + i] as number;
+      p.one[at + i] = p.one[parentAt + i] as number;
+      p.weight[at + i] = p.weight[parentAt + i] as number;
+    }
     let depth = parentDepth;
-    extendPath(path, depth, zero, one, feature);
+    extendPath(p, at, depth, zero, one, feature);
     const node = tree[id];
     if (!node) return;
     if (node.leaf) {
       for (let i = 1; i <= depth; i++) {
-        const element = path[i] as PathElement;
-        const weight = unwoundPathSum(path, depth, i);
-        phi[element.feature] =
-          (phi[element.feature] as number) + scale * weight * (element.oneFraction - element.zeroFraction) * node.value;
+        const f = p.feature[at + i] as number;
+        const weight = unwoundPathSum(p, at, depth, i);
+        phi[f] =
+          (phi[f] as number) + scale * weight * ((p.one[at + i] as number) - (p.zero[at + i] as number)) * node.value;
       }
       return;
     }
@@ -107,17 +136,17 @@ export function treeShap(tree: EnsembleTree, columns: Float64Array, phi: Float64
     let incomingOne = 1;
     // A feature already on the path: take its fractions over and unwind it, so it counts once.
     let index = 0;
-    while (index <= depth && (path[index] as PathElement).feature !== node.feature) index++;
+    while (index <= depth && p.feature[at + index] !== node.feature) index++;
     if (index <= depth) {
-      incomingZero = (path[index] as PathElement).zeroFraction;
-      incomingOne = (path[index] as PathElement).oneFraction;
-      unwindPath(path, depth, index);
+      incomingZero = p.zero[at + index] as number;
+      incomingOne = p.one[at + index] as number;
+      unwindPath(p, at, depth, index);
       depth -= 1;
     }
-    recurse(hot, path, depth + 1, hotZero * incomingZero, incomingOne, node.feature);
-    recurse(cold, path, depth + 1, coldZero * incomingZero, 0, node.feature);
+    recurse(hot, at, depth + 1, hotZero * incomingZero, incomingOne, node.feature);
+    recurse(cold, at, depth + 1, coldZero * incomingZero, 0, node.feature);
   };
-  recurse(0, [], 0, 1, 1, -1);
+  recurse(0, 0, 0, 1, 1, -1);
 }
 
 /** The tree's expected value under its covers: the mean leaf value over the training rows. */
