@@ -1,13 +1,17 @@
 /**
  * Serving: one gradient-boosted model, trained and exported by libs/ml, promoted as the registry would, served by
- * the deployer (its own process, as in production), and measured against raw ONNX Runtime in this process:
+ * the deployer (its own processes, as in production), and measured against raw ONNX Runtime in this process:
  *   raw session.run single-row calls/s (the baseline) and rows/s at batch 1024;
+ *   per HTTP adapter of the deployer (BENCH_ADAPTERS, default express,fastify: one deployer process each, all up at
+ *   once, the rounds alternating between them so each sees the same load of the shared machine):
  *   HTTP single-row predict req/s, p50/p99, one client (prediction logging on);
- *   the same with 64 concurrent clients, micro-batching on, then off (a second deployer process);
+ *   the same with 64 concurrent clients, micro-batching on, then off (second deployer processes);
  *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine);
  *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows.
- * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each phase lasts
- * BENCH_SECONDS (default 5), the whole run at most BENCH_TIMEOUT_S (default 240).
+ * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each figure sums BENCH_ROUNDS
+ * (default 3) windows of BENCH_SECONDS (default 5); BENCH_PHASES picks phases (health, single, concurrent, batch,
+ * off); BENCH_DEPLOYER_NODE_ARGS adds node flags to the deployers (a profiler); the whole run at most
+ * BENCH_TIMEOUT_S (default 600).
  */
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -28,8 +32,14 @@ import { EventProducer, MessagingMetrics, newEvent } from '@mlops/messaging';
 import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 240) * 1000;
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 600) * 1000;
 const CONCURRENCY = 64;
+/** The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). */
+const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter((a) => a !== '');
+/** Phases to run (all by default): health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
+/** Rounds per figure, alternating the adapters (BENCH_SECONDS each). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'health,single,concurrent,batch,off').split(','));
 const run = randomUUID().slice(0, 8);
 const MODEL = `bench-serving-${run}`;
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
@@ -136,8 +146,28 @@ interface Load {
   p99: number;
 }
 
+/** One measured window: every request's latency, the non-200 answers, the window's length. */
+interface Sample {
+  latencies: number[];
+  errors: number;
+  seconds: number;
+}
+
+/** The windows of one figure (several rounds) as one: requests over their summed time, percentiles over all. */
+function loadOf(samples: readonly Sample[]): Load {
+  const latencies = samples.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
+  const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0);
+  return {
+    requests: latencies.length,
+    errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
+    reqPerS: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
 /** `clients` loops of single-row predicts over keep-alive connections for `seconds`. */
-async function httpLoad(port: number, clients: number, probe = false): Promise<Load> {
+async function httpLoad(port: number, clients: number, probe = false): Promise<Sample> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const bodies = Array.from({ length: 256 }, (_, i) => JSON.stringify({ features: rowFeatures(i) }));
   const one = (body: string): Promise<number> =>
@@ -182,14 +212,7 @@ async function httpLoad(port: number, clients: number, probe = false): Promise<L
   );
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    errors,
-    reqPerS: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return { latencies, errors, seconds };
 }
 
 async function startDeployer(
@@ -197,8 +220,11 @@ async function startDeployer(
   artifactUrl: string,
   microBatching: boolean,
   since: string,
+  adapter: string,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.resolve('services/deployer/dist/src/main.js')], {
+  // BENCH_DEPLOYER_NODE_ARGS: extra node flags for the deployer processes, e.g. a profiler preload (--require ...).
+  const nodeArgs = (process.env.BENCH_DEPLOYER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve('services/deployer/dist/src/main.js')], {
     env: {
       ...process.env,
       HTTP_HOST: '127.0.0.1',
@@ -209,6 +235,7 @@ async function startDeployer(
       ARTIFACT_STORE_URL: artifactUrl,
       REPLAY_SINCE: since,
       MICRO_BATCHING: String(microBatching),
+      HTTP_ADAPTER: adapter,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -264,7 +291,7 @@ async function batchScoring(port: number, store: LocalArtifactStore): Promise<{ 
 
 function line(name: string, value: number, unit: string, raw: number, extra = ''): void {
   console.log(
-    `${name.padEnd(52)} ${value.toFixed(0).padStart(9)} ${unit.padEnd(8)} ${(value / raw).toFixed(2).padStart(6)}x raw${extra}`,
+    `${name.padEnd(62)} ${value.toFixed(0).padStart(9)} ${unit.padEnd(8)} ${(value / raw).toFixed(2).padStart(6)}x raw${extra}`,
   );
 }
 
@@ -327,39 +354,72 @@ async function main(): Promise<void> {
   await producer.disconnect();
 
   const artifactUrl = pathToFileURL(artifactDir).href;
-  const results: { name: string; load: Load }[] = [];
-  let batch: { rows: number; rowsPerS: number } | undefined;
-  const portOn = await freePort();
-  let deployer = await startDeployer(portOn, artifactUrl, true, since);
-  try {
-    // The floor of the HTTP stack itself (Nest on Express, no auth, no model) on this machine, for reference.
-    results.push({ name: 'HTTP GET /health/live, 1 client (reference)', load: await httpLoad(portOn, 1, true) });
-    results.push({ name: 'HTTP single-row, 1 client (logging on)', load: await httpLoad(portOn, 1) });
-    results.push({
-      name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
-      load: await httpLoad(portOn, CONCURRENCY),
-    });
-    batch = await batchScoring(portOn, store);
-  } finally {
-    await stopDeployer(deployer);
+  const samples = new Map<string, Sample[]>();
+  const measure = async (name: string, port: number, clients: number, probe = false): Promise<void> => {
+    const sample = await httpLoad(port, clients, probe);
+    samples.set(name, [...(samples.get(name) ?? []), sample]);
+  };
+  const batches: { adapter: string; rows: number; rowsPerS: number }[] = [];
+  // Every adapter's deployer runs at once and the rounds alternate between them, so each sees the same load of
+  // the (shared) machine; each figure sums its rounds.
+  const orderOf = (round: number): string[] => (round % 2 === 0 ? ADAPTERS : [...ADAPTERS].reverse());
+  if (['health', 'single', 'concurrent', 'batch'].some((phase) => PHASES.has(phase))) {
+    const deployers = new Map<string, { child: ChildProcess; port: number }>();
+    try {
+      for (const adapter of ADAPTERS) {
+        const port = await freePort();
+        deployers.set(adapter, { child: await startDeployer(port, artifactUrl, true, since, adapter), port });
+      }
+      for (let round = 0; round < ROUNDS; round++)
+        for (const adapter of orderOf(round)) {
+          const { port } = deployers.get(adapter) as { port: number };
+          // The floor of the HTTP stack itself (Nest on the adapter, no auth, no model), for reference.
+          if (PHASES.has('health'))
+            await measure(`[${adapter}] HTTP GET /health/live, 1 client (reference)`, port, 1, true);
+          if (PHASES.has('single')) await measure(`[${adapter}] HTTP single-row, 1 client (logging on)`, port, 1);
+          if (PHASES.has('concurrent'))
+            await measure(`[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`, port, CONCURRENCY);
+          if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(port, store)) });
+        }
+    } finally {
+      for (const { child } of deployers.values()) await stopDeployer(child);
+    }
   }
-  const portOff = await freePort();
-  deployer = await startDeployer(portOff, artifactUrl, false, since);
-  try {
-    results.push({
-      name: `HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
-      load: await httpLoad(portOff, CONCURRENCY),
-    });
-  } finally {
-    await stopDeployer(deployer);
+  if (PHASES.has('off')) {
+    const deployers = new Map<string, { child: ChildProcess; port: number }>();
+    try {
+      for (const adapter of ADAPTERS) {
+        const port = await freePort();
+        deployers.set(adapter, { child: await startDeployer(port, artifactUrl, false, since, adapter), port });
+      }
+      for (let round = 0; round < ROUNDS; round++)
+        for (const adapter of orderOf(round)) {
+          const { port } = deployers.get(adapter) as { port: number };
+          await measure(`[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`, port, CONCURRENCY);
+        }
+    } finally {
+      for (const { child } of deployers.values()) await stopDeployer(child);
+    }
   }
+  const results = [...samples.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, windows]) => ({ name, load: loadOf(windows) }));
 
-  console.log(`\nbench/serving (${SECONDS} s per phase, 2 cores shared; ratios to raw single-row session.run)`);
+  console.log(
+    `\nbench/serving (${ROUNDS} rounds x ${SECONDS} s per figure, adapters alternating, 2 cores shared; ratios to raw single-row session.run)`,
+  );
   line('raw session.run, 1 row per call', raw.callsPerS, 'calls/s', raw.callsPerS);
   line('raw session.run, 1024 rows per call', rawBatch.rowsPerS, 'rows/s', raw.callsPerS);
-  if (batch)
+  const batchFigures = ADAPTERS.flatMap((adapter) => {
+    const jobs = batches.filter((batch) => batch.adapter === adapter);
+    if (jobs.length === 0) return [];
+    const rows = jobs.reduce((sum, job) => sum + job.rows, 0);
+    const seconds = jobs.reduce((sum, job) => sum + job.rows / job.rowsPerS, 0);
+    return [{ adapter, rows, rowsPerS: rows / seconds }];
+  });
+  for (const batch of batchFigures)
     console.log(
-      `${'batch scoring (job over HTTP, chunks of 1024)'.padEnd(52)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows)`,
+      `${`[${batch.adapter}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)`,
     );
   for (const { name, load } of results)
     line(

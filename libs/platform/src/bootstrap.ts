@@ -20,9 +20,17 @@ export interface BootConfig extends Pick<
   readonly LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
+/** The HTTP server under Nest: Express (the default) or Fastify. */
+export type HttpAdapterKind = 'express' | 'fastify';
+
+/** Largest JSON body either adapter reads: Express's body parser default, so the adapter changes no answer. */
+const JSON_BODY_LIMIT_BYTES = 100 * 1024;
+
 /** How to build one service's app from its config; `AppModule.forRoot` imports PlatformModule. */
 export interface ServiceApp<C extends BootConfig> {
   service: string;
+  /** The HTTP adapter; Express when absent. Routes, guards, pipes and filters behave the same on both. */
+  httpAdapter?: (config: C) => HttpAdapterKind;
   appModule: (config: C) => DynamicModule;
   /** Runs before Nest initialises the app, e.g. middleware that must come before Nest's body parsers. */
   beforeInit?: (app: INestApplication, config: C) => void;
@@ -59,10 +67,13 @@ export async function createServiceApp<C extends BootConfig>(
     module: ServiceRootModule,
     imports: [definition.appModule(config), ...(definition.imports ?? [])],
   };
-  const app = await NestFactory.create(root, {
-    logger: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1),
-    abortOnError: false,
-  });
+  const options = { logger: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1), abortOnError: false };
+  let app: INestApplication;
+  if (definition.httpAdapter?.(config) === 'fastify') {
+    // Loaded only by services that choose it.
+    const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+    app = await NestFactory.create(root, new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT_BYTES }), options);
+  } else app = await NestFactory.create(root, options);
   app.enableShutdownHooks();
   // Global, and inherited by the event transport below: filters must be in place before it connects.
   app.useGlobalFilters(new PlatformExceptionFilter(app.get(HttpAdapterHost).httpAdapter));

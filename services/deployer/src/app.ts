@@ -9,6 +9,7 @@ export const deployerService = defineService({
   service: SERVICE,
   configSpec: DeployerConfigSpec,
   appModule: (config) => AppModule.forRoot(config),
+  httpAdapter: (config) => config.HTTP_ADAPTER,
 });
 
 /** The deployer app with its event handlers running, not yet listening on HTTP. */

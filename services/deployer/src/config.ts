@@ -1,6 +1,6 @@
 import { artifactKeys } from '@mlops/artifacts';
 import { authKeys } from '@mlops/auth';
-import { type ConfigOf, bool, int, postgresKeys, serviceKeys, str } from '@mlops/config';
+import { type ConfigOf, bool, int, oneOf, postgresKeys, serviceKeys, str } from '@mlops/config';
 
 /** Every key the deployer service reads; validated at start. */
 export const DeployerConfigSpec = {
@@ -8,6 +8,11 @@ export const DeployerConfigSpec = {
   ...postgresKeys,
   ...authKeys,
   ...artifactKeys,
+  HTTP_ADAPTER: oneOf(['fastify', 'express'], {
+    description:
+      'HTTP server under Nest: fastify (measured faster by bench/serving) or express (what the other services run)',
+    default: 'fastify',
+  }),
   INSTANCE_ID: str({
     description:
       'Name of this replica in deployment events and of its own replay consumer groups; a random id per start when absent',

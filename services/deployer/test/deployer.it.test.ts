@@ -201,7 +201,7 @@ test('explain=true answers per-feature contributions; for the logistic model the
   assert.ok(Math.abs(explanation.margin - margin) < 1e-6);
 });
 
-test('explain=true on a gradient-boosted model answers Saabas contributions that sum to its log-odds', async () => {
+test('explain=true on a gradient-boosted model answers TreeSHAP contributions that sum to its log-odds', async () => {
   const model = uid('churn');
   await promote(promotion(model, 2, v2));
   await servingVersion(model, 2);
@@ -215,13 +215,37 @@ test('explain=true on a gradient-boosted model answers Saabas contributions that
   assert.equal(answer.status, 200);
   for (const row of answer.body.predictions) {
     const { explanation } = row;
-    assert.equal(explanation.method, 'saabas');
+    assert.equal(explanation.method, 'tree_shap');
+    assert.equal(explanation.output, 'log_odds');
     assert.equal(explanation.additive, true);
     const sum = Object.values(explanation.contributions as Record<string, number>).reduce((a, b) => a + b, 0);
-    assert.ok(Math.abs(explanation.baseline + sum - explanation.margin) < 1e-9);
+    assert.ok(
+      Math.abs(explanation.baseline + sum - explanation.margin) < 1e-9 * Math.max(1, Math.abs(explanation.margin)),
+    );
     const logOdds = Math.log(row.prediction / (1 - row.prediction));
     assert.ok(Math.abs(explanation.margin - logOdds) < 1e-3, `${explanation.margin} vs ${logOdds}`);
   }
+});
+
+test('explainMethod saabas on a gradient-boosted model answers Saabas contributions, named so', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 2, v2));
+  await servingVersion(model, 2);
+  const answer = await post(`/models/${model}/predict`, {
+    features: { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' },
+    explain: true,
+    explainMethod: 'saabas',
+  });
+  assert.equal(answer.status, 200);
+  const { explanation } = answer.body;
+  assert.equal(explanation.method, 'saabas');
+  assert.equal(explanation.additive, true);
+  const sum = Object.values(explanation.contributions as Record<string, number>).reduce((a, b) => a + b, 0);
+  assert.ok(
+    Math.abs(explanation.baseline + sum - explanation.margin) < 1e-9 * Math.max(1, Math.abs(explanation.margin)),
+  );
+  const logOdds = Math.log(answer.body.prediction / (1 - answer.body.prediction));
+  assert.ok(Math.abs(explanation.margin - logOdds) < 1e-3, `${explanation.margin} vs ${logOdds}`);
 });
 
 test('bad input gets a clear 4xx: unknown model, alias, version, entity; missing or mistyped feature; big batch; bad body', async () => {
@@ -246,6 +270,7 @@ test('bad input gets a clear 4xx: unknown model, alias, version, entity; missing
     [`/models/${model}/predict`, { features: { tenure_days: [1] } }, 400, 'invalid_request'],
     [`/models/${model}/predict`, { features, instances: [{ features }] }, 400, 'invalid_request'],
     [`/models/${model}/predict`, {}, 400, 'invalid_request'],
+    [`/models/${model}/predict`, { features, explain: true, explainMethod: 'lime' }, 400, 'invalid_request'],
   ];
   for (const [path, body, status, kind] of cases) {
     const res = await post(path, body);

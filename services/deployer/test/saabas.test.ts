@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { type Algorithm, exportOnnx, trainPipeline } from '@mlops/ml';
 import { SaabasExplainer } from '../src/domain/saabas';
+import { TreeEnsemble } from '../src/domain/tree-ensemble';
 import { churnTable } from './support';
 
 /** Rows of churn data (some spend missing, one unseen plan, one missing plan) and the model's scores for them. */
@@ -29,8 +30,9 @@ async function scored(algorithm: Algorithm, task: 'binary' | 'regression') {
   });
   await session.release();
   const scores = Array.from(results.score?.data as Float32Array);
-  const explainer = SaabasExplainer.of(exported.bytes, ['tenure_days', 'monthly_spend'], ['plan'], task === 'binary');
-  assert.ok(explainer, 'an explainer for the ensemble');
+  const ensemble = TreeEnsemble.of(exported.bytes, ['tenure_days', 'monthly_spend'], ['plan']);
+  assert.ok(ensemble, 'the ensemble read from the graph');
+  const explainer = new SaabasExplainer(ensemble);
   return { rows, scores, explainer };
 }
 

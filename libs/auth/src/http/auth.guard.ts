@@ -14,7 +14,7 @@ import { AuditLog } from '../audit/audit-log';
 import { AUTH_AUDITED, AUTH_REQUIREMENT, PRINCIPAL } from '../decorators';
 import { TokenVerifier } from '../tokens/token-verifier';
 import type { AuthSettings } from '../config';
-import type { AuthRequest, AuthResponse } from './request-types';
+import { type AuthRequest, type AuthResponse, routeOf } from './request-types';
 
 export const AUTH_SETTINGS = Symbol('AUTH_SETTINGS');
 
@@ -45,7 +45,7 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const response = context.switchToHttp().getResponse<AuthResponse>();
     // The declared route, not the raw path: Express matches case-insensitively and never normalises '..'.
-    const requirement = this.requirementOf(context, request.route?.path ?? request.path);
+    const requirement = this.requirementOf(context, routeOf(request));
     const mutation = MUTATIONS.has(request.method.toUpperCase());
     const declared = this.reflector.getAllAndOverride<boolean | undefined>(AUTH_AUDITED, [
       context.getHandler(),
@@ -61,7 +61,7 @@ export class AuthGuard implements CanActivate {
       actor?: Principal,
     ): never => {
       if (auditedRefusal) this.auditWhenDone(request, response, actor, message);
-      if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Bearer realm="mlops"');
+      if (status === HttpStatus.UNAUTHORIZED) setHeader(response, 'WWW-Authenticate', 'Bearer realm="mlops"');
       throw new HttpException(
         { error: status === HttpStatus.UNAUTHORIZED ? 'unauthenticated' : 'forbidden', message },
         status,
@@ -103,18 +103,19 @@ export class AuthGuard implements CanActivate {
     refusal: string | undefined,
   ): void {
     const method = request.method.toUpperCase();
-    const route = request.route?.path ?? request.path;
+    const route = routeOf(request);
     const params = { ...(request.params ?? {}) };
-    response.once('finish', () => {
+    const node = response.raw ?? response;
+    node.once?.('finish', () => {
       const failure =
-        refusal ?? (response.statusCode >= 400 ? (request.auditFailure ?? `status ${response.statusCode}`) : undefined);
+        refusal ?? (node.statusCode >= 400 ? (request.auditFailure ?? `status ${node.statusCode}`) : undefined);
       this.audit
         .recordRequest({
           actor,
           method,
           route,
           params,
-          status: response.statusCode,
+          status: node.statusCode,
           outcome: refusal === undefined ? 'allowed' : 'refused',
           reason: failure,
         })
@@ -123,6 +124,11 @@ export class AuthGuard implements CanActivate {
         );
     });
   }
+}
+
+function setHeader(response: AuthResponse, name: string, value: string): void {
+  if (response.setHeader) response.setHeader(name, value);
+  else response.header?.(name, value);
 }
 
 function headerOf(request: AuthRequest, name: string): string | undefined {

@@ -176,6 +176,10 @@ export function exportOnnx(model: TrainedModel, options: ExportOptions): Exporte
       ['algorithm', model.algorithm],
       ['task', model.task],
       ['signature', JSON.stringify(signature)],
+      // Training rows per tree node (node ids as in the graph): the covers path-dependent TreeSHAP weighs by.
+      ...(estimator.family === 'linear'
+        ? []
+        : [['tree_covers', JSON.stringify(estimator.model.trees.map((tree) => Array.from(tree.count)))] as const]),
     ],
   });
   return { bytes, signature };

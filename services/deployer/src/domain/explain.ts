@@ -1,25 +1,55 @@
 import type { EncodedRows, RowOutput } from './rows';
-import type { SaabasExplainer } from './saabas';
+import { SaabasExplainer } from './saabas';
 import type { ServingSignature } from './signature';
+import { TreeEnsemble } from './tree-ensemble';
+import { TreeShapExplainer } from './tree-shap';
 
-/** Per-feature contributions to one row's margin (log-odds of a classifier, the value of a regressor). */
+/** Per-feature contributions to one row's output: its margin, or a forest's averaged probability. */
 export interface Explanation {
   /**
-   * "missing_baseline": occlusion against a row of missing values (exact for linear models); "saabas": tree
-   * ensembles, each split's change of expected value credited to its feature (baseline: the trees' expected values).
+   * "missing_baseline": occlusion against a row of missing values (exact for linear models); "tree_shap": exact
+   * path-dependent TreeSHAP of a tree ensemble (baseline: the trees' expected values under their training covers);
+   * "saabas": each split's change of expected value credited to its feature (baseline: the trees' expected values).
    */
-  readonly method: 'missing_baseline' | 'saabas';
-  /** The margin of a row whose every feature is missing (imputed by the model: training means, unseen category). */
+  readonly method: 'missing_baseline' | 'tree_shap' | 'saabas';
+  /**
+   * What baseline, margin and contributions are in: "log_odds" (classifiers with a sigmoid: logistic, boosting),
+   * "probability" (a random forest classifier, whose trees' leaves are averaged into the probability), "value".
+   */
+  readonly output: 'log_odds' | 'probability' | 'value';
+  /** missing_baseline: the margin of a row whose every feature is missing; trees: the expected output. */
   readonly baseline: number;
   readonly margin: number;
-  /** margin(row) - margin(row with this feature missing). */
+  /** Per feature; baseline + their sum = margin when additive. */
   readonly contributions: Readonly<Record<string, number>>;
   /**
-   * Whether baseline + sum of contributions equals the margin (within float32 precision): exact for linear and
-   * logistic models (each contribution is weight x scaled value, the SHAP value against the training means);
-   * for tree ensembles features interact and the contributions are an occlusion approximation.
+   * Whether baseline + sum of contributions equals the margin: always for trees (to 1e-9 relative) and for linear
+   * and logistic models (each contribution is weight x scaled value, the SHAP value against the training means;
+   * within float32 precision); for other models features interact and occlusion only approximates.
    */
   readonly additive: boolean;
+}
+
+/** The explanation method asked for a tree ensemble; TreeSHAP unless Saabas is asked. */
+export type TreeExplainMethod = 'tree_shap' | 'saabas';
+
+/** Explainers of a tree ensemble: TreeSHAP when the graph carries covers, Saabas always. */
+export interface TreeExplainers {
+  readonly output: 'log_odds' | 'probability' | 'value';
+  readonly treeShap: TreeShapExplainer | undefined;
+  readonly saabas: SaabasExplainer;
+}
+
+/** The explainers of an exported model when it is a tree ensemble (undefined for anything else). */
+export function treeExplainersOf(model: Uint8Array, signature: ServingSignature): TreeExplainers | undefined {
+  const ensemble = TreeEnsemble.of(model, signature.numericFeatures, signature.categoricalFeatures);
+  if (!ensemble) return undefined;
+  const classifier = signature.probabilitiesOutput !== null;
+  return {
+    output: !classifier ? 'value' : ensemble.average ? 'probability' : 'log_odds',
+    treeShap: TreeShapExplainer.of(ensemble),
+    saabas: new SaabasExplainer(ensemble),
+  };
 }
 
 const EPSILON = 1e-7;
@@ -84,6 +114,7 @@ export function explanationsOf(
     const tolerance = 1e-3 * Math.max(1, Math.abs(full), Math.abs(baseline));
     explanations.push({
       method: 'missing_baseline',
+      output: classifier ? 'log_odds' : 'value',
       baseline,
       margin: full,
       contributions,
@@ -93,20 +124,28 @@ export function explanationsOf(
   return explanations;
 }
 
-/** Saabas explanations of tree-ensemble rows, read from the encoded rows (no session run). */
-export function saabasExplanations(
-  explainer: SaabasExplainer,
+/**
+ * Explanations of tree-ensemble rows, read from the encoded rows (no session run): TreeSHAP unless Saabas is asked
+ * (or the graph has no covers); each answer names its method.
+ */
+export function treeExplanations(
+  explainers: TreeExplainers,
   signature: ServingSignature,
   rows: EncodedRows,
+  method: TreeExplainMethod = 'tree_shap',
 ): Explanation[] {
   const width = signature.numericFeatures.length;
+  const treeShap = method === 'tree_shap' ? explainers.treeShap : undefined;
   return Array.from({ length: rows.rows }, (_, row) => {
     const categorical: Record<string, string> = {};
     for (const name of signature.categoricalFeatures) categorical[name] = rows.categorical[name]?.[row] ?? '';
-    const explained = explainer.explain({
-      numeric: rows.numeric.subarray(row * width, (row + 1) * width),
-      categorical,
-    });
-    return { method: 'saabas', ...explained, additive: true };
+    const input = { numeric: rows.numeric.subarray(row * width, (row + 1) * width), categorical };
+    const explained = treeShap ? treeShap.explain(input) : explainers.saabas.explain(input);
+    return {
+      method: treeShap ? 'tree_shap' : 'saabas',
+      output: explainers.output,
+      ...explained,
+      additive: true,
+    };
   });
 }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { type EncodedRows, type RowOutput, concatRows } from '../domain/rows';
-import type { SaabasExplainer } from '../domain/saabas';
+import type { TreeExplainers } from '../domain/explain';
 import type { GraphValue, ServingSignature } from '../domain/signature';
 
 /** Coalescing of concurrent requests for one version into one session run. */
@@ -125,8 +125,8 @@ export class LoadedModel {
     private readonly session: ort.InferenceSession,
     private readonly batching: BatchingOptions,
     private readonly onRun: (rows: number) => void = () => undefined,
-    /** Saabas contributions of a tree ensemble (domain/saabas), when the graph is one. */
-    readonly treeExplainer: SaabasExplainer | undefined = undefined,
+    /** TreeSHAP and Saabas contributions of a tree ensemble (domain/explain), when the graph is one. */
+    readonly treeExplainers: TreeExplainers | undefined = undefined,
   ) {}
 
   get inFlight(): number {

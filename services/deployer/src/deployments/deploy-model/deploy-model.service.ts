@@ -8,8 +8,8 @@ import { type CloudEvent, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
 import { strategyOf } from '../../domain/rollout';
+import { treeExplainersOf } from '../../domain/explain';
 import { encodeRows } from '../../domain/rows';
-import { SaabasExplainer } from '../../domain/saabas';
 import { type ServingSignature, featuresOf, servingSignatureOf } from '../../domain/signature';
 import { announce } from '../../infrastructure/announce';
 import { LoadedModel, createSession, graphOf, runSession } from '../../infrastructure/loaded-model';
@@ -189,12 +189,7 @@ export class DeployModelService implements OnApplicationShutdown {
         maxRows: this.config.MICRO_BATCH_MAX_ROWS,
       },
       (rows) => this.metrics.sessionRunRows.observe({ model: promoted.model, version: String(promoted.version) }, rows),
-      SaabasExplainer.of(
-        bytes,
-        signature.value.numericFeatures,
-        signature.value.categoricalFeatures,
-        signature.value.probabilitiesOutput !== null,
-      ),
+      treeExplainersOf(bytes, signature.value),
     );
     return ok({ model, warmupMs });
   }

@@ -65,6 +65,7 @@ export class PredictHttpController {
         requestId: requestIdHeader !== undefined && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : undefined,
         channel: 'http',
         explain: body.explain,
+        explainMethod: body.explainMethod,
       }),
       PREDICT_STATUS,
     );

@@ -41,7 +41,13 @@ export const predictBody = {
     explain: {
       type: 'boolean',
       description:
-        'per-feature contributions to the margin (log-odds, or the value): exact for linear models (additive: true)',
+        "per-feature contributions to the margin (log-odds, the value, or a forest classifier's probability) that add up to it (additive: true) for linear models and tree ensembles",
+    },
+    explainMethod: {
+      type: 'string',
+      enum: ['tree_shap', 'saabas'],
+      description:
+        'for tree ensembles: exact path-dependent TreeSHAP (default) or Saabas; the answer names the method used',
     },
     entityId: entityIdSchema,
     features: featureMapSchema,
@@ -66,6 +72,7 @@ export interface PredictBody {
   readonly alias?: string;
   readonly version?: number;
   readonly explain?: boolean;
+  readonly explainMethod?: 'tree_shap' | 'saabas';
   readonly entityId?: string;
   readonly features?: FeatureMap;
   readonly instances?: readonly { readonly entityId?: string; readonly features?: FeatureMap }[];
@@ -83,7 +90,7 @@ const rowAnswer = {
     explanation: {
       type: 'object',
       description:
-        'with explain: true. baseline (margin of a row of missing values), margin, contributions per feature, additive',
+        'with explain: true. method (tree_shap, saabas, missing_baseline), output (log_odds, probability, value), baseline, margin, contributions per feature, additive',
     },
   },
 } as const;

@@ -4,7 +4,13 @@ import { type DomainError, type Result, domainError, err, ok } from '@mlops/core
 import type { PredictionLoggedV1 } from '@mlops/contracts';
 import type { DeployerConfig } from '../../config';
 import { CanaryGuardService } from '../../deployments/roll-back-canary/canary-guard.service';
-import { type Explanation, explanationRows, explanationsOf, saabasExplanations } from '../../domain/explain';
+import {
+  type Explanation,
+  type TreeExplainMethod,
+  explanationRows,
+  explanationsOf,
+  treeExplanations,
+} from '../../domain/explain';
 import type { OnlineFeatures } from '../../domain/online-features';
 import { CANARY_ALIAS, PRODUCTION_ALIAS, SHADOW_ALIAS, goesToCanary } from '../../domain/rollout';
 import { type EncodedRows, type RowError, type RowOutput, encodeRows, joinFeatures } from '../../domain/rows';
@@ -32,6 +38,8 @@ export interface PredictRequest {
   readonly channel: Channel;
   /** Per-feature contributions to each row's margin (see domain/explain). */
   readonly explain?: boolean | undefined;
+  /** For tree ensembles: TreeSHAP (default) or Saabas. */
+  readonly explainMethod?: TreeExplainMethod | undefined;
 }
 
 export interface ScoredRow {
@@ -234,8 +242,8 @@ export class PredictService {
       return err(domainError('scoring_failed', `${loaded.describe()} could not score the request`));
     }
     let explanations: Explanation[] | undefined;
-    if (request.explain && loaded.treeExplainer)
-      explanations = saabasExplanations(loaded.treeExplainer, loaded.signature, encoded);
+    if (request.explain && loaded.treeExplainers)
+      explanations = treeExplanations(loaded.treeExplainers, loaded.signature, encoded, request.explainMethod);
     else if (request.explain) {
       try {
         const variants = await loaded.predict(explanationRows(loaded.signature, encoded));
