@@ -26,8 +26,19 @@ export const SERVICE_TOPICS = {
     ],
   },
   'feature-store': {
-    consumes: ['mlops.dataset.registered.v1', 'mlops.data.validated.v1', 'mlops.dataset.snapshot.requested.v1', AUTH],
-    produces: ['mlops.features.materialized.v1', 'mlops.dataset.snapshot.created.v1', AUTH],
+    consumes: [
+      'mlops.dataset.registered.v1',
+      'mlops.data.validated.v1',
+      'mlops.dataset.snapshot.requested.v1',
+      'mlops.features.export.requested.v1', // batch scoring's input: a view's rows in a time range
+      AUTH,
+    ],
+    produces: [
+      'mlops.features.materialized.v1',
+      'mlops.dataset.snapshot.created.v1',
+      'mlops.features.exported.v1',
+      AUTH,
+    ],
   },
   trainer: {
     consumes: [
@@ -57,8 +68,15 @@ export const SERVICE_TOPICS = {
     produces: ['mlops.model.registered.v1', 'mlops.model.promoted.v1', AUTH],
   },
   deployer: {
-    consumes: ['mlops.model.promoted.v1', 'mlops.features.materialized.v1', 'mlops.prediction.requested.v1', AUTH],
+    consumes: [
+      'mlops.model.promoted.v1',
+      'mlops.features.materialized.v1',
+      'mlops.prediction.requested.v1',
+      'mlops.features.exported.v1', // the rows a batch scoring job over a time range waits for
+      AUTH,
+    ],
     produces: [
+      'mlops.features.export.requested.v1',
       'mlops.deployment.succeeded.v1',
       'mlops.deployment.failed.v1',
       'mlops.prediction.completed.v1',

@@ -29,6 +29,8 @@ const EVENT_TOPICS: { readonly [T in EventType]: Omit<TopicSpec, 'name'> } = {
   'mlops.data.quality.v1': FACT,
   'mlops.dataset.registered.v1': LATEST_STATE,
   'mlops.features.materialized.v1': LATEST_STATE,
+  'mlops.features.export.requested.v1': FACT,
+  'mlops.features.exported.v1': FACT,
   'mlops.dataset.snapshot.requested.v1': FACT,
   'mlops.dataset.snapshot.created.v1': FACT,
   'mlops.training.requested.v1': FACT,

@@ -762,6 +762,155 @@ export interface DriftDetectedV1 {
   windowIndex?: number;
 }
 
+// ---- mlops.features.export.requested.v1 ----
+
+/**
+ * Deployer (batch scoring) asks feature-store for a feature view's offline rows whose event time is in a half-open range: one row per stored feature vector (each as it was computed at its record's event time, point-in-time), no labels. Feature-store answers with mlops.features.exported.v1. Idempotent on exportId. Key: exportId.
+ */
+export interface FeaturesExportRequestedV1 {
+  /**
+   * Id chosen by the requester (the batch scoring job); feature-store answers each id once, and a repeated id with the recorded answer.
+   */
+  exportId: string;
+  /**
+   * The feature view (a versioned, named set of features computed by feature-store) whose rows are exported.
+   */
+  featureView: {
+    /**
+     * Feature view name.
+     */
+    name: string;
+    /**
+     * Feature view version.
+     */
+    version: number;
+  };
+  /**
+   * Event-time range of the rows: start inclusive, end exclusive.
+   */
+  timeRange: {
+    /**
+     * Inclusive start (RFC 3339).
+     */
+    start: string;
+    /**
+     * Exclusive end (RFC 3339); later than start.
+     */
+    end: string;
+  };
+  /**
+   * The service (or person) that asked, for logs.
+   */
+  requestedBy?: string;
+  /**
+   * When the export was requested.
+   */
+  requestedAt: string;
+}
+
+// ---- mlops.features.exported.v1 ----
+
+/**
+ * Feature-store's answer to mlops.features.export.requested.v1: the view's offline rows with event time in the range, in the content-addressed artifact store in the snapshot file format without a label column (entity_id, event_time, the view's features; sorted by entity, event time), or why it could not. Verify sha256 before reading. Key: exportId.
+ */
+export interface FeaturesExportedV1 {
+  /**
+   * Id from the request.
+   */
+  exportId: string;
+  /**
+   * The feature view (a versioned, named set of features computed by feature-store) whose rows are exported.
+   */
+  featureView: {
+    /**
+     * Feature view name.
+     */
+    name: string;
+    /**
+     * Feature view version.
+     */
+    version: number;
+  };
+  /**
+   * Event-time range of the rows, as requested.
+   */
+  timeRange: {
+    /**
+     * Inclusive start (RFC 3339).
+     */
+    start: string;
+    /**
+     * Exclusive end (RFC 3339); later than start.
+     */
+    end: string;
+  };
+  /**
+   * "created": export holds the file (0 rows when the range has none); "failed": error says why.
+   */
+  status: 'created' | 'failed';
+  /**
+   * The file, when created; null when failed.
+   */
+  export: {
+    /**
+     * Where the rows live in the artifact store.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the bytes (their content address).
+     */
+    sha256: string;
+    /**
+     * One JSON object per line (an empty export is 0 bytes).
+     */
+    format: 'jsonl';
+    /**
+     * Number of rows.
+     */
+    rows: number;
+    /**
+     * File size in bytes.
+     */
+    sizeBytes: number;
+    /**
+     * Columns of every row, in file order.
+     *
+     * @minItems 2
+     */
+    columns: {
+      /**
+       * Column name.
+       */
+      name: string;
+      /**
+       * Value type; any column may also be null.
+       */
+      type: 'number' | 'string' | 'boolean';
+      /**
+       * What the column is.
+       */
+      role: 'entity' | 'event_time' | 'feature';
+    }[];
+  } | null;
+  /**
+   * Why there is no file, when failed; null when created.
+   */
+  error: {
+    /**
+     * unknown_feature_view: no such view version; view_not_ready: the version is still being backfilled (ask again later); invalid_time_range: start is not before end.
+     */
+    code: 'unknown_feature_view' | 'view_not_ready' | 'invalid_time_range';
+    /**
+     * For people.
+     */
+    message: string;
+  } | null;
+  /**
+   * When the answer was made.
+   */
+  createdAt: string;
+}
+
 // ---- mlops.features.materialized.v1 ----
 
 /**
@@ -2023,6 +2172,8 @@ export interface EventDataMap {
   'mlops.deployment.failed.v1': DeploymentFailedV1;
   'mlops.deployment.succeeded.v1': DeploymentSucceededV1;
   'mlops.drift.detected.v1': DriftDetectedV1;
+  'mlops.features.export.requested.v1': FeaturesExportRequestedV1;
+  'mlops.features.exported.v1': FeaturesExportedV1;
   'mlops.features.materialized.v1': FeaturesMaterializedV1;
   'mlops.model.degraded.v1': ModelDegradedV1;
   'mlops.model.promoted.v1': ModelPromotedV1;
