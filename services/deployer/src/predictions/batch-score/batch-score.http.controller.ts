@@ -36,18 +36,15 @@ export class BatchScoreHttpController {
   ): Promise<BatchScoreJob> {
     const started = await this.jobs.start(params.name, Number(params.version), {
       ...(body.requestId !== undefined ? { requestId: body.requestId } : {}),
-      ...(body.snapshotUri !== undefined && body.snapshotSha256 !== undefined
+      ...('snapshotUri' in body
         ? { snapshot: { uri: body.snapshotUri, sha256: body.snapshotSha256 } }
-        : {}),
-      ...(body.from !== undefined && body.to !== undefined
-        ? {
+        : {
             range: {
               from: body.from,
               to: body.to,
               ...(body.featureView !== undefined ? { featureView: body.featureView } : {}),
             },
-          }
-        : {}),
+          }),
     });
     return respond(started, {
       unknown_model: 404,

@@ -9,39 +9,47 @@ export const startBatchScoreParams = {
   },
 } as const;
 
+const requestId = {
+  type: 'string',
+  format: 'uuid',
+  description: 'Makes the request idempotent: the same id again returns the same job (and the same export)',
+} as const;
+
 /** A snapshot (snapshotUri + snapshotSha256), or a feature view's rows with event time in [from, to). */
 export const startBatchScoreBody = {
   type: 'object',
-  additionalProperties: false,
-  properties: {
-    requestId: {
-      type: 'string',
-      format: 'uuid',
-      description: 'Makes the request idempotent: the same id again returns the same job (and the same export)',
-    },
-    snapshotUri: { type: 'string', minLength: 1, maxLength: 2000, description: 'a snapshot in the artifact store' },
-    snapshotSha256: { type: 'string', pattern: '^[a-f0-9]{64}$' },
-    featureView: {
+  oneOf: [
+    {
       type: 'object',
-      description: "the view whose offline rows are scored; default: the view the version's model was trained on",
-      required: ['name', 'version'],
+      required: ['snapshotUri', 'snapshotSha256'],
       additionalProperties: false,
       properties: {
-        name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' },
-        version: { type: 'integer', minimum: 1 },
+        requestId,
+        snapshotUri: { type: 'string', minLength: 1, maxLength: 2000, description: 'a snapshot in the artifact store' },
+        snapshotSha256: { type: 'string', pattern: '^[a-f0-9]{64}$' },
       },
     },
-    from: { type: 'string', format: 'date-time', description: 'event times from (inclusive)' },
-    to: { type: 'string', format: 'date-time', description: 'event times up to (exclusive)' },
-  },
-  oneOf: [{ required: ['snapshotUri', 'snapshotSha256'] }, { required: ['from', 'to'] }],
-  dependentRequired: {
-    snapshotUri: ['snapshotSha256'],
-    snapshotSha256: ['snapshotUri'],
-    from: ['to'],
-    to: ['from'],
-    featureView: ['from'],
-  },
+    {
+      type: 'object',
+      required: ['from', 'to'],
+      additionalProperties: false,
+      properties: {
+        requestId,
+        featureView: {
+          type: 'object',
+          description: "the view whose offline rows are scored; default: the view the version's model was trained on",
+          required: ['name', 'version'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' },
+            version: { type: 'integer', minimum: 1 },
+          },
+        },
+        from: { type: 'string', format: 'date-time', description: 'event times from (inclusive)' },
+        to: { type: 'string', format: 'date-time', description: 'event times up to (exclusive)' },
+      },
+    },
+  ],
 } as const;
 
 export const batchScoreJobParams = {
