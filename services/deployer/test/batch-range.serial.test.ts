@@ -1,6 +1,7 @@
 // Batch scoring over a time range, the deployer in-process against the real Kafka and Postgres: the job asks the
 // feature store for the view's rows (mlops.features.export.requested.v1); the test answers as the feature store would
 // (mlops.features.exported.v1 with an export in the shared artifact store) and follows the job to its end.
+// Runs alone (serial): a feature-store test app running meanwhile would answer these requests first (unknown view).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';

@@ -1,5 +1,7 @@
 // Exports of a view's offline rows in an event-time range (batch scoring's input), through the feature-store app
 // in-process against the real stack: mlops.features.export.requested.v1 in, mlops.features.exported.v1 out.
+// Runs alone (serial): every feature-store test app shares the catalog in Postgres but has its own embedded
+// ClickHouse, so another one would answer these requests from its own (empty) offline store, and record that answer.
 import 'reflect-metadata';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,9 +10,9 @@ import { rm } from 'node:fs/promises';
 import type { INestApplication } from '@nestjs/common';
 import { createArtifactStore } from '@mlops/artifacts';
 import { type DataValidatedV1, EventTypes, type FeaturesExportRequestedV1 } from '@mlops/contracts';
-import { type CloudEvent, EventProducer, newEvent, startGroupAtEnd } from '@mlops/messaging';
+import { type CloudEvent, EventProducer, newEvent } from '@mlops/messaging';
 import { CLICKHOUSE, type ClickHouseClient } from '@mlops/storage';
-import { authorized, testKafka } from '@mlops/testing';
+import { authorized } from '@mlops/testing';
 import { createFeatureStoreApp } from '../../src/app';
 import type { FeatureStoreConfig } from '../../src/config';
 import { ExportRangeService } from '../../src/exports/export-range/export-range.service';
@@ -37,8 +39,6 @@ before(async () => {
   const setup = await testConfig();
   config = setup.config;
   dirs = [setup.clickhouseDir, setup.artifactDir];
-  // The export topic is not in the shared helper's list: this group starts at its end too.
-  await startGroupAtEnd(testKafka('feature-store-test'), config.CONSUMER_GROUP!, [REQUESTED]);
   app = await createFeatureStoreApp(config);
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
