@@ -3199,7 +3199,7 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           }
         },
         "expect": {
-          "path": "",
+          "path": "/labels",
           "keyword": "additionalProperties"
         }
       }
