@@ -34,6 +34,7 @@ const COLUMNS: NonNullable<FeaturesExportedV1['export']>['columns'] = [
 
 let app: INestApplication;
 let artifactDir: string;
+let artifactStoreUrl: string;
 let store: LocalArtifactStore;
 let base: string;
 let producer: EventProducer;
@@ -42,6 +43,7 @@ let v1: StoredModel;
 before(async () => {
   const setup = await testConfig();
   artifactDir = setup.artifactDir;
+  artifactStoreUrl = setup.config.ARTIFACT_STORE_URL;
   store = setup.store;
   v1 = await trainAndStore(store, { seed: 1 });
   app = await createDeployerApp(setup.config);
@@ -68,13 +70,13 @@ async function get(path: string): Promise<{ status: number; body: any }> {
   return { status: res.status, body: await res.json() };
 }
 
-/** A model of its own, version 1 serving. */
-async function servedModel(): Promise<string> {
+/** A model of its own, version 1 serving (on the deployer at `at`). */
+async function servedModel(at = base): Promise<string> {
   const model = uid('churn');
   await producer.publish(newEvent(EventTypes.ModelPromotedV1, promotion(model, 1, v1), { source: TEST_SOURCE }));
   await eventually(async () => {
-    const list = await get('/models');
-    return (list.body.models as { model: string; version: number }[]).some((m) => m.model === model);
+    const list = (await (await fetch(`${at}/models`, authorized())).json()) as { models: { model: string }[] };
+    return list.models.some((m) => m.model === model);
   }, `${model} v1 to serve`);
   return model;
 }
@@ -270,4 +272,36 @@ test('bad batch requests are 4xx: from not before to, a snapshot and a range at 
   assert.equal((await post(path, { from: FROM })).status, 400);
   assert.equal((await post(path, { featureView: FEATURE_VIEW })).status, 400);
   assert.equal((await post(path, {})).status, 400);
+});
+
+test('a job whose export is never answered fails with export_timeout', async () => {
+  const { config: quick, artifactDir: quickDir } = await testConfig({
+    ARTIFACT_STORE_URL: artifactStoreUrl,
+    BATCH_SCORING_EXPORT_TIMEOUT_MS: '1500',
+  });
+  const other = await createDeployerApp(quick);
+  try {
+    await other.listen(0, '127.0.0.1');
+    const at = `http://127.0.0.1:${(other.getHttpServer().address() as { port: number }).port}`;
+    const model = await servedModel(at);
+    const res = await fetch(
+      `${at}/models/${model}/versions/1/batch-scores`,
+      authorized({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: FROM, to: TO }),
+      }),
+    );
+    const started = (await res.json()) as { id: string };
+    const job = await eventually(async () => {
+      const body = (await (await fetch(`${at}/batch-scores/${started.id}`, authorized())).json()) as any;
+      return body.status !== 'running' ? body : undefined;
+    }, 'the job to time out');
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error.code, 'export_timeout');
+    assert.equal(job.phase, 'done');
+  } finally {
+    await other.close();
+    await rm(quickDir, { recursive: true, force: true });
+  }
 });

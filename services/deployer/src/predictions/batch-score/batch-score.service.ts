@@ -126,15 +126,15 @@ export class BatchScoreService implements OnApplicationShutdown {
       }
       this.exportTimers.set(
         job.id,
-        setTimeout(
-          () =>
+        setTimeout(() => {
+          // Only while it waits: a job already scoring its export is not timed out.
+          if (job.phase === 'exporting')
             this.fail(
               job,
               'export_timeout',
               `the feature store did not answer within ${this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS} ms`,
-            ),
-          this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS,
-        ).unref(),
+            );
+        }, this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS).unref(),
       );
       return ok(job);
     }
