@@ -81,6 +81,7 @@ export const SERVICE_TOPICS = {
       'mlops.deployment.failed.v1',
       'mlops.prediction.completed.v1',
       'mlops.prediction.logged.v1',
+      'mlops.batch.scored.v1', // a batch scoring job's end, for whoever waits for its scores
       AUTH,
     ],
   },

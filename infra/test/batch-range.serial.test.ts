@@ -16,7 +16,7 @@ import { LocalArtifactStore } from '@mlops/artifacts';
 import { EventTypes, type EventData, type EventType } from '@mlops/contracts';
 import { encodeEvent, newEvent, startGroupAtEnd } from '@mlops/messaging';
 import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
-import { TEST_ADMIN_TOKEN, authorized, eventually, testKafka, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
 
 const root = path.resolve(__dirname, '../../..');
 const SOURCE = 'urn:mlops:batch-range-test';
@@ -292,7 +292,7 @@ describe('batch scoring of a time range: feature store and deployer as their own
     );
   });
 
-  test('the rows of [from, to) are scored, each as the deployer scores that entity online', async () => {
+  test('the rows of [from, to) are scored, each as the deployer scores that entity online; batch.scored announces it', async () => {
     const started = await call(deployer.base, 'POST', `/models/${model}/versions/1/batch-scores`, { from, to });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const job = await finished(started.body.id);
@@ -320,6 +320,14 @@ describe('batch scoring of a time range: feature store and deployer as their own
       );
       assert.equal(row.label, prediction.label);
     });
+    // The end is announced by the deployer's own Kafka user (its ACL grants the topic).
+    const [announced] = await readTopic(
+      kafka,
+      EventTypes.BatchScoredV1,
+      (m) => JSON.parse(m.value?.toString() ?? '{}').jobId === job.id,
+      (matched) => matched.length >= 1,
+    );
+    assert.equal(JSON.parse(announced?.value?.toString() ?? '{}').result.sha256, job.result.sha256);
   });
 
   test('a range without records ends as an empty result', async () => {

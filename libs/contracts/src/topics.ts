@@ -43,6 +43,7 @@ const EVENT_TOPICS: { readonly [T in EventType]: Omit<TopicSpec, 'name'> } = {
   'mlops.prediction.requested.v1': STREAM,
   'mlops.prediction.completed.v1': STREAM,
   'mlops.prediction.logged.v1': STREAM,
+  'mlops.batch.scored.v1': FACT,
   'mlops.drift.detected.v1': FACT,
   'mlops.model.degraded.v1': FACT,
   // Every service rebuilds its own token table from the latest state per token.

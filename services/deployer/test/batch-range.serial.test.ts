@@ -128,6 +128,17 @@ async function answer(
   await producer.publish(newEvent(EventTypes.FeaturesExportedV1, data, { source: FEATURE_STORE_SOURCE }));
 }
 
+/** The batch.scored event announcing the job's end. */
+async function scoredEvent(jobId: string): Promise<{ key: string; data: any }> {
+  const [message] = await readTopic(
+    kafka,
+    EventTypes.BatchScoredV1,
+    (m) => JSON.parse(m.value?.toString() ?? '{}').jobId === jobId,
+    (matched) => matched.length >= 1,
+  );
+  return { key: message?.key?.toString() ?? '', data: JSON.parse(message?.value?.toString() ?? '{}') };
+}
+
 async function finished(jobId: string): Promise<any> {
   return eventually(async () => {
     const res = await get(`/batch-scores/${jobId}`);
@@ -135,7 +146,7 @@ async function finished(jobId: string): Promise<any> {
   }, `batch scoring job ${jobId} to end`);
 }
 
-test("a time range is asked of the feature store as the model's view; its rows score like online predictions of the same vectors", async () => {
+test("a time range is asked of the feature store as the model's view; its rows score like online predictions of the same vectors; batch.scored announces the result", async () => {
   const model = await servedModel();
   const plans = ['basic', 'premium', 'enterprise', null];
   const rows = Array.from({ length: 1500 }, (_, i) => ({
@@ -209,6 +220,16 @@ test("a time range is asked of the feature store as the model's view; its rows s
     assert.equal(scored.label, prediction.label);
     assert.deepEqual(scored.probabilities, prediction.probabilities);
   });
+  const announced = await scoredEvent(job.id);
+  assert.equal(announced.key, job.id);
+  assert.equal(announced.data.status, 'succeeded');
+  assert.deepEqual(announced.data.result, job.result);
+  assert.deepEqual(announced.data.input, {
+    kind: 'range',
+    featureView: FEATURE_VIEW,
+    timeRange: { start: FROM, end: TO },
+    rows: job.rowsFile,
+  });
 });
 
 test('a range without rows ends as a succeeded job with an empty result', async () => {
@@ -224,7 +245,7 @@ test('a range without rows ends as a succeeded job with an empty result', async 
   assert.equal((await store.get(job.result.uri)).length, 0);
 });
 
-test("an unknown view fails the job with the feature store's reason", async () => {
+test("an unknown view fails the job with the feature store's reason, and batch.scored says so", async () => {
   const model = await servedModel();
   const ghost = { name: uid('ghost'), version: 3 };
   const started = await post(`/models/${model}/versions/1/batch-scores`, { featureView: ghost, from: FROM, to: TO });
@@ -239,6 +260,11 @@ test("an unknown view fails the job with the feature store's reason", async () =
   assert.equal(job.error.code, 'unknown_feature_view');
   assert.match(job.error.message, new RegExp(`${ghost.name}@3`));
   assert.equal(job.result, null);
+  const announced = await scoredEvent(job.id);
+  assert.equal(announced.data.status, 'failed');
+  assert.deepEqual(announced.data.error, job.error);
+  assert.equal(announced.data.result, null);
+  assert.equal(announced.data.input.rows, null);
 });
 
 test('a requestId names the job: the same request again is that job, another request under it 409', async () => {

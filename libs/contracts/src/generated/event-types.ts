@@ -5,6 +5,7 @@ import type { EventDataMap } from './types';
 /** Every event type of the catalog by name; the value is the CloudEvents `type` and the Kafka topic. */
 export const EventTypes = {
   AuthTokenChangedV1: 'mlops.auth.token.changed.v1',
+  BatchScoredV1: 'mlops.batch.scored.v1',
   DataQualityV1: 'mlops.data.quality.v1',
   DataRecordV1: 'mlops.data.record.v1',
   DataRejectedV1: 'mlops.data.rejected.v1',
@@ -32,6 +33,7 @@ export const EventTypes = {
 /** Every event type of the catalog, sorted. */
 export const EVENT_TYPE_LIST = [
   'mlops.auth.token.changed.v1',
+  'mlops.batch.scored.v1',
   'mlops.data.quality.v1',
   'mlops.data.record.v1',
   'mlops.data.rejected.v1',

@@ -236,6 +236,337 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
       }
     ]
   },
+  'mlops.batch.scored.v1': {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://schemas.mlops.dev/events/mlops.batch.scored.v1.json",
+    "title": "Batch scoring job finished",
+    "description": "Deployer finished a batch scoring job (POST /models/:name/versions/:v/batch-scores): the scores in the artifact store (NDJSON: entity_id, event_time, score, label, probabilities), or why it failed. Key: jobId.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "jobId",
+      "model",
+      "version",
+      "input",
+      "status",
+      "result",
+      "error",
+      "startedAt",
+      "finishedAt"
+    ],
+    "x-partition-key": [
+      "jobId"
+    ],
+    "properties": {
+      "jobId": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The job id (the requestId when the request gave one)."
+      },
+      "model": {
+        "type": "string",
+        "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+        "description": "Model name."
+      },
+      "version": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Model version that scored."
+      },
+      "input": {
+        "type": "object",
+        "description": "What was scored: a snapshot, or a feature view's rows with event time in [start, end).",
+        "additionalProperties": false,
+        "required": [
+          "kind",
+          "rows"
+        ],
+        "properties": {
+          "kind": {
+            "enum": [
+              "snapshot",
+              "range"
+            ],
+            "description": "snapshot: a given file; range: rows exported by the feature store."
+          },
+          "featureView": {
+            "type": "object",
+            "description": "For a range: the feature view whose rows were asked for.",
+            "additionalProperties": false,
+            "required": [
+              "name",
+              "version"
+            ],
+            "properties": {
+              "name": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                "description": "Feature view name."
+              },
+              "version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Feature view version."
+              }
+            }
+          },
+          "timeRange": {
+            "type": "object",
+            "description": "For a range: event times, start inclusive, end exclusive.",
+            "additionalProperties": false,
+            "required": [
+              "start",
+              "end"
+            ],
+            "properties": {
+              "start": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Inclusive start (RFC 3339)."
+              },
+              "end": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Exclusive end (RFC 3339)."
+              }
+            }
+          },
+          "rows": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The rows file scored (the snapshot, or the export the feature store made); null when the job ended before it had one.",
+            "additionalProperties": false,
+            "required": [
+              "uri",
+              "sha256"
+            ],
+            "properties": {
+              "uri": {
+                "type": "string",
+                "format": "uri",
+                "description": "Where the rows live in the artifact store."
+              },
+              "sha256": {
+                "type": "string",
+                "pattern": "^[a-f0-9]{64}$",
+                "description": "SHA-256 of the rows file."
+              }
+            }
+          }
+        }
+      },
+      "status": {
+        "enum": [
+          "succeeded",
+          "failed"
+        ],
+        "description": "How the job ended."
+      },
+      "result": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "description": "The scores, when succeeded (0 rows and 0 bytes for an empty input); null when failed.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "sizeBytes",
+          "rows"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "format": "uri",
+            "description": "Where the scores live in the artifact store."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[a-f0-9]{64}$",
+            "description": "SHA-256 of the scores file."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Size of the scores file in bytes."
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Rows scored."
+          }
+        }
+      },
+      "error": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "description": "Why it failed; null when succeeded.",
+        "additionalProperties": false,
+        "required": [
+          "code",
+          "message"
+        ],
+        "properties": {
+          "code": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]{0,62}$",
+            "description": "e.g. sha256_mismatch, invalid_snapshot, missing_feature, unknown_feature_view, view_not_ready, export_timeout, unknown_version."
+          },
+          "message": {
+            "type": "string",
+            "description": "For people."
+          }
+        }
+      },
+      "startedAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the job was started."
+      },
+      "finishedAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When it ended."
+      }
+    },
+    "examples": [
+      {
+        "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "model": "churn",
+        "version": 3,
+        "input": {
+          "kind": "range",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "rows": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"
+          }
+        },
+        "status": "succeeded",
+        "result": {
+          "uri": "file:///var/lib/mlops/artifacts/sha256/d2/d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+          "sha256": "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+          "sizeBytes": 1460000,
+          "rows": 18250
+        },
+        "error": null,
+        "startedAt": "2025-11-20T09:00:00Z",
+        "finishedAt": "2025-11-20T09:00:05Z"
+      },
+      {
+        "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "model": "churn",
+        "version": 3,
+        "input": {
+          "kind": "range",
+          "featureView": {
+            "name": "customer_features",
+            "version": 9
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "rows": null
+        },
+        "status": "failed",
+        "result": null,
+        "error": {
+          "code": "unknown_feature_view",
+          "message": "feature view customer_features@9 does not exist"
+        },
+        "startedAt": "2025-11-20T09:00:00Z",
+        "finishedAt": "2025-11-20T09:00:05Z"
+      }
+    ],
+    "x-invalid-examples": [
+      {
+        "description": "a job still running is not announced",
+        "value": {
+          "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          "model": "churn",
+          "version": 3,
+          "input": {
+            "kind": "range",
+            "featureView": {
+              "name": "customer_features",
+              "version": 1
+            },
+            "timeRange": {
+              "start": "2025-11-01T00:00:00Z",
+              "end": "2025-11-02T00:00:00Z"
+            },
+            "rows": {
+              "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+              "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"
+            }
+          },
+          "status": "running",
+          "result": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/d2/d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sha256": "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sizeBytes": 1460000,
+            "rows": 18250
+          },
+          "error": null,
+          "startedAt": "2025-11-20T09:00:00Z",
+          "finishedAt": "2025-11-20T09:00:05Z"
+        },
+        "expect": {
+          "path": "/status",
+          "keyword": "enum"
+        }
+      },
+      {
+        "description": "the model version is missing",
+        "value": {
+          "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          "model": "churn",
+          "input": {
+            "kind": "range",
+            "featureView": {
+              "name": "customer_features",
+              "version": 1
+            },
+            "timeRange": {
+              "start": "2025-11-01T00:00:00Z",
+              "end": "2025-11-02T00:00:00Z"
+            },
+            "rows": {
+              "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+              "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"
+            }
+          },
+          "status": "succeeded",
+          "result": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/d2/d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sha256": "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sizeBytes": 1460000,
+            "rows": 18250
+          },
+          "error": null,
+          "startedAt": "2025-11-20T09:00:00Z",
+          "finishedAt": "2025-11-20T09:00:05Z"
+        },
+        "expect": {
+          "path": "/version",
+          "keyword": "required"
+        }
+      }
+    ]
+  },
   'mlops.data.quality.v1': {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.mlops.dev/events/mlops.data.quality.v1.json",

@@ -46,6 +46,120 @@ export interface AuthTokenChangedV1 {
   revision: number;
 }
 
+// ---- mlops.batch.scored.v1 ----
+
+/**
+ * Deployer finished a batch scoring job (POST /models/:name/versions/:v/batch-scores): the scores in the artifact store (NDJSON: entity_id, event_time, score, label, probabilities), or why it failed. Key: jobId.
+ */
+export interface BatchScoredV1 {
+  /**
+   * The job id (the requestId when the request gave one).
+   */
+  jobId: string;
+  /**
+   * Model name.
+   */
+  model: string;
+  /**
+   * Model version that scored.
+   */
+  version: number;
+  /**
+   * What was scored: a snapshot, or a feature view's rows with event time in [start, end).
+   */
+  input: {
+    /**
+     * snapshot: a given file; range: rows exported by the feature store.
+     */
+    kind: 'snapshot' | 'range';
+    /**
+     * For a range: the feature view whose rows were asked for.
+     */
+    featureView?: {
+      /**
+       * Feature view name.
+       */
+      name: string;
+      /**
+       * Feature view version.
+       */
+      version: number;
+    };
+    /**
+     * For a range: event times, start inclusive, end exclusive.
+     */
+    timeRange?: {
+      /**
+       * Inclusive start (RFC 3339).
+       */
+      start: string;
+      /**
+       * Exclusive end (RFC 3339).
+       */
+      end: string;
+    };
+    /**
+     * The rows file scored (the snapshot, or the export the feature store made); null when the job ended before it had one.
+     */
+    rows: {
+      /**
+       * Where the rows live in the artifact store.
+       */
+      uri: string;
+      /**
+       * SHA-256 of the rows file.
+       */
+      sha256: string;
+    } | null;
+  };
+  /**
+   * How the job ended.
+   */
+  status: 'succeeded' | 'failed';
+  /**
+   * The scores, when succeeded (0 rows and 0 bytes for an empty input); null when failed.
+   */
+  result: {
+    /**
+     * Where the scores live in the artifact store.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the scores file.
+     */
+    sha256: string;
+    /**
+     * Size of the scores file in bytes.
+     */
+    sizeBytes: number;
+    /**
+     * Rows scored.
+     */
+    rows: number;
+  } | null;
+  /**
+   * Why it failed; null when succeeded.
+   */
+  error: {
+    /**
+     * e.g. sha256_mismatch, invalid_snapshot, missing_feature, unknown_feature_view, view_not_ready, export_timeout, unknown_version.
+     */
+    code: string;
+    /**
+     * For people.
+     */
+    message: string;
+  } | null;
+  /**
+   * When the job was started.
+   */
+  startedAt: string;
+  /**
+   * When it ended.
+   */
+  finishedAt: string;
+}
+
 // ---- mlops.data.quality.v1 ----
 
 /**
@@ -2162,6 +2276,7 @@ export interface TrainingRequestedV1 {
 /** The `data` type of every event type in the catalog. */
 export interface EventDataMap {
   'mlops.auth.token.changed.v1': AuthTokenChangedV1;
+  'mlops.batch.scored.v1': BatchScoredV1;
   'mlops.data.quality.v1': DataQualityV1;
   'mlops.data.record.v1': DataRecordV1;
   'mlops.data.rejected.v1': DataRejectedV1;

@@ -4,12 +4,13 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { DataSource } from 'typeorm';
 import { type ArtifactStore, verifyDigest } from '@mlops/artifacts';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
-import { EventTypes, type FeaturesExportedV1 } from '@mlops/contracts';
+import { type BatchScoredV1, EventTypes, type FeaturesExportedV1 } from '@mlops/contracts';
 import { enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
 import { encodeRows } from '../../domain/rows';
 import { parseSnapshotLines } from '../../domain/snapshot-rows';
+import { announce } from '../../infrastructure/announce';
 import type { LoadedModel } from '../../infrastructure/loaded-model';
 import { type ResolveError, ServingTable } from '../../infrastructure/serving-table';
 import { ARTIFACT_STORE, DEPLOYER_CONFIG, PG_SCHEMA, SOURCE } from '../../tokens';
@@ -201,6 +202,35 @@ export class BatchScoreService implements OnApplicationShutdown {
     job.error = { code, message };
     job.finishedAt = new Date().toISOString();
     this.logger.warn(`job ${job.id} (${job.model} v${job.version}) failed: ${code}: ${message}`);
+    this.announceEnd(job);
+  }
+
+  /** mlops.batch.scored.v1 through the outbox, off the job's path (announce retries and logs what it cannot send). */
+  private announceEnd(job: BatchScoreJob): void {
+    const data: BatchScoredV1 = {
+      jobId: job.id,
+      model: job.model,
+      version: job.version,
+      input:
+        job.input.kind === 'snapshot'
+          ? { kind: 'snapshot', rows: { uri: job.input.uri, sha256: job.input.sha256 } }
+          : {
+              kind: 'range',
+              featureView: { name: job.input.featureView.name, version: job.input.featureView.version },
+              timeRange: { start: job.input.from, end: job.input.to },
+              rows: job.rowsFile ? { uri: job.rowsFile.uri, sha256: job.rowsFile.sha256 } : null,
+            },
+      status: job.status === 'succeeded' ? 'succeeded' : 'failed',
+      result: job.result ? { ...job.result } : null,
+      error: job.error ? { ...job.error } : null,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt ?? new Date().toISOString(),
+    };
+    void announce(
+      this.dataSource,
+      this.logger,
+      newEvent(EventTypes.BatchScoredV1, data, { source: SOURCE, subject: job.id }),
+    );
   }
 
   private async score(job: BatchScoreJob, file: RowsFile): Promise<void> {
@@ -250,6 +280,7 @@ export class BatchScoreService implements OnApplicationShutdown {
       job.status = 'succeeded';
       job.phase = 'done';
       job.finishedAt = new Date().toISOString();
+      this.announceEnd(job);
     } catch (error) {
       this.fail(
         job,
