@@ -26,8 +26,19 @@ export const SERVICE_TOPICS = {
     ],
   },
   'feature-store': {
-    consumes: ['mlops.dataset.registered.v1', 'mlops.data.validated.v1', 'mlops.dataset.snapshot.requested.v1', AUTH],
-    produces: ['mlops.features.materialized.v1', 'mlops.dataset.snapshot.created.v1', AUTH],
+    consumes: [
+      'mlops.dataset.registered.v1',
+      'mlops.data.validated.v1',
+      'mlops.dataset.snapshot.requested.v1',
+      'mlops.features.export.requested.v1', // batch scoring's input: a view's rows in a time range
+      AUTH,
+    ],
+    produces: [
+      'mlops.features.materialized.v1',
+      'mlops.dataset.snapshot.created.v1',
+      'mlops.features.exported.v1',
+      AUTH,
+    ],
   },
   trainer: {
     consumes: [
@@ -62,13 +73,16 @@ export const SERVICE_TOPICS = {
       'mlops.features.materialized.v1',
       'mlops.prediction.requested.v1',
       'mlops.deployment.failed.v1', // canary rollbacks announced by other replicas
+      'mlops.features.exported.v1', // the rows a batch scoring job over a time range waits for
       AUTH,
     ],
     produces: [
+      'mlops.features.export.requested.v1',
       'mlops.deployment.succeeded.v1',
       'mlops.deployment.failed.v1',
       'mlops.prediction.completed.v1',
       'mlops.prediction.logged.v1',
+      'mlops.batch.scored.v1', // a batch scoring job's end, for whoever waits for its scores
       AUTH,
     ],
   },

@@ -29,6 +29,8 @@ const EVENT_TOPICS: { readonly [T in EventType]: Omit<TopicSpec, 'name'> } = {
   'mlops.data.quality.v1': FACT,
   'mlops.dataset.registered.v1': LATEST_STATE,
   'mlops.features.materialized.v1': LATEST_STATE,
+  'mlops.features.export.requested.v1': FACT,
+  'mlops.features.exported.v1': FACT,
   'mlops.dataset.snapshot.requested.v1': FACT,
   'mlops.dataset.snapshot.created.v1': FACT,
   'mlops.training.requested.v1': FACT,
@@ -41,6 +43,7 @@ const EVENT_TOPICS: { readonly [T in EventType]: Omit<TopicSpec, 'name'> } = {
   'mlops.prediction.requested.v1': STREAM,
   'mlops.prediction.completed.v1': STREAM,
   'mlops.prediction.logged.v1': STREAM,
+  'mlops.batch.scored.v1': FACT,
   'mlops.drift.detected.v1': FACT,
   'mlops.model.degraded.v1': FACT,
   // Every service rebuilds its own token table from the latest state per token.

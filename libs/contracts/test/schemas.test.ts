@@ -32,7 +32,7 @@ describe('schema files', () => {
     }
   });
 
-  it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered, data.quality and auth.token.changed', () => {
+  it('covers the whole v1 catalog of ARCHITECTURE.md plus dataset.registered, data.quality, auth.token.changed, the feature exports and batch.scored', () => {
     const catalog = [
       'mlops.data.record.v1',
       'mlops.data.validated.v1',
@@ -55,6 +55,9 @@ describe('schema files', () => {
       'mlops.drift.detected.v1',
       'mlops.model.degraded.v1',
       'mlops.auth.token.changed.v1',
+      'mlops.features.export.requested.v1',
+      'mlops.features.exported.v1',
+      'mlops.batch.scored.v1',
     ];
     assert.deepEqual([...EVENT_TYPES].sort(), [...catalog].sort());
   });

@@ -26,6 +26,7 @@ import { GetBundleHttpController } from './models/get-bundle/get-bundle.http.con
 import { ListModelsHttpController } from './models/list-models/list-models.http.controller';
 import { BatchScoreHttpController } from './predictions/batch-score/batch-score.http.controller';
 import { BatchScoreService } from './predictions/batch-score/batch-score.service';
+import { ExportedListener } from './predictions/batch-score/exported.listener';
 import { InferV2HttpController } from './predictions/infer-v2/infer-v2.http.controller';
 import { PredictHttpController } from './predictions/predict/predict.http.controller';
 import { PredictService } from './predictions/predict/predict.service';
@@ -104,6 +105,7 @@ export class AppModule {
         PredictService,
         ScoreStreamService,
         BatchScoreService,
+        ExportedListener,
       ],
     };
   }

@@ -85,6 +85,12 @@ export const DeployerConfigSpec = {
     default: 1_024,
     min: 1,
   }),
+  BATCH_SCORING_EXPORT_TIMEOUT_MS: int({
+    description:
+      'How long a batch scoring job over a time range waits for the feature store to export its rows before it fails (export_timeout)',
+    default: 600_000,
+    min: 1,
+  }),
   WARMUP_ROWS: int({ description: 'Rows of the warm-up runs of a newly loaded version', default: 8, min: 1 }),
 };
 

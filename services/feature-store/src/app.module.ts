@@ -6,6 +6,8 @@ import { KAFKA } from '@mlops/messaging';
 import { PlatformModule } from '@mlops/platform';
 import { CLICKHOUSE, type ClickHouseClient, POSTGRES } from '@mlops/storage';
 import type { FeatureStoreConfig } from './config';
+import { ExportRangeService } from './exports/export-range/export-range.service';
+import { ExportRequestedMessageController } from './exports/export-range/export-requested.message.controller';
 import { DatasetRegisteredMessageController } from './datasets/track-dataset/dataset-registered.message.controller';
 import { RegistrationsLag } from './datasets/track-dataset/registrations-lag';
 import { CreateFeatureViewHttpController } from './feature-views/create-feature-view/create-feature-view.http.controller';
@@ -20,9 +22,11 @@ import { featureStoreMigrations } from './infrastructure/migrations';
 import { WriteBehind } from './infrastructure/write-behind';
 import { BackfillFeatureViewService } from './feature-views/backfill-feature-view/backfill-feature-view.service';
 import { OnlineStore } from './infrastructure/online-store';
+import { ExportLog } from './infrastructure/export-log';
 import { SnapshotLog } from './infrastructure/snapshot-log';
 import { AppendLabelService } from './labels/append-label.service';
 import { OfflineFeatureStore, SnapshotBuilder, TrainingSetBuilder } from './offline';
+import { RangeExporter } from './offline/range-export';
 import { BuildSnapshotService } from './snapshots/build-snapshot/build-snapshot.service';
 import { SnapshotRequestedMessageController } from './snapshots/build-snapshot/snapshot-requested.message.controller';
 import { CreateTrainingSetHttpController } from './training-sets/create-training-set/create-training-set.http.controller';
@@ -54,6 +58,7 @@ export class AppModule {
         DatasetRegisteredMessageController,
         ValidatedRecordsMessageController,
         SnapshotRequestedMessageController,
+        ExportRequestedMessageController,
         CreateTrainingSetHttpController,
         GetTrainingSetHttpController,
       ],
@@ -99,6 +104,17 @@ export class AppModule {
             new TrainingSetBuilder(clickhouse, artifacts, CLICKHOUSE_DATABASE),
         },
         {
+          provide: ExportLog,
+          inject: [POSTGRES],
+          useFactory: (dataSource: DataSource) => new ExportLog(dataSource),
+        },
+        {
+          provide: RangeExporter,
+          inject: [CLICKHOUSE, ARTIFACT_STORE],
+          useFactory: (clickhouse: ClickHouseClient, artifacts: ArtifactStore) =>
+            new RangeExporter(clickhouse, artifacts, CLICKHOUSE_DATABASE),
+        },
+        {
           provide: RegistrationsLag,
           inject: [KAFKA],
           useFactory: (kafka: Kafka) => new RegistrationsLag(kafka, config.CONSUMER_GROUP ?? SERVICE),
@@ -108,6 +124,7 @@ export class AppModule {
         MaterializeFeaturesService,
         AppendLabelService,
         BuildSnapshotService,
+        ExportRangeService,
         CreateTrainingSetService,
         GetTrainingSetService,
         FeatureStoreLifecycle,

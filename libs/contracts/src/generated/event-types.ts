@@ -5,6 +5,7 @@ import type { EventDataMap } from './types';
 /** Every event type of the catalog by name; the value is the CloudEvents `type` and the Kafka topic. */
 export const EventTypes = {
   AuthTokenChangedV1: 'mlops.auth.token.changed.v1',
+  BatchScoredV1: 'mlops.batch.scored.v1',
   DataQualityV1: 'mlops.data.quality.v1',
   DataRecordV1: 'mlops.data.record.v1',
   DataRejectedV1: 'mlops.data.rejected.v1',
@@ -15,6 +16,8 @@ export const EventTypes = {
   DeploymentFailedV1: 'mlops.deployment.failed.v1',
   DeploymentSucceededV1: 'mlops.deployment.succeeded.v1',
   DriftDetectedV1: 'mlops.drift.detected.v1',
+  FeaturesExportRequestedV1: 'mlops.features.export.requested.v1',
+  FeaturesExportedV1: 'mlops.features.exported.v1',
   FeaturesMaterializedV1: 'mlops.features.materialized.v1',
   ModelDegradedV1: 'mlops.model.degraded.v1',
   ModelPromotedV1: 'mlops.model.promoted.v1',
@@ -30,6 +33,7 @@ export const EventTypes = {
 /** Every event type of the catalog, sorted. */
 export const EVENT_TYPE_LIST = [
   'mlops.auth.token.changed.v1',
+  'mlops.batch.scored.v1',
   'mlops.data.quality.v1',
   'mlops.data.record.v1',
   'mlops.data.rejected.v1',
@@ -40,6 +44,8 @@ export const EVENT_TYPE_LIST = [
   'mlops.deployment.failed.v1',
   'mlops.deployment.succeeded.v1',
   'mlops.drift.detected.v1',
+  'mlops.features.export.requested.v1',
+  'mlops.features.exported.v1',
   'mlops.features.materialized.v1',
   'mlops.model.degraded.v1',
   'mlops.model.promoted.v1',

@@ -236,6 +236,337 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
       }
     ]
   },
+  'mlops.batch.scored.v1': {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://schemas.mlops.dev/events/mlops.batch.scored.v1.json",
+    "title": "Batch scoring job finished",
+    "description": "Deployer finished a batch scoring job (POST /models/:name/versions/:v/batch-scores): the scores in the artifact store (NDJSON: entity_id, event_time, score, label, probabilities), or why it failed. Key: jobId.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "jobId",
+      "model",
+      "version",
+      "input",
+      "status",
+      "result",
+      "error",
+      "startedAt",
+      "finishedAt"
+    ],
+    "x-partition-key": [
+      "jobId"
+    ],
+    "properties": {
+      "jobId": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The job id (the requestId when the request gave one)."
+      },
+      "model": {
+        "type": "string",
+        "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+        "description": "Model name."
+      },
+      "version": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Model version that scored."
+      },
+      "input": {
+        "type": "object",
+        "description": "What was scored: a snapshot, or a feature view's rows with event time in [start, end).",
+        "additionalProperties": false,
+        "required": [
+          "kind",
+          "rows"
+        ],
+        "properties": {
+          "kind": {
+            "enum": [
+              "snapshot",
+              "range"
+            ],
+            "description": "snapshot: a given file; range: rows exported by the feature store."
+          },
+          "featureView": {
+            "type": "object",
+            "description": "For a range: the feature view whose rows were asked for.",
+            "additionalProperties": false,
+            "required": [
+              "name",
+              "version"
+            ],
+            "properties": {
+              "name": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                "description": "Feature view name."
+              },
+              "version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Feature view version."
+              }
+            }
+          },
+          "timeRange": {
+            "type": "object",
+            "description": "For a range: event times, start inclusive, end exclusive.",
+            "additionalProperties": false,
+            "required": [
+              "start",
+              "end"
+            ],
+            "properties": {
+              "start": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Inclusive start (RFC 3339)."
+              },
+              "end": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Exclusive end (RFC 3339)."
+              }
+            }
+          },
+          "rows": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "The rows file scored (the snapshot, or the export the feature store made); null when the job ended before it had one.",
+            "additionalProperties": false,
+            "required": [
+              "uri",
+              "sha256"
+            ],
+            "properties": {
+              "uri": {
+                "type": "string",
+                "format": "uri",
+                "description": "Where the rows live in the artifact store."
+              },
+              "sha256": {
+                "type": "string",
+                "pattern": "^[a-f0-9]{64}$",
+                "description": "SHA-256 of the rows file."
+              }
+            }
+          }
+        }
+      },
+      "status": {
+        "enum": [
+          "succeeded",
+          "failed"
+        ],
+        "description": "How the job ended."
+      },
+      "result": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "description": "The scores, when succeeded (0 rows and 0 bytes for an empty input); null when failed.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "sizeBytes",
+          "rows"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "format": "uri",
+            "description": "Where the scores live in the artifact store."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[a-f0-9]{64}$",
+            "description": "SHA-256 of the scores file."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Size of the scores file in bytes."
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Rows scored."
+          }
+        }
+      },
+      "error": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "description": "Why it failed; null when succeeded.",
+        "additionalProperties": false,
+        "required": [
+          "code",
+          "message"
+        ],
+        "properties": {
+          "code": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]{0,62}$",
+            "description": "e.g. sha256_mismatch, invalid_snapshot, missing_feature, unknown_feature_view, view_not_ready, export_timeout, unknown_version."
+          },
+          "message": {
+            "type": "string",
+            "description": "For people."
+          }
+        }
+      },
+      "startedAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the job was started."
+      },
+      "finishedAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When it ended."
+      }
+    },
+    "examples": [
+      {
+        "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "model": "churn",
+        "version": 3,
+        "input": {
+          "kind": "range",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "rows": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"
+          }
+        },
+        "status": "succeeded",
+        "result": {
+          "uri": "file:///var/lib/mlops/artifacts/sha256/d2/d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+          "sha256": "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+          "sizeBytes": 1460000,
+          "rows": 18250
+        },
+        "error": null,
+        "startedAt": "2025-11-20T09:00:00Z",
+        "finishedAt": "2025-11-20T09:00:05Z"
+      },
+      {
+        "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "model": "churn",
+        "version": 3,
+        "input": {
+          "kind": "range",
+          "featureView": {
+            "name": "customer_features",
+            "version": 9
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "rows": null
+        },
+        "status": "failed",
+        "result": null,
+        "error": {
+          "code": "unknown_feature_view",
+          "message": "feature view customer_features@9 does not exist"
+        },
+        "startedAt": "2025-11-20T09:00:00Z",
+        "finishedAt": "2025-11-20T09:00:05Z"
+      }
+    ],
+    "x-invalid-examples": [
+      {
+        "description": "a job still running is not announced",
+        "value": {
+          "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          "model": "churn",
+          "version": 3,
+          "input": {
+            "kind": "range",
+            "featureView": {
+              "name": "customer_features",
+              "version": 1
+            },
+            "timeRange": {
+              "start": "2025-11-01T00:00:00Z",
+              "end": "2025-11-02T00:00:00Z"
+            },
+            "rows": {
+              "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+              "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"
+            }
+          },
+          "status": "running",
+          "result": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/d2/d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sha256": "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sizeBytes": 1460000,
+            "rows": 18250
+          },
+          "error": null,
+          "startedAt": "2025-11-20T09:00:00Z",
+          "finishedAt": "2025-11-20T09:00:05Z"
+        },
+        "expect": {
+          "path": "/status",
+          "keyword": "enum"
+        }
+      },
+      {
+        "description": "the model version is missing",
+        "value": {
+          "jobId": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          "model": "churn",
+          "input": {
+            "kind": "range",
+            "featureView": {
+              "name": "customer_features",
+              "version": 1
+            },
+            "timeRange": {
+              "start": "2025-11-01T00:00:00Z",
+              "end": "2025-11-02T00:00:00Z"
+            },
+            "rows": {
+              "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+              "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce"
+            }
+          },
+          "status": "succeeded",
+          "result": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/d2/d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sha256": "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26",
+            "sizeBytes": 1460000,
+            "rows": 18250
+          },
+          "error": null,
+          "startedAt": "2025-11-20T09:00:00Z",
+          "finishedAt": "2025-11-20T09:00:05Z"
+        },
+        "expect": {
+          "path": "/version",
+          "keyword": "required"
+        }
+      }
+    ]
+  },
   'mlops.data.quality.v1': {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.mlops.dev/events/mlops.data.quality.v1.json",
@@ -3045,6 +3376,610 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "expect": {
           "path": "/sampleSize",
           "keyword": "minimum"
+        }
+      }
+    ]
+  },
+  'mlops.features.export.requested.v1': {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://schemas.mlops.dev/events/mlops.features.export.requested.v1.json",
+    "title": "Feature rows export requested",
+    "description": "Deployer (batch scoring) asks feature-store for a feature view's offline rows whose event time is in a half-open range: one row per stored feature vector (each as it was computed at its record's event time, point-in-time), no labels. Feature-store answers with mlops.features.exported.v1. Idempotent on exportId. Key: exportId.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "exportId",
+      "featureView",
+      "timeRange",
+      "requestedAt"
+    ],
+    "x-partition-key": [
+      "exportId"
+    ],
+    "properties": {
+      "exportId": {
+        "type": "string",
+        "format": "uuid",
+        "description": "Id chosen by the requester (the batch scoring job); feature-store answers each id once, and a repeated id with the recorded answer."
+      },
+      "featureView": {
+        "type": "object",
+        "description": "The feature view (a versioned, named set of features computed by feature-store) whose rows are exported.",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "version"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+            "description": "Feature view name."
+          },
+          "version": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Feature view version."
+          }
+        }
+      },
+      "timeRange": {
+        "type": "object",
+        "description": "Event-time range of the rows: start inclusive, end exclusive.",
+        "additionalProperties": false,
+        "required": [
+          "start",
+          "end"
+        ],
+        "properties": {
+          "start": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Inclusive start (RFC 3339)."
+          },
+          "end": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Exclusive end (RFC 3339); later than start."
+          }
+        }
+      },
+      "requestedBy": {
+        "type": "string",
+        "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+        "description": "The service (or person) that asked, for logs."
+      },
+      "requestedAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the export was requested."
+      }
+    },
+    "examples": [
+      {
+        "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+        "featureView": {
+          "name": "customer_features",
+          "version": 1
+        },
+        "timeRange": {
+          "start": "2025-11-01T00:00:00Z",
+          "end": "2025-11-02T00:00:00Z"
+        },
+        "requestedBy": "deployer",
+        "requestedAt": "2025-11-20T09:00:00Z"
+      }
+    ],
+    "x-invalid-examples": [
+      {
+        "description": "exportId is not a UUID",
+        "value": {
+          "exportId": "export-1",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "requestedBy": "deployer",
+          "requestedAt": "2025-11-20T09:00:00Z"
+        },
+        "expect": {
+          "path": "/exportId",
+          "keyword": "format"
+        }
+      },
+      {
+        "description": "the time range has no end",
+        "value": {
+          "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z"
+          },
+          "requestedBy": "deployer",
+          "requestedAt": "2025-11-20T09:00:00Z"
+        },
+        "expect": {
+          "path": "/timeRange/end",
+          "keyword": "required"
+        }
+      },
+      {
+        "description": "labels are not part of an export",
+        "value": {
+          "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "requestedBy": "deployer",
+          "requestedAt": "2025-11-20T09:00:00Z",
+          "labels": {
+            "dataset": "churn_labels",
+            "field": "churned"
+          }
+        },
+        "expect": {
+          "path": "/labels",
+          "keyword": "additionalProperties"
+        }
+      }
+    ]
+  },
+  'mlops.features.exported.v1': {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://schemas.mlops.dev/events/mlops.features.exported.v1.json",
+    "title": "Feature rows exported",
+    "description": "Feature-store's answer to mlops.features.export.requested.v1: the view's offline rows with event time in the range, in the content-addressed artifact store in the snapshot file format without a label column (entity_id, event_time, the view's features; sorted by entity, event time), or why it could not. Verify sha256 before reading. Key: exportId.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "exportId",
+      "featureView",
+      "timeRange",
+      "status",
+      "export",
+      "error",
+      "createdAt"
+    ],
+    "x-partition-key": [
+      "exportId"
+    ],
+    "properties": {
+      "exportId": {
+        "type": "string",
+        "format": "uuid",
+        "description": "Id from the request."
+      },
+      "featureView": {
+        "type": "object",
+        "description": "The feature view (a versioned, named set of features computed by feature-store) whose rows are exported.",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "version"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+            "description": "Feature view name."
+          },
+          "version": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Feature view version."
+          }
+        }
+      },
+      "timeRange": {
+        "type": "object",
+        "description": "Event-time range of the rows, as requested.",
+        "additionalProperties": false,
+        "required": [
+          "start",
+          "end"
+        ],
+        "properties": {
+          "start": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Inclusive start (RFC 3339)."
+          },
+          "end": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Exclusive end (RFC 3339); later than start."
+          }
+        }
+      },
+      "status": {
+        "enum": [
+          "created",
+          "failed"
+        ],
+        "description": "\"created\": export holds the file (0 rows when the range has none); \"failed\": error says why."
+      },
+      "export": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "description": "The file, when created; null when failed.",
+        "additionalProperties": false,
+        "required": [
+          "uri",
+          "sha256",
+          "format",
+          "rows",
+          "sizeBytes",
+          "columns"
+        ],
+        "properties": {
+          "uri": {
+            "type": "string",
+            "format": "uri",
+            "description": "Where the rows live in the artifact store."
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[a-f0-9]{64}$",
+            "description": "SHA-256 of the bytes (their content address)."
+          },
+          "format": {
+            "enum": [
+              "jsonl"
+            ],
+            "description": "One JSON object per line (an empty export is 0 bytes)."
+          },
+          "rows": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Number of rows."
+          },
+          "sizeBytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "File size in bytes."
+          },
+          "columns": {
+            "type": "array",
+            "description": "Columns of every row, in file order.",
+            "minItems": 2,
+            "items": {
+              "type": "object",
+              "description": "One column.",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "type",
+                "role"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+                  "description": "Column name."
+                },
+                "type": {
+                  "enum": [
+                    "number",
+                    "string",
+                    "boolean"
+                  ],
+                  "description": "Value type; any column may also be null."
+                },
+                "role": {
+                  "enum": [
+                    "entity",
+                    "event_time",
+                    "feature"
+                  ],
+                  "description": "What the column is."
+                }
+              }
+            }
+          }
+        }
+      },
+      "error": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "description": "Why there is no file, when failed; null when created.",
+        "additionalProperties": false,
+        "required": [
+          "code",
+          "message"
+        ],
+        "properties": {
+          "code": {
+            "enum": [
+              "unknown_feature_view",
+              "view_not_ready",
+              "invalid_time_range"
+            ],
+            "description": "unknown_feature_view: no such view version; view_not_ready: the version is still being backfilled (ask again later); invalid_time_range: start is not before end."
+          },
+          "message": {
+            "type": "string",
+            "description": "For people."
+          }
+        }
+      },
+      "createdAt": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the answer was made."
+      }
+    },
+    "examples": [
+      {
+        "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+        "featureView": {
+          "name": "customer_features",
+          "version": 1
+        },
+        "timeRange": {
+          "start": "2025-11-01T00:00:00Z",
+          "end": "2025-11-02T00:00:00Z"
+        },
+        "status": "created",
+        "export": {
+          "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+          "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+          "format": "jsonl",
+          "rows": 18250,
+          "sizeBytes": 2190000,
+          "columns": [
+            {
+              "name": "entity_id",
+              "type": "string",
+              "role": "entity"
+            },
+            {
+              "name": "event_time",
+              "type": "string",
+              "role": "event_time"
+            },
+            {
+              "name": "tenure_days",
+              "type": "number",
+              "role": "feature"
+            },
+            {
+              "name": "monthly_spend",
+              "type": "number",
+              "role": "feature"
+            },
+            {
+              "name": "support_tickets_30d",
+              "type": "number",
+              "role": "feature"
+            },
+            {
+              "name": "plan_premium",
+              "type": "number",
+              "role": "feature"
+            }
+          ]
+        },
+        "error": null,
+        "createdAt": "2025-11-20T09:00:03Z"
+      },
+      {
+        "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+        "featureView": {
+          "name": "customer_features",
+          "version": 9
+        },
+        "timeRange": {
+          "start": "2025-11-01T00:00:00Z",
+          "end": "2025-11-02T00:00:00Z"
+        },
+        "status": "failed",
+        "export": null,
+        "error": {
+          "code": "unknown_feature_view",
+          "message": "feature view customer_features@9 does not exist"
+        },
+        "createdAt": "2025-11-20T09:00:03Z"
+      }
+    ],
+    "x-invalid-examples": [
+      {
+        "description": "an unknown status",
+        "value": {
+          "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "status": "done",
+          "export": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "format": "jsonl",
+            "rows": 18250,
+            "sizeBytes": 2190000,
+            "columns": [
+              {
+                "name": "entity_id",
+                "type": "string",
+                "role": "entity"
+              },
+              {
+                "name": "event_time",
+                "type": "string",
+                "role": "event_time"
+              },
+              {
+                "name": "tenure_days",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "monthly_spend",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "support_tickets_30d",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "plan_premium",
+                "type": "number",
+                "role": "feature"
+              }
+            ]
+          },
+          "error": null,
+          "createdAt": "2025-11-20T09:00:03Z"
+        },
+        "expect": {
+          "path": "/status",
+          "keyword": "enum"
+        }
+      },
+      {
+        "description": "a label column",
+        "value": {
+          "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "status": "created",
+          "export": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "format": "jsonl",
+            "rows": 18250,
+            "sizeBytes": 2190000,
+            "columns": [
+              {
+                "name": "entity_id",
+                "type": "string",
+                "role": "entity"
+              },
+              {
+                "name": "event_time",
+                "type": "string",
+                "role": "event_time"
+              },
+              {
+                "name": "tenure_days",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "monthly_spend",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "support_tickets_30d",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "plan_premium",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "churned",
+                "type": "boolean",
+                "role": "label"
+              }
+            ]
+          },
+          "error": null,
+          "createdAt": "2025-11-20T09:00:03Z"
+        },
+        "expect": {
+          "path": "/export/columns/6/role",
+          "keyword": "enum"
+        }
+      },
+      {
+        "description": "no error field (null when there is none)",
+        "value": {
+          "exportId": "a3c1f2d4-5b6e-4f70-8a91-b2c3d4e5f607",
+          "featureView": {
+            "name": "customer_features",
+            "version": 1
+          },
+          "timeRange": {
+            "start": "2025-11-01T00:00:00Z",
+            "end": "2025-11-02T00:00:00Z"
+          },
+          "status": "created",
+          "export": {
+            "uri": "file:///var/lib/mlops/artifacts/sha256/4e/4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "sha256": "4e07408562bedb8b60ce05c1decfe3ad16b72230967de01f640b7e4729b49fce",
+            "format": "jsonl",
+            "rows": 18250,
+            "sizeBytes": 2190000,
+            "columns": [
+              {
+                "name": "entity_id",
+                "type": "string",
+                "role": "entity"
+              },
+              {
+                "name": "event_time",
+                "type": "string",
+                "role": "event_time"
+              },
+              {
+                "name": "tenure_days",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "monthly_spend",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "support_tickets_30d",
+                "type": "number",
+                "role": "feature"
+              },
+              {
+                "name": "plan_premium",
+                "type": "number",
+                "role": "feature"
+              }
+            ]
+          },
+          "createdAt": "2025-11-20T09:00:03Z"
+        },
+        "expect": {
+          "path": "/error",
+          "keyword": "required"
         }
       }
     ]

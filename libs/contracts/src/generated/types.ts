@@ -46,6 +46,120 @@ export interface AuthTokenChangedV1 {
   revision: number;
 }
 
+// ---- mlops.batch.scored.v1 ----
+
+/**
+ * Deployer finished a batch scoring job (POST /models/:name/versions/:v/batch-scores): the scores in the artifact store (NDJSON: entity_id, event_time, score, label, probabilities), or why it failed. Key: jobId.
+ */
+export interface BatchScoredV1 {
+  /**
+   * The job id (the requestId when the request gave one).
+   */
+  jobId: string;
+  /**
+   * Model name.
+   */
+  model: string;
+  /**
+   * Model version that scored.
+   */
+  version: number;
+  /**
+   * What was scored: a snapshot, or a feature view's rows with event time in [start, end).
+   */
+  input: {
+    /**
+     * snapshot: a given file; range: rows exported by the feature store.
+     */
+    kind: 'snapshot' | 'range';
+    /**
+     * For a range: the feature view whose rows were asked for.
+     */
+    featureView?: {
+      /**
+       * Feature view name.
+       */
+      name: string;
+      /**
+       * Feature view version.
+       */
+      version: number;
+    };
+    /**
+     * For a range: event times, start inclusive, end exclusive.
+     */
+    timeRange?: {
+      /**
+       * Inclusive start (RFC 3339).
+       */
+      start: string;
+      /**
+       * Exclusive end (RFC 3339).
+       */
+      end: string;
+    };
+    /**
+     * The rows file scored (the snapshot, or the export the feature store made); null when the job ended before it had one.
+     */
+    rows: {
+      /**
+       * Where the rows live in the artifact store.
+       */
+      uri: string;
+      /**
+       * SHA-256 of the rows file.
+       */
+      sha256: string;
+    } | null;
+  };
+  /**
+   * How the job ended.
+   */
+  status: 'succeeded' | 'failed';
+  /**
+   * The scores, when succeeded (0 rows and 0 bytes for an empty input); null when failed.
+   */
+  result: {
+    /**
+     * Where the scores live in the artifact store.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the scores file.
+     */
+    sha256: string;
+    /**
+     * Size of the scores file in bytes.
+     */
+    sizeBytes: number;
+    /**
+     * Rows scored.
+     */
+    rows: number;
+  } | null;
+  /**
+   * Why it failed; null when succeeded.
+   */
+  error: {
+    /**
+     * e.g. sha256_mismatch, invalid_snapshot, missing_feature, unknown_feature_view, view_not_ready, export_timeout, unknown_version.
+     */
+    code: string;
+    /**
+     * For people.
+     */
+    message: string;
+  } | null;
+  /**
+   * When the job was started.
+   */
+  startedAt: string;
+  /**
+   * When it ended.
+   */
+  finishedAt: string;
+}
+
 // ---- mlops.data.quality.v1 ----
 
 /**
@@ -760,6 +874,155 @@ export interface DriftDetectedV1 {
    * Key of the tumbling window: milliseconds since the epoch divided by the window length (time windows) or the window's rank among the version's predictions (count windows).
    */
   windowIndex?: number;
+}
+
+// ---- mlops.features.export.requested.v1 ----
+
+/**
+ * Deployer (batch scoring) asks feature-store for a feature view's offline rows whose event time is in a half-open range: one row per stored feature vector (each as it was computed at its record's event time, point-in-time), no labels. Feature-store answers with mlops.features.exported.v1. Idempotent on exportId. Key: exportId.
+ */
+export interface FeaturesExportRequestedV1 {
+  /**
+   * Id chosen by the requester (the batch scoring job); feature-store answers each id once, and a repeated id with the recorded answer.
+   */
+  exportId: string;
+  /**
+   * The feature view (a versioned, named set of features computed by feature-store) whose rows are exported.
+   */
+  featureView: {
+    /**
+     * Feature view name.
+     */
+    name: string;
+    /**
+     * Feature view version.
+     */
+    version: number;
+  };
+  /**
+   * Event-time range of the rows: start inclusive, end exclusive.
+   */
+  timeRange: {
+    /**
+     * Inclusive start (RFC 3339).
+     */
+    start: string;
+    /**
+     * Exclusive end (RFC 3339); later than start.
+     */
+    end: string;
+  };
+  /**
+   * The service (or person) that asked, for logs.
+   */
+  requestedBy?: string;
+  /**
+   * When the export was requested.
+   */
+  requestedAt: string;
+}
+
+// ---- mlops.features.exported.v1 ----
+
+/**
+ * Feature-store's answer to mlops.features.export.requested.v1: the view's offline rows with event time in the range, in the content-addressed artifact store in the snapshot file format without a label column (entity_id, event_time, the view's features; sorted by entity, event time), or why it could not. Verify sha256 before reading. Key: exportId.
+ */
+export interface FeaturesExportedV1 {
+  /**
+   * Id from the request.
+   */
+  exportId: string;
+  /**
+   * The feature view (a versioned, named set of features computed by feature-store) whose rows are exported.
+   */
+  featureView: {
+    /**
+     * Feature view name.
+     */
+    name: string;
+    /**
+     * Feature view version.
+     */
+    version: number;
+  };
+  /**
+   * Event-time range of the rows, as requested.
+   */
+  timeRange: {
+    /**
+     * Inclusive start (RFC 3339).
+     */
+    start: string;
+    /**
+     * Exclusive end (RFC 3339); later than start.
+     */
+    end: string;
+  };
+  /**
+   * "created": export holds the file (0 rows when the range has none); "failed": error says why.
+   */
+  status: 'created' | 'failed';
+  /**
+   * The file, when created; null when failed.
+   */
+  export: {
+    /**
+     * Where the rows live in the artifact store.
+     */
+    uri: string;
+    /**
+     * SHA-256 of the bytes (their content address).
+     */
+    sha256: string;
+    /**
+     * One JSON object per line (an empty export is 0 bytes).
+     */
+    format: 'jsonl';
+    /**
+     * Number of rows.
+     */
+    rows: number;
+    /**
+     * File size in bytes.
+     */
+    sizeBytes: number;
+    /**
+     * Columns of every row, in file order.
+     *
+     * @minItems 2
+     */
+    columns: {
+      /**
+       * Column name.
+       */
+      name: string;
+      /**
+       * Value type; any column may also be null.
+       */
+      type: 'number' | 'string' | 'boolean';
+      /**
+       * What the column is.
+       */
+      role: 'entity' | 'event_time' | 'feature';
+    }[];
+  } | null;
+  /**
+   * Why there is no file, when failed; null when created.
+   */
+  error: {
+    /**
+     * unknown_feature_view: no such view version; view_not_ready: the version is still being backfilled (ask again later); invalid_time_range: start is not before end.
+     */
+    code: 'unknown_feature_view' | 'view_not_ready' | 'invalid_time_range';
+    /**
+     * For people.
+     */
+    message: string;
+  } | null;
+  /**
+   * When the answer was made.
+   */
+  createdAt: string;
 }
 
 // ---- mlops.features.materialized.v1 ----
@@ -2030,6 +2293,7 @@ export interface TrainingRequestedV1 {
 /** The `data` type of every event type in the catalog. */
 export interface EventDataMap {
   'mlops.auth.token.changed.v1': AuthTokenChangedV1;
+  'mlops.batch.scored.v1': BatchScoredV1;
   'mlops.data.quality.v1': DataQualityV1;
   'mlops.data.record.v1': DataRecordV1;
   'mlops.data.rejected.v1': DataRejectedV1;
@@ -2040,6 +2304,8 @@ export interface EventDataMap {
   'mlops.deployment.failed.v1': DeploymentFailedV1;
   'mlops.deployment.succeeded.v1': DeploymentSucceededV1;
   'mlops.drift.detected.v1': DriftDetectedV1;
+  'mlops.features.export.requested.v1': FeaturesExportRequestedV1;
+  'mlops.features.exported.v1': FeaturesExportedV1;
   'mlops.features.materialized.v1': FeaturesMaterializedV1;
   'mlops.model.degraded.v1': ModelDegradedV1;
   'mlops.model.promoted.v1': ModelPromotedV1;

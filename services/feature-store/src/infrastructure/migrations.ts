@@ -117,8 +117,29 @@ export class DeferredSnapshots1764000000001 implements MigrationInterface {
   }
 }
 
+/** Feature exports answered (batch scoring's time-range input), so that a repeated exportId gets the same rows. */
+export class FeatureExports1764200000000 implements MigrationInterface {
+  name = 'FeatureExports1764200000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = featureStoreTables(migrationSchema(queryRunner));
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.feature_exports} (
+        export_id  text        PRIMARY KEY,
+        request    jsonb       NOT NULL,
+        result     jsonb       NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE IF EXISTS ${featureStoreTables(migrationSchema(queryRunner)).feature_exports}`);
+  }
+}
+
 export const featureStoreMigrations = [
   FeatureStoreTables1763910000000,
   FeatureViewBackfill1764000000000,
   DeferredSnapshots1764000000001,
+  FeatureExports1764200000000,
 ];

@@ -9,6 +9,7 @@ export const featureStoreTables = (schema: string) =>
     'aggregation_states',
     'snapshots',
     'deferred_snapshots',
+    'feature_exports',
   ]);
 
 export type FeatureStoreTables = ReturnType<typeof featureStoreTables>;

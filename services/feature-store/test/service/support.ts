@@ -26,6 +26,7 @@ export async function testConfig(
     EventTypes.DatasetRegisteredV1,
     EventTypes.DataValidatedV1,
     EventTypes.DatasetSnapshotRequestedV1,
+    EventTypes.FeaturesExportRequestedV1,
   ]);
   const config = loadConfig('feature-store', FeatureStoreConfigSpec, {
     ...kafkaTestEnv(),
