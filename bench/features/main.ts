@@ -4,27 +4,42 @@
  * online vector on mlops.features.materialized.v1; and freshness, the time from a record's HTTP
  * acceptance to its materialized vector (p50/p99). Both services run in this process, each a Nest app.
  * Baseline in the same run: the validated events alone read back by a raw kafkajs consumer.
- * Bounded: BENCH_RECORDS (default 5000) in HTTP batches of 100, at most BENCH_TIMEOUT_S seconds.
+ * Bounded: BENCH_RECORDS (default 5000) per pass in HTTP batches of 100 (BENCH_CONCURRENCY requests in flight,
+ * default 1), at most BENCH_TIMEOUT_S seconds.
+ * Passes (BENCH_MODES, default "poll,wake", each with its own apps, dataset and view, one after the other in this
+ * process): `poll` runs the outbox relays as before (a pass every 100 ms, no wake-up), `wake` as shipped (a pass
+ * as soon as a transaction that wrote outbox rows commits). Each pass also counts the Postgres statements of both
+ * services (pg client calls) per record.
  */
 import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTokenWithRoles } from '@mlops/auth';
 import { kafkaKeys, kafkaSecurity, loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
 import { FeatureStoreConfigSpec, createFeatureStoreApp } from '@mlops/feature-store';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
-import { startGroupAtEnd } from '@mlops/messaging';
+import {
+  EventProducer,
+  MessagingMetrics,
+  OutboxRelay,
+  type OutboxRelayOptions,
+  startGroupAtEnd,
+} from '@mlops/messaging';
+import { POSTGRES } from '@mlops/storage';
+import type { DataSource } from 'typeorm';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 5_000);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 180) * 1000;
+const CONCURRENCY = Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 1));
+const MODES = (process.env.BENCH_MODES ?? 'poll,wake').split(',').map((m) => m.trim()) as Mode[];
 const BATCH = 100;
-const run = randomUUID().slice(0, 8);
-const dataset = `bench_feat_${run}`;
-const view = `bench_view_${run}`;
+type Mode = 'poll' | 'wake';
 /** The in-process services' admin token, this run only: the bench creates its role tokens with it, as a user would. */
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 
@@ -32,7 +47,85 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** Postgres statements sent by this process (both services), counted at the pg client. */
+let statements = 0;
+function countStatements(): void {
+  const pg = createRequire(require.resolve('@mlops/storage'))('pg') as {
+    Client: { prototype: { query: (...args: unknown[]) => unknown } };
+  };
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+    statements++;
+    return original.apply(this, args);
+  };
+}
+
+/** `poll`: the app's relay replaced by one that only polls every 100 ms, as the relay did before it woke on commits. */
+function pollingRelayOf(app: INestApplication): OutboxRelay {
+  const shipped = app.get(OutboxRelay);
+  const schema = (shipped as unknown as { options: OutboxRelayOptions }).options.schema;
+  return new OutboxRelay({
+    dataSource: app.get<DataSource>(POSTGRES),
+    schema,
+    producer: app.get(EventProducer),
+    metrics: app.get(MessagingMetrics),
+    wakeOnCommit: false,
+    pollIntervalMs: 100,
+  });
+}
+
+interface Figures {
+  mode: Mode;
+  materialized: number;
+  endToEnd: number;
+  materialization: number;
+  p50: number;
+  p99: number;
+  floorP50: number;
+  floorP99: number;
+  /** Validated topic -> online vector, per record. */
+  storeP50: number;
+  storeP99: number;
+  statementsPerRecord: number;
+  /** CPU time of this process (both services, the bench's consumers, the embedded ClickHouse) per record. */
+  cpuMsPerRecord: number;
+}
+
 async function main(): Promise<void> {
+  countStatements();
+  const results: Figures[] = [];
+  for (const mode of MODES) {
+    if (mode !== 'poll' && mode !== 'wake') throw new Error(`BENCH_MODES: unknown mode ${mode}`);
+    results.push(await pass(mode));
+  }
+  console.log(
+    `\nbench/features summary (${RECORDS} records per pass, ${CONCURRENCY} request(s) in flight, load average ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
+  console.log(
+    'mode  materialized  end-to-end/s  materialization/s  fresh p50  fresh p99  validated p50  store p50  pg stmts/record  cpu ms/record',
+  );
+  for (const r of results)
+    console.log(
+      `${r.mode.padEnd(5)} ${String(r.materialized).padStart(12)} ${r.endToEnd.toFixed(0).padStart(13)} ${r.materialization
+        .toFixed(0)
+        .padStart(
+          18,
+        )} ${`${r.p50.toFixed(0)} ms`.padStart(10)} ${`${r.p99.toFixed(0)} ms`.padStart(10)} ${`${r.floorP50.toFixed(0)} ms`.padStart(14)} ${`${r.storeP50.toFixed(0)} ms`.padStart(10)} ${r.statementsPerRecord
+        .toFixed(2)
+        .padStart(16)} ${r.cpuMsPerRecord.toFixed(2).padStart(14)}`,
+    );
+  if (results.some((r) => r.materialized < RECORDS)) process.exitCode = 1;
+}
+
+async function pass(mode: Mode): Promise<Figures> {
+  const run = randomUUID().slice(0, 8);
+  const dataset = `bench_feat_${run}`;
+  const view = `bench_view_${run}`;
   const env = { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn' as const, AUTH_ADMIN_TOKEN: ADMIN_TOKEN };
   // Fresh groups positioned at the end of their topics: only this run's events are processed and timed.
   const connection = loadConfig('bench-features', kafkaKeys);
@@ -62,6 +155,15 @@ async function main(): Promise<void> {
   );
   await ingestion.listen(0, '127.0.0.1');
   await featureStore.listen(0, '127.0.0.1');
+  const replaced = mode === 'poll' ? [ingestion, featureStore] : [];
+  const pollingRelays = replaced.map((app) => {
+    const polling = pollingRelayOf(app);
+    return { app, polling };
+  });
+  for (const { app, polling } of pollingRelays) {
+    await app.get(OutboxRelay).stop();
+    polling.start();
+  }
   const url = (app: typeof ingestion) => `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   const [ingest, features] = [url(ingestion), url(featureStore)];
   const consumer = kafka.consumer({ groupId: `bench-features-${run}` });
@@ -118,6 +220,7 @@ async function main(): Promise<void> {
     const acceptedAt = new Map<string, number>();
     const acceptedTimes = new Map<string, number>();
     const freshness: number[] = [];
+    const vectorSeen = new Map<string, number>();
     let lastVectorAt = 0;
     await consumer.connect();
     await consumer.subscribe({ topic: EventTypes.FeaturesMaterializedV1, fromBeginning: true });
@@ -134,12 +237,15 @@ async function main(): Promise<void> {
         if (accepted !== undefined && acceptedAt.delete(key)) {
           freshness.push(performance.now() - accepted);
           lastVectorAt = performance.now();
+          vectorSeen.set(key, lastVectorAt);
         }
       },
     });
     // Baseline: the same records' validated events reaching a raw kafkajs consumer (the transport floor).
     const validatedSeen = new Map<string, number>();
     const transport: number[] = [];
+    /** Per record: from its validated event on the topic to its vector (the feature store's part, relay included). */
+    const featureStoreShare: number[] = [];
     await baseline.connect();
     await baseline.subscribe({ topic: EventTypes.DataValidatedV1, fromBeginning: true });
     await baseline.run({
@@ -158,8 +264,16 @@ async function main(): Promise<void> {
       spend: (i % 50) + 0.25,
     }));
     const started = performance.now();
-    for (let b = 0; b < RECORDS; b += BATCH) {
-      const batch = records.slice(b, b + BATCH);
+    const statementsBefore = statements;
+    const cpuBefore = process.cpuUsage();
+    let nextBatch = 0;
+    const sender = async (): Promise<void> => {
+      for (let b = nextBatch; b < RECORDS; b = nextBatch) {
+        nextBatch += BATCH;
+        await send(records.slice(b, b + BATCH));
+      }
+    };
+    const send = async (batch: typeof records): Promise<void> => {
       // Freshness counts from the moment the batch is sent: a vector may appear before the answer does.
       const sentAt = performance.now();
       for (const r of batch) {
@@ -173,44 +287,68 @@ async function main(): Promise<void> {
         body: JSON.stringify(batch),
       });
       if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, sender));
     const deadline = Date.now() + TIMEOUT_MS;
     while (freshness.length < RECORDS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - started) / 1000;
+    const statementsPerRecord = (statements - statementsBefore) / RECORDS;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerRecord = (cpu.user + cpu.system) / 1000 / RECORDS;
     for (const r of records) {
       const key = `${r.customer_id}@${new Date(r.event_time).toISOString()}`;
       const seen = validatedSeen.get(key);
       const accepted = acceptedTimes.get(key);
       if (seen !== undefined && accepted !== undefined) transport.push(Math.max(0, seen - accepted));
+      const vector = vectorSeen.get(key);
+      if (seen !== undefined && vector !== undefined) featureStoreShare.push(Math.max(0, vector - seen));
     }
+    const inFeatureStore = [...featureStoreShare].sort((a, b) => a - b);
     const sorted = [...freshness].sort((a, b) => a - b);
-    console.log(`bench/features: ${RECORDS} records over 500 entities, 4 features (2 windowed aggregates)`);
-    console.log(
-      `materialized            ${freshness.length} of ${RECORDS} (${(freshness.length / seconds).toFixed(0)} records/s end to end)`,
-    );
+    const floor = [...transport].sort((a, b) => a - b);
     // Materialization alone: from the first validated record on the topic to the last vector.
     const firstValidated = Math.min(...validatedSeen.values());
-    if (freshness.length > 0 && Number.isFinite(firstValidated)) {
-      console.log(
-        `materialization         ${(freshness.length / ((lastVectorAt - firstValidated) / 1000)).toFixed(0)} records/s (first validated record -> last vector)`,
-      );
-    }
-    const floor = [...transport].sort((a, b) => a - b);
-    if (sorted.length > 0 && floor.length > 0) {
-      console.log(
-        `freshness send->online vector   p50 ${percentile(sorted, 50).toFixed(0)} ms   p99 ${percentile(sorted, 99).toFixed(0)} ms`,
-      );
-      console.log(
-        `baseline send->validated topic  p50 ${percentile(floor, 50).toFixed(0)} ms   p99 ${percentile(floor, 99).toFixed(0)} ms (raw consumer)`,
-      );
-      console.log(
-        `ratio p50 online/validated        ${(percentile(sorted, 50) / Math.max(1, percentile(floor, 50))).toFixed(2)}`,
-      );
-    }
-    if (freshness.length < RECORDS) process.exitCode = 1;
+    const figures: Figures = {
+      mode,
+      materialized: freshness.length,
+      endToEnd: freshness.length / seconds,
+      materialization:
+        freshness.length > 0 && Number.isFinite(firstValidated)
+          ? freshness.length / ((lastVectorAt - firstValidated) / 1000)
+          : 0,
+      p50: sorted.length > 0 ? percentile(sorted, 50) : NaN,
+      p99: sorted.length > 0 ? percentile(sorted, 99) : NaN,
+      floorP50: floor.length > 0 ? percentile(floor, 50) : NaN,
+      floorP99: floor.length > 0 ? percentile(floor, 99) : NaN,
+      storeP50: inFeatureStore.length > 0 ? percentile(inFeatureStore, 50) : NaN,
+      storeP99: inFeatureStore.length > 0 ? percentile(inFeatureStore, 99) : NaN,
+      statementsPerRecord,
+      cpuMsPerRecord,
+    };
+    console.log(
+      `bench/features [${mode}]: ${RECORDS} records over 500 entities, 4 features (2 windowed aggregates), ${CONCURRENCY} request(s) in flight`,
+    );
+    console.log(
+      `materialized            ${figures.materialized} of ${RECORDS} (${figures.endToEnd.toFixed(0)} records/s end to end)`,
+    );
+    console.log(
+      `materialization         ${figures.materialization.toFixed(0)} records/s (first validated record -> last vector)`,
+    );
+    console.log(`freshness send->online vector   p50 ${figures.p50.toFixed(0)} ms   p99 ${figures.p99.toFixed(0)} ms`);
+    console.log(
+      `baseline send->validated topic  p50 ${figures.floorP50.toFixed(0)} ms   p99 ${figures.floorP99.toFixed(0)} ms (raw consumer)`,
+    );
+    console.log(
+      `validated topic->online vector  p50 ${figures.storeP50.toFixed(0)} ms   p99 ${figures.storeP99.toFixed(0)} ms (the feature store's part)`,
+    );
+    console.log(`ratio p50 online/validated        ${(figures.p50 / Math.max(1, figures.floorP50)).toFixed(2)}`);
+    console.log(`postgres statements    ${statementsPerRecord.toFixed(2)} per record (both services, pg client calls)`);
+    console.log(`cpu of this process    ${cpuMsPerRecord.toFixed(2)} ms per record (both services and the bench)`);
+    return figures;
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await baseline.disconnect().catch(() => undefined);
+    for (const { polling } of pollingRelays) await polling.stop();
     await ingestion.close();
     await featureStore.close();
   }

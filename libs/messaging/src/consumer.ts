@@ -85,7 +85,7 @@ const DEFAULT_RETRY: RetryPolicy = {
   unavailableMaxDelayMs: 10_000,
 };
 /** Most consecutive events whose effects share one inbox transaction. */
-const MAX_GROUP = 200;
+const MAX_GROUP = 500;
 
 interface Decoded {
   message: KafkaMessage;

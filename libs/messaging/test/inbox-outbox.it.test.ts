@@ -14,7 +14,10 @@ import {
   claimManyInInbox,
   enqueueManyInOutbox,
   inboxKey,
+  encodeEvent,
+  messagingTables,
   newEvent,
+  outboxChannel,
 } from '../src';
 import { dropSchema, effectsStore, eventually, uid } from './support';
 
@@ -170,13 +173,14 @@ test('a shutdown drain leaves the rows to the relay holding the lock, and sends 
   const holderRegistry = new Registry();
   const holder = recordingProducer();
   const leaving = recordingProducer();
-  // The holder takes the lock at once, then polls too slowly to send the row before the drain runs.
+  // The holder takes the lock at once, then polls too slowly (and wakes on no commit) to send the row before the drain runs.
   const running = new OutboxRelay({
     dataSource: own,
     schema: relaySchema,
     producer: holder.producer,
     metrics: MessagingMetrics.for(holderRegistry),
     pollIntervalMs: 3_000,
+    wakeOnCommit: false,
   });
   const stopping = new OutboxRelay({
     dataSource: own,
@@ -230,6 +234,102 @@ test('a relay that cannot send logs a summary of the error, never its message (w
     relay.start();
     await eventually(() => logged.length > 0, 'the relay to log its failure');
     assert.deepEqual(logged[0], `outbox relay for ${relaySchema}: Error (code 22001)`);
+  } finally {
+    await relay.stop();
+    await dropSchema(own, relaySchema);
+  }
+});
+
+/** A relay started with a poll too slow for any test, once its first pass (under the lock) is done. */
+async function slowPollingRelay(relaySchema: string, own: DataSource, producer: EventProducer): Promise<OutboxRelay> {
+  const registry = new Registry();
+  const relay = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer,
+    metrics: MessagingMetrics.for(registry),
+    pollIntervalMs: 600_000,
+  });
+  relay.start();
+  await eventually(
+    async () => (await registry.getSingleMetricAsString('mlops_outbox_pending')).includes(relaySchema),
+    'the relay to finish its first pass',
+  );
+  return relay;
+}
+
+/** An outbox row written with plain SQL, as another process would (no wake-up in this one); `notify`: with its NOTIFY. */
+async function writeRowElsewhere(own: DataSource, relaySchema: string, key: string, notify: boolean): Promise<void> {
+  const encoded = encodeEvent(event(key));
+  await own.transaction(async (m) => {
+    await m.query(
+      `INSERT INTO ${messagingTables(relaySchema).outbox} (topic, key, headers, value) VALUES ($1, $2, $3::jsonb, $4)`,
+      [REQUESTED, key, JSON.stringify(encoded.headers), encoded.value],
+    );
+    if (notify) await m.query(`SELECT pg_notify($1, '')`, [outboxChannel(relaySchema)]);
+  });
+}
+
+test('the relay publishes a row as soon as the transaction that wrote it commits, without waiting for its poll', async () => {
+  const relaySchema = uid('msg_wake').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  const { producer, sent } = recordingProducer();
+  const relay = await slowPollingRelay(relaySchema, own, producer);
+  try {
+    await own.transaction((m) => enqueueManyInOutbox(m, relaySchema, [event('woken')]));
+    await until(() => sent.length === 1);
+    assert.deepEqual(
+      sent.map((s) => s.key),
+      ['woken'],
+    );
+  } finally {
+    await relay.stop();
+    await dropSchema(own, relaySchema);
+  }
+});
+
+test('the relay wakes on the notification of a row committed by another process', async () => {
+  const relaySchema = uid('msg_notify').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  const { producer, sent } = recordingProducer();
+  const relay = await slowPollingRelay(relaySchema, own, producer);
+  try {
+    await writeRowElsewhere(own, relaySchema, 'notified', true);
+    await until(() => sent.length === 1);
+    assert.deepEqual(
+      sent.map((s) => s.key),
+      ['notified'],
+    );
+  } finally {
+    await relay.stop();
+    await dropSchema(own, relaySchema);
+  }
+});
+
+test('a row nothing announces is published by the fallback poll', async () => {
+  const relaySchema = uid('msg_poll').replace(/-/g, '_');
+  const own = await effectsStore(relaySchema);
+  const { producer, sent } = recordingProducer();
+  const registry = new Registry();
+  const relay = new OutboxRelay({
+    dataSource: own,
+    schema: relaySchema,
+    producer,
+    metrics: MessagingMetrics.for(registry),
+    pollIntervalMs: 200,
+  });
+  relay.start();
+  try {
+    await eventually(
+      async () => (await registry.getSingleMetricAsString('mlops_outbox_pending')).includes(relaySchema),
+      'the relay to finish its first pass',
+    );
+    await writeRowElsewhere(own, relaySchema, 'unannounced', false);
+    await until(() => sent.length === 1);
+    assert.deepEqual(
+      sent.map((s) => s.key),
+      ['unannounced'],
+    );
   } finally {
     await relay.stop();
     await dropSchema(own, relaySchema);

@@ -59,6 +59,45 @@ export interface StateRow {
   readonly updatedAt: Date;
 }
 
+/** The upsert of states, its five array parameters numbered from `first`. */
+function upsertStates(tables: FeatureStoreTables, first: number): string {
+  const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `INSERT INTO ${tables.aggregation_states} (view_name, view_version, entity_id, state, updated_at)
+    SELECT * FROM unnest(${a}::text[], ${b}::int[], ${c}::text[], ${d}::jsonb[], ${e}::timestamptz[])
+    ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`;
+}
+
+function stateParameters(rows: readonly StateRow[]): unknown[] {
+  return [
+    rows.map((r) => r.viewName),
+    rows.map((r) => r.viewVersion),
+    rows.map((r) => r.entityId),
+    rows.map((r) => JSON.stringify(serializeState(r.state))),
+    rows.map((r) => r.updatedAt.toISOString()),
+  ];
+}
+
+/** The upsert of latest vectors, its seven array parameters numbered from `first`. */
+function upsertVectors(tables: FeatureStoreTables, first: number): string {
+  const [a, b, c, d, e, f, g] = [0, 1, 2, 3, 4, 5, 6].map((i) => `$${first + i}`);
+  return `INSERT INTO ${tables.online_features} (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at)
+    SELECT * FROM unnest(${a}::text[], ${b}::int[], ${c}::text[], ${d}::jsonb[], ${e}::timestamptz[], ${f}::text[], ${g}::timestamptz[])
+    ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET features = EXCLUDED.features, event_time = EXCLUDED.event_time,
+      source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at`;
+}
+
+function vectorParameters(vectors: readonly OnlineVector[]): unknown[] {
+  return [
+    vectors.map((v) => v.viewName),
+    vectors.map((v) => v.viewVersion),
+    vectors.map((v) => v.entityId),
+    vectors.map((v) => JSON.stringify(v.features)),
+    vectors.map((v) => v.eventTime.toISOString()),
+    vectors.map((v) => v.sourceEventId),
+    vectors.map((v) => v.updatedAt.toISOString()),
+  ];
+}
+
 /** Per-entity state and latest vector of each view version, written in the event's inbox transaction. */
 export class OnlineStore {
   private readonly tables: FeatureStoreTables;
@@ -122,40 +161,27 @@ export class OnlineStore {
   /** Upserts states, one row per entity (a row appears at most once: ON CONFLICT cannot touch a row twice). */
   async saveStates(manager: EntityManager, rows: readonly StateRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await execute(
-      manager,
-      `INSERT INTO ${this.tables.aggregation_states} (view_name, view_version, entity_id, state, updated_at)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[])
-       ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-      [
-        rows.map((r) => r.viewName),
-        rows.map((r) => r.viewVersion),
-        rows.map((r) => r.entityId),
-        rows.map((r) => JSON.stringify(serializeState(r.state))),
-        rows.map((r) => r.updatedAt.toISOString()),
-      ],
-    );
+    await execute(manager, upsertStates(this.tables, 1), stateParameters(rows));
+  }
+
+  /** Upserts states and latest vectors in one statement (one round trip), one row per entity in each. */
+  async saveStatesAndVectors(
+    manager: EntityManager,
+    states: readonly StateRow[],
+    vectors: readonly OnlineVector[],
+  ): Promise<void> {
+    if (states.length === 0) return this.saveVectors(manager, vectors);
+    if (vectors.length === 0) return this.saveStates(manager, states);
+    await execute(manager, `WITH saved_states AS (${upsertStates(this.tables, 1)}) ${upsertVectors(this.tables, 6)}`, [
+      ...stateParameters(states),
+      ...vectorParameters(vectors),
+    ]);
   }
 
   /** Upserts latest vectors, one row per entity. */
   async saveVectors(manager: EntityManager, vectors: readonly OnlineVector[]): Promise<void> {
     if (vectors.length === 0) return;
-    await execute(
-      manager,
-      `INSERT INTO ${this.tables.online_features} (view_name, view_version, entity_id, features, event_time, source_event_id, updated_at)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::text[], $7::timestamptz[])
-       ON CONFLICT (view_name, view_version, entity_id) DO UPDATE SET features = EXCLUDED.features, event_time = EXCLUDED.event_time,
-         source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at`,
-      [
-        vectors.map((v) => v.viewName),
-        vectors.map((v) => v.viewVersion),
-        vectors.map((v) => v.entityId),
-        vectors.map((v) => JSON.stringify(v.features)),
-        vectors.map((v) => v.eventTime.toISOString()),
-        vectors.map((v) => v.sourceEventId),
-        vectors.map((v) => v.updatedAt.toISOString()),
-      ],
-    );
+    await execute(manager, upsertVectors(this.tables, 1), vectorParameters(vectors));
   }
 
   async vector(viewName: string, viewVersion: number, entityId: string): Promise<OnlineVector | undefined> {

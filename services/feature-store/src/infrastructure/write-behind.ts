@@ -34,12 +34,21 @@ interface Pending {
  */
 export class WriteBehind implements EntitySubscriberInterface {
   private readonly pending = new WeakMap<QueryRunner, Pending>();
+  // One ClickHouse insert per table at a time: the rows of transactions committing meanwhile share the next one
+  // (each insert has a fixed cost of several ms in the engine, whatever its size).
+  private readonly featureRows: CoalescedInsert<OfflineFeatureRow>;
+  private readonly labelRows: CoalescedInsert<OfflineLabelRow>;
+  private readonly sourceRows: CoalescedInsert<SourceRecordRow>;
 
   constructor(
     private readonly online: OnlineStore,
     private readonly offline: OfflineFeatureStore,
     private readonly outboxSchema: string,
-  ) {}
+  ) {
+    this.featureRows = new CoalescedInsert((rows) => this.offline.appendFeatureRows(rows));
+    this.labelRows = new CoalescedInsert((rows) => this.offline.appendLabelRows(rows));
+    this.sourceRows = new CoalescedInsert((rows) => this.offline.appendSourceRecords(rows));
+  }
 
   /** Registers the subscriber on the DataSource whose transactions carry the writes. */
   static attach(
@@ -130,13 +139,12 @@ export class WriteBehind implements EntitySubscriberInterface {
     // other); the commit waits for all of them, so a failure in either still rolls the transaction back.
     const outcomes = await Promise.allSettled([
       (async () => {
-        await this.online.saveStates(manager, [...pending.states.values()]);
-        await this.online.saveVectors(manager, [...pending.vectors.values()]);
+        await this.online.saveStatesAndVectors(manager, [...pending.states.values()], [...pending.vectors.values()]);
         await insertIntoOutbox(manager, this.outboxSchema, pending.events);
       })(),
-      this.offline.appendFeatureRows(pending.features),
-      this.offline.appendLabelRows(pending.labels),
-      this.offline.appendSourceRecords(pending.sources),
+      this.featureRows.add(pending.features),
+      this.labelRows.add(pending.labels),
+      this.sourceRows.add(pending.sources),
     ]);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
@@ -170,5 +178,47 @@ export class WriteBehind implements EntitySubscriberInterface {
       this.pending.set(runner, pending);
     }
     return pending;
+  }
+}
+
+/**
+ * Inserts rows one insert at a time: rows added while one is in flight wait for it and go together in the next, and
+ * each caller learns the outcome of the insert that carried its rows (a failure fails every transaction in it; they
+ * are retried, and the offline tables keep one row per source event).
+ */
+export class CoalescedInsert<T> {
+  private queue: Array<{ rows: readonly T[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private inFlight = false;
+
+  constructor(private readonly insert: (rows: readonly T[]) => Promise<void>) {}
+
+  add(rows: readonly T[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const callers = this.queue;
+    this.queue = [];
+    this.inFlight = true;
+    let insert: Promise<void>;
+    try {
+      insert = this.insert(callers.flatMap((c) => c.rows));
+    } catch (error) {
+      insert = Promise.reject(error);
+    }
+    insert
+      .then(
+        () => callers.forEach((c) => c.resolve()),
+        (error: unknown) => callers.forEach((c) => c.reject(error)),
+      )
+      .finally(() => {
+        this.inFlight = false;
+        this.next();
+      });
   }
 }

@@ -203,3 +203,47 @@ test('states read ahead for a group are locked and answered without another read
     assert.deepEqual(await writer.stateForUpdate(manager, 'p', 1, 'none'), emptyAggregationState());
   });
 });
+
+test('the offline rows of transactions committing while an insert is in flight share the next insert', async () => {
+  // A pool of its own: three transactions commit at once.
+  const pooled = await createPostgresDataSource({ url: requireEnv('DATABASE_URL'), schema, poolSize: 4 });
+  const calls: string[][] = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  let firstStarted!: () => void;
+  const started = new Promise<void>((resolve) => (firstStarted = resolve));
+  const slowOffline = {
+    async appendFeatureRows(rows: readonly OfflineFeatureRow[]) {
+      calls.push(rows.map((r) => r.sourceEventId));
+      if (calls.length === 1) {
+        firstStarted();
+        await firstHeld;
+      }
+    },
+    appendLabelRows: async () => undefined,
+    appendSourceRecords: async () => undefined,
+  } as unknown as OfflineFeatureStore;
+  const coalescing = WriteBehind.attach(pooled, new OnlineStore(pooled), slowOffline, schema);
+  // Called in the same turn as the writer's own hook: once it counts three, the writer has queued all three.
+  let committing = 0;
+  pooled.subscribers.push({ beforeTransactionCommit: () => void committing++ });
+  try {
+    const commit = (id: string) => pooled.transaction(async (manager) => coalescing.addFeatureRow(manager, row(id)));
+    const first = commit('first');
+    await started;
+    const later = Promise.all([commit('second'), commit('third')]);
+    for (let waited = 0; committing < 3 && waited < 10_000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(committing, 3, 'both later transactions are committing');
+    assert.equal(calls.length, 1, 'nothing more is inserted while the first insert is in flight');
+    releaseFirst();
+    await Promise.all([first, later]);
+    assert.deepEqual(
+      calls.map((c) => [...c].sort()),
+      [['first'], ['second', 'third']],
+    );
+  } finally {
+    releaseFirst();
+    await pooled.destroy();
+  }
+});

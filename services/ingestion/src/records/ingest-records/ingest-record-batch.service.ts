@@ -80,8 +80,11 @@ export class IngestRecordBatchService {
     }
     const items = parseRecordsBody(command.contentType, body.text, this.config.INGESTION_MAX_BATCH);
     if (!items.ok) return items;
-    const dataset =
-      version === undefined ? await this.datasets.latest(name) : await this.datasets.version(name, version);
+    // Both reads at once (two pooled connections): the events leave one round trip sooner.
+    const [dataset, acceptedBefore] = await Promise.all([
+      version === undefined ? this.datasets.latest(name) : this.datasets.version(name, version),
+      this.acceptedRecords.alreadyAccepted(name, recordKeysOf(name, items.value)),
+    ]);
     if (!dataset) {
       const unknown = unknownDataset(name, version);
       return err({ ...unknown, message: `${unknown.message}; register it with PUT /datasets/${name}` });
@@ -95,10 +98,6 @@ export class IngestRecordBatchService {
       );
     }
 
-    const acceptedBefore = await this.acceptedRecords.alreadyAccepted(
-      dataset.name,
-      recordKeysOf(dataset.name, items.value),
-    );
     const decisions = decideBatch(
       dataset,
       items.value,
