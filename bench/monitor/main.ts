@@ -24,7 +24,8 @@ import { type DriftWindow, MonitorAnalytics } from '@mlops/monitor/dist/src/infr
 import { ClickHouseSink } from '@mlops/monitor/dist/src/infrastructure/sink';
 
 const SINK_EVENTS = Number(process.env.BENCH_SINK_EVENTS ?? 200_000);
-const GROUP = 200;
+// Events per inbox transaction: the consumer hands a handler up to 500 events of a partition at once (MAX_GROUP).
+const GROUP = Number(process.env.BENCH_SINK_GROUP ?? 200);
 const PREDICTIONS = Number(process.env.BENCH_PREDICTIONS ?? 10_000_000);
 const WINDOWS = 10;
 const DB = 'bench_monitor';
