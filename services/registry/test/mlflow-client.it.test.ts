@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
+import { createTokenWithRoles } from '@mlops/auth';
 import { TEST_ADMIN_TOKEN, authorized } from '@mlops/testing';
 import { httpOnlyRegistryApp, mlflowModelName, registerTrained, smallOnnx, uploadOnnx } from './mlflow-support';
 import { cachedVenv } from './python-venv';
@@ -46,6 +47,8 @@ interface ClientView {
   download_uri: string;
   download_status: number;
   download_sha256: string;
+  reader_read: string;
+  reader_alias_error: string | null;
   missing_model_error: string | null;
   create_model_error: string | null;
   create_version_error: string | null;
@@ -84,6 +87,7 @@ before(async () => {
       REGISTRY_URI: base,
       TRACKING_URI: 'http://127.0.0.1:9',
       MLFLOW_TRACKING_TOKEN: TEST_ADMIN_TOKEN,
+      READER_TOKEN: await createTokenWithRoles(base, TEST_ADMIN_TOKEN, 'reader'),
       MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
       TRAINED: trained,
       UPLOADED: uploaded,
@@ -150,4 +154,9 @@ test('MLflow error codes reach the client: a missing model, and creating models 
   assert.equal(view.missing_model_error, 'RESOURCE_DOES_NOT_EXIST');
   assert.equal(view.create_model_error, 'FEATURE_DISABLED');
   assert.equal(view.create_version_error, 'FEATURE_DISABLED');
+});
+
+test('with a reader token the client reads, and setting an alias raises PERMISSION_DENIED', () => {
+  assert.equal(view.reader_read, trained);
+  assert.equal(view.reader_alias_error, 'PERMISSION_DENIED');
 });

@@ -261,14 +261,19 @@ test('creating models or versions and tagging versions are FEATURE_DISABLED, eac
   assert.match(tag.body.message, /immutable/);
 });
 
-test('the roles of our routes: a reader reads but may not set an alias or a tag; no token is 401', async () => {
+test('the roles of our routes: a reader reads but may not set an alias or a tag; no token is 401 (MLflow error bodies)', async () => {
   const { model } = await trainedModel('roles');
   const reader = await createTokenWithRoles(base, TEST_ADMIN_TOKEN, 'reader');
   assert.equal((await mlflow('GET', 'registered-models/get', { name: model }, reader)).status, 200);
-  assert.equal(
-    (await mlflow('POST', 'registered-models/alias', { name: model, alias: 'staging', version: '1' }, reader)).status,
-    403,
+  const refused = await mlflow(
+    'POST',
+    'registered-models/alias',
+    { name: model, alias: 'staging', version: '1' },
+    reader,
   );
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error_code, 'PERMISSION_DENIED');
+  assert.match(refused.body.message, /promoter/);
   assert.equal(
     (await mlflow('POST', 'registered-models/set-tag', { name: model, key: 'k', value: 'v' }, reader)).status,
     403,
@@ -280,4 +285,5 @@ test('the roles of our routes: a reader reads but may not set an alias or a tag;
   );
   const anonymous = await fetch(`${base}/api/2.0/mlflow/registered-models/get?name=${model}`);
   assert.equal(anonymous.status, 401);
+  assert.equal(((await anonymous.json()) as { error_code: string }).error_code, 'UNAUTHENTICATED');
 });

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import { Body, HttpException, Injectable, type PipeTransform, Query } from '@nestjs/common';
+import { type ArgumentsHost, Body, Catch, HttpException, Injectable, type PipeTransform, Query } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import type { DomainError, Result } from '@mlops/core';
 import { type ObjectSchema, REQUEST_SCHEMAS, type RequestValidator, requestValidator } from '@mlops/http';
+import { PlatformExceptionFilter } from '@mlops/platform';
 
 /** MLflow's error body: the client reads `error_code` (e.g. RESOURCE_DOES_NOT_EXIST) and shows `message`. */
 export interface MlflowErrorBody {
@@ -86,3 +88,25 @@ export const mlflowErrorResponse = (description: string) => ({
     properties: { error_code: { type: 'string' }, message: { type: 'string' } },
   },
 });
+
+/**
+ * The platform's filter, with our auth refusals (401/403 from the auth guard: `{error, message}`) answered in
+ * MLflow's shape, so its clients raise UNAUTHENTICATED / PERMISSION_DENIED instead of an unreadable error.
+ */
+@Catch()
+export class MlflowExceptionFilter extends PlatformExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (exception instanceof HttpException && host.getType() === 'http') {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      if ((status === 401 || status === 403) && typeof body === 'object' && !('error_code' in body)) {
+        const message = 'message' in body && typeof body.message === 'string' ? body.message : exception.message;
+        return super.catch(
+          mlflowError(status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message, status),
+          host,
+        );
+      }
+    }
+    return super.catch(exception, host);
+  }
+}

@@ -1,8 +1,8 @@
-import { Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { Audited, CurrentPrincipal, type Principal, RequireRole } from '@mlops/auth';
 import { domainError, err } from '@mlops/core';
 import { Operation } from '@mlops/http';
-import { MlflowBody, MlflowQuery, mlflowErrorResponse, mlflowRespond } from './mlflow-http';
+import { MlflowBody, MlflowExceptionFilter, MlflowQuery, mlflowErrorResponse, mlflowRespond } from './mlflow-http';
 import { HOW_TO_REGISTER, MlflowRegistryService } from './mlflow-registry.service';
 import {
   type AliasRequest,
@@ -53,6 +53,7 @@ const disabledError = (message: string) => mlflowRespond(err(domainError('featur
  */
 @Controller(['api/2.0/mlflow', 'ajax-api/2.0/mlflow'])
 @RequireRole('reader')
+@UseFilters(MlflowExceptionFilter)
 export class MlflowRegistryHttpController {
   constructor(private readonly service: MlflowRegistryService) {}
 

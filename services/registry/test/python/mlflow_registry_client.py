@@ -49,6 +49,12 @@ by_run = client.search_model_versions(f"run_id='{version.run_id}'")
 uri = client.get_model_version_download_uri(uploaded, "1")
 download = requests.get(uri, headers={"Authorization": f"Bearer {os.environ['MLFLOW_TRACKING_TOKEN']}"}, timeout=30)
 
+admin_token = os.environ["MLFLOW_TRACKING_TOKEN"]
+os.environ["MLFLOW_TRACKING_TOKEN"] = os.environ["READER_TOKEN"]  # read by the client on every request
+reader_read = client.get_registered_model(trained).name
+reader_alias_error = error_of(lambda: client.set_registered_model_alias(trained, "staging", "1"))
+os.environ["MLFLOW_TRACKING_TOKEN"] = admin_token
+
 print(
     json.dumps(
         {
@@ -77,6 +83,8 @@ print(
             "download_uri": uri,
             "download_status": download.status_code,
             "download_sha256": hashlib.sha256(download.content).hexdigest(),
+            "reader_read": reader_read,
+            "reader_alias_error": reader_alias_error,
             "missing_model_error": error_of(lambda: client.get_registered_model(f"{prefix}-missing")),
             "create_model_error": error_of(lambda: client.create_registered_model(f"{prefix}-new")),
             "create_version_error": error_of(
