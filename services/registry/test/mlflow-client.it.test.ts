@@ -52,6 +52,8 @@ interface ClientView {
   missing_model_error: string | null;
   create_model_error: string | null;
   create_version_error: string | null;
+  transition_error: string | null;
+  rename_error: string | null;
 }
 
 let view: ClientView;
@@ -154,6 +156,11 @@ test('MLflow error codes reach the client: a missing model, and creating models 
   assert.equal(view.missing_model_error, 'RESOURCE_DOES_NOT_EXIST');
   assert.equal(view.create_model_error, 'FEATURE_DISABLED');
   assert.equal(view.create_version_error, 'FEATURE_DISABLED');
+});
+
+test('a stage transition raises FEATURE_DISABLED, a call we do not serve (rename) ENDPOINT_NOT_FOUND', () => {
+  assert.equal(view.transition_error, 'FEATURE_DISABLED');
+  assert.equal(view.rename_error, 'ENDPOINT_NOT_FOUND');
 });
 
 test('with a reader token the client reads, and setting an alias raises PERMISSION_DENIED', () => {

@@ -25,7 +25,7 @@ after(async () => {
 });
 
 async function mlflow(
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH',
   path: string,
   body: Record<string, unknown> = {},
   token = TEST_ADMIN_TOKEN,
@@ -286,4 +286,18 @@ test('the roles of our routes: a reader reads but may not set an alias or a tag;
   const anonymous = await fetch(`${base}/api/2.0/mlflow/registered-models/get?name=${model}`);
   assert.equal(anonymous.status, 401);
   assert.equal(((await anonymous.json()) as { error_code: string }).error_code, 'UNAUTHENTICATED');
+});
+
+test('a stage transition is FEATURE_DISABLED (stages come from aliases); other registry calls are ENDPOINT_NOT_FOUND', async () => {
+  const transition = await mlflow('POST', 'model-versions/transition-stage', {
+    name: 'x',
+    version: '1',
+    stage: 'Production',
+  });
+  assert.equal(transition.status, 400);
+  assert.equal(transition.body.error_code, 'FEATURE_DISABLED');
+  assert.match(transition.body.message, /set_registered_model_alias/);
+  const update = await mlflow('PATCH', 'registered-models/update', { name: 'x', description: 'y' });
+  assert.equal(update.status, 404);
+  assert.equal(update.body.error_code, 'ENDPOINT_NOT_FOUND');
 });

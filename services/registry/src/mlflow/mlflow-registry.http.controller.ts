@@ -1,8 +1,15 @@
-import { Controller, Delete, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { All, Controller, Delete, Get, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { Audited, CurrentPrincipal, type Principal, RequireRole } from '@mlops/auth';
 import { domainError, err } from '@mlops/core';
-import { Operation } from '@mlops/http';
-import { MlflowBody, MlflowExceptionFilter, MlflowQuery, mlflowErrorResponse, mlflowRespond } from './mlflow-http';
+import { ExcludeFromDocs, Operation } from '@mlops/http';
+import {
+  MlflowBody,
+  MlflowExceptionFilter,
+  MlflowQuery,
+  mlflowError,
+  mlflowErrorResponse,
+  mlflowRespond,
+} from './mlflow-http';
 import { HOW_TO_REGISTER, MlflowRegistryService } from './mlflow-registry.service';
 import {
   type AliasRequest,
@@ -212,5 +219,30 @@ export class MlflowRegistryHttpController {
   })
   deleteVersionTag(@MlflowBody(versionTagBody) body: VersionTagBody) {
     return disabledError(`version ${String(body.version)} of ${body.name} is immutable, its tags too`);
+  }
+
+  @Post('model-versions/transition-stage')
+  @HttpCode(200)
+  @RequireRole('promoter')
+  @Operation({
+    summary: 'MLflow: transition a stage (refused: stages are read from aliases)',
+    responses: { 400: disabled },
+  })
+  transitionStage() {
+    return disabledError(
+      'stages are derived from aliases here (Production = alias production, Staging = alias staging): ' +
+        'use set_registered_model_alias, which promotes through the registry',
+    );
+  }
+
+  /** Any other registry call (rename, update, delete, webhooks, ...): MLflow's answer for an endpoint a server lacks. */
+  @All(['registered-models/*rest', 'model-versions/*rest'])
+  @ExcludeFromDocs()
+  notServed(@Req() request: { method: string; path: string }) {
+    throw mlflowError(
+      'ENDPOINT_NOT_FOUND',
+      `${request.method} ${request.path} is not served by this registry (see the registry README, "MLflow clients")`,
+      404,
+    );
   }
 }

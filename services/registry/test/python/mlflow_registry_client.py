@@ -87,6 +87,8 @@ print(
             "reader_alias_error": reader_alias_error,
             "missing_model_error": error_of(lambda: client.get_registered_model(f"{prefix}-missing")),
             "create_model_error": error_of(lambda: client.create_registered_model(f"{prefix}-new")),
+            "transition_error": error_of(lambda: client.transition_model_version_stage(trained, "1", "Staging")),
+            "rename_error": error_of(lambda: client.rename_registered_model(trained, f"{prefix}-renamed")),
             "create_version_error": error_of(
                 lambda: client.create_model_version(trained, "s3://bucket/model", run_id=version.run_id)
             ),
