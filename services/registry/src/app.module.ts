@@ -6,6 +6,8 @@ import { POSTGRES } from '@mlops/storage';
 import type { RegistryConfig } from './config';
 import { CatalogStore } from './infrastructure/catalog-store';
 import { registryMigrations } from './infrastructure/migrations';
+import { MlflowRegistryHttpController } from './mlflow/mlflow-registry.http.controller';
+import { MlflowRegistryService } from './mlflow/mlflow-registry.service';
 import { ApplyGateService } from './models/apply-gate/apply-gate.service';
 import { ApprovePromotionHttpController } from './models/approve-promotion/approve-promotion.http.controller';
 import { ApprovePromotionService } from './models/approve-promotion/approve-promotion.service';
@@ -52,6 +54,7 @@ export class AppModule {
         RollbackAliasHttpController,
         ModelSettingsHttpController,
         SearchHttpController,
+        MlflowRegistryHttpController,
         ModelTrainedMessageController,
         ModelDegradedMessageController,
         DeploymentMessageController,
@@ -76,6 +79,7 @@ export class AppModule {
         ModelSettingsService,
         CatalogQueries,
         UploadModelService,
+        MlflowRegistryService,
       ],
     };
   }
