@@ -12,3 +12,4 @@ export {
 } from './wait';
 export { TEST_EPOCH_MS, endLeftoverSockets, header, positionGroupAt, readTopic, readTopicAs, testKafka } from './kafka';
 export { TEST_ADMIN_TOKEN, authorized } from './http';
+export { cachedVenv } from './python';

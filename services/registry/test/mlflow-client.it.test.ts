@@ -9,9 +9,8 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { createTokenWithRoles } from '@mlops/auth';
-import { TEST_ADMIN_TOKEN, authorized } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, authorized, cachedVenv } from '@mlops/testing';
 import { httpOnlyRegistryApp, mlflowModelName, registerTrained, smallOnnx, uploadOnnx } from './mlflow-support';
-import { cachedVenv } from './python-venv';
 import { testConfig, trainedEvent } from './support';
 
 const MLFLOW = 'mlflow-skinny==3.17.2';

@@ -10,9 +10,8 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { createTokenWithRoles } from '@mlops/auth';
-import { TEST_ADMIN_TOKEN, authorized, uid } from '@mlops/testing';
+import { TEST_ADMIN_TOKEN, authorized, cachedVenv, uid } from '@mlops/testing';
 import { createTrainerApp } from '../src/app';
-import { cachedVenv } from './python-venv';
 import { testConfig } from './support';
 
 const MLFLOW = 'mlflow-skinny==3.17.2';

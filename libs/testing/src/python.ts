@@ -1,6 +1,5 @@
-// Same helper as services/trainer/test/python-venv.ts (services do not import each other), same cached venv.
-// A cached virtualenv for tests that drive the service with a Python client: created once under
-// ~/.cache/mlops/venv-<purpose>, reused while it imports the pinned packages.
+// A cached virtualenv for tests that drive a service with a Python client (the mlflow client, a Parquet reader):
+// created once under ~/.cache/mlops/venv-<purpose>, reused while it imports the pinned packages.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
