@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { type ArgumentsHost, Body, Catch, HttpException, Injectable, type PipeTransform, Query } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import type { DomainError, Result } from '@mlops/core';
 import { type ObjectSchema, REQUEST_SCHEMAS, type RequestValidator, requestValidator } from '@mlops/http';
@@ -95,6 +96,10 @@ export const mlflowErrorResponse = (description: string) => ({
  */
 @Catch()
 export class MlflowExceptionFilter extends PlatformExceptionFilter {
+  constructor(adapterHost: HttpAdapterHost) {
+    super(adapterHost.httpAdapter);
+  }
+
   override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
     if (exception instanceof HttpException && host.getType() === 'http') {
       const status = exception.getStatus();
