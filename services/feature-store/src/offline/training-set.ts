@@ -94,8 +94,9 @@ function numberOf(raw: string): string {
  *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. The
  *   record in force at T is then the greatest among those with ready <= T; it is one whose rank is the greatest of
  *   all records ready no later than itself (a running max along `ready`, peers included: the only window function,
- *   over one UInt256 per record). Of those records, the one with the last `ready` <= T is the answer, which an ASOF
- *   JOIN finds with one binary search per label instead of a join with every record in the lookback. The record
+ *   over one UInt256 per record, partitioned by entity hash too so the cores share it). Of those records, the one
+ *   with the last `ready` <= T is the answer, which an ASOF JOIN finds with one binary search per label instead of a
+ *   join with every record in the lookback. The record
  *   travels whole (one string) and the fields its row-level features read are extracted after the join: once per
  *   label, not once per record.
  * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T], known <= T:
@@ -247,7 +248,7 @@ WITH
     SELECT entity_id, ready, 1 AS found, et, record
     FROM (
       SELECT entity_id, ready, et, record, ${RANK} AS rank,
-             max(rank) OVER (PARTITION BY entity_id ORDER BY ready
+             max(rank) OVER (PARTITION BY cityHash64(entity_id), entity_id ORDER BY ready
                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best_rank
       FROM records
     )
