@@ -58,6 +58,34 @@ export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSecon
 }
 
 /**
+ * A record's rank as one UInt256 that orders like the tuple (event time, known time, partition, offset): times are
+ * epoch ms shifted by 2^44 (every DateTime64(3) from 1900 to 2299 becomes a 45-bit positive number), then packed
+ * event time | known time | partition | offset. One wide integer compares much faster than a tuple in the window.
+ */
+const RANK = `bitShiftLeft(toUInt256(et + 17592186044416), 160) + bitShiftLeft(toUInt256(kt + 17592186044416), 96)
+           + bitShiftLeft(toUInt256(source_partition), 64) + toUInt256(source_offset)`;
+
+/**
+ * The raw JSON text of a top-level field of `record` ('' when absent). A record as the offline store writes it
+ * (JSON.stringify: no whitespace outside strings) with no backslash, bracket or nested object has its field at the
+ * first `"name":`, which simpleJSONExtractRaw finds without parsing the document (several times faster); any other
+ * record is parsed (JSONExtractRaw). Numbers may come back in another spelling (1.50 for 1.5): equal once parsed.
+ */
+function rawField(record: string, param: string): string {
+  return `if(${flatJson(record)}, simpleJSONExtractRaw(${record}, {${param}:String}), JSONExtractRaw(${record}, {${param}:String}))`;
+}
+
+/** Whether a JSON object is flat and compact: no backslash, bracket, whitespace or nested object. */
+function flatJson(record: string): string {
+  return `NOT (multiSearchAny(${record}, ['\\\\', '[', ' ', '\\t', '\\n', '\\r']) OR position(${record}, '{', 2) > 0)`;
+}
+
+/** The value of raw JSON text when it is a number, else NULL. */
+function numberOf(raw: string): string {
+  return `if(position('-0123456789', substring(${raw}, 1, 1)) > 0, toFloat64OrNull(${raw}), NULL)`;
+}
+
+/**
  * The exact training-set query, over the source records (every validated record with its arrival and known-at
  * time), never over minute buckets. For each label (entity, label time T) it considers the entity's records with
  *   event_time <= T  AND  known <= T
@@ -66,25 +94,32 @@ export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSecon
  *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. The
  *   record in force at T is then the greatest among those with ready <= T; it is one whose rank is the greatest of
  *   all records ready no later than itself (a running max along `ready`, peers included: the only window function,
- *   over numbers). Of those records, the one with the last `ready` <= T is the answer, which an ASOF JOIN finds with
- *   one binary search per label instead of a join with every record in the lookback. Only the fields its row-level
- *   features read, as raw JSON, travel with it.
- * `records` and `labels` are MATERIALIZED: computed once though read twice.
+ *   over one UInt256 per record, partitioned by entity hash too so the cores share it). Of those records, the one
+ *   with the last `ready` <= T is the answer, which an ASOF JOIN finds with one binary search per label instead of a
+ *   join with every record in the lookback. The record
+ *   travels whole (one string) and the fields its row-level features read are extracted after the join: once per
+ *   label, not once per record.
  * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T], known <= T:
  *   labels and records meet on (entity, time bucket) with buckets as long as the longest window, a label looking in
  *   its own bucket and the one before, which hold every record of every window; the exact conditions then filter.
- * A record delivered twice (same record_id) counts once: its first arrival. Labels whose entity has no record known
- * within the lookback (max(TTL, longest window)) get nulls (no join_use_nulls: it made the aggregation several times
- * slower; the joins carry a `found` flag instead). Transforms and expressions are then computed in Node from these
- * exact inputs (featuresFromInputs).
+ *   They meet on a 64-bit hash of (entity, bucket), the entities compared after: an integer join key.
+ * A record delivered twice (same record_id) counts once: its first arrival (created_at, partition, offset). Without
+ * sorting every record by its id: only records whose id hash occurs twice are candidates (a superset of the
+ * duplicates), and of those the first arrival of each id is kept.
+ * The source records are read once (MATERIALIZED, each aggregated field extracted once, by simpleJSONExtractRaw when
+ * the record is flat: see rawField); so are the labels, numbered (an integer per label for the joins). An engine without materialized CTEs (ClickHouse 24.8) reads them once per
+ * use and joins labels on their id: the same rows.
+ * Labels whose entity has no record known within the lookback (max(TTL, longest window)) get nulls (no
+ * join_use_nulls: it made the aggregation several times slower; the joins carry a `found` flag instead). Transforms
+ * and expressions are then computed in Node from these exact inputs (featuresFromInputs).
  */
 export function trainingSetQuery(
   database: string,
   request: TrainingSetRequest,
   options: { materializedCte?: boolean } = {},
 ): TrainingSetQuery {
-  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `records` once; older servers (24.8) read them twice,
-  // with the same answer.
+  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `base` once; older servers (24.8) read them several
+  // times, with the same answer.
   const materialized = options.materializedCte ?? true;
   const cte = materialized ? 'AS MATERIALIZED' : 'AS';
   assertDatabaseName(database);
@@ -124,18 +159,15 @@ export function trainingSetQuery(
   aggregates.forEach((a, i) => (params[`w_${i}`] = a.windowMs));
 
   const known = semantics === 'event-time' ? 'event_time' : 'known_at';
-  // Only the fields row-level features read travel through the join (raw JSON text), not whole records.
-  const rowFieldColumns = view.rowFields
-    .map((_, i) => `,\n           JSONExtractRaw(record, {r_${i}:String}) AS rf_${i}`)
-    .join('');
+  // The numeric value of each aggregated field, read from every record.
   const valueColumns = fields
-    .map(
-      (_, i) =>
-        `,\n           if(JSONType(record, {f_${i}:String}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat(record, {f_${i}:String}), NULL) AS v_${i}`,
-    )
+    .map((_, i) => `,\n           ${numberOf(rawField('record', `f_${i}`))} AS v_${i}`)
     .join('');
-  // The record in force travels as one tuple: its event time first, then its row fields.
-  const bestTuple = `tuple(et${view.rowFields.map((_, i) => `, rf_${i}`).join('')})`;
+  // The record in force travels through the ASOF join whole (one string); the fields its row-level features read are
+  // extracted after it, once per label instead of once per record.
+  const rowFieldOutputs = view.rowFields
+    .map((_, i) => `,\n       if(f.found = 1, ${rawField('f.record', `r_${i}`)}, '') AS rf_${i}`)
+    .join('');
   const usedValueColumns = [...new Set(aggregates.map((a) => a.valueColumn))];
   const aggregateColumns = aggregates
     .map((a, i) => {
@@ -152,22 +184,25 @@ export function trainingSetQuery(
     .join('');
   // Floor division (exact for times before 1970 too): the bucket of a time.
   const bucketOf = (ms: string) => `intDiv(${ms} - positiveModulo(${ms}, {bucketMs:Int64}), {bucketMs:Int64})`;
+  // Labels are numbered once when materialized; read twice otherwise, they are joined on their id.
+  const labelKey = materialized ? 'rowNumberInAllBlocks()' : 'label_id';
   const windowed =
     aggregates.length === 0
       ? ''
       : `,
   windowed AS (
-    SELECT l.label_id AS w_label_id, 1 AS w_found${aggregateColumns}
+    SELECT l.li AS w_li, 1 AS w_found${aggregateColumns}
     FROM (
-      SELECT entity_id, et, kt${usedValueColumns.map((c) => `, ${c}`).join('')}, ${bucketOf('et')} AS bucket
+      SELECT entity_id, et, kt${usedValueColumns.map((c) => `, ${c}`).join('')}, cityHash64(entity_id, ${bucketOf('et')}) AS bucket
       FROM records
       WHERE et > toUnixTimestamp64Milli({start:DateTime64(3, 'UTC')}) - {bucketMs:Int64}
     ) AS r
     INNER JOIN (
-      SELECT label_id, entity_id, lt, arrayJoin([${bucketOf('lt')}, ${bucketOf('lt')} - 1]) AS bucket FROM labels
-    ) AS l ON r.entity_id = l.entity_id AND r.bucket = l.bucket
-    WHERE r.et <= l.lt AND r.kt <= l.lt AND r.et > l.lt - {bucketMs:Int64}
-    GROUP BY l.label_id
+      SELECT li, entity_id, lt, cityHash64(entity_id, arrayJoin([${bucketOf('lt')}, ${bucketOf('lt')} - 1])) AS bucket
+      FROM labels
+    ) AS l ON r.bucket = l.bucket
+    WHERE r.entity_id = l.entity_id AND r.et <= l.lt AND r.kt <= l.lt AND r.et > l.lt - {bucketMs:Int64}
+    GROUP BY l.li
   )`;
   const aggregateOutputs = aggregates
     .map((a, i) =>
@@ -179,34 +214,40 @@ export function trainingSetQuery(
   const query = `
 WITH
   labels ${cte} (
-    SELECT source_event_id AS label_id, entity_id, event_time AS label_time, toUnixTimestamp64Milli(event_time) AS lt,
-           JSONExtractRaw(record, {labelField:String}) AS label_json
-    FROM ${database}.${LABEL_ROWS_TABLE}
-    WHERE dataset = {dataset:String}
-      AND event_time >= {start:DateTime64(3, 'UTC')} AND event_time < {end:DateTime64(3, 'UTC')}
-      AND JSONHas(record, {labelField:String})
-      AND JSONType(record, {labelField:String}) != 'Null'
-    ORDER BY label_id, created_at
-    LIMIT 1 BY label_id
-  ),
-  records ${cte} (
-    SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
-           greatest(et, kt) AS ready, source_partition, source_offset${valueColumns}${rowFieldColumns}
+    SELECT ${labelKey} AS li, label_id, entity_id, lt, label_json
     FROM (
-      SELECT entity_id, event_time, known_at, record, record_id, source_partition, source_offset
-      FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
-      WHERE dataset = {source:String}
-        AND event_time < {end:DateTime64(3, 'UTC')}
-        AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})
-      ORDER BY record_id, created_at, source_partition, source_offset
-      LIMIT 1 BY record_id
+      SELECT source_event_id AS label_id, entity_id, toUnixTimestamp64Milli(event_time) AS lt,
+             JSONExtractRaw(record, {labelField:String}) AS label_json
+      FROM ${database}.${LABEL_ROWS_TABLE}
+      WHERE dataset = {dataset:String}
+        AND event_time >= {start:DateTime64(3, 'UTC')} AND event_time < {end:DateTime64(3, 'UTC')}
+        AND label_json NOT IN ('', 'null')
+      ORDER BY label_id, created_at
+      LIMIT 1 BY label_id
     )
-    WHERE ${known} < {end:DateTime64(3, 'UTC')}
+  ),
+  base ${cte} (
+    SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
+           greatest(et, kt) AS ready, source_partition, source_offset, record,
+           record_id, cityHash64(record_id) AS id_hash, (created_at, source_partition, source_offset, source_event_id) AS arrival${valueColumns}
+    FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
+    WHERE dataset = {source:String}
+      AND event_time < {end:DateTime64(3, 'UTC')}
+      AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})
+  ),
+  repeated ${cte} (SELECT id_hash FROM base GROUP BY id_hash HAVING count() > 1),
+  first_arrivals ${cte} (
+    SELECT record_id, min(arrival) AS arrival FROM base WHERE id_hash IN repeated GROUP BY record_id
+  ),
+  records AS (
+    SELECT * FROM base
+    WHERE if(id_hash IN repeated, (record_id, arrival) IN first_arrivals, 1)
+      AND kt < toUnixTimestamp64Milli({end:DateTime64(3, 'UTC')})
   ),
   in_force AS (
-    SELECT entity_id, ready, 1 AS found, ${bestTuple} AS best
+    SELECT entity_id, ready, 1 AS found, et, record
     FROM (
-      SELECT entity_id, ready, et${view.rowFields.map((_, i) => `, rf_${i}`).join('')}, (et, kt, source_partition, source_offset) AS rank,
+      SELECT entity_id, ready, et, record, ${RANK} AS rank,
              max(rank) OVER (PARTITION BY cityHash64(entity_id), entity_id ORDER BY ready
                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best_rank
       FROM records
@@ -215,13 +256,13 @@ WITH
   )${windowed}
 SELECT l.label_id AS label_id,
        l.entity_id AS entity_id,
-       toUnixTimestamp64Milli(l.label_time) AS label_time_ms,
+       l.lt AS label_time_ms,
        l.label_json AS label_json,
-       f.found = 1 AND tupleElement(f.best, 1) > l.lt - {lookbackMs:Int64} AS matched,
-       f.found = 1 AND tupleElement(f.best, 1) > l.lt - {ttlMs:Int64} AS fresh${view.rowFields.map((_, i) => `,\n       tupleElement(f.best, ${i + 2}) AS rf_${i}`).join('')}${aggregateOutputs}
+       f.found = 1 AND f.et > l.lt - {lookbackMs:Int64} AS matched,
+       f.found = 1 AND f.et > l.lt - {ttlMs:Int64} AS fresh${rowFieldOutputs}${aggregateOutputs}
 FROM labels AS l
 LEFT ASOF JOIN in_force AS f ON f.entity_id = l.entity_id AND f.ready <= l.lt${
-    aggregates.length === 0 ? '' : '\nLEFT JOIN windowed AS w ON w.w_label_id = l.label_id'
+    aggregates.length === 0 ? '' : '\nLEFT JOIN windowed AS w ON w.w_li = l.li'
   }
 ORDER BY entity_id, label_time_ms, label_id${materialized ? '\nSETTINGS enable_materialized_cte = 1' : ''}`;
   return { query, query_params: params, aggregates, ttlMs };

@@ -362,6 +362,37 @@ test('a source record written twice for one event (its first commit failed) coun
   );
 });
 
+test('fields are read from the record top level, whatever its JSON looks like (nested keys, spaces, escapes)', async () => {
+  const dataset = 'shaped_activity';
+  const shaped = (entity: string, fields: Record<string, unknown>, eventOffset = -10 * MIN): SourceRecordRow => ({
+    ...record(entity, eventOffset, eventOffset, 0, { dataset }),
+    record: { customer_id: entity, event_time: at(eventOffset), ...fields },
+  });
+  await offline.appendSourceRecords([
+    // The same names nested before the top-level ones: only the top level counts.
+    shaped('s1', { meta: { monthly_spend: 999, amount: 999 }, monthly_spend: 12, amount: 2 }),
+    // Spaces and escaped quotes in strings, a key spelled inside a string.
+    shaped('s2', { note: 'said "amount":7 then \\ left', plan: 'basic plan', monthly_spend: 13, amount: 3 }),
+    // An array before the fields; a string where a number is expected is not a value to aggregate.
+    shaped('s3', { tags: [{ amount: 50 }], monthly_spend: 14, amount: '4' }),
+    shaped('s3', { monthly_spend: 15, amount: 5 }, -20 * MIN),
+  ]);
+  await offline.appendLabelRows(['s1', 's2', 's3'].map((entity) => label(entity, 'shaped_labels')));
+  const built = await builder.build({
+    view: viewOf('P1D', windowed, dataset),
+    labels: { dataset: 'shaped_labels', field: 'churned' },
+    timeRange: range,
+  });
+  assert.deepEqual(
+    built.lines.map((line) => [line.entity_id, line.spend, line.count_1h, line.sum_1h]),
+    [
+      ['s1', 12, 1, 2],
+      ['s2', 13, 1, 3],
+      ['s3', 14, 1, 5],
+    ],
+  );
+});
+
 test('on random data with ties, late and duplicate records, the query agrees with a brute-force reference', async () => {
   // A seeded generator (mulberry32): the same data on every run, so a failure reproduces.
   let seed = 20251201;
