@@ -7,10 +7,10 @@ mapfile -t serial < <(printf '%s\n' "$@" | grep '\.serial\.test\.js$' | grep . |
 echo "[test] ${#parallel[@]} test files in parallel, then ${#serial[@]} alone"
 rc=0
 if [ "${#parallel[@]}" -gt 0 ]; then
-  node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${parallel[@]}" || rc=$?
+  node --test --test-force-exit --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${parallel[@]}" || rc=$?
 fi
 if [ "${#serial[@]}" -gt 0 ]; then
   # Serial files run whole scenarios (a broker restart, the closed loop through `npm start`): a longer bound.
-  node --test --test-concurrency=1 --test-timeout="${TEST_SERIAL_TIMEOUT_MS:-1200000}" "${serial[@]}" || rc=$?
+  node --test --test-force-exit --test-concurrency=1 --test-timeout="${TEST_SERIAL_TIMEOUT_MS:-1200000}" "${serial[@]}" || rc=$?
 fi
 exit "$rc"
