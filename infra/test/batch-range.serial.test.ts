@@ -5,82 +5,28 @@
 // Serial: another feature-store process would answer the export requests from its own offline store.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { LocalArtifactStore } from '@mlops/artifacts';
 import { EventTypes, type EventData, type EventType } from '@mlops/contracts';
 import { encodeEvent, newEvent, startGroupAtEnd } from '@mlops/messaging';
 import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
-import { TEST_ADMIN_TOKEN, authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
+import { authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
+import { type ServiceProcess, startService, waitReady } from './stack-env';
 
-const root = path.resolve(__dirname, '../../..');
 const SOURCE = 'urn:mlops:batch-range-test';
 const MINUTE = 60_000;
 const ENTITIES = 60;
 
-function stackEnv(service: string): Record<string, string> {
-  const prefix = service.toUpperCase().replace(/-/g, '_');
-  const need = (key: string): string => {
-    const value = process.env[key];
-    if (!value) throw new Error(`${key} is not set: run the tests with \`npm test\`, which starts the stack`);
-    return value;
-  };
-  return {
-    KAFKA_BROKERS: need('KAFKA_BROKERS'),
-    KAFKA_SASL_MECHANISM: need('KAFKA_SASL_MECHANISM'),
-    KAFKA_SASL_USERNAME: need(`${prefix}_KAFKA_SASL_USERNAME`),
-    KAFKA_SASL_PASSWORD: need(`${prefix}_KAFKA_SASL_PASSWORD`),
-    DATABASE_URL: need(`${prefix}_DATABASE_URL`),
-    AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-  };
-}
+const running: ServiceProcess[] = [];
 
-interface Service {
-  readonly base: string;
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | string | null>;
-}
-
-const running: Service[] = [];
-
-function start(service: string, port: number, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [path.join(root, 'services', service, 'dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...stackEnv(service),
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const started = { base: `http://127.0.0.1:${port}`, child, output: () => output, exited };
+function start(service: string, port: number, env: Record<string, string>): ServiceProcess {
+  const started = startService(service, port, env);
   running.push(started);
   return started;
-}
-
-async function waitReady(service: Service, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (service.child.exitCode !== null) throw new Error(`exited with ${service.child.exitCode}:\n${service.output()}`);
-    const res = await fetch(`${service.base}/health/ready`).catch(() => undefined);
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`not ready in ${timeoutMs} ms:\n${service.output()}`);
-    await sleep(250);
-  }
 }
 
 async function call(
@@ -126,8 +72,8 @@ describe('batch scoring of a time range: feature store and deployer as their own
   const to = new Date(BASE + 50 * MINUTE).toISOString();
   const entity = (i: number): string => `${run}-c${String(i).padStart(2, '0')}`;
   const plans = ['basic', 'premium', 'enterprise'];
-  let featureStore: Service;
-  let deployer: Service;
+  let featureStore: ServiceProcess;
+  let deployer: ServiceProcess;
   let store: LocalArtifactStore;
 
   after(async () => {
@@ -171,7 +117,7 @@ describe('batch scoring of a time range: feature store and deployer as their own
       CONSUMER_GROUP: deployerGroup,
       REPLAY_SINCE: new Date(Date.now() - MINUTE).toISOString(),
     });
-    await Promise.all([waitReady(featureStore), waitReady(deployer)]);
+    await Promise.all([waitReady(featureStore, 120_000), waitReady(deployer, 120_000)]);
 
     await publish(kafka, EventTypes.DatasetRegisteredV1, [
       {

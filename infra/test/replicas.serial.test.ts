@@ -4,7 +4,6 @@
 // Serial: the services run in their default consumer groups (a third member would take events the test waits for).
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,58 +15,21 @@ import { EventTypes, type EventData, type EventType } from '@mlops/contracts';
 import { encodeEvent, newEvent } from '@mlops/messaging';
 import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 import { authorized, eventually, header, readTopic, testKafka, uid } from '@mlops/testing';
-import { stackEnv } from './stack-env';
+import { type ServiceProcess, startService, waitReady } from './stack-env';
 
-const root = path.resolve(__dirname, '../../..');
 const SOURCE = 'urn:mlops:replicas-test';
 const RECORDS = 3_000;
 const REQUESTS = 1_500;
 const CHUNK = 100;
 
-interface Replica {
-  readonly name: string;
-  readonly base: string;
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  /** The exit code, or the signal name when the process ended by a signal. */
-  readonly exited: Promise<number | string | null>;
-}
+type Replica = ServiceProcess;
 
 const running: Replica[] = [];
 
 function start(service: string, name: string, port: number, env: Record<string, string> = {}): Replica {
-  const child = spawn(process.execPath, [path.join(root, 'services', service, 'dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...stackEnv(service),
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const replica = { name, base: `http://127.0.0.1:${port}`, child, output: () => output, exited };
+  const replica = startService(service, port, env, name);
   running.push(replica);
   return replica;
-}
-
-async function waitReady(replica: Replica, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (replica.child.exitCode !== null)
-      throw new Error(`${replica.name} exited with ${replica.child.exitCode}:\n${replica.output()}`);
-    const res = await fetch(`${replica.base}/health/ready`).catch(() => undefined);
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${replica.name} not ready in ${timeoutMs} ms:\n${replica.output()}`);
-    await sleep(250);
-  }
 }
 
 /** Messages of `topic` the replica's consumer took, by outcome (processed, duplicate, ...), from its /metrics. */
@@ -211,7 +173,7 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
     featureStore = start('feature-store', 'feature-store', 14_102, {
       CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'replicas-fs-ch-')),
     });
-    await Promise.all([...ingestion, featureStore].map((r) => waitReady(r)));
+    await Promise.all([...ingestion, featureStore].map((r) => waitReady(r, 90_000)));
     const registered = await call(ingestion[0]!.base, 'PUT', `/datasets/${dataset}`, {
       role: 'features',
       recordSchema: {
@@ -405,7 +367,7 @@ describe('two deployer replicas', { concurrency: 1 }, () => {
         start('deployer', 'deployer-a', 14_110, { ...env, INSTANCE_ID: 'replica-a' }),
         start('deployer', 'deployer-b', 14_111, { ...env, INSTANCE_ID: 'replica-b' }),
       ];
-      await Promise.all(deployers.map((r) => waitReady(r)));
+      await Promise.all(deployers.map((r) => waitReady(r, 90_000)));
       await publish(kafka, EventTypes.ModelPromotedV1, [
         {
           model,
