@@ -1,31 +1,33 @@
 /**
  * bench/monitor, embedded ClickHouse only (chdb, a temporary data directory):
  * 1. Sink: BENCH_SINK_EVENTS prediction events (default 200k) mapped to rows and written the way the monitor
- *    writes them (one insert per inbox transaction of 200 events, into the ReplacingMergeTree), against a plain
- *    bulk insert of the same rows into a MergeTree of the same columns in the same run (aim: >= 0.5x).
+ *    writes them (one insert per inbox transaction, into the ReplacingMergeTree; a transaction holds up to
+ *    MONITOR_SINK_GROUP events of a partition, default 2,000; BENCH_SINK_GROUP overrides it), against a plain bulk
+ *    insert of the same rows into a MergeTree of the same columns in the same run (aim: >= 0.5x); the same sink
+ *    with the platform's default group (500) for reference; then the binner's pass over what the sink wrote (off
+ *    the insert path).
  * 2. Drift: seconds to compute every drift statistic (PSI, JS, KS + p, normalized Wasserstein, chi-squared + p)
  *    of 20 features (16 numeric, 4 categorical) and the score over BENCH_PREDICTIONS predictions (default 10M,
  *    generated inside ClickHouse, 10 windows), with the monitor's own SQL (aim: < 2 s): OLD from the raw rows,
- *    NEW from the histograms kept at insert (prediction_bins), in the same run, with the ratio and the largest
- *    difference between the two results.
+ *    NEW `drift()` as the loop calls it (a binner pass, then the histograms), in the same run, with the ratio and
+ *    the largest difference between the two results; and the binner's first pass over the 10M predictions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_MAX_GROUP } from '@mlops/messaging';
 import { createClickHouse } from '@mlops/storage';
+import { MonitorConfigSpec } from '@mlops/monitor/dist/src/config';
 import { predictionRow, referenceRows } from '@mlops/monitor/dist/src/domain';
-import {
-  MonitorTables,
-  createMonitorTables,
-  rebuildPredictionBins,
-} from '@mlops/monitor/dist/src/infrastructure/clickhouse-tables';
+import { MonitorTables, createMonitorTables } from '@mlops/monitor/dist/src/infrastructure/clickhouse-tables';
 import { type DriftWindow, MonitorAnalytics } from '@mlops/monitor/dist/src/infrastructure/monitor-analytics';
+import { PredictionBinner } from '@mlops/monitor/dist/src/infrastructure/prediction-binner';
 import { ClickHouseSink } from '@mlops/monitor/dist/src/infrastructure/sink';
 
 const SINK_EVENTS = Number(process.env.BENCH_SINK_EVENTS ?? 200_000);
-// Events per inbox transaction: the consumer hands a handler up to 500 events of a partition at once (MAX_GROUP).
-const GROUP = Number(process.env.BENCH_SINK_GROUP ?? 200);
+// Events per inbox transaction: the monitor's consumer groups up to MONITOR_SINK_GROUP events of a partition.
+const GROUP = Number(process.env.BENCH_SINK_GROUP ?? MonitorConfigSpec.MONITOR_SINK_GROUP.default);
 const PREDICTIONS = Number(process.env.BENCH_PREDICTIONS ?? 10_000_000);
 const WINDOWS = 10;
 const DB = 'bench_monitor';
@@ -69,6 +71,21 @@ function quantileReference(values: number[], bins = 10) {
   return { kind: 'numeric' as const, binEdges: edges, counts, nullCount: 0 };
 }
 
+/** Reference histograms of the bench's features (standard normals, five categories) and of the score (uniform). */
+function benchReferences(next: () => number) {
+  const sample = () => Array.from({ length: 20_000 }, () => normal(next));
+  return {
+    referenceDistributions: Object.fromEntries([
+      ...NUMERIC.map((f) => [f, quantileReference(sample())]),
+      ...CATEGORICAL.map((f) => [
+        f,
+        { kind: 'categorical' as const, counts: { v0: 20, v1: 20, v2: 20, v3: 20, v4: 20 }, nullCount: 0 },
+      ]),
+    ]),
+    predictionDistribution: quantileReference(Array.from({ length: 20_000 }, () => next())),
+  };
+}
+
 async function sinkBench(dataDir: string): Promise<void> {
   const clickhouse = await createClickHouse({ dataDir, database: DB });
   await createMonitorTables(clickhouse, DB);
@@ -99,37 +116,42 @@ async function sinkBench(dataDir: string): Promise<void> {
   }));
   console.log(`sink: ${SINK_EVENTS} prediction events, 20 features each`);
   const sink = new ClickHouseSink(clickhouse, DB);
-  const viaSink = await timed(
-    `monitor sink (map + lookup + one insert per ${GROUP} events, RMT + bins view)`,
+  const viaSink = await timed(`monitor sink (map + one insert per ${GROUP} events, RMT)`, async () => {
+    for (let i = 0; i < events.length; i += GROUP)
+      await sink.write(
+        MonitorTables.predictions,
+        events.slice(i, i + GROUP).map((e) => predictionRow(e.id, e.time, e.data)),
+      );
+  });
+  // The same sink with the platform's default group, for reference (a copy of the table).
+  await clickhouse.command({
+    query: `CREATE TABLE ${DB}.predictions_default_group AS ${DB}.${MonitorTables.predictions}`,
+  });
+  const defaultGroup = await timed(
+    `the same, one insert per ${DEFAULT_MAX_GROUP} events (the consumer's default group)`,
     async () => {
-      for (let i = 0; i < events.length; i += GROUP)
-        await sink.write(
-          MonitorTables.predictions,
-          events.slice(i, i + GROUP).map((e) => predictionRow(e.id, e.time, e.data)),
-        );
+      for (let i = 0; i < events.length; i += DEFAULT_MAX_GROUP)
+        await clickhouse.insert({
+          table: `${DB}.predictions_default_group`,
+          values: events.slice(i, i + DEFAULT_MAX_GROUP).map((e) => predictionRow(e.id, e.time, e.data)),
+          format: 'JSONEachRow',
+        });
     },
   );
-  // The sink as it was before the bins: no lookup, no view (a copy of the table without dependants).
-  await clickhouse.command({
-    query: `CREATE TABLE ${DB}.predictions_without_bins AS ${DB}.${MonitorTables.predictions}`,
-  });
-  const withoutBins = await timed(`sink without bins (map + one insert per ${GROUP} events, RMT)`, async () => {
-    for (let i = 0; i < events.length; i += GROUP)
-      await clickhouse.insert({
-        table: `${DB}.predictions_without_bins`,
-        values: events.slice(i, i + GROUP).map((e) => predictionRow(e.id, e.time, e.data)),
-        format: 'JSONEachRow',
-      });
-  });
   const rows = events.map((e) => predictionRow(e.id, e.time, e.data));
   const plain = await timed('plain bulk insert of the same rows (one insert, MergeTree)', () =>
     clickhouse.insert({ table: `${DB}.plain_predictions`, values: rows, format: 'JSONEachRow' }),
   );
   const sinkRate = SINK_EVENTS / viaSink.seconds;
-  const withoutRate = SINK_EVENTS / withoutBins.seconds;
+  const defaultRate = SINK_EVENTS / defaultGroup.seconds;
   const plainRate = SINK_EVENTS / plain.seconds;
   console.log(
-    `  sink ${Math.round(sinkRate)} rows/s, plain bulk ${Math.round(plainRate)} rows/s: ${(sinkRate / plainRate).toFixed(2)}x (aim >= 0.5x); without bins ${Math.round(withoutRate)} rows/s: ${(withoutRate / plainRate).toFixed(2)}x`,
+    `  sink ${Math.round(sinkRate)} rows/s, plain bulk ${Math.round(plainRate)} rows/s: ${(sinkRate / plainRate).toFixed(2)}x (aim >= 0.5x); with groups of ${DEFAULT_MAX_GROUP} ${Math.round(defaultRate)} rows/s: ${(defaultRate / plainRate).toFixed(2)}x`,
+  );
+  // The version's reference, so that the binner bins every value (without one it only counts the predictions).
+  await sink.write(MonitorTables.references, referenceRows({ model: 'bench', version: 1, ...benchReferences(next) }));
+  await timed(`binner pass over the ${SINK_EVENTS} predictions the sink wrote (off the insert path)`, () =>
+    new PredictionBinner(clickhouse, DB).catchUp(),
   );
   const stored = await (
     await clickhouse.query({
@@ -148,24 +170,8 @@ async function driftBench(dataDir: string): Promise<void> {
     `drift: ${PREDICTIONS} predictions, 16 numeric + 4 categorical features and the score, ${WINDOWS} windows`,
   );
   const next = generator(11);
-  const sample = (shift: number) => Array.from({ length: 20_000 }, () => normal(next) + shift);
-  const references = Object.fromEntries([
-    ...NUMERIC.map((f) => [f, quantileReference(sample(0))]),
-    ...CATEGORICAL.map((f) => [
-      f,
-      { kind: 'categorical' as const, counts: { v0: 20, v1: 20, v2: 20, v3: 20, v4: 20 }, nullCount: 0 },
-    ]),
-  ]);
   const sink = new ClickHouseSink(clickhouse, DB);
-  await sink.write(
-    MonitorTables.references,
-    referenceRows({
-      model: 'bench',
-      version: 2,
-      referenceDistributions: references,
-      predictionDistribution: quantileReference(Array.from({ length: 20_000 }, () => next())),
-    }),
-  );
+  await sink.write(MonitorTables.references, referenceRows({ model: 'bench', version: 2, ...benchReferences(next) }));
   const windowMs = 3_600_000;
   const spanMs = WINDOWS * windowMs;
   // Half the windows shifted by 0.5 sd on every numeric feature: the drift is real work, not zeros.
@@ -176,7 +182,7 @@ async function driftBench(dataDir: string): Promise<void> {
   const categorical = CATEGORICAL.map(
     (f, i) => `'${f}', concat('v', toString(cityHash64(number, ${i + 200}) % 5))`,
   ).join(', ');
-  await timed('generate the predictions inside ClickHouse (the bins view runs at insert)', () =>
+  await timed('generate the predictions inside ClickHouse', () =>
     clickhouse.command({
       query: `INSERT INTO ${DB}.${MonitorTables.predictions} (event_id, request_id, model, alias, version, serving_role,
           channel, entity_id, timestamp, score, output_label, num_features, cat_features, missing_features, latency_ms, logged_at)
@@ -185,11 +191,14 @@ async function driftBench(dataDir: string): Promise<void> {
           (cityHash64(number, 999) % 1000000) / 1000000, NULL,
           map(${numeric}), map(${categorical}), [], 1.0, now64(3)
         FROM numbers(${PREDICTIONS})`,
-      // blocks of 100k predictions: the bins view explodes each block into one row per value
       clickhouse_settings: { min_insert_block_size_rows: '100000', min_insert_block_size_bytes: '0' },
     }),
   );
   const analytics = new MonitorAnalytics(clickhouse, DB);
+  const first = await timed(`binner: first pass, bins all ${PREDICTIONS} predictions (off the insert path)`, () =>
+    analytics.binner.catchUp(),
+  );
+  console.log(`  ${first.value.minutes} minutes binned`);
   const until = new Date(BASE + spanMs);
   const timeWindow = { by: 'time', seconds: windowMs / 1000 } as const;
   const raw = await timed('OLD: every drift statistic from the raw rows, all windows', () =>
@@ -198,7 +207,7 @@ async function driftBench(dataDir: string): Promise<void> {
   const binned: Array<{ value: DriftWindow[]; seconds: number }> = [];
   for (const run of [1, 2, 3])
     binned.push(
-      await timed(`NEW: every drift statistic from prediction_bins, all windows (run ${run})`, () =>
+      await timed(`NEW: drift() (binner pass + histograms), all windows (run ${run})`, () =>
         analytics.drift('bench', 2, timeWindow, 0, until),
       ),
     );
@@ -218,13 +227,10 @@ async function driftBench(dataDir: string): Promise<void> {
       format: 'JSONEachRow',
     })
   ).json<{ n: string }>();
-  console.log(`  rows of prediction_bins: ${bins[0]?.n}`);
+  console.log(`  rows of ${MonitorTables.predictionBins}: ${bins[0]?.n}`);
   const lastKey = Math.floor((BASE + spanMs) / windowMs) - 1;
   await timed('NEW: one pass that finds one new window (the loop, incrementally)', () =>
     analytics.drift('bench', 2, timeWindow, lastKey, until),
-  );
-  await timed('binning all predictions again from the raw rows (the view does this at insert)', () =>
-    rebuildPredictionBins(clickhouse, DB),
   );
   await clickhouse.close();
 }

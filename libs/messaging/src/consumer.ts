@@ -67,6 +67,11 @@ export interface ConsumerRunnerOptions {
   inbox?: InboxOptions;
   retry?: Partial<RetryPolicy>;
   maxEventBytes?: number;
+  /**
+   * Most consecutive events of a partition whose effects share one inbox transaction (DEFAULT_MAX_GROUP). A sink
+   * into ClickHouse takes more: its cost is mostly per insert, and a group is one insert per table.
+   */
+  maxGroup?: number;
   fromBeginning?: boolean;
   /** Per source topic: applied to the value of every dead letter of that topic before it is written. */
   redactDeadLetter?: Readonly<Record<string, DeadLetterRedactor>>;
@@ -84,8 +89,10 @@ const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 5_000,
   unavailableMaxDelayMs: 10_000,
 };
-/** Most consecutive events whose effects share one inbox transaction. */
-const MAX_GROUP = 500;
+/** Most consecutive events whose effects share one inbox transaction, unless the runner is given maxGroup. */
+export const DEFAULT_MAX_GROUP = 500;
+/** Fetch room per partition for a full group: events of this many bytes on average fill a group in one fetch. */
+const GROUP_EVENT_BYTES = 2_048;
 
 interface Decoded {
   message: KafkaMessage;
@@ -120,6 +127,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   private readonly handlers = new Map<string, EventHandler>();
   private readonly retry: RetryPolicy;
   private readonly maxEventBytes: number;
+  private readonly maxGroup: number;
   private consumer?: Consumer | undefined;
 
   private readonly options: ConsumerRunnerOptions;
@@ -130,6 +138,9 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     this.redactors = new Map(Object.entries(options.redactDeadLetter ?? {}));
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.maxGroup = options.maxGroup ?? DEFAULT_MAX_GROUP;
+    if (!Number.isInteger(this.maxGroup) || this.maxGroup < 1)
+      throw new Error(`maxGroup must be a positive integer, not ${this.maxGroup}`);
   }
 
   on<T extends EventType>(type: T, handler: EventHandler<T, C>): this {
@@ -155,7 +166,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: Math.max(1_048_576, this.maxEventBytes * 2),
+      maxBytesPerPartition: Math.max(1_048_576, this.maxEventBytes * 2, this.maxGroup * GROUP_EVENT_BYTES),
       // kafkajs restarts a crashed consumer on a timer; once stop() is called that restart must not happen.
       retry: { restartOnFailure: async () => this.consumer === consumer },
     });
@@ -242,10 +253,10 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     await commitOffsetsIfNecessary();
   }
 
-  /** The run of messages from `start` that decode and have a handler, at most MAX_GROUP long. */
+  /** The run of messages from `start` that decode and have a handler, at most maxGroup long. */
   private decodableRun(topic: string, messages: KafkaMessage[], start: number): Decoded[] {
     const run: Decoded[] = [];
-    for (let i = start; i < messages.length && run.length < MAX_GROUP; i++) {
+    for (let i = start; i < messages.length && run.length < this.maxGroup; i++) {
       let event: CloudEvent;
       try {
         event = decodeMessage(topic, messages[i]!, { maxEventBytes: this.maxEventBytes });

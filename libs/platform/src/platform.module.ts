@@ -37,6 +37,8 @@ export interface PlatformModuleOptions {
   clickhouseDatabase?: string;
   /** The version of the service's HTTP API in its OpenAPI document; 0.1.0 unless given. */
   apiVersion?: string;
+  /** Most events of a partition in one inbox transaction (the consumer's default unless given). */
+  consumerMaxGroup?: number;
 }
 
 /**
@@ -91,6 +93,7 @@ export class PlatformModule {
               producer,
               metrics,
               maxEventBytes: config.MAX_EVENT_BYTES,
+              ...(options.consumerMaxGroup ? { maxGroup: options.consumerMaxGroup } : {}),
               logger: new Logger(`${service}:events`),
               inbox: { dataSource, schema: pgSchema },
             }),

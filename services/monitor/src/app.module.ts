@@ -47,6 +47,7 @@ export class AppModule {
           config,
           clickhouseDatabase: CLICKHOUSE_DATABASE,
           migrations: monitorMigrations,
+          consumerMaxGroup: config.MONITOR_SINK_GROUP,
         }),
       ],
       controllers: [

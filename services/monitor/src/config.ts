@@ -17,6 +17,12 @@ export const MonitorConfigSpec = {
     default: 10_000,
     min: 0,
   }),
+  MONITOR_SINK_GROUP: int({
+    description:
+      'Most events of a partition written in one inbox transaction, so one ClickHouse insert per table: a part costs about the same whatever its rows',
+    default: 2_000,
+    min: 1,
+  }),
   MONITOR_QUERY_MAX_ROWS: int({
     description: 'Analyst endpoint /clickhouse: most rows a query may read or return (max_result_rows)',
     default: 100_000,

@@ -1,6 +1,7 @@
-// The histograms kept at insert time (prediction_bins) against the REAL embedded ClickHouse: drift read from
-// them equals drift read from the raw rows, a redelivered prediction is binned once, and the binned KS and
-// Wasserstein stay within their stated bounds of the exact two-sample values.
+// The histograms of the binner (prediction_minute_bins) against the REAL embedded ClickHouse: drift read from
+// them equals drift read from the raw rows, a pass bins only the minutes inserted since the last one, a
+// redelivered prediction is binned once, and the binned KS and Wasserstein stay within their stated bounds of the
+// exact two-sample values.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,13 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClickHouseClient, createClickHouse } from '@mlops/storage';
 import { PREDICTION_FEATURE, referenceRows } from '../src/domain';
-import {
-  MonitorTables,
-  chTimeOf,
-  createMonitorTables,
-  rebuildPredictionBins,
-} from '../src/infrastructure/clickhouse-tables';
+import { MonitorTables, chTimeOf, createMonitorTables, latestBinsWhere } from '../src/infrastructure/clickhouse-tables';
 import { type DriftWindow, MonitorAnalytics } from '../src/infrastructure/monitor-analytics';
+import { rebuildPredictionBins } from '../src/infrastructure/prediction-binner';
 import { ClickHouseSink } from '../src/infrastructure/sink';
 import { binCounts, categoricalReference, categories, normals, numericReference } from './fixtures';
 
@@ -113,6 +110,7 @@ test('drift read from the bins equals drift read from the raw rows, window by wi
   await registerVersion(model);
   await sink.write(MonitorTables.predictions, predictionRows(model, 1500, 0, 11));
   await sink.write(MonitorTables.predictions, predictionRows(model, 1500, 0.6, 21, BASE + 6 * MINUTE));
+  await analytics.binner.catchUp();
   const raw = await analytics.driftFromRows(model, 1, window, 0, until);
   const binned = await analytics.driftFromBins(model, 1, window, 0, until);
   assert.equal(raw.length, 6, 'six windows of two minutes');
@@ -127,6 +125,7 @@ test('a later pass reads the bins of its windows only, with the same values', as
   const model = 'bins-from-key';
   await registerVersion(model);
   await sink.write(MonitorTables.predictions, predictionRows(model, 1200, 0.3, 31));
+  await analytics.binner.catchUp();
   const all = await analytics.driftFromBins(model, 1, window, 0, until);
   const later = await analytics.driftFromBins(model, 1, window, all[1]!.key, until);
   assert.deepEqual(
@@ -152,21 +151,46 @@ test('drift() reads the bins: it still answers once the raw rows are gone', asyn
   assertSameDrift(after, before);
 });
 
+/** Predictions of the model counted by the latest binning of each minute. */
+async function binnedCount(model: string): Promise<number> {
+  const counted = await (
+    await clickhouse.query({
+      query: `SELECT sum(predictions) AS n FROM ${DATABASE}.${MonitorTables.predictionBins}
+              WHERE feature = '' AND ${latestBinsWhere(DATABASE, 'minute >= toDateTime(0)')}`,
+      format: 'JSONEachRow',
+      query_params: { model, version: 1 },
+    })
+  ).json<{ n: string | number }>();
+  return Number(counted[0]?.n ?? 0);
+}
+
+test('a pass bins only the minutes that got predictions since the last pass', async () => {
+  const model = 'bins-incremental';
+  await registerVersion(model);
+  await analytics.binner.catchUp();
+  await sink.write(MonitorTables.predictions, predictionRows(model, 300, 0, 71, BASE, 3));
+  assert.equal((await analytics.binner.catchUp()).minutes, 3, 'the three minutes written');
+  assert.equal((await analytics.binner.catchUp()).minutes, 0, 'nothing new');
+  await sink.write(MonitorTables.predictions, predictionRows(model, 50, 0, 72, BASE + 10 * MINUTE, 1));
+  assert.equal((await analytics.binner.catchUp()).minutes, 1, 'only the minute written since');
+  assert.equal(await binnedCount(model), 350);
+  assertSameDrift(
+    await analytics.driftFromBins(model, 1, window, 0, until),
+    await analytics.driftFromRows(model, 1, window, 0, until),
+  );
+});
+
 test('a prediction written again (a redelivery after a failed commit) is binned once', async () => {
   const model = 'bins-once';
   await registerVersion(model);
   const rows = predictionRows(model, 400, 0, 51);
   await sink.write(MonitorTables.predictions, rows);
   await sink.write(MonitorTables.predictions, rows.slice(100, 250));
-  const counted = await (
-    await clickhouse.query({
-      query: `SELECT sum(predictions) AS n FROM ${DATABASE}.${MonitorTables.predictionBins}
-              WHERE model = {m:String} AND feature = ''`,
-      format: 'JSONEachRow',
-      query_params: { m: model },
-    })
-  ).json<{ n: string | number }>();
-  assert.equal(Number(counted[0]?.n), 400);
+  await analytics.binner.catchUp();
+  assert.equal(await binnedCount(model), 400, 'copies written before the pass');
+  await sink.write(MonitorTables.predictions, rows.slice(0, 300));
+  await analytics.binner.catchUp();
+  assert.equal(await binnedCount(model), 400, 'copies written after the pass');
   const binned = await analytics.driftFromBins(model, 1, window, 0, until);
   assert.deepEqual(
     binned.map((w) => w.rows),
@@ -175,18 +199,30 @@ test('a prediction written again (a redelivery after a failed commit) is binned 
   assertSameDrift(binned, await analytics.driftFromRows(model, 1, window, 0, until));
 });
 
-test('predictions inserted before their version reference are read from the raw rows, then binned by a rebuild', async () => {
+test('predictions binned before their version reference are read from the raw rows, then binned again once it arrives', async () => {
   const model = 'bins-late-reference';
   await sink.write(MonitorTables.predictions, predictionRows(model, 500, 0.4, 61));
-  await registerVersion(model);
+  await analytics.binner.catchUp();
+  assert.deepEqual(await analytics.drift(model, 1, window, 0, until), [], 'no reference: no drift');
   assert.equal(await analytics.unbinnedPredictions(model, 1, window.seconds * 1000, 0, until), 500);
+  await registerVersion(model);
   const raw = await analytics.driftFromRows(model, 1, window, 0, until);
   const chosen = await analytics.drift(model, 1, window, 0, until);
   assert.equal(raw.length, 3);
   assertSameDrift(chosen, raw);
-  await rebuildPredictionBins(clickhouse, DATABASE);
   assert.equal(await analytics.unbinnedPredictions(model, 1, window.seconds * 1000, 0, until), 0);
   assertSameDrift(await analytics.driftFromBins(model, 1, window, 0, until), raw);
+});
+
+test('a rebuild bins every stored prediction again, with the same drift', async () => {
+  const model = 'bins-rebuild';
+  await registerVersion(model);
+  await sink.write(MonitorTables.predictions, predictionRows(model, 600, 0.2, 81));
+  const before = await analytics.drift(model, 1, window, 0, until);
+  const pass = await rebuildPredictionBins(clickhouse, DATABASE);
+  assert.ok(pass.minutes >= 6, `every minute stored binned again (${pass.minutes})`);
+  assert.equal(await binnedCount(model), 600);
+  assertSameDrift(await analytics.driftFromBins(model, 1, window, 0, until), before);
 });
 
 // ---- exact two-sample statistics, to bound what binning costs ----
@@ -237,6 +273,7 @@ test('binned KS and Wasserstein are within the README bounds of the exact two-sa
       num_features: { a: normals(3000, shift, 1, seed)[i]! },
     }));
     await sink.write(MonitorTables.predictions, rows);
+    await analytics.binner.catchUp();
     const [w] = await analytics.driftFromBins(model, 1, { by: 'time', seconds: 60 }, start / MINUTE, until);
     const a = w!.stats.find((s) => s.feature === 'a')!;
     const live = rows.map((r) => r.num_features.a);

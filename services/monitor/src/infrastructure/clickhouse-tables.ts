@@ -12,7 +12,8 @@ export const MonitorTables = {
   references: 'reference_distributions',
   driftResults: 'drift_results',
   performanceResults: 'performance_results',
-  predictionBins: 'prediction_bins',
+  predictionBins: 'prediction_minute_bins',
+  binsProgress: 'prediction_bins_progress',
 } as const;
 
 export type MonitorTable = (typeof MonitorTables)[keyof typeof MonitorTables];
@@ -43,13 +44,16 @@ export function monitorTableDdl(database: string): string[] {
       missing_features Array(String),
       latency_ms Float64,
       logged_at DateTime64(3, 'UTC') COMMENT 'CloudEvents time of the log event',
-      duplicate UInt8 DEFAULT 0 COMMENT '1: a copy of an event already stored (redelivered); prediction_bins skips it',
+      duplicate UInt8 DEFAULT 0 COMMENT 'no longer written (0): the bins are made from the deduplicated rows',
       instance_id String DEFAULT '' COMMENT 'resources.instanceId: the serving process; empty when the event had no sample',
       process_cpu_seconds Nullable(Float64) COMMENT 'resources.cpuSeconds: CPU the serving process used since it started',
       process_rss_bytes Nullable(Float64) COMMENT 'resources.rssBytes: its resident memory'
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(timestamp)
-    ORDER BY (model, version, timestamp, event_id)`,
+    ORDER BY (model, version, timestamp, event_id)
+    SETTINGS enable_block_number_column = 1`,
+    // Every row keeps the number of the insert that wrote it (_block_number): what the binner has not binned yet.
+    `ALTER TABLE ${t(MonitorTables.predictions)} MODIFY SETTING enable_block_number_column = 1`,
     // Tables made before the column existed get it (nothing to rewrite: old rows read the default).
     `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS duplicate UInt8 DEFAULT 0`,
     `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS instance_id String DEFAULT ''`,
@@ -129,21 +133,34 @@ export function monitorTableDdl(database: string): string[] {
       counts Array(Float64),
       null_count Float64
     ) ENGINE = ReplacingMergeTree
-    ORDER BY (model, version, feature)`,
+    ORDER BY (model, version, feature)
+    SETTINGS enable_block_number_column = 1`,
+    `ALTER TABLE ${t(MonitorTables.references)} MODIFY SETTING enable_block_number_column = 1`,
+    // Before the binner the bins were summed at insert by a view; both go (the bins are derived: made again).
+    `DROP VIEW IF EXISTS ${database}.${LEGACY_PREDICTION_BINS_VIEW}`,
+    `DROP TABLE IF EXISTS ${database}.${LEGACY_PREDICTION_BINS}`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.predictionBins)} (
       model LowCardinality(String),
       version UInt32,
       minute DateTime('UTC') COMMENT 'the minute of the predictions counted (time windows are whole minutes)',
-      feature String COMMENT '"": every prediction (bin 1 when the version had its reference at insert, 0 when not); else a numeric feature or $prediction (bin 1..k of the reference edges) or a categorical one (bin 0, category)',
+      feature String COMMENT '"": every prediction (bin 1 when the version had its reference when binned, 0 when not); else a numeric feature or $prediction (bin 1..k of the reference edges) or a categorical one (bin 0, category)',
       bin UInt32,
       category String,
-      predictions SimpleAggregateFunction(sum, UInt64),
-      alias SimpleAggregateFunction(anyLast, LowCardinality(String))
-    ) ENGINE = AggregatingMergeTree
+      predictions UInt64,
+      alias LowCardinality(String),
+      computed_at DateTime64(6, 'UTC') COMMENT 'when the minute was binned: a read takes the latest binning of each minute'
+    ) ENGINE = ReplacingMergeTree(computed_at)
     PARTITION BY toYYYYMM(minute)
     ORDER BY (model, version, minute, feature, bin, category)`,
+    `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.binsProgress)} (
+      id UInt8,
+      predictions_block UInt64 COMMENT 'every prediction row with _block_number up to this is binned',
+      references_block UInt64 COMMENT 'every reference row with _block_number up to this is in the bins',
+      updated_at DateTime64(6, 'UTC')
+    ) ENGINE = ReplacingMergeTree(updated_at)
+    ORDER BY id`,
     // The inner bin edges of every version's numeric features (and a "" row per version: its reference is known),
-    // in memory for joinGet: the bins view looks edges up per value with no join to build per insert.
+    // in memory for joinGet: the binner looks edges up per value with no join to build.
     `CREATE TABLE IF NOT EXISTS ${database}.${REFERENCE_EDGES} (
       model String,
       version UInt32,
@@ -153,8 +170,6 @@ export function monitorTableDdl(database: string): string[] {
     ) ENGINE = Join(ANY, LEFT, model, version, feature)`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${REFERENCE_EDGES}_mv TO ${database}.${REFERENCE_EDGES} AS
       ${referenceEdgesSelect(database, false)}`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${PREDICTION_BINS_VIEW} TO ${t(MonitorTables.predictionBins)} AS
-      ${predictionBinsSelect(database, { final: false, where: 'p.duplicate = 0' })}`,
     `CREATE TABLE IF NOT EXISTS ${t(MonitorTables.driftResults)} (
       model LowCardinality(String),
       version UInt32,
@@ -277,19 +292,21 @@ export function monitorTableDdl(database: string): string[] {
 /** Cost proxy (CPU seconds per 1,000 predictions) and memory per model, version and minute. */
 export const RESOURCE_USE_VIEW = 'resource_use';
 
-/** The materialized view that keeps `prediction_bins` as predictions are inserted. */
-export const PREDICTION_BINS_VIEW = 'prediction_bins_mv';
+/** What kept the bins before the binner: a view summing at insert, into an AggregatingMergeTree (dropped at start). */
+const LEGACY_PREDICTION_BINS_VIEW = 'prediction_bins_mv';
+const LEGACY_PREDICTION_BINS = 'prediction_bins';
 
 /**
- * Histogram rows of predictions, per (model, version, minute, feature, bin or category): what the drift of a time
- * window reads instead of the raw rows. Numeric values are binned against the edges of the version's reference
- * exactly as the raw drift SQL bins them (1 + the inner edges at or under the value), so both give the same
- * histograms; the score as `$prediction`; categorical values are kept by category (the reference's buckets are
- * chosen at read time). One `""` row per prediction counts the window and records whether the version's
- * reference was known when the prediction was inserted (bin 1) or not yet (bin 0: its numeric values were not
- * binned, and the drift of that window is read from the raw rows).
+ * Histogram rows of the predictions of some minutes, per (model, version, minute, feature, bin or category): what
+ * the drift of a time window reads instead of the raw rows. Made from the deduplicated rows (FINAL: a redelivered
+ * prediction counts once). Numeric values are binned against the edges of the version's reference exactly as the
+ * raw drift SQL bins them (1 + the inner edges at or under the value), so both give the same histograms; the score
+ * as `$prediction`; categorical values are kept by category (the reference's buckets are chosen at read time).
+ * One `""` row per prediction counts the window and records whether the version's reference was known when the
+ * minute was binned (bin 1) or not (bin 0: its numeric values were not binned, and the drift of that window is
+ * read from the raw rows). `where` picks the predictions (of whole minutes: a minute's binning replaces the last).
  */
-export function predictionBinsSelect(database: string, options: { final: boolean; where: string }): string {
+export function predictionBinsSelect(database: string, where: string): string {
   assertDatabaseName(database);
   const edges = `'${database}.${REFERENCE_EDGES}'`;
   // One row per value (kind 0: the prediction itself, 1: numeric, 2: categorical); the edges come from the
@@ -298,64 +315,73 @@ export function predictionBinsSelect(database: string, options: { final: boolean
         toUInt32(multiIf(kind = 0, joinGet(${edges}, 'known', model, version, ''),
                          kind = 1, 1 + arrayCount(e -> value >= e, joinGet(${edges}, 'inner_edges', model, version, feature)),
                          0)) AS bin,
-        category, count() AS predictions, anyLast(alias) AS alias
+        category, count() AS predictions, anyLast(alias) AS alias, now64(6) AS computed_at
       FROM (
         SELECT p.model AS model, p.version AS version, toStartOfMinute(p.timestamp) AS minute, p.alias AS alias,
           item.1 AS kind, item.2 AS feature, item.3 AS value, item.4 AS category
-        FROM ${database}.${MonitorTables.predictions} AS p${options.final ? ' FINAL' : ''}
+        FROM ${database}.${MonitorTables.predictions} AS p FINAL
         ARRAY JOIN arrayConcat(
           [tuple(toUInt8(0), '', toFloat64(0), '')],
           arrayMap((f, v) -> tuple(toUInt8(1), f, v, ''), mapKeys(p.num_features), mapValues(p.num_features)),
           [tuple(toUInt8(1), '${PREDICTION_FEATURE}', p.score, '')],
           arrayMap((f, c) -> tuple(toUInt8(2), f, toFloat64(0), c), mapKeys(p.cat_features), mapValues(p.cat_features))
         ) AS item
-        WHERE ${options.where}
+        WHERE ${where}
       )
       WHERE kind != 1 OR joinGet(${edges}, 'known', model, version, feature) = 1
       GROUP BY model, version, minute, feature, bin, category`;
+}
+
+/**
+ * The rows of `prediction_minute_bins` a read uses: of each minute, its latest binning only (an earlier binning of
+ * the minute may have bins the latest has not, e.g. `""` bin 0 from before the reference was known).
+ */
+export function latestBinsWhere(database: string, minuteRange: string): string {
+  assertDatabaseName(database);
+  return `model = {model:String} AND version = {version:UInt32} AND ${minuteRange}
+      AND (minute, computed_at) IN (
+        SELECT minute, max(computed_at) FROM ${database}.${MonitorTables.predictionBins}
+        WHERE model = {model:String} AND version = {version:UInt32} AND ${minuteRange}
+        GROUP BY minute)`;
 }
 
 /** The Join table holding the versions' inner bin edges (see referenceEdgesSelect). */
 export const REFERENCE_EDGES = 'reference_edges';
 
 /** Rows of `reference_edges` from reference rows: a "" row per row (the version is known), the inner edges of numeric ones. */
-function referenceEdgesSelect(database: string, final: boolean): string {
+export function referenceEdgesSelect(database: string, final: boolean, where = '1'): string {
   return `SELECT model, version, key_feature AS feature, toUInt8(1) AS known, key_edges AS inner_edges FROM (
         SELECT model, version, item.1 AS key_feature, item.2 AS key_edges
         FROM ${database}.${MonitorTables.references}${final ? ' FINAL' : ''}
         ARRAY JOIN if(kind = 'numeric',
           [tuple('', CAST([], 'Array(Float64)')), tuple(feature, arrayPopFront(arrayPopBack(edges)))],
           [tuple('', CAST([], 'Array(Float64)'))]) AS item
+        WHERE ${where}
       )`;
 }
 
 /**
- * Creates what is missing. The first time the bins view is made, the predictions already stored are binned into
- * `prediction_bins` (from the deduplicated rows, before any event is consumed: the platform consumes after init).
+ * Creates what is missing. Tables made before the binner get their block numbers kept per row (a settings change,
+ * no rewrite); their predictions are binned by the binner's first pass (nothing binned yet).
  */
 export async function createMonitorTables(clickhouse: ClickHouseClient, database: string): Promise<void> {
   assertDatabaseName(database);
-  const exists = await clickhouse.query({
-    query: `EXISTS TABLE ${database}.${PREDICTION_BINS_VIEW}`,
+  const created = await clickhouse.query({
+    query: `SELECT name, create_table_query FROM system.tables
+            WHERE database = {database:String} AND name IN ({predictions:String}, {references:String})`,
     format: 'JSONEachRow',
+    query_params: { database, predictions: MonitorTables.predictions, references: MonitorTables.references },
   });
-  const [viewExisted] = await exists.json<{ result: number | string }>();
-  for (const query of monitorTableDdl(database)) await clickhouse.command({ query });
-  if (Number(viewExisted?.result ?? 0) === 0) await rebuildPredictionBins(clickhouse, database);
-}
-
-/** Loads the edges again and bins every stored prediction again from the deduplicated rows (no insert may run meanwhile). */
-export async function rebuildPredictionBins(clickhouse: ClickHouseClient, database: string): Promise<void> {
-  assertDatabaseName(database);
-  await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${REFERENCE_EDGES}` });
-  await clickhouse.command({
-    query: `INSERT INTO ${database}.${REFERENCE_EDGES} ${referenceEdgesSelect(database, true)}`,
-  });
-  await clickhouse.command({ query: `TRUNCATE TABLE ${database}.${MonitorTables.predictionBins}` });
-  await clickhouse.command({
-    query: `INSERT INTO ${database}.${MonitorTables.predictionBins}
-      ${predictionBinsSelect(database, { final: true, where: '1' })}`,
-  });
+  const numbered = new Set(
+    (await created.json<{ name: string; create_table_query: string }>())
+      .filter((table) => table.create_table_query.includes('enable_block_number_column = 1'))
+      .map((table) => table.name),
+  );
+  for (const query of monitorTableDdl(database)) {
+    const modify = /^ALTER TABLE \S+\.(\w+) MODIFY SETTING enable_block_number_column/.exec(query);
+    if (modify && numbered.has(modify[1] as string)) continue;
+    await clickhouse.command({ query });
+  }
 }
 
 export function assertDatabaseName(database: string): void {

@@ -1,5 +1,5 @@
 import { PREDICTION_FEATURE, SHARE_FLOOR } from '../domain';
-import { MonitorTables, assertDatabaseName } from './clickhouse-tables';
+import { MonitorTables, assertDatabaseName, latestBinsWhere } from './clickhouse-tables';
 
 /**
  * Tumbling windows: by prediction time (`seconds`, windows aligned on the Unix epoch) or by count (`size`
@@ -87,8 +87,8 @@ export function driftSql(database: string, window: WindowSpec, layout: Reference
 }
 
 /**
- * The same statistics for time windows of whole minutes, from the histograms kept at insert time
- * (`prediction_bins`, see clickhouse-tables.ts): a window reads its minutes' bins, not its predictions, so the
+ * The same statistics for time windows of whole minutes, from the histograms of the binner
+ * (`prediction_minute_bins`, see prediction-binner.ts): a window reads its minutes' bins, not its predictions, so the
  * cost follows minutes x features x bins whatever the traffic. The bins are those of the raw query, so the
  * results are the same. Parameters: model, version, until, fromKey, windowMs (a multiple of 60000).
  */
@@ -101,9 +101,7 @@ export function binnedDriftSql(database: string, layout: ReferenceLayout): strin
     SELECT intDiv(toUInt64(toUnixTimestamp(minute)) * 1000, {windowMs:UInt64}) AS window_key, feature, bin, category,
       sum(predictions) AS c, anyLast(alias) AS alias
     FROM ${database}.${MonitorTables.predictionBins}
-    WHERE model = {model:String} AND version = {version:UInt32}
-      AND minute >= fromUnixTimestamp64Milli(toInt64({fromKey:UInt64} * {windowMs:UInt64}), 'UTC')
-      AND minute < {until:DateTime64(3, 'UTC')}
+    WHERE ${latestBinsWhere(database, binnedMinutes)}
     GROUP BY window_key, feature, bin, category
   ),
   windows AS (
@@ -124,16 +122,18 @@ export function binnedDriftSql(database: string, layout: ReferenceLayout): strin
 }
 
 /**
- * How many predictions of the version in [from window, until) were inserted before its reference was known
- * (their numeric values are not in `prediction_bins`): when any, the binned drift would miss them.
+ * How many predictions of the version in [from window, until) were binned while its reference was not known
+ * (their numeric values are not in the bins): when any, the binned drift would miss them.
  */
 export function unbinnedPredictionsSql(database: string): string {
   assertDatabaseName(database);
   return `SELECT sum(predictions) AS unbinned FROM ${database}.${MonitorTables.predictionBins}
-    WHERE model = {model:String} AND version = {version:UInt32} AND feature = '' AND bin = 0
-      AND minute >= fromUnixTimestamp64Milli(toInt64({fromKey:UInt64} * {windowMs:UInt64}), 'UTC')
-      AND minute < {until:DateTime64(3, 'UTC')}`;
+    WHERE feature = '' AND bin = 0 AND ${latestBinsWhere(database, binnedMinutes)}`;
 }
+
+/** The minutes of the windows from fromKey on, before until. */
+const binnedMinutes = `minute >= fromUnixTimestamp64Milli(toInt64({fromKey:UInt64} * {windowMs:UInt64}), 'UTC')
+      AND minute < {until:DateTime64(3, 'UTC')}`;
 
 const timeWindowBounds = `fromUnixTimestamp64Milli(toInt64(window_key * {windowMs:UInt64}), 'UTC') AS window_start,
          fromUnixTimestamp64Milli(toInt64((window_key + 1) * {windowMs:UInt64}), 'UTC') AS window_end`;

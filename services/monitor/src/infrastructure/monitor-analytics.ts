@@ -3,6 +3,7 @@ import type { FeatureDriftStats, LiveMetric, WindowPerformance, WindowPolicy } f
 import { MonitorTables, RESOURCE_USE_VIEW, chTimeOf } from './clickhouse-tables';
 import { type DriftSqlRow, type ReferenceLayout, binnedDriftSql, driftSql, unbinnedPredictionsSql } from './drift-sql';
 import { type PerformanceSqlRow, performanceSql } from './performance-sql';
+import { PredictionBinner } from './prediction-binner';
 
 /** The drift statistics of one complete window. */
 export interface DriftWindow {
@@ -66,15 +67,20 @@ const num = (value: number | string | null): number => Number(value ?? 0);
 
 /** The monitor's ClickHouse reads and result writes; every statistic is computed by ClickHouse. */
 export class MonitorAnalytics {
+  /** Keeps the histograms the binned drift reads (off the insert path: a pass before each binned read). */
+  readonly binner: PredictionBinner;
+
   constructor(
     readonly clickhouse: ClickHouseClient,
     readonly database: string,
-  ) {}
+  ) {
+    this.binner = new PredictionBinner(clickhouse, database);
+  }
 
   /**
-   * The complete windows from `fromKey` on, of the predictions made before `until`: from the histograms kept at
-   * insert time when the windows are whole minutes and every prediction read was binned; from the raw rows
-   * otherwise (count windows, windows of odd seconds, predictions inserted before their version's reference).
+   * The complete windows from `fromKey` on, of the predictions made before `until`: from the histograms of the
+   * binner (brought up to date first) when the windows are whole minutes and every prediction read was binned;
+   * from the raw rows otherwise (count windows, windows of odd seconds, a version without a reference).
    */
   async drift(
     model: string,
@@ -84,6 +90,7 @@ export class MonitorAnalytics {
     until: Date,
   ): Promise<DriftWindow[]> {
     if (window.by === 'time' && window.seconds % 60 === 0) {
+      await this.binner.catchUp();
       const unbinned = await this.unbinnedPredictions(model, version, window.seconds * 1000, fromKey, until);
       if (unbinned === 0) return this.driftFromBins(model, version, window, fromKey, until);
     }
@@ -109,7 +116,7 @@ export class MonitorAnalytics {
     });
   }
 
-  /** drift() read from `prediction_bins`: time windows of whole minutes only. */
+  /** drift() read from the binner's histograms as they are (no pass first): time windows of whole minutes only. */
   async driftFromBins(
     model: string,
     version: number,
@@ -130,7 +137,7 @@ export class MonitorAnalytics {
     });
   }
 
-  /** Predictions of the windows read that were inserted before the version's reference (not in the bins). */
+  /** Predictions of the windows read that were binned before the version's reference was known. */
   async unbinnedPredictions(
     model: string,
     version: number,

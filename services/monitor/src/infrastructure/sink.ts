@@ -6,19 +6,16 @@ import type {
   TransactionCommitEvent,
 } from 'typeorm';
 import type { ClickHouseClient } from '@mlops/storage';
-import { type MonitorTable, MonitorTables } from './clickhouse-tables';
+import type { MonitorTable } from './clickhouse-tables';
 
 export type SinkRow = Record<string, unknown>;
 
 /**
- * Batched ClickHouse sink: the handlers of one inbox transaction (up to a group of 200 events) add rows, and
+ * Batched ClickHouse sink: the handlers of one inbox transaction (a group of up to SINK_GROUP events) add rows, and
  * just before the Postgres transaction commits each table gets one insert. A failed insert rolls the
  * transaction back, so its events are retried; an insert whose commit then fails is written again on redelivery,
- * and the ReplacingMergeTree key (ending with the event id) plus FINAL reads count it once.
- *
- * The histograms kept for drift (`prediction_bins`, a materialized view summing at insert) cannot deduplicate
- * later, so a prediction already stored is written with `duplicate = 1` and the view skips it: the check runs in
- * the same transaction that holds the inbox claims of these events, so no other consumer inserts them meanwhile.
+ * and the ReplacingMergeTree key (ending with the event id) plus FINAL reads count it once. The drift histograms
+ * are not kept here: the binner makes them later from the deduplicated rows (prediction-binner.ts).
  */
 export class ClickHouseSink implements EntitySubscriberInterface {
   private readonly pending = new WeakMap<QueryRunner, Map<MonitorTable, SinkRow[]>>();
@@ -50,30 +47,7 @@ export class ClickHouseSink implements EntitySubscriberInterface {
   /** Rows outside any transaction (benchmarks, backfills): one insert per table. */
   async write(table: MonitorTable, rows: readonly SinkRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const values = table === MonitorTables.predictions ? await this.markStoredPredictions(rows) : [...rows];
-    await this.clickhouse.insert({ table: `${this.database}.${table}`, values, format: 'JSONEachRow' });
-  }
-
-  /** Rows of predictions already stored get `duplicate: 1` (one indexed lookup by model, version, time, id). */
-  private async markStoredPredictions(rows: readonly SinkRow[]): Promise<SinkRow[]> {
-    const text = (row: SinkRow, key: string): string => String(row[key]);
-    const times = rows.map((r) => text(r, 'timestamp')).sort();
-    const result = await this.clickhouse.query({
-      query: `SELECT DISTINCT event_id FROM ${this.database}.${MonitorTables.predictions}
-        WHERE model IN {models:Array(String)} AND version IN {versions:Array(UInt32)}
-          AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp <= {to:DateTime64(3, 'UTC')}
-          AND event_id IN {ids:Array(String)}`,
-      format: 'JSONEachRow',
-      query_params: {
-        models: [...new Set(rows.map((r) => text(r, 'model')))],
-        versions: [...new Set(rows.map((r) => Number(r['version'])))],
-        from: times[0],
-        to: times[times.length - 1],
-        ids: rows.map((r) => text(r, 'event_id')),
-      },
-    });
-    const stored = new Set((await result.json<{ event_id: string }>()).map((r) => r.event_id));
-    return rows.map((row) => (stored.has(text(row, 'event_id')) ? { ...row, duplicate: 1 } : row));
+    await this.clickhouse.insert({ table: `${this.database}.${table}`, values: [...rows], format: 'JSONEachRow' });
   }
 
   async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
