@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { type EventData, EventTypes, EventValidationError, dlqTopicOf, exampleEventData } from '@mlops/contracts';
 import {
   type CloudEvent,
+  DEFAULT_MAX_GROUP,
   EventConsumerRunner,
   EventProducer,
   type InboxHandlerContext,
@@ -387,5 +388,39 @@ describe('messaging against the real broker and database', () => {
       seen.map((m) => header(m, 'ce_id')),
       [sentinel.id],
     );
+  });
+  test('a runner given maxGroup puts more events of a partition in one inbox transaction than the default', async () => {
+    const subject = uid('groups');
+    const count = 1_500;
+    // One key: one partition, so the events follow each other and fill whole groups.
+    await producer.publishMany(Array.from({ length: count }, () => requested(subject, 'one-partition')));
+    /** The most events (ours and the topic's earlier ones) that shared one transaction, consuming from the start. */
+    const largestGroup = async (maxGroup?: number): Promise<number> => {
+      const r = new EventConsumerRunner<InboxHandlerContext>({
+        kafka,
+        consumerName: uid('grouping'),
+        producer,
+        metrics,
+        inbox: { dataSource, schema },
+        ...(maxGroup ? { maxGroup } : {}),
+      });
+      const perTransaction = new Map<unknown, number>();
+      let ours = 0;
+      r.on(REQUESTED, async (event, ctx) => {
+        perTransaction.set(ctx.manager, (perTransaction.get(ctx.manager) ?? 0) + 1);
+        if (event.subject === subject) ours++;
+      });
+      await r.start();
+      try {
+        await eventually(async () => ours >= count || undefined, `all ${count} events (maxGroup ${maxGroup})`);
+      } finally {
+        await r.stop();
+      }
+      return Math.max(...perTransaction.values());
+    };
+    const larger = await largestGroup(1_000);
+    assert.ok(larger > DEFAULT_MAX_GROUP && larger <= 1_000, `largest group with maxGroup 1000: ${larger}`);
+    const byDefault = await largestGroup();
+    assert.ok(byDefault <= DEFAULT_MAX_GROUP, `largest group by default: ${byDefault}`);
   });
 });
