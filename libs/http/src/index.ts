@@ -4,3 +4,4 @@ export * from './errors';
 export * from './decorators';
 export * from './openapi';
 export { renderDocsPage } from './docs-page';
+export * from './mlflow';

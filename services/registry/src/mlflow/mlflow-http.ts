@@ -1,16 +1,10 @@
-import 'reflect-metadata';
-import { type ArgumentsHost, Body, Catch, HttpException, Injectable, type PipeTransform, Query } from '@nestjs/common';
+import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
-import type { DomainError, Result } from '@mlops/core';
-import { type ObjectSchema, REQUEST_SCHEMAS, type RequestValidator, requestValidator } from '@mlops/http';
+import { type MlflowErrorCode, mlflowError, mlflowResponder } from '@mlops/http';
 import { PlatformExceptionFilter } from '@mlops/platform';
 
-/** MLflow's error body: the client reads `error_code` (e.g. RESOURCE_DOES_NOT_EXIST) and shows `message`. */
-export interface MlflowErrorBody {
-  error_code: string;
-  message: string;
-}
+export { MlflowBody, MlflowQuery, mlflowError, mlflowErrorResponse } from '@mlops/http';
 
 /** Our domain errors as MLflow's error codes and statuses. */
 export type MlflowErrorKind =
@@ -21,7 +15,7 @@ export type MlflowErrorKind =
   | 'version_marked_bad'
   | 'feature_disabled';
 
-const MLFLOW_ERRORS: Record<MlflowErrorKind, { code: string; status: number }> = {
+const MLFLOW_ERRORS: Record<MlflowErrorKind, MlflowErrorCode> = {
   model_not_found: { code: 'RESOURCE_DOES_NOT_EXIST', status: 404 },
   version_not_found: { code: 'RESOURCE_DOES_NOT_EXIST', status: 404 },
   alias_not_found: { code: 'RESOURCE_DOES_NOT_EXIST', status: 404 },
@@ -32,63 +26,8 @@ const MLFLOW_ERRORS: Record<MlflowErrorKind, { code: string; status: number }> =
   feature_disabled: { code: 'FEATURE_DISABLED', status: 400 },
 };
 
-export function mlflowError(code: string, message: string, status: number): HttpException {
-  return new HttpException({ error_code: code, message } satisfies MlflowErrorBody, status);
-}
-
 /** The value of a result, or MLflow's error answer for its error. */
-export function mlflowRespond<T>(result: Result<T, DomainError<MlflowErrorKind>>): T {
-  if (result.ok) return result.value;
-  const { code, status } = MLFLOW_ERRORS[result.error.kind];
-  throw mlflowError(code, result.error.message, status);
-}
-
-/** Checks a request part against its closed schema; an invalid request is MLflow's INVALID_PARAMETER_VALUE. */
-@Injectable()
-class MlflowSchemaPipe<T> implements PipeTransform<unknown, T> {
-  private readonly validate: RequestValidator<T>;
-
-  constructor(schema: ObjectSchema, part: string) {
-    this.validate = requestValidator<T>(schema, `mlflow registry ${part} schema`);
-  }
-
-  transform(value: unknown): T {
-    const check = this.validate(value ?? {});
-    if (check.ok) return check.value;
-    const issues = check.issues.map((issue) => `${issue.path === '' ? '(root)' : issue.path} ${issue.message}`);
-    throw mlflowError('INVALID_PARAMETER_VALUE', `Invalid request: ${issues.join('; ')}`, 400);
-  }
-}
-
-function mlflowPart(part: 'body' | 'query', schema: ObjectSchema): ParameterDecorator {
-  const pipe = new MlflowSchemaPipe(schema, part);
-  const bind = part === 'body' ? Body(pipe) : Query(pipe);
-  return (target, propertyKey, index) => {
-    bind(target, propertyKey, index);
-    if (propertyKey === undefined) return;
-    const handler = (target as Record<string | symbol, object>)[propertyKey]!;
-    Reflect.defineMetadata(
-      REQUEST_SCHEMAS,
-      { ...(Reflect.getMetadata(REQUEST_SCHEMAS, handler) ?? {}), [part]: schema },
-      handler,
-    );
-  };
-}
-
-/** `@ValidBody` for MLflow routes: the same closed-schema check, answered with MLflow's error body. */
-export const MlflowBody = (schema: ObjectSchema): ParameterDecorator => mlflowPart('body', schema);
-/** `@ValidQuery` for MLflow routes (GET requests carry their fields as query parameters). */
-export const MlflowQuery = (schema: ObjectSchema): ParameterDecorator => mlflowPart('query', schema);
-
-/** The errors every MLflow operation may answer, for the OpenAPI document. */
-export const mlflowErrorResponse = (description: string) => ({
-  description,
-  schema: {
-    type: 'object',
-    required: ['error_code', 'message'],
-    properties: { error_code: { type: 'string' }, message: { type: 'string' } },
-  },
-});
+export const mlflowRespond = mlflowResponder(MLFLOW_ERRORS);
 
 /**
  * The platform's filter, with our auth refusals (401/403 from the auth guard: `{error, message}`) answered in

@@ -1,78 +1,18 @@
-import 'reflect-metadata';
-import { Body, HttpException, Injectable, type PipeTransform, Query } from '@nestjs/common';
-import type { Result } from '@mlops/core';
-import { type ObjectSchema, REQUEST_SCHEMAS, type RequestValidator, requestValidator } from '@mlops/http';
+import { type MlflowErrorCode, mlflowResponder } from '@mlops/http';
 import type { Experiment, MetricPoint, TrackedRun, TrackedRunInfo } from '../../domain/tracking';
-import type { TrackingError, TrackingErrorKind } from '../tracking.service';
+import type { TrackingErrorKind } from '../tracking.service';
 
-/** MLflow's error body: the client reads `error_code` (e.g. RESOURCE_DOES_NOT_EXIST) and shows `message`. */
-export interface MlflowErrorBody {
-  error_code: string;
-  message: string;
-}
+export { MlflowBody, MlflowQuery, mlflowError, mlflowErrorResponse } from '@mlops/http';
 
-const MLFLOW_ERRORS: Record<TrackingErrorKind, { code: string; status: number }> = {
+const MLFLOW_ERRORS: Record<TrackingErrorKind, MlflowErrorCode> = {
   not_found: { code: 'RESOURCE_DOES_NOT_EXIST', status: 404 },
   already_exists: { code: 'RESOURCE_ALREADY_EXISTS', status: 400 },
   invalid_parameter: { code: 'INVALID_PARAMETER_VALUE', status: 400 },
   invalid_state: { code: 'INVALID_STATE', status: 400 },
 };
 
-export function mlflowError(code: string, message: string, status: number): HttpException {
-  return new HttpException({ error_code: code, message } satisfies MlflowErrorBody, status);
-}
-
 /** The value of a result, or MLflow's error answer for its error. */
-export function mlflowRespond<T>(result: Result<T, TrackingError>): T {
-  if (result.ok) return result.value;
-  const { code, status } = MLFLOW_ERRORS[result.error.kind];
-  throw mlflowError(code, result.error.message, status);
-}
-
-/** Checks a request part against its schema; an invalid request is MLflow's INVALID_PARAMETER_VALUE. */
-@Injectable()
-class MlflowSchemaPipe<T> implements PipeTransform<unknown, T> {
-  private readonly validate: RequestValidator<T>;
-
-  constructor(schema: ObjectSchema, part: string) {
-    this.validate = requestValidator<T>(schema, `mlflow ${part} schema`);
-  }
-
-  transform(value: unknown): T {
-    const check = this.validate(value ?? {});
-    if (check.ok) return check.value;
-    const issues = check.issues.map((issue) => `${issue.path === '' ? '(root)' : issue.path} ${issue.message}`);
-    throw mlflowError('INVALID_PARAMETER_VALUE', `Invalid request: ${issues.join('; ')}`, 400);
-  }
-}
-
-function mlflowPart(part: 'body' | 'query', schema: ObjectSchema): ParameterDecorator {
-  const pipe = new MlflowSchemaPipe(schema, part);
-  const bind = part === 'body' ? Body(pipe) : Query(pipe);
-  return (target, propertyKey, index) => {
-    bind(target, propertyKey, index);
-    if (propertyKey === undefined) return;
-    const handler = (target as Record<string | symbol, object>)[propertyKey]!;
-    Reflect.defineMetadata(
-      REQUEST_SCHEMAS,
-      { ...(Reflect.getMetadata(REQUEST_SCHEMAS, handler) ?? {}), [part]: schema },
-      handler,
-    );
-  };
-}
-
-export const MlflowBody = (schema: ObjectSchema): ParameterDecorator => mlflowPart('body', schema);
-export const MlflowQuery = (schema: ObjectSchema): ParameterDecorator => mlflowPart('query', schema);
-
-/** The errors every MLflow operation may answer, for the OpenAPI document. */
-export const mlflowErrorResponse = (description: string) => ({
-  description,
-  schema: {
-    type: 'object',
-    required: ['error_code', 'message'],
-    properties: { error_code: { type: 'string' }, message: { type: 'string' } },
-  },
-});
+export const mlflowRespond = mlflowResponder(MLFLOW_ERRORS);
 
 export const integer = (value: number | string | undefined): number | undefined =>
   value === undefined ? undefined : Number(value);
