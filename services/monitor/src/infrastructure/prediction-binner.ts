@@ -16,6 +16,12 @@ export interface BinningPass {
   readonly referencesBlock: number;
 }
 
+/**
+ * Rows inserted after insert number {block}: the part's name (`<partition>_<min>_<max>_<level>`) skips whole parts
+ * of older inserts without reading them, the row's `_block_number` decides within a merged part.
+ */
+const NEW_ROWS = `toUInt64(splitByChar('_', _part)[3]) > {block:UInt64} AND _block_number > {block:UInt64}`;
+
 /** Most minutes binned by one INSERT (bounds the size of the query's parameter). */
 const MINUTES_PER_INSERT = 5_000;
 
@@ -58,15 +64,20 @@ export class PredictionBinner {
   private async pass(): Promise<BinningPass> {
     const db = this.database;
     let { predictionsBlock, referencesBlock } = await this.progress();
+    const highestPrediction = await this.highestBlock(MonitorTables.predictions);
+    const highestReference = await this.highestBlock(MonitorTables.references);
     // A table emptied and made again numbers its inserts from 0: then nothing of it is binned.
-    if ((await this.highestBlock(MonitorTables.predictions)) < predictionsBlock) predictionsBlock = 0;
-    if ((await this.highestBlock(MonitorTables.references)) < referencesBlock) referencesBlock = 0;
+    if (highestPrediction < predictionsBlock) predictionsBlock = 0;
+    if (highestReference < referencesBlock) referencesBlock = 0;
 
-    const references = await this.rows<{ model: string; version: number; top: string }>(
-      `SELECT model, version, max(_block_number) AS top FROM ${db}.${MonitorTables.references}
-       WHERE _block_number > {block:UInt64} GROUP BY model, version`,
-      { block: referencesBlock },
-    );
+    const references =
+      highestReference > referencesBlock
+        ? await this.rows<{ model: string; version: number; top: string }>(
+            `SELECT model, version, max(_block_number) AS top FROM ${db}.${MonitorTables.references}
+             WHERE ${NEW_ROWS} GROUP BY model, version`,
+            { block: referencesBlock },
+          )
+        : [];
     const dirty = new Map<string, { model: string; version: number; minutes: Set<number> }>();
     const add = (model: string, version: number, minute: number): void => {
       const key = `${model}\u0000${version}`;
@@ -81,7 +92,7 @@ export class PredictionBinner {
     if (references.length > 0) {
       // The versions' edges (the view on references also adds them; a Join of ANY keeps the first copy).
       await this.clickhouse.command({
-        query: `INSERT INTO ${db}.${REFERENCE_EDGES} ${referenceEdgesSelect(db, true, '_block_number > {block:UInt64}')}`,
+        query: `INSERT INTO ${db}.${REFERENCE_EDGES} ${referenceEdgesSelect(db, true, NEW_ROWS)}`,
         query_params: { block: referencesBlock },
       });
       for (const reference of references) newReferencesBlock = Math.max(newReferencesBlock, Number(reference.top));
@@ -90,18 +101,21 @@ export class PredictionBinner {
         `SELECT DISTINCT model, version, toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))) AS minute
          FROM ${db}.${MonitorTables.predictions}
          WHERE (model, version) IN (SELECT model, version FROM ${db}.${MonitorTables.references}
-                                    WHERE _block_number > {block:UInt64})`,
+                                    WHERE ${NEW_ROWS})`,
         { block: referencesBlock },
       );
       for (const row of minutes) add(row.model, row.version, row.minute);
     }
-    const inserted = await this.rows<{ model: string; version: number; minute: number; top: string }>(
-      `SELECT model, version, toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))) AS minute,
-         max(_block_number) AS top
-       FROM ${db}.${MonitorTables.predictions} WHERE _block_number > {block:UInt64}
-       GROUP BY model, version, minute`,
-      { block: predictionsBlock },
-    );
+    const inserted =
+      highestPrediction > predictionsBlock
+        ? await this.rows<{ model: string; version: number; minute: number; top: string }>(
+            `SELECT model, version, toUInt32(toUnixTimestamp(toStartOfMinute(timestamp))) AS minute,
+               max(_block_number) AS top
+             FROM ${db}.${MonitorTables.predictions} WHERE ${NEW_ROWS}
+             GROUP BY model, version, minute`,
+            { block: predictionsBlock },
+          )
+        : [];
     let newPredictionsBlock = predictionsBlock;
     for (const row of inserted) {
       add(row.model, row.version, row.minute);
