@@ -446,7 +446,9 @@ const performance = await until(
     const res = await call(tokens.reader, 'GET', `${URLS.monitor}/models/${MODEL}/performance`);
     return res.body?.windows?.some((w) => w.version === 2) ? res.body : undefined;
   },
-  120_000,
+  // v2's windows are judged once their labels had time to arrive, by an evaluation pass that may be slow on a
+  // loaded machine: wait for it rather than close without them.
+  300_000,
   2000,
 ).catch(async () => (await call(tokens.reader, 'GET', `${URLS.monitor}/models/${MODEL}/performance`)).body);
 const stored = await until(
