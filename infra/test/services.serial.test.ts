@@ -2,56 +2,18 @@
 // after the parallel files: a second member of a group would take events other tests wait for.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEST_ADMIN_TOKEN, authorized } from '@mlops/testing';
-import { stackEnv } from './stack-env';
+import { authorized } from '@mlops/testing';
+import { type ServiceProcess, startService, waitReady } from './stack-env';
 
-const root = path.resolve(__dirname, '../../..');
 const SERVICES = ['ingestion', 'feature-store', 'trainer', 'registry', 'deployer', 'monitor'] as const;
 const OWNS_CLICKHOUSE = new Set(['feature-store', 'monitor']);
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  /** The exit code, or the signal name when the process ended by a signal. */
-  exited: Promise<number | string | null>;
-}
-
-function run(service: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [path.join(root, 'services', service, 'dist/src/main.js')], {
-    env: { PATH: process.env.PATH ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function waitReady(base: string, svc: Running, timeoutMs = 90_000): Promise<Response> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (svc.child.exitCode !== null) throw new Error(`exited with ${svc.child.exitCode}:\n${svc.output()}`);
-    try {
-      const res = await fetch(`${base}/health/ready`);
-      if (res.status === 200) return res;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`not ready in ${timeoutMs} ms:\n${svc.output()}`);
-    await sleep(250);
-  }
-}
-
 describe('each service boots as its own process against the real stack', { concurrency: 1 }, () => {
-  const running: Running[] = [];
+  const running: ServiceProcess[] = [];
   after(async () => {
     for (const r of running) r.child.kill('SIGTERM');
     await Promise.all(running.map((r) => r.exited));
@@ -61,15 +23,12 @@ describe('each service boots as its own process against the real stack', { concu
     test(`${service}: live, ready when its dependencies answer, metrics, API docs and auth, clean shutdown`, async () => {
       const port = 13_100 + i;
       const dataDir = mkdtempSync(path.join(tmpdir(), `${service}-ch-`));
-      const svc = run(service, {
-        ...stackEnv(service),
-        HTTP_PORT: String(port),
-        CLICKHOUSE_DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-      });
+      const svc = startService(service, port, { CLICKHOUSE_DATA_DIR: dataDir });
       running.push(svc);
-      const base = `http://127.0.0.1:${port}`;
-      const ready = await waitReady(base, svc);
+      const base = svc.base;
+      await waitReady(svc, 90_000);
+      const ready = await fetch(`${base}/health/ready`);
+      assert.equal(ready.status, 200);
       const report = (await ready.json()) as { ready: boolean; checks: Array<{ name: string; ok: boolean }> };
       // The deployer is ready only once its promoted models are loaded and its online features caught up ('serving').
       const expected = [
@@ -111,10 +70,10 @@ describe('each service boots as its own process against the real stack', { concu
   });
 
   test('a service refuses to start on bad config, naming every bad key', async () => {
-    const svc = run('monitor', {
-      KAFKA_BROKERS: '127.0.0.1:19092',
+    const svc = startService('monitor', 0, {
       HTTP_PORT: 'eighty',
       CLICKHOUSE_URL: 'ftp://nowhere',
+      DATABASE_URL: undefined,
     });
     assert.equal(await svc.exited, 78);
     const out = svc.output();
@@ -125,21 +84,14 @@ describe('each service boots as its own process against the real stack', { concu
   });
 
   test('a service without an admin token (and auth not disabled) refuses to start with exit 78', async () => {
-    const { AUTH_ADMIN_TOKEN: _unused, ...withoutToken } = stackEnv('trainer');
-    const svc = run('trainer', { ...withoutToken, HTTP_PORT: '13160' });
+    const svc = startService('trainer', 13_160, { AUTH_ADMIN_TOKEN: undefined });
     assert.equal(await svc.exited, 78, svc.output());
     assert.match(svc.output(), /AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/);
   });
 
   test('not ready while a dependency does not answer', async () => {
     const port = 13_150;
-    const svc = run('registry', {
-      KAFKA_BROKERS: '127.0.0.1:1',
-      DATABASE_URL: stackEnv('registry').DATABASE_URL ?? '',
-      AUTH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'error',
-    });
+    const svc = startService('registry', port, { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'error' });
     running.push(svc);
     // Kafka unreachable: the service must never claim readiness; it either serves 503 or fails to start.
     const deadline = Date.now() + 120_000;

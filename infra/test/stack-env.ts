@@ -36,22 +36,28 @@ export interface ServiceProcess {
   readonly exited: Promise<number | string | null>;
 }
 
-/** Starts `service` on `port` with its stack credentials (stackEnv) and `env` on top; `name` labels its errors. */
+/**
+ * Starts `service` on `port` with its stack credentials (stackEnv) and `env` on top (a key set to undefined is
+ * left out); `name` labels its errors.
+ */
 export function startService(
   service: string,
   port: number,
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   name: string = service,
 ): ServiceProcess {
+  const merged: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? '',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...stackEnv(service),
+    HTTP_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
   const child = spawn(process.execPath, [path.join(ROOT, 'services', service, 'dist/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...stackEnv(service),
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: Object.fromEntries(
+      Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
