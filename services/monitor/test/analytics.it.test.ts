@@ -1,11 +1,7 @@
 // The drift and performance SQL against the REAL embedded ClickHouse (chdb) in a temporary directory of this
 // process: statistics computed by ClickHouse must equal the reference formulas of src/domain on the same data.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ClickHouseClient, createClickHouse } from '@mlops/storage';
 import {
   PREDICTION_FEATURE,
   chiSquared,
@@ -16,38 +12,22 @@ import {
   psi,
   referenceRows,
 } from '../src/domain';
-import { chTimeOf, createMonitorTables, MonitorTables } from '../src/infrastructure/clickhouse-tables';
-import { MonitorAnalytics } from '../src/infrastructure/monitor-analytics';
-import { ClickHouseSink } from '../src/infrastructure/sink';
+import { chTimeOf, MonitorTables } from '../src/infrastructure/clickhouse-tables';
 import { binCounts, categoricalReference, categories, normals, numericReference } from './fixtures';
+import { embeddedMonitor } from './embedded';
 
 const DATABASE = 'monitor_analytics_test';
 const MINUTE = 60_000;
 const BASE = Date.parse('2025-05-01T00:00:00Z');
-let dataDir: string;
-let clickhouse: ClickHouseClient;
-let analytics: MonitorAnalytics;
-let sink: ClickHouseSink;
 let sequence = 0;
 
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'monitor-analytics-'));
-  clickhouse = await createClickHouse({ dataDir, database: DATABASE });
-  await createMonitorTables(clickhouse, DATABASE);
-  analytics = new MonitorAnalytics(clickhouse, DATABASE);
-  sink = new ClickHouseSink(clickhouse, DATABASE);
-});
-
-after(async () => {
-  await clickhouse?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const monitor = embeddedMonitor(DATABASE);
 
 const reference = { a: normals(5000, 0, 1, 1), plan: categories(5000, { basic: 5, premium: 3, enterprise: 2 }, 2) };
 const scores = normals(5000, 0.3, 0.1, 3);
 
 async function registerVersion(model: string): Promise<void> {
-  await sink.write(
+  await monitor.sink.write(
     MonitorTables.references,
     referenceRows({
       model,
@@ -110,8 +90,8 @@ test('ClickHouse computes every statistic as the reference formulas do on the sa
   const model = 'same-formulas';
   await registerVersion(model);
   const live = liveSample(800, 0.4, 11);
-  await sink.write(MonitorTables.predictions, predictionRows(model, live));
-  const [window] = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, live));
+  const [window] = await monitor.analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
   assert.ok(window);
   const byFeature = new Map(window.stats.map((s) => [s.feature, s]));
 
@@ -144,9 +124,9 @@ test('ClickHouse computes every statistic as the reference formulas do on the sa
 test('a normal shifted by one standard deviation drifts; a sample of the reference distribution does not', async () => {
   const model = 'shift-one-sd';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 0, 21, BASE)));
-  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 1, 31, BASE + MINUTE)));
-  const windows = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 0, 21, BASE)));
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 1, 31, BASE + MINUTE)));
+  const windows = await monitor.analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
   assert.equal(windows.length, 2);
   const [same, shifted] = windows.map((w) => judgeWindow(w.stats));
   assert.deepEqual(same!.driftedFeatures, []);
@@ -155,7 +135,7 @@ test('a normal shifted by one standard deviation drifts; a sample of the referen
   assert.equal(shifted!.datasetDrifted, true);
   const psiOfA = windows[1]!.stats.find((s) => s.feature === 'a')!.psi;
   assert.ok(psiOfA > 0.25, `PSI ${psiOfA} of a 1-sd shift is over the critical tier`);
-  const next = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, windows[1]!.key, until);
+  const next = await monitor.analytics.drift(model, 1, { by: 'time', seconds: 60 }, windows[1]!.key, until);
   assert.deepEqual(
     next.map((w) => w.key),
     [windows[1]!.key],
@@ -166,8 +146,8 @@ test('a normal shifted by one standard deviation drifts; a sample of the referen
 test('count windows hold exactly their size; the incomplete last one is left for later', async () => {
   const model = 'count-windows';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 0, 41)));
-  const windows = await analytics.drift(model, 1, { by: 'count', size: 300 }, 0, until);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, liveSample(1000, 0, 41)));
+  const windows = await monitor.analytics.drift(model, 1, { by: 'count', size: 300 }, 0, until);
   assert.deepEqual(
     windows.map((w) => [w.key, w.rows]),
     [
@@ -176,7 +156,7 @@ test('count windows hold exactly their size; the incomplete last one is left for
       [2, 300],
     ],
   );
-  const later = await analytics.drift(model, 1, { by: 'count', size: 300 }, 2, until);
+  const later = await monitor.analytics.drift(model, 1, { by: 'count', size: 300 }, 2, until);
   assert.deepEqual(
     later.map((w) => w.key),
     [2],
@@ -188,12 +168,12 @@ test('a prediction written twice (a redelivery after a failed commit) is counted
   await registerVersion(model);
   const rows = predictionRows(model, liveSample(100, 0, 51));
   // No background merge may remove the copy before the read: the read itself must count it once.
-  await clickhouse.command({ query: `SYSTEM STOP MERGES ${DATABASE}.${MonitorTables.predictions}` });
+  await monitor.clickhouse.command({ query: `SYSTEM STOP MERGES ${DATABASE}.${MonitorTables.predictions}` });
   try {
-    await sink.write(MonitorTables.predictions, rows);
-    await sink.write(MonitorTables.predictions, rows.slice(0, 40));
+    await monitor.sink.write(MonitorTables.predictions, rows);
+    await monitor.sink.write(MonitorTables.predictions, rows.slice(0, 40));
     const raw = await (
-      await clickhouse.query({
+      await monitor.clickhouse.query({
         query: `SELECT count() AS n FROM ${DATABASE}.${MonitorTables.predictions} WHERE model = {m:String}`,
         format: 'JSONEachRow',
         query_params: { m: model },
@@ -201,9 +181,9 @@ test('a prediction written twice (a redelivery after a failed commit) is counted
     ).json<{ n: string | number }>();
     assert.equal(Number(raw[0]?.n), 140, 'both copies are stored');
   } finally {
-    await clickhouse.command({ query: `SYSTEM START MERGES ${DATABASE}.${MonitorTables.predictions}` });
+    await monitor.clickhouse.command({ query: `SYSTEM START MERGES ${DATABASE}.${MonitorTables.predictions}` });
   }
-  const [window] = await analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
+  const [window] = await monitor.analytics.drift(model, 1, { by: 'time', seconds: 60 }, 0, until);
   assert.equal(window?.rows, 100);
   assert.equal(window?.stats.find((s) => s.feature === 'a')?.sampleSize, 100);
 });
@@ -220,7 +200,7 @@ test('live performance joins the first label after each prediction within the ho
     { a: 0, plan: 'basic', score: 0.7, at: t + 3000, entity: 'c4' },
     { a: 0, plan: 'basic', score: 0.6, at: t + 4000, entity: 'c5' },
   ];
-  await sink.write(MonitorTables.predictions, predictionRows(model, live));
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, live));
   const label = (entity: string, at: number, churned: boolean): Record<string, unknown> => ({
     event_id: `l-${++sequence}`,
     dataset: 'perf_labels',
@@ -232,7 +212,7 @@ test('live performance joins the first label after each prediction within the ho
     num_values: { churned: churned ? 1 : 0 },
     str_values: {},
   });
-  await sink.write(MonitorTables.labels, [
+  await monitor.sink.write(MonitorTables.labels, [
     label('c1', t + 10_000, true),
     label('c1', t + 20_000, false),
     label('c2', t + 10_000, false),
@@ -240,7 +220,7 @@ test('live performance joins the first label after each prediction within the ho
     label('c4', t + 3000 + 120_000, true),
     label('c5', t - 10_000, false),
   ]);
-  const [window] = await analytics.performance(
+  const [window] = await monitor.analytics.performance(
     model,
     1,
     { dataset: 'perf_labels', field: 'churned' },
@@ -261,11 +241,27 @@ test('live performance joins the first label after each prediction within the ho
 test('a performance window is not judged before its labels had the horizon to arrive', async () => {
   const model = 'perf-horizon';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, liveSample(10, 0, 61)));
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, liveSample(10, 0, 61)));
   const labels = { dataset: 'none', field: 'churned' };
-  const early = await analytics.performance(model, 1, labels, MINUTE, 60 * MINUTE, 0, new Date(BASE + 30 * MINUTE));
+  const early = await monitor.analytics.performance(
+    model,
+    1,
+    labels,
+    MINUTE,
+    60 * MINUTE,
+    0,
+    new Date(BASE + 30 * MINUTE),
+  );
   assert.deepEqual(early, []);
-  const late = await analytics.performance(model, 1, labels, MINUTE, 60 * MINUTE, 0, new Date(BASE + 62 * MINUTE));
+  const late = await monitor.analytics.performance(
+    model,
+    1,
+    labels,
+    MINUTE,
+    60 * MINUTE,
+    0,
+    new Date(BASE + 62 * MINUTE),
+  );
   assert.equal(late.length, 1);
 });
 
@@ -276,9 +272,9 @@ test('the operations views: latency percentiles per minute, deployment success r
     model,
     Array.from({ length: 100 }, (_, i) => ({ a: 0, plan: 'basic', score: 0.1, at: at + i })),
   ).map((row, i) => ({ ...row, latency_ms: i + 1 }));
-  await sink.write(MonitorTables.predictions, rows);
+  await monitor.sink.write(MonitorTables.predictions, rows);
   const volume = await (
-    await clickhouse.query({
+    await monitor.clickhouse.query({
       query: `SELECT predictions, latency_p50_ms, latency_p99_ms FROM ${DATABASE}.prediction_volume WHERE model = {m:String}`,
       format: 'JSONEachRow',
       query_params: { m: model },
@@ -302,12 +298,12 @@ test('the operations views: latency percentiles per minute, deployment success r
     warmup_ms: 5,
     at: chTimeOf(time),
   });
-  await sink.write(MonitorTables.deployments, [
+  await monitor.sink.write(MonitorTables.deployments, [
     deployment(1, 'succeeded', at - MINUTE),
     deployment(2, 'failed', at + 2 * MINUTE),
     deployment(2, 'succeeded', at + 5 * MINUTE),
   ]);
-  await sink.write(MonitorTables.registryEvents, [
+  await monitor.sink.write(MonitorTables.registryEvents, [
     {
       event_id: `r-${++sequence}`,
       kind: 'drift_detected',
@@ -321,7 +317,7 @@ test('the operations views: latency percentiles per minute, deployment success r
     },
   ]);
   const stats = await (
-    await clickhouse.query({
+    await monitor.clickhouse.query({
       query: `SELECT sum(deployments) AS n, sum(succeeded) / sum(deployments) AS rate FROM ${DATABASE}.deployment_stats WHERE model = {m:String}`,
       format: 'JSONEachRow',
       query_params: { m: model },
@@ -330,7 +326,7 @@ test('the operations views: latency percentiles per minute, deployment success r
   assert.equal(Number(stats[0]?.n), 3);
   assert.equal(stats[0]?.rate, 2 / 3);
   const loop = await (
-    await clickhouse.query({
+    await monitor.clickhouse.query({
       query: `SELECT new_version, loop_seconds FROM ${DATABASE}.feedback_loop WHERE model = {m:String}`,
       format: 'JSONEachRow',
       query_params: { m: model },
@@ -347,9 +343,9 @@ test('a label carrying the request id is joined by it, whatever its time', async
     { a: 0, plan: 'basic', score: 0.9, at: t, entity: 'r1' },
     { a: 0, plan: 'basic', score: 0.2, at: t + 1000, entity: 'r2' },
   ]);
-  await sink.write(MonitorTables.predictions, rows);
+  await monitor.sink.write(MonitorTables.predictions, rows);
   // Labels known before the predictions' time (a batch import), by request id: the entity/time join skips them.
-  await sink.write(
+  await monitor.sink.write(
     MonitorTables.labels,
     rows.map((row, i) => ({
       event_id: `l-${++sequence}`,
@@ -365,7 +361,7 @@ test('a label carrying the request id is joined by it, whatever its time', async
   );
   const until = new Date(BASE + 3 * 60 * MINUTE);
   const run = (requestIdField: string | null) =>
-    analytics.performance(
+    monitor.analytics.performance(
       model,
       1,
       { dataset: 'request_labels', field: 'churned', requestIdField },

@@ -2,49 +2,30 @@
 // them equals drift read from the raw rows, a pass bins only the minutes inserted since the last one, a
 // redelivered prediction is binned once, and the binned KS and Wasserstein stay within their stated bounds of the
 // exact two-sample values.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ClickHouseClient, createClickHouse } from '@mlops/storage';
 import { PREDICTION_FEATURE, referenceRows } from '../src/domain';
-import { MonitorTables, chTimeOf, createMonitorTables, latestBinsWhere } from '../src/infrastructure/clickhouse-tables';
-import { type DriftWindow, MonitorAnalytics } from '../src/infrastructure/monitor-analytics';
+import { MonitorTables, chTimeOf, latestBinsWhere } from '../src/infrastructure/clickhouse-tables';
+import type { DriftWindow } from '../src/infrastructure/monitor-analytics';
 import { rebuildPredictionBins } from '../src/infrastructure/prediction-binner';
-import { ClickHouseSink } from '../src/infrastructure/sink';
 import { binCounts, categoricalReference, categories, normals, numericReference } from './fixtures';
+import { embeddedMonitor } from './embedded';
 
 const DATABASE = 'monitor_bins_test';
 const MINUTE = 60_000;
 const BASE = Date.parse('2025-07-01T00:00:00Z');
 const until = new Date(BASE + 30 * MINUTE);
 const window = { by: 'time', seconds: 120 } as const;
-let dataDir: string;
-let clickhouse: ClickHouseClient;
-let analytics: MonitorAnalytics;
-let sink: ClickHouseSink;
 let sequence = 0;
 
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'monitor-bins-'));
-  clickhouse = await createClickHouse({ dataDir, database: DATABASE });
-  await createMonitorTables(clickhouse, DATABASE);
-  analytics = new MonitorAnalytics(clickhouse, DATABASE);
-  sink = new ClickHouseSink(clickhouse, DATABASE);
-});
-
-after(async () => {
-  await clickhouse?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const monitor = embeddedMonitor(DATABASE);
 
 const referenceA = normals(4000, 0, 1, 101);
 const referencePlan = categories(4000, { basic: 5, premium: 3, enterprise: 2 }, 102);
 const referenceScores = normals(4000, 0.3, 0.1, 103);
 
 async function registerVersion(model: string): Promise<void> {
-  await sink.write(
+  await monitor.sink.write(
     MonitorTables.references,
     referenceRows({
       model,
@@ -108,11 +89,11 @@ function assertSameDrift(binned: DriftWindow[], raw: DriftWindow[]): void {
 test('drift read from the bins equals drift read from the raw rows, window by window', async () => {
   const model = 'bins-equal-raw';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, 1500, 0, 11));
-  await sink.write(MonitorTables.predictions, predictionRows(model, 1500, 0.6, 21, BASE + 6 * MINUTE));
-  await analytics.binner.catchUp();
-  const raw = await analytics.driftFromRows(model, 1, window, 0, until);
-  const binned = await analytics.driftFromBins(model, 1, window, 0, until);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 1500, 0, 11));
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 1500, 0.6, 21, BASE + 6 * MINUTE));
+  await monitor.analytics.binner.catchUp();
+  const raw = await monitor.analytics.driftFromRows(model, 1, window, 0, until);
+  const binned = await monitor.analytics.driftFromBins(model, 1, window, 0, until);
   assert.equal(raw.length, 6, 'six windows of two minutes');
   assertSameDrift(binned, raw);
   const features = binned[0]!.stats.map((s) => s.feature).sort();
@@ -124,10 +105,10 @@ test('drift read from the bins equals drift read from the raw rows, window by wi
 test('a later pass reads the bins of its windows only, with the same values', async () => {
   const model = 'bins-from-key';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, 1200, 0.3, 31));
-  await analytics.binner.catchUp();
-  const all = await analytics.driftFromBins(model, 1, window, 0, until);
-  const later = await analytics.driftFromBins(model, 1, window, all[1]!.key, until);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 1200, 0.3, 31));
+  await monitor.analytics.binner.catchUp();
+  const all = await monitor.analytics.driftFromBins(model, 1, window, 0, until);
+  const later = await monitor.analytics.driftFromBins(model, 1, window, all[1]!.key, until);
   assert.deepEqual(
     later.map((w) => w.key),
     all.slice(1).map((w) => w.key),
@@ -138,15 +119,15 @@ test('a later pass reads the bins of its windows only, with the same values', as
 test('drift() reads the bins: it still answers once the raw rows are gone', async () => {
   const model = 'bins-used';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, 600, 0, 41));
-  const before = await analytics.drift(model, 1, window, 0, until);
-  await clickhouse.command({
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 600, 0, 41));
+  const before = await monitor.analytics.drift(model, 1, window, 0, until);
+  await monitor.clickhouse.command({
     query: `ALTER TABLE ${DATABASE}.${MonitorTables.predictions} DELETE WHERE model = {m:String}`,
     query_params: { m: model },
     clickhouse_settings: { mutations_sync: '1' },
   });
-  assert.deepEqual(await analytics.driftFromRows(model, 1, window, 0, until), [], 'no raw rows left');
-  const after = await analytics.drift(model, 1, window, 0, until);
+  assert.deepEqual(await monitor.analytics.driftFromRows(model, 1, window, 0, until), [], 'no raw rows left');
+  const after = await monitor.analytics.drift(model, 1, window, 0, until);
   assert.equal(after.length, 3);
   assertSameDrift(after, before);
 });
@@ -154,7 +135,7 @@ test('drift() reads the bins: it still answers once the raw rows are gone', asyn
 /** Predictions of the model counted by the latest binning of each minute. */
 async function binnedCount(model: string): Promise<number> {
   const counted = await (
-    await clickhouse.query({
+    await monitor.clickhouse.query({
       query: `SELECT sum(predictions) AS n FROM ${DATABASE}.${MonitorTables.predictionBins}
               WHERE feature = '' AND ${latestBinsWhere(DATABASE, 'minute >= toDateTime(0)')}`,
       format: 'JSONEachRow',
@@ -167,16 +148,16 @@ async function binnedCount(model: string): Promise<number> {
 test('a pass bins only the minutes that got predictions since the last pass', async () => {
   const model = 'bins-incremental';
   await registerVersion(model);
-  await analytics.binner.catchUp();
-  await sink.write(MonitorTables.predictions, predictionRows(model, 300, 0, 71, BASE, 3));
-  assert.equal((await analytics.binner.catchUp()).minutes, 3, 'the three minutes written');
-  assert.equal((await analytics.binner.catchUp()).minutes, 0, 'nothing new');
-  await sink.write(MonitorTables.predictions, predictionRows(model, 50, 0, 72, BASE + 10 * MINUTE, 1));
-  assert.equal((await analytics.binner.catchUp()).minutes, 1, 'only the minute written since');
+  await monitor.analytics.binner.catchUp();
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 300, 0, 71, BASE, 3));
+  assert.equal((await monitor.analytics.binner.catchUp()).minutes, 3, 'the three minutes written');
+  assert.equal((await monitor.analytics.binner.catchUp()).minutes, 0, 'nothing new');
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 50, 0, 72, BASE + 10 * MINUTE, 1));
+  assert.equal((await monitor.analytics.binner.catchUp()).minutes, 1, 'only the minute written since');
   assert.equal(await binnedCount(model), 350);
   assertSameDrift(
-    await analytics.driftFromBins(model, 1, window, 0, until),
-    await analytics.driftFromRows(model, 1, window, 0, until),
+    await monitor.analytics.driftFromBins(model, 1, window, 0, until),
+    await monitor.analytics.driftFromRows(model, 1, window, 0, until),
   );
 });
 
@@ -184,45 +165,45 @@ test('a prediction written again (a redelivery after a failed commit) is binned 
   const model = 'bins-once';
   await registerVersion(model);
   const rows = predictionRows(model, 400, 0, 51);
-  await sink.write(MonitorTables.predictions, rows);
-  await sink.write(MonitorTables.predictions, rows.slice(100, 250));
-  await analytics.binner.catchUp();
+  await monitor.sink.write(MonitorTables.predictions, rows);
+  await monitor.sink.write(MonitorTables.predictions, rows.slice(100, 250));
+  await monitor.analytics.binner.catchUp();
   assert.equal(await binnedCount(model), 400, 'copies written before the pass');
-  await sink.write(MonitorTables.predictions, rows.slice(0, 300));
-  await analytics.binner.catchUp();
+  await monitor.sink.write(MonitorTables.predictions, rows.slice(0, 300));
+  await monitor.analytics.binner.catchUp();
   assert.equal(await binnedCount(model), 400, 'copies written after the pass');
-  const binned = await analytics.driftFromBins(model, 1, window, 0, until);
+  const binned = await monitor.analytics.driftFromBins(model, 1, window, 0, until);
   assert.deepEqual(
     binned.map((w) => w.rows),
     [134, 133, 133],
   );
-  assertSameDrift(binned, await analytics.driftFromRows(model, 1, window, 0, until));
+  assertSameDrift(binned, await monitor.analytics.driftFromRows(model, 1, window, 0, until));
 });
 
 test('predictions binned before their version reference are read from the raw rows, then binned again once it arrives', async () => {
   const model = 'bins-late-reference';
-  await sink.write(MonitorTables.predictions, predictionRows(model, 500, 0.4, 61));
-  await analytics.binner.catchUp();
-  assert.deepEqual(await analytics.drift(model, 1, window, 0, until), [], 'no reference: no drift');
-  assert.equal(await analytics.unbinnedPredictions(model, 1, window.seconds * 1000, 0, until), 500);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 500, 0.4, 61));
+  await monitor.analytics.binner.catchUp();
+  assert.deepEqual(await monitor.analytics.drift(model, 1, window, 0, until), [], 'no reference: no drift');
+  assert.equal(await monitor.analytics.unbinnedPredictions(model, 1, window.seconds * 1000, 0, until), 500);
   await registerVersion(model);
-  const raw = await analytics.driftFromRows(model, 1, window, 0, until);
-  const chosen = await analytics.drift(model, 1, window, 0, until);
+  const raw = await monitor.analytics.driftFromRows(model, 1, window, 0, until);
+  const chosen = await monitor.analytics.drift(model, 1, window, 0, until);
   assert.equal(raw.length, 3);
   assertSameDrift(chosen, raw);
-  assert.equal(await analytics.unbinnedPredictions(model, 1, window.seconds * 1000, 0, until), 0);
-  assertSameDrift(await analytics.driftFromBins(model, 1, window, 0, until), raw);
+  assert.equal(await monitor.analytics.unbinnedPredictions(model, 1, window.seconds * 1000, 0, until), 0);
+  assertSameDrift(await monitor.analytics.driftFromBins(model, 1, window, 0, until), raw);
 });
 
 test('a rebuild bins every stored prediction again, with the same drift', async () => {
   const model = 'bins-rebuild';
   await registerVersion(model);
-  await sink.write(MonitorTables.predictions, predictionRows(model, 600, 0.2, 81));
-  const before = await analytics.drift(model, 1, window, 0, until);
-  const pass = await rebuildPredictionBins(clickhouse, DATABASE);
+  await monitor.sink.write(MonitorTables.predictions, predictionRows(model, 600, 0.2, 81));
+  const before = await monitor.analytics.drift(model, 1, window, 0, until);
+  const pass = await rebuildPredictionBins(monitor.clickhouse, DATABASE);
   assert.ok(pass.minutes >= 6, `every minute stored binned again (${pass.minutes})`);
   assert.equal(await binnedCount(model), 600);
-  assertSameDrift(await analytics.driftFromBins(model, 1, window, 0, until), before);
+  assertSameDrift(await monitor.analytics.driftFromBins(model, 1, window, 0, until), before);
 });
 
 // ---- exact two-sample statistics, to bound what binning costs ----
@@ -272,9 +253,9 @@ test('binned KS and Wasserstein are within the README bounds of the exact two-sa
       ...r,
       num_features: { a: normals(3000, shift, 1, seed)[i]! },
     }));
-    await sink.write(MonitorTables.predictions, rows);
-    await analytics.binner.catchUp();
-    const [w] = await analytics.driftFromBins(model, 1, { by: 'time', seconds: 60 }, start / MINUTE, until);
+    await monitor.sink.write(MonitorTables.predictions, rows);
+    await monitor.analytics.binner.catchUp();
+    const [w] = await monitor.analytics.driftFromBins(model, 1, { by: 'time', seconds: 60 }, start / MINUTE, until);
     const a = w!.stats.find((s) => s.feature === 'a')!;
     const live = rows.map((r) => r.num_features.a);
     const edges = numericReference(referenceA).binEdges;

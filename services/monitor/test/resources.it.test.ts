@@ -1,37 +1,17 @@
 // The cost proxy (CPU seconds per 1,000 predictions) and resource use, from the process samples on the
 // prediction log, against the REAL embedded ClickHouse: known answers per version, minute and window.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ClickHouseClient, createClickHouse } from '@mlops/storage';
 import { predictionRow } from '../src/domain';
-import { MonitorTables, createMonitorTables } from '../src/infrastructure/clickhouse-tables';
-import { MonitorAnalytics } from '../src/infrastructure/monitor-analytics';
-import { ClickHouseSink } from '../src/infrastructure/sink';
+import { MonitorTables } from '../src/infrastructure/clickhouse-tables';
+import { embeddedMonitor } from './embedded';
 
 const DATABASE = 'monitor_resources_test';
 const BASE = Date.parse('2025-05-01T00:00:00Z');
 const MB = 1_000_000;
-let dataDir: string;
-let clickhouse: ClickHouseClient;
-let analytics: MonitorAnalytics;
-let sink: ClickHouseSink;
 let sequence = 0;
 
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'monitor-resources-'));
-  clickhouse = await createClickHouse({ dataDir, database: DATABASE });
-  await createMonitorTables(clickhouse, DATABASE);
-  analytics = new MonitorAnalytics(clickhouse, DATABASE);
-  sink = new ClickHouseSink(clickhouse, DATABASE);
-});
-
-after(async () => {
-  await clickhouse?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const monitor = embeddedMonitor(DATABASE);
 
 /** A logged prediction of `version` at `secondsIn`, with its process sample (none when `instance` is null). */
 function logged(model: string, version: number, secondsIn: number, instance: string | null, cpu = 0, rss = 0) {
@@ -81,8 +61,8 @@ const close = (actual: number | null | undefined, expected: number): void =>
 
 test('CPU seconds per 1,000 predictions per version and minute: counter growth per process, shared by predictions', async () => {
   const model = 'cost-minutes';
-  await sink.write(MonitorTables.predictions, traffic(model));
-  const rows = await analytics.resourceUse(model, 60);
+  await monitor.sink.write(MonitorTables.predictions, traffic(model));
+  const rows = await monitor.analytics.resourceUse(model, 60);
   assert.deepEqual(
     rows.map((r) => [r.version, new Date(r.window_start).toISOString(), Number(r.predictions), Number(r.instances)]),
     [
@@ -105,9 +85,9 @@ test('CPU seconds per 1,000 predictions per version and minute: counter growth p
 test('windows sum their minutes; a redelivered prediction changes nothing', async () => {
   const model = 'cost-windows';
   const rows = traffic(model);
-  await sink.write(MonitorTables.predictions, rows);
-  await sink.write(MonitorTables.predictions, rows.slice(0, 5));
-  const windows = await analytics.resourceUse(model, 120);
+  await monitor.sink.write(MonitorTables.predictions, rows);
+  await monitor.sink.write(MonitorTables.predictions, rows.slice(0, 5));
+  const windows = await monitor.analytics.resourceUse(model, 120);
   assert.deepEqual(
     windows.map((r) => [r.version, Number(r.predictions)]),
     [
@@ -117,7 +97,7 @@ test('windows sum their minutes; a redelivered prediction changes nothing', asyn
   );
   close(windows[0]!.cpu_seconds_per_1000, (1000 * 1.8) / 9);
   close(windows[1]!.cpu_seconds_per_1000, (1000 * 0.3) / 2);
-  const one = await analytics.resourceUse(model, 120, 2);
+  const one = await monitor.analytics.resourceUse(model, 120, 2);
   assert.deepEqual(
     one.map((r) => r.version),
     [2],
