@@ -10,13 +10,17 @@
  * process): `poll` runs the outbox relays as before (a pass every 100 ms, no wake-up), `wake` as shipped (a pass
  * as soon as a transaction that wrote outbox rows commits). Each pass also counts the Postgres statements of both
  * services (pg client calls) per record.
+ * BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of the measured window of each pass (`features-<mode>.cpuprofile`,
+ * sampled every 0.5 ms; its overhead inflates that run's figures); `node bench/dist/features/profile-summary.js <file>`
+ * sums it up (self time per owner, package and function).
  */
 import 'reflect-metadata';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { Session } from 'node:inspector/promises';
 import type { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTokenWithRoles } from '@mlops/auth';
@@ -42,6 +46,28 @@ const BATCH = 100;
 type Mode = 'poll' | 'wake';
 /** The in-process services' admin token, this run only: the bench creates its role tokens with it, as a user would. */
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
+
+/** BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of this process' main thread from the first send to the last vector. */
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+
+async function startProfile(): Promise<Session | undefined> {
+  if (!PROFILE_DIR) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session | undefined, mode: Mode): Promise<void> {
+  if (!session || !PROFILE_DIR) return;
+  const { profile } = await session.post('Profiler.stop');
+  const file = path.join(PROFILE_DIR, `features-${mode}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
+  console.log(`cpu profile of the measured window: ${file}`);
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -263,6 +289,7 @@ async function pass(mode: Mode): Promise<Figures> {
       event_time: new Date(start + i * 1_000).toISOString(),
       spend: (i % 50) + 0.25,
     }));
+    const profiling = await startProfile();
     const started = performance.now();
     const statementsBefore = statements;
     const cpuBefore = process.cpuUsage();
@@ -294,6 +321,7 @@ async function pass(mode: Mode): Promise<Figures> {
     const seconds = (performance.now() - started) / 1000;
     const statementsPerRecord = (statements - statementsBefore) / RECORDS;
     const cpu = process.cpuUsage(cpuBefore);
+    await stopProfile(profiling, mode);
     const cpuMsPerRecord = (cpu.user + cpu.system) / 1000 / RECORDS;
     for (const r of records) {
       const key = `${r.customer_id}@${new Date(r.event_time).toISOString()}`;

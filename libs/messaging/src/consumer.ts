@@ -73,6 +73,8 @@ export interface ConsumerRunnerOptions {
    */
   maxGroup?: number;
   fromBeginning?: boolean;
+  /** Partitions handled at once (kafkajs partitionsConsumedConcurrently); default 8. */
+  concurrentPartitions?: number;
   /** Per source topic: applied to the value of every dead letter of that topic before it is written. */
   redactDeadLetter?: Readonly<Record<string, DeadLetterRedactor>>;
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
@@ -89,10 +91,18 @@ const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 5_000,
   unavailableMaxDelayMs: 10_000,
 };
-/** Most consecutive events whose effects share one inbox transaction, unless the runner is given maxGroup. */
+/**
+ * Most consecutive events of one partition whose effects share one inbox transaction, unless the runner is given
+ * maxGroup (the groups of partitions fetched together share it too: see runGroupTogether).
+ */
 export const DEFAULT_MAX_GROUP = 500;
 /** Fetch room per partition for a full group: events of this many bytes on average fill a group in one fetch. */
 const GROUP_EVENT_BYTES = 2_048;
+/**
+ * Partitions whose batches are handled at once: every partition of a stream topic (6), so one fetch's batches arrive
+ * together and share one transaction (runGroupTogether) instead of waiting for each other in turns.
+ */
+const DEFAULT_CONCURRENT_PARTITIONS = 8;
 
 interface Decoded {
   message: KafkaMessage;
@@ -100,11 +110,23 @@ interface Decoded {
   handler: EventHandler;
 }
 
-/** A handler of a group failed: the whole group rolled back; `index` names the event that failed. */
+/** A group of one partition waiting for the groups of the topic's other partitions to share a transaction. */
+interface GroupRequest {
+  group: Decoded[];
+  partition: number;
+  resolve: (outcomes: Outcome[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A handler of a group failed: the whole transaction rolled back; `index` names the event that failed in the group
+ * of request `request` (the groups of other partitions that shared the transaction did not fail).
+ */
 class GroupFailure extends Error {
   constructor(
     readonly index: number,
     readonly failure: unknown,
+    readonly request = 0,
   ) {
     super('group failed');
   }
@@ -132,6 +154,8 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
 
   private readonly options: ConsumerRunnerOptions;
   private readonly redactors: Map<string, DeadLetterRedactor>;
+  /** Per topic, the groups that arrived in this turn of the event loop (see runGroupTogether). */
+  private readonly gathering = new Map<string, GroupRequest[]>();
 
   constructor(options: RunnerOptionsFor<C>) {
     this.options = options;
@@ -177,7 +201,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       autoCommit: true,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
+      partitionsConsumedConcurrently: this.options.concurrentPartitions ?? DEFAULT_CONCURRENT_PARTITIONS,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }
@@ -217,7 +241,7 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       if (group.length > 1) {
         const stopTimer = metrics.handlerSeconds.startTimer(labels);
         try {
-          const outcomes = await this.runGroup(group, batch.topic, batch.partition);
+          const outcomes = await this.runGroupTogether(group, batch.topic, batch.partition);
           stopTimer();
           group.forEach((item, k) => done(item.message, outcomes[k]!));
           i += group.length;
@@ -270,29 +294,65 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     return run;
   }
 
-  private runGroup(group: Decoded[], topic: string, partition: number): Promise<Outcome[]> {
+  /**
+   * Runs a group in one inbox transaction with the groups of the same topic's other partitions that arrive in the same
+   * turn of the event loop (kafkajs hands the batches of one fetch to its workers together): one transaction, one
+   * inbox claim and one set of writes for all of them instead of one per partition. A handler failure rolls back all;
+   * the failing group then goes one by one (GroupFailure), the others run again, each in its own transaction.
+   */
+  private runGroupTogether(group: Decoded[], topic: string, partition: number): Promise<Outcome[]> {
+    return new Promise((resolve, reject) => {
+      let requests = this.gathering.get(topic);
+      if (!requests) {
+        const gathered: GroupRequest[] = (requests = []);
+        this.gathering.set(topic, gathered);
+        setImmediate(() => {
+          this.gathering.delete(topic);
+          void this.runGathered(gathered, topic);
+        });
+      }
+      requests.push({ group, partition, resolve, reject });
+    });
+  }
+
+  private async runGathered(requests: readonly GroupRequest[], topic: string): Promise<void> {
+    try {
+      const outcomes = await this.runGroups(requests, topic);
+      requests.forEach((request, k) => request.resolve(outcomes[k]!));
+    } catch (error) {
+      if (!(error instanceof GroupFailure) || requests.length === 1) {
+        for (const request of requests) request.reject(error);
+        return;
+      }
+      requests.forEach((request, k) => {
+        if (k === error.request) request.reject(new GroupFailure(error.index, error.failure));
+        else void this.runGathered([request], topic);
+      });
+    }
+  }
+
+  private runGroups(requests: readonly GroupRequest[], topic: string): Promise<Outcome[][]> {
     const inbox = this.options.inbox!;
+    const transactionEvents = requests.flatMap((request) => request.group.map((g) => g.event));
     return inbox.dataSource.transaction(async (manager) => {
-      const fresh = await claimManyInInbox(
-        manager,
-        inbox.schema,
-        this.options.consumerName,
-        group.map((g) => g.event),
-      );
-      const outcomes: Outcome[] = [];
-      const transactionEvents = group.map((g) => g.event);
-      for (const [index, { message, event, handler }] of group.entries()) {
-        // Deleting the key makes a second copy of the same event within the group a duplicate too.
-        if (!fresh.delete(inboxKey(event.source, event.id))) {
-          outcomes.push('duplicate');
-          continue;
+      const fresh = await claimManyInInbox(manager, inbox.schema, this.options.consumerName, transactionEvents);
+      const outcomes: Outcome[][] = [];
+      for (const [r, { group, partition }] of requests.entries()) {
+        const groupOutcomes: Outcome[] = [];
+        outcomes.push(groupOutcomes);
+        for (const [index, { message, event, handler }] of group.entries()) {
+          // Deleting the key makes a second copy of the same event within the transaction a duplicate too.
+          if (!fresh.delete(inboxKey(event.source, event.id))) {
+            groupOutcomes.push('duplicate');
+            continue;
+          }
+          try {
+            await handler(event, { manager, topic, partition, offset: message.offset, attempt: 1, transactionEvents });
+          } catch (error) {
+            throw new GroupFailure(index, error, r);
+          }
+          groupOutcomes.push('processed');
         }
-        try {
-          await handler(event, { manager, topic, partition, offset: message.offset, attempt: 1, transactionEvents });
-        } catch (error) {
-          throw new GroupFailure(index, error);
-        }
-        outcomes.push('processed');
       }
       return outcomes;
     });

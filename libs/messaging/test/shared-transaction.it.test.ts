@@ -1,0 +1,146 @@
+// The batches of several partitions that kafkajs hands over together share one inbox transaction; a handler failure in
+// one partition's group does not cost the others anything. The runner's batch handler is driven directly with batches
+// built here (a real broker cannot be made to put two partitions in one fetch on demand); Postgres is the real one.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { EventTypes, exampleEventData } from '@mlops/contracts';
+import {
+  type CloudEvent,
+  EventConsumerRunner,
+  type EventProducer,
+  type InboxHandlerContext,
+  type MessagingMetrics,
+  encodeEvent,
+  newEvent,
+} from '../src';
+import { dropSchema, effectsStore, newProducer, testKafka, uid } from './support';
+
+const REQUESTED = EventTypes.TrainingRequestedV1;
+const kafka = testKafka('messaging-shared-tx');
+const schema = uid('msg_shared').replace(/-/g, '_');
+let dataSource: DataSource;
+let producer: EventProducer;
+let metrics: MessagingMetrics;
+
+before(async () => {
+  dataSource = await effectsStore(schema);
+  ({ producer, metrics } = newProducer(kafka));
+  await producer.connect();
+});
+
+after(async () => {
+  await producer.disconnect();
+  await dropSchema(dataSource, schema);
+});
+
+function runner(name: string): EventConsumerRunner<InboxHandlerContext> {
+  return new EventConsumerRunner<InboxHandlerContext>({
+    kafka,
+    consumerName: name,
+    producer,
+    metrics,
+    inbox: { dataSource, schema },
+    retry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
+  });
+}
+
+function events(subject: string, count: number): Array<CloudEvent<typeof REQUESTED>> {
+  return Array.from({ length: count }, () =>
+    newEvent(REQUESTED, exampleEventData(REQUESTED), { source: 'urn:mlops:test', key: subject, subject }),
+  );
+}
+
+/** One partition's batch as kafkajs hands it over, and the offsets the runner resolved in it. */
+function batchOf(
+  partition: number,
+  batchEvents: readonly CloudEvent[],
+): { payload: EachBatchPayload; resolved: string[] } {
+  const resolved: string[] = [];
+  const messages: KafkaMessage[] = batchEvents.map((event, i) => {
+    const encoded = encodeEvent(event);
+    return {
+      key: Buffer.from(encoded.key),
+      value: encoded.value,
+      headers: encoded.headers,
+      offset: String(i),
+      timestamp: String(Date.now()),
+      attributes: 0,
+    } as KafkaMessage;
+  });
+  const payload = {
+    batch: { topic: REQUESTED, partition, highWatermark: String(messages.length), messages },
+    resolveOffset: (offset: string) => resolved.push(offset),
+    heartbeat: async () => undefined,
+    commitOffsetsIfNecessary: async () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+  } as unknown as EachBatchPayload;
+  return { payload, resolved };
+}
+
+function eachBatch(r: EventConsumerRunner<InboxHandlerContext>, payload: EachBatchPayload): Promise<void> {
+  return (r as unknown as { eachBatch(p: EachBatchPayload): Promise<void> }).eachBatch(payload);
+}
+
+async function effects(consumer: string): Promise<string[]> {
+  const rows: Array<{ event_id: string }> = await dataSource.query(
+    `SELECT event_id FROM "${schema}".effects WHERE consumer = $1 ORDER BY event_id`,
+    [consumer],
+  );
+  return rows.map((r) => r.event_id);
+}
+
+test('the batches of partitions handed over together share one inbox transaction', async () => {
+  const name = uid('shared');
+  const r = runner(name);
+  const transactions = new Set<readonly CloudEvent[]>();
+  r.on(REQUESTED, async (event, ctx) => {
+    transactions.add(ctx.transactionEvents);
+    await ctx.manager.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [event.id, name]);
+  });
+  const [first, second] = [events(uid('p0'), 3), events(uid('p1'), 2)];
+  const batches = [batchOf(0, first), batchOf(1, second)];
+  await Promise.all(batches.map((b) => eachBatch(r, b.payload)));
+
+  assert.equal(transactions.size, 1, 'one transaction for both partitions');
+  assert.deepEqual(
+    [...transactions][0]!.map((e) => e.id),
+    [...first, ...second].map((e) => e.id),
+  );
+  assert.deepEqual(await effects(name), [...first, ...second].map((e) => e.id).sort());
+  assert.deepEqual(batches[0]!.resolved, ['0', '1', '2']);
+  assert.deepEqual(batches[1]!.resolved, ['0', '1']);
+});
+
+test('a failing handler in one partition: the other partition is applied once, the failing event dead-lettered', async () => {
+  const name = uid('shared-fail');
+  const r = runner(name);
+  const [good, bad] = [events(uid('good'), 3), events(uid('bad'), 3)];
+  const doomed = bad[1]!.id;
+  let calls = 0;
+  /** Per event, how many events shared the transaction of its last (the committed) call. */
+  const sharedWith = new Map<string, number>();
+  r.on(REQUESTED, async (event, ctx) => {
+    calls++;
+    sharedWith.set(event.id, ctx.transactionEvents.length);
+    if (event.id === doomed) throw new Error('this event can never be handled');
+    await ctx.manager.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [event.id, name]);
+  });
+  const batches = [batchOf(0, good), batchOf(1, bad)];
+  await Promise.all(batches.map((b) => eachBatch(r, b.payload)));
+
+  const applied = await effects(name);
+  assert.deepEqual(applied, [...good.map((e) => e.id), bad[0]!.id, bad[2]!.id].sort(), 'every other event once');
+  assert.deepEqual(
+    good.map((e) => sharedWith.get(e.id)),
+    [3, 3, 3],
+    'the good partition runs again as a group of its own, not event by event',
+  );
+  assert.deepEqual(batches[0]!.resolved, ['0', '1', '2']);
+  assert.deepEqual(batches[1]!.resolved, ['0', '1', '2'], 'the failing event is dead-lettered, its offset moves on');
+  // The shared try (3 good, then 2 bad up to the failure), the good partition alone again (3), the failing partition
+  // event by event (the first, one more attempt at the doomed one, the last).
+  assert.equal(calls, 5 + 3 + 3);
+});
