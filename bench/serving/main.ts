@@ -7,10 +7,12 @@
  *   HTTP single-row predict req/s, p50/p99, one client (prediction logging on);
  *   the same with 64 concurrent clients, micro-batching on, then off (second deployer processes);
  *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine);
- *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows.
+ *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows;
+ *   for reference, the floor of the machine itself: a bare node:http server (a child process, no Nest, no auth, no
+ *   model) answering the same single-row POSTs from the same client, 1 and 64 clients (phase floor).
  * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each figure sums BENCH_ROUNDS
- * (default 3) windows of BENCH_SECONDS (default 5); BENCH_PHASES picks phases (health, single, concurrent, batch,
- * off); BENCH_DEPLOYER_NODE_ARGS adds node flags to the deployers (a profiler); the whole run at most
+ * (default 3) windows of BENCH_SECONDS (default 5); BENCH_PHASES picks phases (floor, health, single, concurrent,
+ * batch, off); BENCH_DEPLOYER_NODE_ARGS adds node flags to the deployers (a profiler); the whole run at most
  * BENCH_TIMEOUT_S (default 600).
  */
 import 'reflect-metadata';
@@ -19,7 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -36,10 +38,10 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 600) * 1000;
 const CONCURRENCY = 64;
 /** The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). */
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter((a) => a !== '');
-/** Phases to run (all by default): health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
+/** Phases to run (all by default): floor, health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
 /** Rounds per figure, alternating the adapters (BENCH_SECONDS each). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'health,single,concurrent,batch,off').split(','));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'floor,health,single,concurrent,batch,off').split(','));
 const run = randomUUID().slice(0, 8);
 const MODEL = `bench-serving-${run}`;
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
@@ -255,6 +257,19 @@ async function startDeployer(
   }
 }
 
+/** The machine's floor: a bare node:http server answering every request with a small JSON body once it read it. */
+async function startFloorServer(port: number): Promise<ChildProcess> {
+  const script = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"prediction":0.5}'); }); })
+    .listen(${port}, '127.0.0.1', () => process.send('listening'));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the floor server exited with ${code}`)));
+  });
+  return child;
+}
+
 async function stopDeployer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -363,6 +378,18 @@ async function main(): Promise<void> {
   // Every adapter's deployer runs at once and the rounds alternate between them, so each sees the same load of
   // the (shared) machine; each figure sums its rounds.
   const orderOf = (round: number): string[] => (round % 2 === 0 ? ADAPTERS : [...ADAPTERS].reverse());
+  if (PHASES.has('floor')) {
+    const port = await freePort();
+    const floor = await startFloorServer(port);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        await measure('[floor] bare node:http server, single-row POST, 1 client', port, 1);
+        await measure(`[floor] bare node:http server, single-row POST, ${CONCURRENCY} clients`, port, CONCURRENCY);
+      }
+    } finally {
+      await stopDeployer(floor);
+    }
+  }
   if (['health', 'single', 'concurrent', 'batch'].some((phase) => PHASES.has(phase))) {
     const deployers = new Map<string, { child: ChildProcess; port: number }>();
     try {
@@ -406,7 +433,9 @@ async function main(): Promise<void> {
     .map(([name, windows]) => ({ name, load: loadOf(windows) }));
 
   console.log(
-    `\nbench/serving (${ROUNDS} rounds x ${SECONDS} s per figure, adapters alternating, 2 cores shared; ratios to raw single-row session.run)`,
+    `\nbench/serving (${ROUNDS} rounds x ${SECONDS} s per figure, adapters alternating, 2 cores shared; ratios to raw single-row session.run; load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')} at the end)`,
   );
   line('raw session.run, 1 row per call', raw.callsPerS, 'calls/s', raw.callsPerS);
   line('raw session.run, 1024 rows per call', rawBatch.rowsPerS, 'rows/s', raw.callsPerS);
