@@ -36,8 +36,14 @@ import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 600) * 1000;
 const CONCURRENCY = 64;
-/** The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). */
+/**
+ * The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). An entry
+ * `label=adapter@/path/to/main.js` runs another build of the deployer under that label (an A/B of two builds, their
+ * rounds alternating like the adapters').
+ */
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter((a) => a !== '');
+/** How a figure names a deployer: its adapter, or the label of its build. */
+const labelOf = (entry: string): string => entry.split('=')[0] as string;
 /** Phases to run (all by default): floor, health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
 /** Rounds per figure, alternating the adapters (BENCH_SECONDS each). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -224,9 +230,11 @@ async function startDeployer(
   since: string,
   adapter: string,
 ): Promise<ChildProcess> {
+  const build = adapter.includes('=') ? adapter.slice(adapter.indexOf('=') + 1) : adapter;
+  const [kind = build, main = path.resolve('services/deployer/dist/src/main.js')] = build.split('@');
   // BENCH_DEPLOYER_NODE_ARGS: extra node flags for the deployer processes, e.g. a profiler preload (--require ...).
   const nodeArgs = (process.env.BENCH_DEPLOYER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, path.resolve('services/deployer/dist/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       ...process.env,
       HTTP_HOST: '127.0.0.1',
@@ -237,7 +245,7 @@ async function startDeployer(
       ARTIFACT_STORE_URL: artifactUrl,
       REPLAY_SINCE: since,
       MICRO_BATCHING: String(microBatching),
-      HTTP_ADAPTER: adapter,
+      HTTP_ADAPTER: kind,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -402,10 +410,15 @@ async function main(): Promise<void> {
           const { port } = deployers.get(adapter) as { port: number };
           // The floor of the HTTP stack itself (Nest on the adapter, no auth, no model), for reference.
           if (PHASES.has('health'))
-            await measure(`[${adapter}] HTTP GET /health/live, 1 client (reference)`, port, 1, true);
-          if (PHASES.has('single')) await measure(`[${adapter}] HTTP single-row, 1 client (logging on)`, port, 1);
+            await measure(`[${labelOf(adapter)}] HTTP GET /health/live, 1 client (reference)`, port, 1, true);
+          if (PHASES.has('single'))
+            await measure(`[${labelOf(adapter)}] HTTP single-row, 1 client (logging on)`, port, 1);
           if (PHASES.has('concurrent'))
-            await measure(`[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`, port, CONCURRENCY);
+            await measure(
+              `[${labelOf(adapter)}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
+              port,
+              CONCURRENCY,
+            );
           if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(port, store)) });
         }
     } finally {
@@ -422,7 +435,11 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++)
         for (const adapter of orderOf(round)) {
           const { port } = deployers.get(adapter) as { port: number };
-          await measure(`[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`, port, CONCURRENCY);
+          await measure(
+            `[${labelOf(adapter)}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
+            port,
+            CONCURRENCY,
+          );
         }
     } finally {
       for (const { child } of deployers.values()) await stopDeployer(child);
@@ -448,7 +465,7 @@ async function main(): Promise<void> {
   });
   for (const batch of batchFigures)
     console.log(
-      `${`[${batch.adapter}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)`,
+      `${`[${labelOf(batch.adapter)}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)`,
     );
   for (const { name, load } of results)
     line(
