@@ -18,27 +18,30 @@ export function installLeanAsyncResourceBind(): void {
     thisArg?: unknown,
   ): Func {
     if (typeof fn !== 'function') throw new TypeError('The "fn" argument must be of type function');
-    const resource = this;
-    const run = resource.runInAsyncScope as (
-      this: AsyncResource,
-      callback: Func,
-      self: unknown,
-      ...args: unknown[]
-    ) => unknown;
-    const bound =
-      thisArg === undefined
-        ? function (this: unknown, ...args: unknown[]): unknown {
-            return run.call(resource, fn, this, ...args);
-          }
-        : function (...args: unknown[]): unknown {
-            return run.call(resource, fn, thisArg, ...args);
-          };
-    Object.defineProperty(bound, 'length', {
-      configurable: true,
-      enumerable: false,
-      value: fn.length,
-      writable: false,
-    });
-    return bound as unknown as Func;
+    return bindTo(this, fn, thisArg);
   } as typeof AsyncResource.prototype.bind;
+}
+
+function bindTo<Func extends (...args: never[]) => unknown>(resource: AsyncResource, fn: Func, thisArg: unknown): Func {
+  const run = resource.runInAsyncScope as (
+    this: AsyncResource,
+    callback: Func,
+    self: unknown,
+    ...args: unknown[]
+  ) => unknown;
+  const bound =
+    thisArg === undefined
+      ? function (this: unknown, ...args: unknown[]): unknown {
+          return run.call(resource, fn, this, ...args);
+        }
+      : function (...args: unknown[]): unknown {
+          return run.call(resource, fn, thisArg, ...args);
+        };
+  Object.defineProperty(bound, 'length', {
+    configurable: true,
+    enumerable: false,
+    value: fn.length,
+    writable: false,
+  });
+  return bound as unknown as Func;
 }
