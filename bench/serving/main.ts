@@ -7,10 +7,12 @@
  *   HTTP single-row predict req/s, p50/p99, one client (prediction logging on);
  *   the same with 64 concurrent clients, micro-batching on, then off (second deployer processes);
  *   for reference, GET /health/live from one client (the HTTP stack's floor on this machine);
- *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows.
+ *   batch scoring of a 100 000-row snapshot (BENCH_BATCH_ROWS) by a job, rows/s against raw runs of 1024 rows;
+ *   for reference, the floor of the machine itself: a bare node:http server (a child process, no Nest, no auth, no
+ *   model) answering the same single-row POSTs from the same client, 1 and 64 clients (phase floor).
  * Every figure is printed with its ratio to raw single-row calls/s. 127.0.0.1 only; each figure sums BENCH_ROUNDS
- * (default 3) windows of BENCH_SECONDS (default 5); BENCH_PHASES picks phases (health, single, concurrent, batch,
- * off); BENCH_DEPLOYER_NODE_ARGS adds node flags to the deployers (a profiler); the whole run at most
+ * (default 3) windows of BENCH_SECONDS (default 5); BENCH_PHASES picks phases (floor, health, single, concurrent,
+ * batch, off); BENCH_DEPLOYER_NODE_ARGS adds node flags to the deployers (a profiler); the whole run at most
  * BENCH_TIMEOUT_S (default 600).
  */
 import 'reflect-metadata';
@@ -19,7 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -34,12 +36,18 @@ import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 600) * 1000;
 const CONCURRENCY = 64;
-/** The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). */
+/**
+ * The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). An entry
+ * `label=adapter@/path/to/main.js` runs another build of the deployer under that label (an A/B of two builds, their
+ * rounds alternating like the adapters').
+ */
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter((a) => a !== '');
-/** Phases to run (all by default): health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
+/** How a figure names a deployer: its adapter, or the label of its build. */
+const labelOf = (entry: string): string => entry.split('=')[0] as string;
+/** Phases to run (all by default): floor, health, single, concurrent, batch (micro-batching on), off (micro-batching off). */
 /** Rounds per figure, alternating the adapters (BENCH_SECONDS each). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'health,single,concurrent,batch,off').split(','));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'floor,health,single,concurrent,batch,off').split(','));
 const run = randomUUID().slice(0, 8);
 const MODEL = `bench-serving-${run}`;
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
@@ -222,9 +230,11 @@ async function startDeployer(
   since: string,
   adapter: string,
 ): Promise<ChildProcess> {
+  const build = adapter.includes('=') ? adapter.slice(adapter.indexOf('=') + 1) : adapter;
+  const [kind = build, main = path.resolve('services/deployer/dist/src/main.js')] = build.split('@');
   // BENCH_DEPLOYER_NODE_ARGS: extra node flags for the deployer processes, e.g. a profiler preload (--require ...).
   const nodeArgs = (process.env.BENCH_DEPLOYER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, path.resolve('services/deployer/dist/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       ...process.env,
       HTTP_HOST: '127.0.0.1',
@@ -235,7 +245,7 @@ async function startDeployer(
       ARTIFACT_STORE_URL: artifactUrl,
       REPLAY_SINCE: since,
       MICRO_BATCHING: String(microBatching),
-      HTTP_ADAPTER: adapter,
+      HTTP_ADAPTER: kind,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -253,6 +263,19 @@ async function startDeployer(
     if (Date.now() > deadline) throw new Error('the deployer did not serve the model within 90 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** The machine's floor: a bare node:http server answering every request with a small JSON body once it read it. */
+async function startFloorServer(port: number): Promise<ChildProcess> {
+  const script = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"prediction":0.5}'); }); })
+    .listen(${port}, '127.0.0.1', () => process.send('listening'));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the floor server exited with ${code}`)));
+  });
+  return child;
 }
 
 async function stopDeployer(child: ChildProcess): Promise<void> {
@@ -363,6 +386,18 @@ async function main(): Promise<void> {
   // Every adapter's deployer runs at once and the rounds alternate between them, so each sees the same load of
   // the (shared) machine; each figure sums its rounds.
   const orderOf = (round: number): string[] => (round % 2 === 0 ? ADAPTERS : [...ADAPTERS].reverse());
+  if (PHASES.has('floor')) {
+    const port = await freePort();
+    const floor = await startFloorServer(port);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        await measure('[floor] bare node:http server, single-row POST, 1 client', port, 1);
+        await measure(`[floor] bare node:http server, single-row POST, ${CONCURRENCY} clients`, port, CONCURRENCY);
+      }
+    } finally {
+      await stopDeployer(floor);
+    }
+  }
   if (['health', 'single', 'concurrent', 'batch'].some((phase) => PHASES.has(phase))) {
     const deployers = new Map<string, { child: ChildProcess; port: number }>();
     try {
@@ -375,10 +410,15 @@ async function main(): Promise<void> {
           const { port } = deployers.get(adapter) as { port: number };
           // The floor of the HTTP stack itself (Nest on the adapter, no auth, no model), for reference.
           if (PHASES.has('health'))
-            await measure(`[${adapter}] HTTP GET /health/live, 1 client (reference)`, port, 1, true);
-          if (PHASES.has('single')) await measure(`[${adapter}] HTTP single-row, 1 client (logging on)`, port, 1);
+            await measure(`[${labelOf(adapter)}] HTTP GET /health/live, 1 client (reference)`, port, 1, true);
+          if (PHASES.has('single'))
+            await measure(`[${labelOf(adapter)}] HTTP single-row, 1 client (logging on)`, port, 1);
           if (PHASES.has('concurrent'))
-            await measure(`[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`, port, CONCURRENCY);
+            await measure(
+              `[${labelOf(adapter)}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
+              port,
+              CONCURRENCY,
+            );
           if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(port, store)) });
         }
     } finally {
@@ -395,7 +435,11 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++)
         for (const adapter of orderOf(round)) {
           const { port } = deployers.get(adapter) as { port: number };
-          await measure(`[${adapter}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`, port, CONCURRENCY);
+          await measure(
+            `[${labelOf(adapter)}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
+            port,
+            CONCURRENCY,
+          );
         }
     } finally {
       for (const { child } of deployers.values()) await stopDeployer(child);
@@ -406,7 +450,9 @@ async function main(): Promise<void> {
     .map(([name, windows]) => ({ name, load: loadOf(windows) }));
 
   console.log(
-    `\nbench/serving (${ROUNDS} rounds x ${SECONDS} s per figure, adapters alternating, 2 cores shared; ratios to raw single-row session.run)`,
+    `\nbench/serving (${ROUNDS} rounds x ${SECONDS} s per figure, adapters alternating, 2 cores shared; ratios to raw single-row session.run; load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')} at the end)`,
   );
   line('raw session.run, 1 row per call', raw.callsPerS, 'calls/s', raw.callsPerS);
   line('raw session.run, 1024 rows per call', rawBatch.rowsPerS, 'rows/s', raw.callsPerS);
@@ -419,7 +465,7 @@ async function main(): Promise<void> {
   });
   for (const batch of batchFigures)
     console.log(
-      `${`[${batch.adapter}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)`,
+      `${`[${labelOf(batch.adapter)}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)`,
     );
   for (const { name, load } of results)
     line(

@@ -1,10 +1,9 @@
 import { type DynamicModule, Inject, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { POSTGRES, assertIdentifier } from '@mlops/storage';
 import { AuditLog } from './audit/audit-log';
 import { type AuthConfig, type AuthSettings, authSettingsOf } from './config';
-import { AuditInterceptor } from './http/audit.interceptor';
 import { AUTH_SETTINGS, AuthGuard } from './http/auth.guard';
 import { AuthHttpController } from './http/auth.http.controller';
 import { TokenStore } from './infrastructure/token-store';
@@ -80,7 +79,6 @@ export class AuthModule {
         },
         AuthStartup,
         { provide: APP_GUARD, useClass: AuthGuard },
-        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
       exports: [AUTH_SETTINGS, TokenStore, AuditLog, TokenVerifier, TokenService],
     };

@@ -43,7 +43,7 @@ export { type TokenView, tokenView } from './tokens/token.view';
 export { TokenChangedMessageController } from './tokens/token-changed.message.controller';
 export { AjvBodyPipe } from './http/ajv-body.pipe';
 export { AUTH_SETTINGS, AuthGuard } from './http/auth.guard';
-export { AuditInterceptor } from './http/audit.interceptor';
+export { noteAuditFailure } from './http/audit-failure';
 export { AuthHttpController } from './http/auth.http.controller';
 export { AuthModule, type AuthModuleOptions } from './auth.module';
 export { createTokenWithRoles } from './testing';

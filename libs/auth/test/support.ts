@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ArgumentsHost,
   Body,
   Controller,
   Get,
@@ -49,6 +50,7 @@ import {
   RequireRole,
   authKeys,
   authMigrations,
+  noteAuditFailure,
   recordAuditAction,
 } from '../src';
 
@@ -180,6 +182,14 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+/** The platform's filter as far as this lib is concerned: notes why an audited request failed, rethrows for events. */
+class AuditNotingFilter extends RethrowRpcExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): ReturnType<RethrowRpcExceptionFilter['catch']> {
+    if (host.getType() === 'http') noteAuditFailure(host.switchToHttp().getRequest(), exception);
+    return super.catch(exception, host);
+  }
+}
+
 /** A service named `<prefix>-xxxx` in its own schema, listening on a free port, with the auth env given. */
 export async function startService(prefix: string, env: Record<string, string>): Promise<TestService> {
   const service = uid(prefix);
@@ -203,7 +213,7 @@ export async function startService(prefix: string, env: Record<string, string>):
   class ServiceModule {}
   // What libs/platform does for a service (which depends on this lib, so the tests wire it by hand).
   const app = await NestFactory.create({ module: ServiceModule }, { logger: ['error'], abortOnError: false });
-  app.useGlobalFilters(new RethrowRpcExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
+  app.useGlobalFilters(new AuditNotingFilter(app.get(HttpAdapterHost).httpAdapter));
   await app.init();
   const transport = new CloudEventsKafkaServer({
     kafka: app.get<Kafka>(KAFKA),

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@mlops/config';
 import {
   type TokenRecord,
+  type TokenStore,
+  TokenVerifier,
   authKeys,
   authSettingsOf,
   authorize,
@@ -179,5 +181,24 @@ describe('auth config', () => {
       run.stderr,
       /invalid configuration for svc:\n {2}- AUTH_ADMIN_TOKEN or AUTH_ADMIN_TOKEN_FILE is required/,
     );
+  });
+});
+
+describe('TokenVerifier and the admin token', () => {
+  const noRows = { find: () => Promise.resolve(undefined) } as unknown as TokenStore;
+  const kind = async (verifier: TokenVerifier, token: string) => {
+    const result = await verifier.verify(token);
+    return result.ok ? result.value.tokenId : result.error.kind;
+  };
+  it('accepts the admin token on every request once it has matched, and only it (same length or not)', async () => {
+    const verifier = new TokenVerifier(noRows, sha256Hex(ADMIN));
+    assert.equal(await kind(verifier, ADMIN), 'bootstrap');
+    assert.equal(await kind(verifier, ADMIN), 'bootstrap', 'the remembered token');
+    assert.equal(await kind(verifier, `${ADMIN.slice(0, -1)}X`), 'malformed-token', 'same length, another token');
+    assert.equal(await kind(verifier, `${ADMIN}0`), 'malformed-token');
+    assert.equal(await kind(verifier, ADMIN), 'bootstrap');
+  });
+  it('without an admin token configured, the admin token is just an unknown one', async () => {
+    assert.equal(await kind(new TokenVerifier(noRows, undefined), ADMIN), 'malformed-token');
   });
 });

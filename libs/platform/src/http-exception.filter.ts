@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import { type Observable, throwError } from 'rxjs';
+import { noteAuditFailure } from '@mlops/auth';
 import { isTransientError, safeErrorSummary } from '@mlops/messaging';
 
 /** Seconds a client is asked to wait before retrying a request refused because a dependency is unavailable. */
@@ -40,6 +41,8 @@ export class PlatformExceptionFilter extends BaseExceptionFilter {
     if (host.getType() !== 'http') return super.catch(exception, host);
     const response = host.switchToHttp().getResponse<HttpResponseLike>();
     const request = host.switchToHttp().getRequest<HttpRequestLike>();
+    // The audit row of an allowed request that failed says why (written by the auth guard once the answer is sent).
+    noteAuditFailure(request, exception);
     if (exception instanceof HttpException) {
       if (
         exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE &&

@@ -16,8 +16,9 @@ import {
   Query,
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { AuditLog, Audited } from '@mlops/auth';
 import { POSTGRES } from '@mlops/storage';
-import { authorized, databaseUrl, uid } from '@mlops/testing';
+import { authorized, databaseUrl, eventually, uid } from '@mlops/testing';
 import { PlatformModule, RETRY_AFTER_SECONDS, createServiceApp } from '../src';
 import { dropSchema, probeConfig } from './support';
 
@@ -72,6 +73,12 @@ class ProbeController {
   @Get('bug')
   bug(@Query('email') email: string): never {
     throw new TypeError(`a bug of the handler, quoting ${email}`);
+  }
+
+  @Get('audited-refusal')
+  @Audited()
+  auditedRefusal(): never {
+    throw new HttpException({ error: 'probe_conflict', message: 'no' }, HttpStatus.CONFLICT);
   }
 
   @Get('busy')
@@ -173,4 +180,14 @@ test('the platform serves /openapi.json, /docs and /auth/* in every app; health 
   const whoami = await fetch(`${base}/auth/whoami`, authorized());
   assert.equal(whoami.status, 200);
   assert.deepEqual(((await whoami.json()) as { roles: string[] }).roles, ['admin']);
+});
+
+test('an audited request that fails in its handler has an audit row saying why (the filter notes it)', async () => {
+  const res = await fetch(`${base}/probe/audited-refusal`, authorized());
+  assert.equal(res.status, 409);
+  const row = await eventually(async () => {
+    const rows = await app.get(AuditLog).list({ limit: 100 });
+    return rows.find((r) => r.route === '/probe/audited-refusal');
+  }, 'the audit row of the failed request');
+  assert.deepEqual([row.status, row.outcome, row.reason], [409, 'allowed', '409 probe_conflict']);
 });

@@ -22,6 +22,7 @@ import { MaterializedListener } from './features/cache-features/materialized.lis
 import { PredictionLog } from './infrastructure/prediction-log';
 import { ServingMetrics } from './infrastructure/serving-metrics';
 import { ServingTable } from './infrastructure/serving-table';
+import { SnapshotScorer } from './infrastructure/snapshot-scorer';
 import { GetBundleHttpController } from './models/get-bundle/get-bundle.http.controller';
 import { ListModelsHttpController } from './models/list-models/list-models.http.controller';
 import { BatchScoreHttpController } from './predictions/batch-score/batch-score.http.controller';
@@ -72,6 +73,7 @@ export class AppModule {
         { provide: ARTIFACT_STORE, useFactory: () => artifactStoreOf(config) },
         { provide: ONLINE_FEATURES, useFactory: () => new OnlineFeatures() },
         { provide: ServingTable, useFactory: () => new ServingTable() },
+        { provide: SnapshotScorer, useFactory: () => new SnapshotScorer() },
         {
           provide: ServingMetrics,
           inject: [METRICS_REGISTRY],

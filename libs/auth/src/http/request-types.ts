@@ -13,7 +13,7 @@ export interface AuthRequest {
   route?: { path?: string };
   routeOptions?: { url?: string };
   [PRINCIPAL]?: Principal;
-  /** Why an audited request failed in its handler (set by AuditInterceptor). */
+  /** Why an audited request failed in its handler (noted by the exception filter: noteAuditFailure). */
   auditFailure?: string;
 }
 

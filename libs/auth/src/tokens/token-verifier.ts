@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { type DomainError, type Result, ok } from '@mlops/core';
 import {
   BOOTSTRAP_TOKEN_ID,
@@ -21,6 +22,8 @@ const BOOTSTRAP_PRINCIPAL: Principal = { tokenId: BOOTSTRAP_TOKEN_ID, name: BOOT
 export class TokenVerifier {
   private readonly cache = new Map<string, { record: TokenRecord; at: number }>();
   private readonly cacheMs: number;
+  /** The admin token once a request presented it: later ones are compared (in constant time), not hashed. */
+  private adminToken: Buffer | undefined;
 
   constructor(
     private readonly store: TokenStore,
@@ -31,7 +34,16 @@ export class TokenVerifier {
   }
 
   async verify(token: string, now = new Date()): Promise<Result<Principal, DomainError<TokenProblem>>> {
-    if (this.adminTokenHash !== undefined && hashMatches(token, this.adminTokenHash)) return ok(BOOTSTRAP_PRINCIPAL);
+    if (this.adminTokenHash !== undefined) {
+      const presented = Buffer.from(token, 'utf8');
+      const known = this.adminToken;
+      if (known !== undefined && known.length === presented.length && timingSafeEqual(known, presented))
+        return ok(BOOTSTRAP_PRINCIPAL);
+      if (hashMatches(token, this.adminTokenHash)) {
+        this.adminToken = presented;
+        return ok(BOOTSTRAP_PRINCIPAL);
+      }
+    }
     const parsed = parseToken(token);
     if (!parsed.ok) return parsed;
     return verifyToken(await this.lookup(parsed.value.id), parsed.value, now);

@@ -92,7 +92,8 @@ function absent(name: string, row: number, rows: number): RowError {
   );
 }
 
-function mistyped(name: string, expected: string, value: FeatureValue, row: number, rows: number): RowError {
+/** The error of a feature of the wrong type, as encodeRows words it (row of rows). */
+export function mistyped(name: string, expected: string, value: FeatureValue, row: number, rows: number): RowError {
   return domainError(
     'invalid_feature',
     `feature "${name}"${where(row, rows)} must be ${expected}, got ${JSON.stringify(value)}`,

@@ -61,12 +61,24 @@ export function graphOf(session: ort.InferenceSession): { inputs: GraphValue[]; 
   return { inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
 }
 
-/** Runs encoded rows through a session and reads one output per row. */
-export async function runSession(
+/**
+ * What a run answered, column by column (batch scoring reads these without building an object per row): the score
+ * per row, the label per row (binary models) and `classes` probabilities per row (classifiers).
+ */
+export interface OutputColumns {
+  readonly rows: number;
+  readonly scores: Float32Array | Float64Array;
+  readonly labels: BigInt64Array | Float32Array | Float64Array | Int32Array | null;
+  readonly probabilities: Float32Array | Float64Array | null;
+  readonly classes: number;
+}
+
+/** Runs encoded rows through a session and reads its outputs as columns. */
+export async function runSessionColumns(
   session: ort.InferenceSession,
   signature: ServingSignature,
   rows: EncodedRows,
-): Promise<RowOutput[]> {
+): Promise<OutputColumns> {
   const feeds: Record<string, ort.Tensor> = {
     [signature.numericInput]: new ort.Tensor(signature.numericDtype, rows.numeric, [
       rows.rows,
@@ -79,18 +91,31 @@ export async function runSession(
   if (signature.labelOutput) fetches.push(signature.labelOutput);
   if (signature.probabilitiesOutput) fetches.push(signature.probabilitiesOutput);
   const results = await session.run(feeds, fetches);
-  const scores = results[signature.scoreOutput]?.data as ArrayLike<number> | undefined;
+  const scores = results[signature.scoreOutput]?.data as OutputColumns['scores'] | undefined;
   if (!scores || scores.length !== rows.rows)
     throw new Error(`output "${signature.scoreOutput}" has ${scores?.length ?? 0} values for ${rows.rows} rows`);
   const labels = signature.labelOutput
-    ? (results[signature.labelOutput]?.data as ArrayLike<bigint | number> | undefined)
-    : undefined;
+    ? ((results[signature.labelOutput]?.data as OutputColumns['labels'] | undefined) ?? null)
+    : null;
   const probabilities = signature.probabilitiesOutput
-    ? (results[signature.probabilitiesOutput]?.data as ArrayLike<number> | undefined)
-    : undefined;
-  const classes = probabilities ? probabilities.length / rows.rows : 0;
-  const outputs: RowOutput[] = new Array(rows.rows);
-  for (let row = 0; row < rows.rows; row++) {
+    ? ((results[signature.probabilitiesOutput]?.data as OutputColumns['probabilities'] | undefined) ?? null)
+    : null;
+  // The typed arrays stay valid after dispose: onnxruntime-node copies outputs into JavaScript memory.
+  for (const tensor of Object.values(results)) tensor.dispose();
+  return {
+    rows: rows.rows,
+    scores,
+    labels,
+    probabilities,
+    classes: probabilities ? probabilities.length / rows.rows : 0,
+  };
+}
+
+/** One output per row from a run's columns. */
+export function rowOutputsOf(columns: OutputColumns): RowOutput[] {
+  const { rows, scores, labels, probabilities, classes } = columns;
+  const outputs: RowOutput[] = new Array(rows);
+  for (let row = 0; row < rows; row++) {
     const label = labels?.[row];
     outputs[row] = {
       score: scores[row] as number,
@@ -100,8 +125,16 @@ export async function runSession(
         : null,
     };
   }
-  for (const tensor of Object.values(results)) tensor.dispose();
   return outputs;
+}
+
+/** Runs encoded rows through a session and reads one output per row. */
+export async function runSession(
+  session: ort.InferenceSession,
+  signature: ServingSignature,
+  rows: EncodedRows,
+): Promise<RowOutput[]> {
+  return rowOutputsOf(await runSessionColumns(session, signature, rows));
 }
 
 /**
@@ -148,6 +181,19 @@ export class LoadedModel {
         this.queuedRows += rows.rows;
         this.schedule();
       });
+    } finally {
+      this.inflight--;
+      if (this.retired && this.inflight === 0) void this.release();
+    }
+  }
+
+  /** Scores a large batch on its own (never coalesced) and answers columns, as batch scoring writes them. */
+  async predictColumns(rows: EncodedRows): Promise<OutputColumns> {
+    if (this.released) throw new Error(`${this.describe()} was released`);
+    this.inflight++;
+    try {
+      this.onRun(rows.rows);
+      return await runSessionColumns(this.session, this.signature, rows);
     } finally {
       this.inflight--;
       if (this.retired && this.inflight === 0) void this.release();

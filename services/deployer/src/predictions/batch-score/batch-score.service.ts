@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { type ArtifactStore, verifyDigest } from '@mlops/artifacts';
+import { type ArtifactStore, digestOf, verifyDigest } from '@mlops/artifacts';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type BatchScoredV1, EventTypes, type FeaturesExportedV1 } from '@mlops/contracts';
 import { enqueueInOutbox, newEvent } from '@mlops/messaging';
 import { POSTGRES } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
-import { encodeRows } from '../../domain/rows';
-import { parseSnapshotLines } from '../../domain/snapshot-rows';
 import { announce } from '../../infrastructure/announce';
 import type { LoadedModel } from '../../infrastructure/loaded-model';
 import { type ResolveError, ServingTable } from '../../infrastructure/serving-table';
+import { SnapshotScorer } from '../../infrastructure/snapshot-scorer';
 import { ARTIFACT_STORE, DEPLOYER_CONFIG, PG_SCHEMA, SOURCE } from '../../tokens';
 
 /** A stored file of rows: a snapshot, or the feature store's export of a time range. */
@@ -55,15 +53,16 @@ export type StartError = ResolveError | DomainError<'request_id_conflict' | 'inv
 const MAX_JOBS = 100;
 
 /**
- * Batch scoring with a served version: chunks of BATCH_SCORING_CHUNK_ROWS rows in one session run each, yielding to
- * the event loop between chunks so an online request waits at most one chunk; the scores go to the artifact store as
+ * Batch scoring with a served version: chunks of BATCH_SCORING_CHUNK_ROWS rows in one session run each, parsed and
+ * encoded by a worker thread while the previous chunk runs (infrastructure/snapshot-scorer), the event loop free
+ * between chunks so an online request waits at most one chunk; the scores go to the artifact store as
  * NDJSON (entity_id, event_time, score, label, probabilities). The input is a snapshot, or a feature view's rows in
  * an event-time range: those are asked of the feature store (mlops.features.export.requested.v1, export id = job
  * id) and scored like a snapshot once it answers (mlops.features.exported.v1, read by ExportedListener). Jobs live
  * in this replica's memory (GET /batch-scores/:id); a request id seen before returns its job.
  */
 @Injectable()
-export class BatchScoreService implements OnApplicationShutdown {
+export class BatchScoreService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('batch-scoring');
   private readonly jobs = new Map<string, BatchScoreJob>();
   private readonly exportTimers = new Map<string, NodeJS.Timeout>();
@@ -73,7 +72,13 @@ export class BatchScoreService implements OnApplicationShutdown {
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(DEPLOYER_CONFIG) private readonly config: DeployerConfig,
     @Inject(POSTGRES) private readonly dataSource: DataSource,
+    private readonly scorer: SnapshotScorer,
   ) {}
+
+  /** The first job does not wait for a worker thread to start. */
+  onApplicationBootstrap(): void {
+    this.scorer.warm();
+  }
 
   /**
    * Starts a job (or returns the one already started under this request id). A range without a feature view reads
@@ -167,9 +172,10 @@ export class BatchScoreService implements OnApplicationShutdown {
     void this.score(job, { uri: answer.export.uri, sha256: answer.export.sha256 });
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     for (const timer of this.exportTimers.values()) clearTimeout(timer);
     this.exportTimers.clear();
+    await this.scorer.close();
   }
 
   private remember(job: BatchScoreJob): void {
@@ -241,42 +247,22 @@ export class BatchScoreService implements OnApplicationShutdown {
     const loaded: LoadedModel = resolved.value;
     try {
       const bytes = await this.artifacts.get(file.uri);
-      verifyDigest(file.uri, file.sha256, bytes);
-      const lines = bytes.toString('utf8').split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      job.rowsTotal = lines.length;
-      const out: string[] = [];
-      const chunk = this.config.BATCH_SCORING_CHUNK_ROWS;
-      for (let start = 0; start < lines.length; start += chunk) {
-        const rows = parseSnapshotLines(loaded.signature, lines.slice(start, start + chunk), start);
-        if (!rows.ok) return this.fail(job, rows.error.kind, rows.error.message);
-        const encoded = encodeRows(
-          loaded.signature,
-          rows.value.map((row) => row.features),
-        );
-        if (!encoded.ok) return this.fail(job, encoded.error.kind, encoded.error.message);
-        const outputs = await loaded.predict(encoded.value);
-        rows.value.forEach((row, i) => {
-          const output = outputs[i];
-          out.push(
-            JSON.stringify({
-              entity_id: row.entityId,
-              event_time: row.eventTime,
-              score: output?.score,
-              label: output?.label ?? null,
-              probabilities: output?.probabilities ?? null,
-            }),
-          );
-        });
-        job.rowsScored += rows.value.length;
-        // session.run blocks the thread: between chunks the online requests that arrived meanwhile go first.
-        await yieldToEventLoop();
-      }
-      const stored = await this.artifacts.put(Buffer.from(out.length > 0 ? `${out.join('\n')}\n` : ''), {
-        mediaType: 'application/x-ndjson',
-        name: `scores-${job.model}-v${job.version}.ndjson`,
-      });
-      job.result = { uri: stored.uri, sha256: stored.sha256, sizeBytes: stored.sizeBytes, rows: out.length };
+      // The store verified the bytes against the digest in their address: hashed again only if the request's differs.
+      if (digestOf(file.uri) !== file.sha256) verifyDigest(file.uri, file.sha256, bytes);
+      const scored = await this.scorer.score(
+        loaded,
+        bytes,
+        this.config.BATCH_SCORING_CHUNK_ROWS,
+        { onTotal: (lines) => (job.rowsTotal = lines), onScored: (rows) => (job.rowsScored += rows) },
+        (scores) =>
+          this.artifacts.put(scores, {
+            mediaType: 'application/x-ndjson',
+            name: `scores-${job.model}-v${job.version}.ndjson`,
+          }),
+      );
+      if (!scored.ok) return this.fail(job, scored.error.kind, scored.error.message);
+      const stored = scored.value.written;
+      job.result = { uri: stored.uri, sha256: stored.sha256, sizeBytes: stored.sizeBytes, rows: scored.value.rows };
       job.status = 'succeeded';
       job.phase = 'done';
       job.finishedAt = new Date().toISOString();
