@@ -52,8 +52,6 @@ export function monitorTableDdl(database: string): string[] {
     PARTITION BY toYYYYMM(timestamp)
     ORDER BY (model, version, timestamp, event_id)
     SETTINGS enable_block_number_column = 1`,
-    // Every row keeps the number of the insert that wrote it (_block_number): what the binner has not binned yet.
-    `ALTER TABLE ${t(MonitorTables.predictions)} MODIFY SETTING enable_block_number_column = 1`,
     // Tables made before the column existed get it (nothing to rewrite: old rows read the default).
     `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS duplicate UInt8 DEFAULT 0`,
     `ALTER TABLE ${t(MonitorTables.predictions)} ADD COLUMN IF NOT EXISTS instance_id String DEFAULT ''`,
@@ -135,7 +133,6 @@ export function monitorTableDdl(database: string): string[] {
     ) ENGINE = ReplacingMergeTree
     ORDER BY (model, version, feature)
     SETTINGS enable_block_number_column = 1`,
-    `ALTER TABLE ${t(MonitorTables.references)} MODIFY SETTING enable_block_number_column = 1`,
     // Before the binner the bins were summed at insert by a view; both go (the bins are derived: made again).
     `DROP VIEW IF EXISTS ${database}.${LEGACY_PREDICTION_BINS_VIEW}`,
     `DROP TABLE IF EXISTS ${database}.${LEGACY_PREDICTION_BINS}`,
@@ -360,28 +357,28 @@ export function referenceEdgesSelect(database: string, final: boolean, where = '
       )`;
 }
 
+/** The tables whose rows the binner finds by insert number. */
+const BLOCK_NUMBERED: readonly MonitorTable[] = [MonitorTables.predictions, MonitorTables.references];
+
 /**
  * Creates what is missing. Tables made before the binner get their block numbers kept per row (a settings change,
  * no rewrite); their predictions are binned by the binner's first pass (nothing binned yet).
  */
 export async function createMonitorTables(clickhouse: ClickHouseClient, database: string): Promise<void> {
   assertDatabaseName(database);
-  const created = await clickhouse.query({
-    query: `SELECT name, create_table_query FROM system.tables
-            WHERE database = {database:String} AND name IN ({predictions:String}, {references:String})`,
+  for (const query of monitorTableDdl(database)) await clickhouse.command({ query });
+  // Every row keeps the number of the insert that wrote it (_block_number): what the binner has not binned yet.
+  const tables = await clickhouse.query({
+    query: `SELECT name FROM system.tables
+            WHERE database = {database:String} AND name IN {numbered:Array(String)}
+              AND NOT create_table_query LIKE '%enable_block_number_column = 1%'`,
     format: 'JSONEachRow',
-    query_params: { database, predictions: MonitorTables.predictions, references: MonitorTables.references },
+    query_params: { database, numbered: BLOCK_NUMBERED },
   });
-  const numbered = new Set(
-    (await created.json<{ name: string; create_table_query: string }>())
-      .filter((table) => table.create_table_query.includes('enable_block_number_column = 1'))
-      .map((table) => table.name),
-  );
-  for (const query of monitorTableDdl(database)) {
-    const modify = /^ALTER TABLE \S+\.(\w+) MODIFY SETTING enable_block_number_column/.exec(query);
-    if (modify && numbered.has(modify[1] as string)) continue;
-    await clickhouse.command({ query });
-  }
+  for (const { name } of await tables.json<{ name: string }>())
+    await clickhouse.command({
+      query: `ALTER TABLE ${database}.${name} MODIFY SETTING enable_block_number_column = 1`,
+    });
 }
 
 export function assertDatabaseName(database: string): void {
