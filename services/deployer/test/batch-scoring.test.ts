@@ -2,13 +2,12 @@
 // JSON.stringify per row, and the two-thread scorer answers what a single session run answers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exportOnnx, trainPipeline } from '@mlops/ml';
+import { type Result, domainError, err, ok } from '@mlops/core';
 import { encodeRows } from '../src/domain/rows';
-import { type ServingSignature, servingSignatureOf } from '../src/domain/signature';
-import { parseSnapshotColumns, parseSnapshotLines, scoreLines } from '../src/domain/snapshot-rows';
-import { LoadedModel, createSession, graphOf } from '../src/infrastructure/loaded-model';
+import type { FeatureValue, ServingSignature } from '../src/domain/signature';
+import { type SnapshotError, parseSnapshotColumns, scoreLines } from '../src/domain/snapshot-rows';
 import { SnapshotScorer } from '../src/infrastructure/snapshot-scorer';
-import { churnTable } from './support';
+import { loadedChurnModel } from './support';
 
 const SIGNATURE: ServingSignature = {
   numericInput: 'numeric',
@@ -19,6 +18,48 @@ const SIGNATURE: ServingSignature = {
   labelOutput: 'label',
   probabilitiesOutput: 'probabilities',
 };
+
+/** One snapshot line as the reference parse reads it. */
+type ReferenceRow = { entityId: string; eventTime: string | null; features: Record<string, FeatureValue> };
+
+/**
+ * The reference the one-pass parse is checked against, written plainly: NDJSON lines into rows for the model, a line
+ * that is not an object with an entity_id refused.
+ */
+function parseSnapshotLines(
+  signature: ServingSignature,
+  lines: readonly string[],
+  firstLine: number,
+): Result<ReferenceRow[], SnapshotError> {
+  const names = [...signature.numericFeatures, ...signature.categoricalFeatures];
+  const rows: ReferenceRow[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return err(domainError('invalid_snapshot', `line ${firstLine + i + 1} is not JSON`));
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return err(domainError('invalid_snapshot', `line ${firstLine + i + 1} is not a JSON object`));
+    const record = value as Record<string, unknown>;
+    if (typeof record.entity_id !== 'string' || record.entity_id === '')
+      return err(domainError('invalid_snapshot', `line ${firstLine + i + 1} has no entity_id`));
+    const features: Record<string, FeatureValue> = {};
+    for (const name of names) {
+      const feature = record[name];
+      features[name] = feature === undefined ? null : (feature as FeatureValue);
+    }
+    rows.push({
+      entityId: record.entity_id,
+      eventTime: typeof record.event_time === 'string' ? record.event_time : null,
+      features,
+    });
+  }
+  return ok(rows);
+}
 
 /** parseSnapshotLines then encodeRows, as batch scoring did it before the one-pass parse. */
 function twoPass(lines: string[], firstLine: number) {
@@ -119,28 +160,6 @@ test('scores file lines equal JSON.stringify of each row (NaN as null, labels, p
   assert.equal(scoreLines([], [], { rows: 0, scores, labels, probabilities, classes: 2 }), '');
 });
 
-async function churnModel(): Promise<LoadedModel> {
-  const { table, labels } = churnTable(300, 5);
-  const { model } = trainPipeline(table, labels, 'binary', 'gradient_boosting', { iterations: 15 }, 5);
-  const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
-  const session = await createSession(exported.bytes);
-  const graph = graphOf(session);
-  const signature = servingSignatureOf(exported.signature, graph.inputs, graph.outputs);
-  assert.ok(signature.ok);
-  const deployment = {
-    model: 'churn',
-    alias: 'production',
-    version: 1,
-    artifactUri: 'sha256:x',
-    artifactSha256: 'x',
-    featureView: { name: 'v', version: 1 },
-    promotedSignature: exported.signature,
-    servingSince: new Date().toISOString(),
-    promotionEventId: 'test-promotion',
-  };
-  return new LoadedModel(deployment, signature.value, session, { enabled: false, maxWaitMs: 0, maxRows: 1 });
-}
-
 async function collect(scores: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Buffer[] = [];
   for await (const part of scores) parts.push(Buffer.from(part));
@@ -148,7 +167,7 @@ async function collect(scores: AsyncIterable<Uint8Array>): Promise<string> {
 }
 
 test('the two-thread scorer writes what one session run of all rows answers, in order, chunk by chunk', async () => {
-  const loaded = await churnModel();
+  const loaded = await loadedChurnModel({ enabled: false, maxWaitMs: 0, maxRows: 1 });
   const scorer = new SnapshotScorer();
   try {
     const plans = ['basic', 'premium', 'enterprise', null, 'unseen'];
@@ -197,7 +216,7 @@ test('the two-thread scorer writes what one session run of all rows answers, in 
 });
 
 test('the scorer reports a bad line after the chunks before it ran, and scores the next job with the same worker', async () => {
-  const loaded = await churnModel();
+  const loaded = await loadedChurnModel({ enabled: false, maxWaitMs: 0, maxRows: 1 });
   const scorer = new SnapshotScorer();
   try {
     const line = (i: number) =>

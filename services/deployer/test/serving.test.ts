@@ -7,29 +7,7 @@ import { decodeInputs, encodeOutputs } from '../src/domain/oip';
 import { encodeRows, joinFeatures } from '../src/domain/rows';
 import { type ServingSignature, servingSignatureOf } from '../src/domain/signature';
 import { LoadedModel, createSession, graphOf } from '../src/infrastructure/loaded-model';
-import { churnTable } from './support';
-
-async function loaded(batching: { enabled: boolean; maxWaitMs: number; maxRows: number }, runs: number[] = []) {
-  const { table, labels } = churnTable(300, 5);
-  const { model } = trainPipeline(table, labels, 'binary', 'gradient_boosting', { iterations: 15 }, 5);
-  const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
-  const session = await createSession(exported.bytes);
-  const graph = graphOf(session);
-  const signature = servingSignatureOf(exported.signature, graph.inputs, graph.outputs);
-  assert.ok(signature.ok);
-  const deployment = {
-    model: 'churn',
-    alias: 'production',
-    version: 1,
-    artifactUri: 'sha256:x',
-    artifactSha256: 'x',
-    featureView: { name: 'v', version: 1 },
-    promotedSignature: exported.signature,
-    servingSince: new Date().toISOString(),
-    promotionEventId: 'test-promotion',
-  };
-  return new LoadedModel(deployment, signature.value, session, batching, (rows) => runs.push(rows));
-}
+import { churnTable, loadedChurnModel as loaded } from './support';
 
 function rowOf(i: number) {
   return {

@@ -3,6 +3,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { LocalArtifactStore } from '@mlops/artifacts';
 import { loadConfig } from '@mlops/config';
@@ -18,6 +19,8 @@ import {
 } from '@mlops/ml';
 import { TEST_ADMIN_TOKEN, TEST_EPOCH_MS, kafkaTestEnv, requireEnv, testKafka, uid } from '@mlops/testing';
 import { type DeployerConfig, DeployerConfigSpec } from '../src/config';
+import { servingSignatureOf } from '../src/domain/signature';
+import { type BatchingOptions, LoadedModel, createSession, graphOf } from '../src/infrastructure/loaded-model';
 
 export const FEATURE_VIEW = { name: 'customer_features', version: 1 } as const;
 
@@ -136,4 +139,27 @@ export function promotion(
     promotedAt: new Date().toISOString(),
     ...overrides,
   };
+}
+
+/** A small gradient-boosted churn model loaded as the deployer loads one; `runs` records the rows of each session run. */
+export async function loadedChurnModel(batching: BatchingOptions, runs: number[] = []): Promise<LoadedModel> {
+  const { table, labels } = churnTable(300, 5);
+  const { model } = trainPipeline(table, labels, 'binary', 'gradient_boosting', { iterations: 15 }, 5);
+  const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
+  const session = await createSession(exported.bytes);
+  const graph = graphOf(session);
+  const signature = servingSignatureOf(exported.signature, graph.inputs, graph.outputs);
+  assert.ok(signature.ok);
+  const deployment = {
+    model: 'churn',
+    alias: 'production',
+    version: 1,
+    artifactUri: 'sha256:x',
+    artifactSha256: 'x',
+    featureView: { name: 'v', version: 1 },
+    promotedSignature: exported.signature,
+    servingSince: new Date().toISOString(),
+    promotionEventId: 'test-promotion',
+  };
+  return new LoadedModel(deployment, signature.value, session, batching, (rows) => runs.push(rows));
 }
