@@ -1,50 +1,18 @@
 // The batches of several partitions that kafkajs hands over together share one inbox transaction; a handler failure in
 // one partition's group does not cost the others anything. The runner's batch handler is driven directly with batches
 // built here (a real broker cannot be made to put two partitions in one fetch on demand); Postgres is the real one.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { DataSource } from 'typeorm';
 import { EventTypes, exampleEventData } from '@mlops/contracts';
-import {
-  type CloudEvent,
-  EventConsumerRunner,
-  type EventProducer,
-  type InboxHandlerContext,
-  type MessagingMetrics,
-  encodeEvent,
-  newEvent,
-} from '../src';
-import { dropSchema, effectsStore, newProducer, testKafka, uid } from './support';
+import { type CloudEvent, type EventConsumerRunner, encodeEvent, newEvent } from '../src';
+import { runnerFixture, uid } from './support';
 
 const REQUESTED = EventTypes.TrainingRequestedV1;
-const kafka = testKafka('messaging-shared-tx');
-const schema = uid('msg_shared').replace(/-/g, '_');
-let dataSource: DataSource;
-let producer: EventProducer;
-let metrics: MessagingMetrics;
+const fx = runnerFixture('messaging-shared-tx');
 
-before(async () => {
-  dataSource = await effectsStore(schema);
-  ({ producer, metrics } = newProducer(kafka));
-  await producer.connect();
-});
-
-after(async () => {
-  await producer.disconnect();
-  await dropSchema(dataSource, schema);
-});
-
-function runner(name: string): EventConsumerRunner<InboxHandlerContext> {
-  return new EventConsumerRunner<InboxHandlerContext>({
-    kafka,
-    consumerName: name,
-    producer,
-    metrics,
-    inbox: { dataSource, schema },
-    retry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
-  });
-}
+const runner = (name: string): EventConsumerRunner =>
+  fx.runner(name, { retry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 20 } });
 
 function events(subject: string, count: number): Array<CloudEvent<typeof REQUESTED>> {
   return Array.from({ length: count }, () =>
@@ -80,16 +48,8 @@ function batchOf(
   return { payload, resolved };
 }
 
-function eachBatch(r: EventConsumerRunner<InboxHandlerContext>, payload: EachBatchPayload): Promise<void> {
+function eachBatch(r: EventConsumerRunner, payload: EachBatchPayload): Promise<void> {
   return (r as unknown as { eachBatch(p: EachBatchPayload): Promise<void> }).eachBatch(payload);
-}
-
-async function effects(consumer: string): Promise<string[]> {
-  const rows: Array<{ event_id: string }> = await dataSource.query(
-    `SELECT event_id FROM "${schema}".effects WHERE consumer = $1 ORDER BY event_id`,
-    [consumer],
-  );
-  return rows.map((r) => r.event_id);
 }
 
 test('the batches of partitions handed over together share one inbox transaction', async () => {
@@ -97,8 +57,8 @@ test('the batches of partitions handed over together share one inbox transaction
   const r = runner(name);
   const transactions = new Set<readonly CloudEvent[]>();
   r.on(REQUESTED, async (event, ctx) => {
-    transactions.add(ctx.transactionEvents);
-    await ctx.manager.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [event.id, name]);
+    transactions.add(ctx.transactionEvents!);
+    await fx.recordEffect(ctx.manager!, event.id, name);
   });
   const [first, second] = [events(uid('p0'), 3), events(uid('p1'), 2)];
   const batches = [batchOf(0, first), batchOf(1, second)];
@@ -109,7 +69,7 @@ test('the batches of partitions handed over together share one inbox transaction
     [...transactions][0]!.map((e) => e.id),
     [...first, ...second].map((e) => e.id),
   );
-  assert.deepEqual(await effects(name), [...first, ...second].map((e) => e.id).sort());
+  assert.deepEqual(await fx.effectsOf(name), [...first, ...second].map((e) => e.id).sort());
   assert.deepEqual(batches[0]!.resolved, ['0', '1', '2']);
   assert.deepEqual(batches[1]!.resolved, ['0', '1']);
 });
@@ -124,14 +84,14 @@ test('a failing handler in one partition: the other partition is applied once, t
   const sharedWith = new Map<string, number>();
   r.on(REQUESTED, async (event, ctx) => {
     calls++;
-    sharedWith.set(event.id, ctx.transactionEvents.length);
+    sharedWith.set(event.id, ctx.transactionEvents!.length);
     if (event.id === doomed) throw new Error('this event can never be handled');
-    await ctx.manager.query(`INSERT INTO "${schema}".effects (event_id, consumer) VALUES ($1, $2)`, [event.id, name]);
+    await fx.recordEffect(ctx.manager!, event.id, name);
   });
   const batches = [batchOf(0, good), batchOf(1, bad)];
   await Promise.all(batches.map((b) => eachBatch(r, b.payload)));
 
-  const applied = await effects(name);
+  const applied = await fx.effectsOf(name);
   assert.deepEqual(applied, [...good.map((e) => e.id), bad[0]!.id, bad[2]!.id].sort(), 'every other event once');
   assert.deepEqual(
     good.map((e) => sharedWith.get(e.id)),
