@@ -18,8 +18,7 @@
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +35,8 @@ import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 600) * 1000;
 const CONCURRENCY = 64;
+/** Linux's USER_HZ: /proc reports CPU time in these. */
+const CLOCK_TICKS = 100;
 /**
  * The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). An entry
  * `label=adapter@/path/to/main.js` runs another build of the deployer under that label (an A/B of two builds, their
@@ -146,12 +147,20 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A server under load: its process and port. */
+interface Server {
+  child: ChildProcess;
+  port: number;
+}
+
 interface Load {
   requests: number;
   errors: number;
   reqPerS: number;
   p50: number;
   p99: number;
+  /** The server's CPU microseconds per request, all threads and main thread (when /proc tells). */
+  cpuPerRequest?: { process: number; main: number };
 }
 
 /** One measured window: every request's latency, the non-200 answers, the window's length. */
@@ -159,13 +168,43 @@ interface Sample {
   latencies: number[];
   errors: number;
   seconds: number;
+  /** CPU seconds the server process used in the window: all its threads, and its main thread alone (Linux). */
+  cpu?: { process: number; main: number };
+}
+
+/** CPU seconds (user + system) of a process and of its main thread so far, from /proc; undefined elsewhere. */
+function cpuOf(pid: number | undefined): { process: number; main: number } | undefined {
+  if (pid === undefined) return undefined;
+  const ticks = (file: string): number => {
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th of them.
+    const fields = readFileSync(file, 'latin1')
+      .slice(readFileSync(file, 'latin1').lastIndexOf(')') + 2)
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  };
+  try {
+    return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The windows of one figure (several rounds) as one: requests over their summed time, percentiles over all. */
 function loadOf(samples: readonly Sample[]): Load {
   const latencies = samples.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
   const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0);
+  const cpu = samples.every((sample) => sample.cpu !== undefined)
+    ? samples.reduce(
+        (sum, sample) => ({ process: sum.process + sample.cpu!.process, main: sum.main + sample.cpu!.main }),
+        { process: 0, main: 0 },
+      )
+    : undefined;
   return {
+    ...(cpu
+      ? {
+          cpuPerRequest: { process: (cpu.process * 1e6) / latencies.length, main: (cpu.main * 1e6) / latencies.length },
+        }
+      : {}),
     requests: latencies.length,
     errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
     reqPerS: latencies.length / seconds,
@@ -174,52 +213,69 @@ function loadOf(samples: readonly Sample[]): Load {
   };
 }
 
-/** `clients` loops of single-row predicts over keep-alive connections for `seconds`. */
+/**
+ * `clients` keep-alive connections, each sending single-row predicts one after another for `seconds`: a lean load
+ * generator (as wrk or autocannon are) writing prebuilt requests to raw sockets and reading only the status line and
+ * the body's length, so the client's own cost stays small next to the server's.
+ */
 async function httpLoad(port: number, clients: number, probe = false): Promise<Sample> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const bodies = Array.from({ length: 256 }, (_, i) => JSON.stringify({ features: rowFeatures(i) }));
-  const one = (body: string): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: probe ? '/health/live' : `/models/${MODEL}/predict`,
-          method: probe ? 'GET' : 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': probe ? 0 : Buffer.byteLength(body),
-            authorization: `Bearer ${ADMIN_TOKEN}`,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(probe ? undefined : body);
-    });
-  // Warm the connections and the JIT.
-  await Promise.all(Array.from({ length: clients }, (_, i) => one(bodies[i % 256]!)));
+  const requests = Array.from({ length: 256 }, (_, i) => {
+    const body = probe ? '' : JSON.stringify({ features: rowFeatures(i) });
+    return Buffer.from(
+      `${probe ? 'GET /health/live' : `POST /models/${MODEL}/predict`} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `authorization: Bearer ${ADMIN_TOKEN}\r\n\r\n${body}`,
+    );
+  });
   const latencies: number[] = [];
   let errors = 0;
-  const started = performance.now();
-  const until = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
+  let measuring = false;
+  let until = Number.POSITIVE_INFINITY;
+  /** One connection: sends request after request until `until`, resolves once its last answer is in. */
+  const connection = (c: number, warmups: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = net.createConnection({ host: '127.0.0.1', port, noDelay: true });
       let i = c;
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const status = await one(bodies[i++ % 256]!);
-        latencies.push(performance.now() - t0);
-        if (status !== 200) errors++;
-      }
-    }),
-  );
+      let pending: Buffer = Buffer.alloc(0);
+      let sentAt = 0;
+      let left = warmups;
+      const send = (): void => {
+        sentAt = performance.now();
+        socket.write(requests[i++ % 256]!);
+      };
+      socket.on('connect', send);
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        for (;;) {
+          const headEnd = pending.indexOf('\r\n\r\n');
+          if (headEnd < 0) return;
+          const head = pending.subarray(0, headEnd).toString('latin1');
+          const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+          // A chunked answer ends with its empty last chunk.
+          const end = length === null ? pending.indexOf('\r\n0\r\n\r\n', headEnd) + 7 : headEnd + 4 + Number(length[1]);
+          if (end === 6) return;
+          if (pending.length < end) return;
+          pending = pending.subarray(end);
+          if (measuring && left === 0) {
+            latencies.push(performance.now() - sentAt);
+            if (head.slice(9, 12) !== '200') errors++;
+          } else if (left > 0) left--;
+          if ((left > 0 || measuring) && performance.now() < until) send();
+          else {
+            socket.end();
+            resolve();
+          }
+        }
+      });
+    });
+  // Warm the connections and the JIT: a few requests each, then the measured window.
+  await Promise.all(Array.from({ length: clients }, (_, c) => connection(c, 20)));
+  measuring = true;
+  const started = performance.now();
+  until = started + SECONDS * 1000;
+  await Promise.all(Array.from({ length: clients }, (_, c) => connection(c, 0)));
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
   return { latencies, errors, seconds };
 }
 
@@ -268,7 +324,7 @@ async function startDeployer(
 /** The machine's floor: a bare node:http server answering every request with a small JSON body once it read it. */
 async function startFloorServer(port: number): Promise<ChildProcess> {
   const script = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"prediction":0.5}'); }); })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 18 }); res.end('{"prediction":0.5}'); }); })
     .listen(${port}, '127.0.0.1', () => process.send('listening'));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
@@ -378,8 +434,11 @@ async function main(): Promise<void> {
 
   const artifactUrl = pathToFileURL(artifactDir).href;
   const samples = new Map<string, Sample[]>();
-  const measure = async (name: string, port: number, clients: number, probe = false): Promise<void> => {
-    const sample = await httpLoad(port, clients, probe);
+  const measure = async (name: string, server: Server, clients: number, probe = false): Promise<void> => {
+    const before = cpuOf(server.child.pid);
+    const sample = await httpLoad(server.port, clients, probe);
+    const after = cpuOf(server.child.pid);
+    if (before && after) sample.cpu = { process: after.process - before.process, main: after.main - before.main };
     samples.set(name, [...(samples.get(name) ?? []), sample]);
   };
   const batches: { adapter: string; rows: number; rowsPerS: number }[] = [];
@@ -388,18 +447,18 @@ async function main(): Promise<void> {
   const orderOf = (round: number): string[] => (round % 2 === 0 ? ADAPTERS : [...ADAPTERS].reverse());
   if (PHASES.has('floor')) {
     const port = await freePort();
-    const floor = await startFloorServer(port);
+    const floor = { child: await startFloorServer(port), port };
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        await measure('[floor] bare node:http server, single-row POST, 1 client', port, 1);
-        await measure(`[floor] bare node:http server, single-row POST, ${CONCURRENCY} clients`, port, CONCURRENCY);
+        await measure('[floor] bare node:http server, single-row POST, 1 client', floor, 1);
+        await measure(`[floor] bare node:http server, single-row POST, ${CONCURRENCY} clients`, floor, CONCURRENCY);
       }
     } finally {
-      await stopDeployer(floor);
+      await stopDeployer(floor.child);
     }
   }
   if (['health', 'single', 'concurrent', 'batch'].some((phase) => PHASES.has(phase))) {
-    const deployers = new Map<string, { child: ChildProcess; port: number }>();
+    const deployers = new Map<string, Server>();
     try {
       for (const adapter of ADAPTERS) {
         const port = await freePort();
@@ -407,26 +466,26 @@ async function main(): Promise<void> {
       }
       for (let round = 0; round < ROUNDS; round++)
         for (const adapter of orderOf(round)) {
-          const { port } = deployers.get(adapter) as { port: number };
+          const server = deployers.get(adapter) as Server;
           // The floor of the HTTP stack itself (Nest on the adapter, no auth, no model), for reference.
           if (PHASES.has('health'))
-            await measure(`[${labelOf(adapter)}] HTTP GET /health/live, 1 client (reference)`, port, 1, true);
+            await measure(`[${labelOf(adapter)}] HTTP GET /health/live, 1 client (reference)`, server, 1, true);
           if (PHASES.has('single'))
-            await measure(`[${labelOf(adapter)}] HTTP single-row, 1 client (logging on)`, port, 1);
+            await measure(`[${labelOf(adapter)}] HTTP single-row, 1 client (logging on)`, server, 1);
           if (PHASES.has('concurrent'))
             await measure(
               `[${labelOf(adapter)}] HTTP single-row, ${CONCURRENCY} clients, micro-batching on`,
-              port,
+              server,
               CONCURRENCY,
             );
-          if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(port, store)) });
+          if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(server.port, store)) });
         }
     } finally {
       for (const { child } of deployers.values()) await stopDeployer(child);
     }
   }
   if (PHASES.has('off')) {
-    const deployers = new Map<string, { child: ChildProcess; port: number }>();
+    const deployers = new Map<string, Server>();
     try {
       for (const adapter of ADAPTERS) {
         const port = await freePort();
@@ -434,10 +493,10 @@ async function main(): Promise<void> {
       }
       for (let round = 0; round < ROUNDS; round++)
         for (const adapter of orderOf(round)) {
-          const { port } = deployers.get(adapter) as { port: number };
+          const server = deployers.get(adapter) as Server;
           await measure(
             `[${labelOf(adapter)}] HTTP single-row, ${CONCURRENCY} clients, micro-batching off`,
-            port,
+            server,
             CONCURRENCY,
           );
         }
@@ -473,7 +532,11 @@ async function main(): Promise<void> {
       load.reqPerS,
       'req/s',
       raw.callsPerS,
-      `   p50 ${load.p50.toFixed(2)} ms  p99 ${load.p99.toFixed(2)} ms  (${load.requests} requests, ${load.errors} errors)`,
+      `   p50 ${load.p50.toFixed(2)} ms  p99 ${load.p99.toFixed(2)} ms  (${load.requests} requests, ${load.errors} errors)${
+        load.cpuPerRequest
+          ? `  server CPU ${load.cpuPerRequest.process.toFixed(0)} µs/req (main thread ${load.cpuPerRequest.main.toFixed(0)})`
+          : ''
+      }`,
     );
 }
 

@@ -9,7 +9,9 @@ import {
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { artifactStoreOf } from '@mlops/artifacts';
-import { EventProducer } from '@mlops/messaging';
+import { kafkaSecurity } from '@mlops/config';
+import { EventTypes } from '@mlops/contracts';
+import { EventProducer, MessagingMetrics } from '@mlops/messaging';
 import { METRICS_REGISTRY } from '@mlops/observability';
 import { PlatformModule } from '@mlops/platform';
 import type { DeployerConfig } from './config';
@@ -20,6 +22,7 @@ import { PromotedListener } from './deployments/deploy-model/promoted.listener';
 import { OnlineFeatures } from './domain/online-features';
 import { MaterializedListener } from './features/cache-features/materialized.listener';
 import { PredictionLog } from './infrastructure/prediction-log';
+import { WorkerSender, producerSender } from './infrastructure/prediction-log-sender';
 import { ServingMetrics } from './infrastructure/serving-metrics';
 import { ServingTable } from './infrastructure/serving-table';
 import { SnapshotScorer } from './infrastructure/snapshot-scorer';
@@ -81,17 +84,30 @@ export class AppModule {
         },
         {
           provide: PredictionLog,
-          inject: [EventProducer, ServingMetrics, INSTANCE_ID],
-          useFactory: (producer: EventProducer, metrics: ServingMetrics, instanceId: string) =>
+          inject: [EventProducer, MessagingMetrics, ServingMetrics, INSTANCE_ID],
+          useFactory: (
+            producer: EventProducer,
+            messaging: MessagingMetrics,
+            metrics: ServingMetrics,
+            instanceId: string,
+          ) =>
             new PredictionLog(
-              producer,
+              config.PREDICTION_LOG_WORKER
+                ? new WorkerSender({
+                    clientId: `${SERVICE}-prediction-log`,
+                    brokers: config.KAFKA_BROKERS,
+                    security: kafkaSecurity(config, SERVICE),
+                    maxEventBytes: config.MAX_EVENT_BYTES,
+                    source: SOURCE,
+                    onProduced: (count) => messaging.produced.inc({ topic: EventTypes.PredictionLoggedV1 }, count),
+                  })
+                : producerSender(producer, SOURCE),
               metrics,
               {
                 enabled: config.PREDICTION_LOG,
                 capacity: config.PREDICTION_LOG_BUFFER,
                 batchSize: config.PREDICTION_LOG_BATCH,
                 flushMs: config.PREDICTION_LOG_FLUSH_MS,
-                source: SOURCE,
                 instanceId,
               },
               new Logger('prediction-log'),

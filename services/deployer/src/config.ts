@@ -48,6 +48,11 @@ export const DeployerConfigSpec = {
     min: 1,
   }),
   PREDICTION_LOG_BATCH: int({ description: 'Most predictions sent to Kafka in one request', default: 1_000, min: 1 }),
+  PREDICTION_LOG_WORKER: bool({
+    description:
+      'Send the prediction log from a worker thread with its own Kafka producer (off the thread that answers requests)',
+    default: true,
+  }),
   PREDICTION_LOG_FLUSH_MS: int({ description: 'How often buffered predictions are sent', default: 20, min: 1 }),
   CANARY_PERCENT: int({
     description:

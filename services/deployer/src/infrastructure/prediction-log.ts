@@ -1,5 +1,6 @@
-import { EventTypes, type PredictionLoggedV1 } from '@mlops/contracts';
-import { type EventProducer, isTransientError, newEvent } from '@mlops/messaging';
+import type { PredictionLoggedV1 } from '@mlops/contracts';
+import { isTransientError } from '@mlops/messaging';
+import type { PredictionSender, ProcessResources } from './prediction-log-sender';
 import type { ServingMetrics } from './serving-metrics';
 
 export interface PredictionLogOptions {
@@ -8,13 +9,12 @@ export interface PredictionLogOptions {
   readonly capacity: number;
   readonly batchSize: number;
   readonly flushMs: number;
-  readonly source: string;
   /** This replica: each batch carries its process's CPU and memory sample (the monitor's cost proxy). */
   readonly instanceId: string;
 }
 
 /** CPU seconds (user + system) since the process started and resident memory, now. */
-export function processResources(instanceId: string): NonNullable<PredictionLoggedV1['resources']> {
+export function processResources(instanceId: string): ProcessResources {
   const cpu = process.cpuUsage();
   return { instanceId, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
 }
@@ -23,7 +23,7 @@ const DROP_LOG_EVERY_MS = 10_000;
 
 /**
  * Logs predictions to mlops.prediction.logged.v1 off the request path: `record` only appends to a bounded buffer;
- * a timer sends it in batches, one send at a time. What a full buffer refuses is counted in a metric and reported
+ * a timer hands it to the sender in batches, one send at a time (the service runs its sender in a worker thread). What a full buffer refuses is counted in a metric and reported
  * in a log line (at most every 10 s), never hidden.
  */
 export class PredictionLog {
@@ -37,7 +37,7 @@ export class PredictionLog {
   dropped = 0;
 
   constructor(
-    private readonly producer: EventProducer,
+    private readonly sender: PredictionSender,
     private readonly metrics: ServingMetrics,
     private readonly options: PredictionLogOptions,
     private readonly logger: { warn(message: string): void },
@@ -62,7 +62,7 @@ export class PredictionLog {
     return this.buffer.length;
   }
 
-  /** Sends everything buffered (shutdown); gives up after `timeoutMs`. */
+  /** Sends everything buffered (shutdown), then closes the sender; gives up after `timeoutMs`. */
   async drain(timeoutMs = 5_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -73,6 +73,7 @@ export class PredictionLog {
     }
     if (this.buffer.length > 0) this.drop(this.buffer.splice(0).length);
     this.reportDrops(true);
+    await this.sender.close();
   }
 
   private flush(): void {
@@ -81,17 +82,7 @@ export class PredictionLog {
     this.metrics.logBuffered.set(this.buffer.length);
     const resources = processResources(this.options.instanceId);
     this.sending = Promise.resolve()
-      .then(() =>
-        this.producer.publishMany(
-          batch.map((data) =>
-            newEvent(
-              EventTypes.PredictionLoggedV1,
-              { ...data, resources },
-              { source: this.options.source, subject: data.requestId },
-            ),
-          ),
-        ),
-      )
+      .then(() => this.sender.send(batch, resources))
       .then(
         () => {
           this.sent += batch.length;
@@ -137,6 +128,6 @@ export class PredictionLog {
 }
 
 function isKafkaFailure(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return isTransientError(error) || (typeof name === 'string' && name.startsWith('KafkaJS'));
+  const { name, retryable } = (error ?? {}) as { name?: unknown; retryable?: unknown };
+  return isTransientError(error) || retryable === true || (typeof name === 'string' && name.startsWith('KafkaJS'));
 }
