@@ -21,6 +21,7 @@ import { DeployModelService } from './deployments/deploy-model/deploy-model.serv
 import { PromotedListener } from './deployments/deploy-model/promoted.listener';
 import { OnlineFeatures } from './domain/online-features';
 import { MaterializedListener } from './features/cache-features/materialized.listener';
+import { deployerMigrations } from './infrastructure/migrations';
 import { PredictionLog } from './infrastructure/prediction-log';
 import { WorkerSender, producerSender } from './infrastructure/prediction-log-sender';
 import { ServingMetrics } from './infrastructure/serving-metrics';
@@ -60,7 +61,9 @@ export class AppModule {
   static forRoot(config: DeployerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config })],
+      imports: [
+        PlatformModule.forRoot({ service: SERVICE, pgSchema: PG_SCHEMA, config, migrations: deployerMigrations }),
+      ],
       controllers: [
         PredictHttpController,
         InferV2HttpController,

@@ -96,6 +96,18 @@ export const DeployerConfigSpec = {
     default: 600_000,
     min: 1,
   }),
+  BATCH_SCORING_HEARTBEAT_MS: int({
+    description:
+      'How often the replica running a batch scoring job writes its progress and heartbeat to Postgres (where every replica reads jobs)',
+    default: 1_000,
+    min: 50,
+  }),
+  BATCH_SCORING_STALE_MS: int({
+    description:
+      'A running job whose heartbeat is older than this is reported failed (replica_lost): the replica running it went away',
+    default: 30_000,
+    min: 100,
+  }),
   WARMUP_ROWS: int({ description: 'Rows of the warm-up runs of a newly loaded version', default: 8, min: 1 }),
 };
 

@@ -725,6 +725,108 @@ test('batch scoring of a snapshot equals online scoring of the same rows', async
   assert.equal(failed.error.code, 'sha256_mismatch');
 });
 
+/** A snapshot of `rows` lines for the churn models, stored; scoring it takes a while when `rows` is large. */
+async function storedSnapshot(rows: number): Promise<{ snapshotUri: string; snapshotSha256: string }> {
+  const plans = ['basic', 'premium', 'enterprise'];
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++)
+    lines.push(
+      JSON.stringify({ entity_id: `c-${i}`, tenure_days: i % 1000, monthly_spend: (i * 7) % 300, plan: plans[i % 3] }),
+    );
+  const stored = await store.put(Buffer.from(`${lines.join('\n')}\n`), { mediaType: 'application/x-ndjson' });
+  return { snapshotUri: stored.uri, snapshotSha256: stored.sha256 };
+}
+
+/** Another replica of the deployer on the same Kafka, Postgres and artifacts, with these settings. */
+async function replica(overrides: Record<string, string> = {}): Promise<{ app: INestApplication; at: string }> {
+  const { config: replicaConfig } = await testConfig({ ARTIFACT_STORE_URL: config.ARTIFACT_STORE_URL, ...overrides });
+  const other = await start(replicaConfig);
+  const at = await listen(other);
+  await eventually(async () => (await fetch(`${at}/health/ready`)).status === 200, 'the replica to be ready');
+  return { app: other, at };
+}
+
+test('batch scoring jobs are shared by the replicas: any answers a job, and a request id is one job across them', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  await servingVersion(model, 1);
+  const other = await replica();
+  try {
+    await servingVersion(model, 1, other.at);
+    const snapshot = await storedSnapshot(300);
+    const requestId = crypto.randomUUID();
+    const started = await post(`/models/${model}/versions/1/batch-scores`, { requestId, ...snapshot });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal(started.body.id, requestId);
+    // The other replica follows the job to its end and answers what the one running it answers.
+    const seen = await eventually(async () => {
+      const res = await get(`/batch-scores/${requestId}`, other.at);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the job to end, seen from the other replica');
+    assert.equal(seen.status, 'succeeded', JSON.stringify(seen.error));
+    assert.equal(seen.rowsScored, 300);
+    assert.equal(seen.rowsTotal, 300);
+    const running = await get(`/batch-scores/${requestId}`);
+    assert.deepEqual(seen, running.body);
+    assert.equal(seen.result.rows, 300);
+    // The same request on the other replica is the same job, not a second one; another request under its id is a 409.
+    const again = await post(`/models/${model}/versions/1/batch-scores`, { requestId, ...snapshot }, other.at);
+    assert.equal(again.status, 202);
+    assert.deepEqual(again.body, running.body);
+    const other300 = await storedSnapshot(301);
+    const conflict = await post(`/models/${model}/versions/1/batch-scores`, { requestId, ...other300 }, other.at);
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.error, 'request_id_conflict');
+    assert.equal((await get(`/batch-scores/${crypto.randomUUID()}`, other.at)).status, 404);
+  } finally {
+    await other.app.close();
+  }
+});
+
+test('a job whose replica goes silent is failed as replica_lost, on every replica; a stopping replica fails its jobs', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  // The runner writes its heartbeat once a minute; the reader calls a job lost after 100 ms of silence.
+  const runner = await replica({ BATCH_SCORING_HEARTBEAT_MS: '60000' });
+  const reader = await replica({ BATCH_SCORING_STALE_MS: '100' });
+  let runnerOpen = true;
+  try {
+    await servingVersion(model, 1, runner.at);
+    const snapshot = await storedSnapshot(300_000);
+    const lost = await post(`/models/${model}/versions/1/batch-scores`, snapshot, runner.at);
+    assert.equal(lost.status, 202, JSON.stringify(lost.body));
+    // Asked often, so that the reader asks while the job runs (scoring the rows takes a second or more).
+    let verdict: any;
+    for (const deadline = Date.now() + 60_000; verdict === undefined && Date.now() < deadline;) {
+      const res = await get(`/batch-scores/${lost.body.id}`, reader.at);
+      if (res.body.status !== 'running') verdict = res.body;
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(verdict.status, 'failed');
+    assert.equal(verdict.error.code, 'replica_lost');
+    // The runner, once it has scored the rows, takes that verdict rather than its own result.
+    const onRunner = await eventually(async () => {
+      const res = await get(`/batch-scores/${lost.body.id}`, runner.at);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the runner to end the job');
+    assert.equal(onRunner.status, 'failed');
+    assert.equal(onRunner.error.code, 'replica_lost');
+    assert.equal(onRunner.result, null);
+    // A replica that stops fails the jobs it runs; the others answer so at once (no wait for the stale time).
+    const stopped = await post(`/models/${model}/versions/1/batch-scores`, snapshot, runner.at);
+    assert.equal(stopped.status, 202);
+    await runner.app.close();
+    runnerOpen = false;
+    const after = await get(`/batch-scores/${stopped.body.id}`);
+    assert.equal(after.body.status, 'failed', JSON.stringify(after.body));
+    assert.equal(after.body.error.code, 'replica_stopped');
+  } finally {
+    if (runnerOpen) await runner.app.close();
+    await reader.app.close();
+  }
+});
+
 test('a restarted deployer serves the latest promoted version of each model with no manual step', async () => {
   const [a, b] = [uid('churn'), uid('churn')];
   await promote(promotion(a, 1, v1));

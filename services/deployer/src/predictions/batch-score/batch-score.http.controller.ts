@@ -61,10 +61,10 @@ export class BatchScoreHttpController {
     summary: 'A batch scoring job: phase, progress, result or error',
     responses: {
       200: { description: 'the job', schema: batchScoreJobResponse },
-      404: errorResponse('no such job on this replica', 'job_not_found'),
+      404: errorResponse('no such job', 'job_not_found'),
     },
   })
-  find(@ValidParams(batchScoreJobParams) params: FromSchema<typeof batchScoreJobParams>): BatchScoreJob {
-    return respond(this.jobs.find(params.id), { job_not_found: 404 });
+  async find(@ValidParams(batchScoreJobParams) params: FromSchema<typeof batchScoreJobParams>): Promise<BatchScoreJob> {
+    return respond(await this.jobs.find(params.id), { job_not_found: 404 });
   }
 }

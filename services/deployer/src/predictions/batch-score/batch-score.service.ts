@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
 import { type ArtifactStore, digestOf, verifyDigest } from '@mlops/artifacts';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type BatchScoredV1, EventTypes, type FeaturesExportedV1 } from '@mlops/contracts';
 import { enqueueInOutbox, newEvent } from '@mlops/messaging';
-import { POSTGRES } from '@mlops/storage';
+import { POSTGRES, execute, queryOne } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
 import { announce } from '../../infrastructure/announce';
 import type { LoadedModel } from '../../infrastructure/loaded-model';
 import { type ResolveError, ServingTable } from '../../infrastructure/serving-table';
 import { SnapshotScorer } from '../../infrastructure/snapshot-scorer';
-import { ARTIFACT_STORE, DEPLOYER_CONFIG, PG_SCHEMA, SOURCE } from '../../tokens';
+import { deployerPgTables } from '../../infrastructure/tables';
+import { ARTIFACT_STORE, DEPLOYER_CONFIG, INSTANCE_ID, PG_SCHEMA, SOURCE } from '../../tokens';
 
 /** A stored file of rows: a snapshot, or the feature store's export of a time range. */
 export interface RowsFile {
@@ -50,7 +58,27 @@ export interface BatchScoreJob {
 
 export type StartError = ResolveError | DomainError<'request_id_conflict' | 'invalid_time_range'>;
 
+/** Finished jobs kept in memory (every job is in Postgres too). */
 const MAX_JOBS = 100;
+const JOBS = deployerPgTables(PG_SCHEMA).batch_score_jobs;
+
+interface JobRow {
+  id: string;
+  model: string;
+  version: number;
+  input: BatchInput;
+  status: BatchScoreJob['status'];
+  phase: BatchScoreJob['phase'];
+  rows_file: RowsFile | null;
+  rows_total: string | null;
+  rows_scored: string;
+  result: BatchScoreJob['result'];
+  error: BatchScoreJob['error'];
+  started_at: Date;
+  finished_at: Date | null;
+  /** Milliseconds since the replica running it last wrote (Postgres's clock on both ends). */
+  silent_ms: number;
+}
 
 /**
  * Batch scoring with a served version: chunks of BATCH_SCORING_CHUNK_ROWS rows in one session run each, parsed and
@@ -58,14 +86,26 @@ const MAX_JOBS = 100;
  * between chunks so an online request waits at most one chunk; the scores go to the artifact store as
  * NDJSON (entity_id, event_time, score, label, probabilities). The input is a snapshot, or a feature view's rows in
  * an event-time range: those are asked of the feature store (mlops.features.export.requested.v1, export id = job
- * id) and scored like a snapshot once it answers (mlops.features.exported.v1, read by ExportedListener). Jobs live
- * in this replica's memory (GET /batch-scores/:id); a request id seen before returns its job.
+ * id) and scored like a snapshot once it answers (mlops.features.exported.v1, read by ExportedListener).
+ *
+ * Jobs are rows in Postgres shared by the replicas: any replica answers GET /batch-scores/:id, and a request id seen
+ * before (by any replica) returns its job. The replica running a job holds it in memory and writes its progress and
+ * a heartbeat every BATCH_SCORING_HEARTBEAT_MS; a running job whose heartbeat is older than BATCH_SCORING_STALE_MS
+ * is reported failed (replica_lost), and a replica that stops fails its running jobs (replica_stopped).
  */
 @Injectable()
-export class BatchScoreService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('batch-scoring');
   private readonly jobs = new Map<string, BatchScoreJob>();
   private readonly exportTimers = new Map<string, NodeJS.Timeout>();
+  /** This replica's jobs whose row is behind their state in memory (an end not yet written, Postgres down). */
+  private readonly behind = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  /** This replica's jobs whose end is being written. */
+  private readonly ending = new Set<string>();
+  private syncFailing = false;
 
   constructor(
     private readonly table: ServingTable,
@@ -73,11 +113,14 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
     @Inject(DEPLOYER_CONFIG) private readonly config: DeployerConfig,
     @Inject(POSTGRES) private readonly dataSource: DataSource,
     private readonly scorer: SnapshotScorer,
+    @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {}
 
-  /** The first job does not wait for a worker thread to start. */
+  /** The first job does not wait for a worker thread to start; the heartbeat of this replica's jobs starts. */
   onApplicationBootstrap(): void {
     this.scorer.warm();
+    this.heartbeat = setInterval(() => void this.sync(), this.config.BATCH_SCORING_HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /**
@@ -98,14 +141,8 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
     const input = inputOf(resolved.value, request);
     if (!input.ok) return input;
     const id = request.requestId ?? randomUUID();
-    const existing = this.jobs.get(id);
-    if (existing) {
-      if (existing.model !== model || existing.version !== version || !sameInput(existing.input, input.value))
-        return err(
-          domainError('request_id_conflict', `request ${id} was already used for another batch scoring request`),
-        );
-      return ok(existing);
-    }
+    const mine = this.jobs.get(id);
+    if (mine) return sameRequest(mine, model, version, input.value);
     const job: BatchScoreJob = {
       id,
       model,
@@ -121,21 +158,35 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
       startedAt: new Date().toISOString(),
       finishedAt: null,
     };
-    if (input.value.kind === 'range') {
-      // Registered before the request can be answered; a failed outbox write throws (503) and leaves no job.
-      this.remember(job);
-      try {
-        await this.requestExport(job.id, input.value);
-      } catch (error) {
-        this.jobs.delete(job.id);
-        throw error;
-      }
+    const range = input.value.kind === 'range' ? input.value : undefined;
+    // Held before the row commits, so an export answer that comes at once finds it. The row and the export request
+    // are written in one transaction; a failed write throws (503) and leaves no job.
+    this.remember(job);
+    let created: boolean;
+    try {
+      created = await this.dataSource.transaction(async (manager) => {
+        if (!(await this.insert(manager, job))) return false;
+        if (range) await this.requestExport(manager, job.id, range);
+        return true;
+      });
+    } catch (error) {
+      this.jobs.delete(job.id);
+      throw error;
+    }
+    if (!created) {
+      // Another replica (or an earlier life of this one) took this request id first.
+      this.jobs.delete(job.id);
+      const existing = await this.load(id);
+      if (!existing) throw new Error(`batch scoring job ${id} was neither created nor found`);
+      return sameRequest(existing, model, version, input.value);
+    }
+    if (range) {
       this.exportTimers.set(
         job.id,
         setTimeout(() => {
           // Only while it waits: a job already scoring its export is not timed out.
           if (job.phase === 'exporting')
-            this.fail(
+            void this.fail(
               job,
               'export_timeout',
               `the feature store did not answer within ${this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS} ms`,
@@ -144,14 +195,16 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
       );
       return ok(job);
     }
-    this.remember(job);
-    void this.score(job, { uri: input.value.uri, sha256: input.value.sha256 });
+    if (job.rowsFile) void this.score(job, job.rowsFile);
     return ok(job);
   }
 
-  find(id: string): Result<BatchScoreJob, DomainError<'job_not_found'>> {
-    const job = this.jobs.get(id);
-    return job ? ok(job) : err(domainError('job_not_found', `no batch scoring job ${id} on this replica`));
+  /** A job of any replica: this one's from memory, others' from Postgres (as of their last heartbeat). */
+  async find(id: string): Promise<Result<BatchScoreJob, DomainError<'job_not_found'>>> {
+    const mine = this.jobs.get(id);
+    if (mine) return ok(mine);
+    const job = await this.load(id);
+    return job ? ok(job) : err(domainError('job_not_found', `no batch scoring job ${id}`));
   }
 
   /** The feature store's answer to an export: scores it, or fails the job with its reason. Others' are ignored. */
@@ -161,7 +214,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
     clearTimeout(this.exportTimers.get(job.id));
     this.exportTimers.delete(job.id);
     if (answer.status !== 'created' || !answer.export) {
-      this.fail(
+      void this.fail(
         job,
         answer.error?.code ?? 'export_failed',
         answer.error?.message ?? 'the feature store made no export',
@@ -169,7 +222,23 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     job.phase = 'scoring';
+    void this.sync();
     void this.score(job, { uri: answer.export.uri, sha256: answer.export.sha256 });
+  }
+
+  /**
+   * Fails the jobs this replica is running (their work stops with it) and writes every job's last state: first thing
+   * when the app closes (the app's module is destroyed before the platform's), while Postgres is open.
+   */
+  async onModuleDestroy(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await Promise.all(
+      [...this.jobs.values()]
+        .filter((job) => job.status === 'running')
+        .map((job) => this.fail(job, 'replica_stopped', 'the deployer replica running this job stopped')),
+    );
+    await this.sync();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -180,13 +249,134 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
 
   private remember(job: BatchScoreJob): void {
     if (this.jobs.size >= MAX_JOBS) {
-      const oldest = [...this.jobs.values()].find((other) => other.status !== 'running');
+      const oldest = [...this.jobs.values()].find((other) => other.status !== 'running' && !this.behind.has(other.id));
       if (oldest) this.jobs.delete(oldest.id);
     }
     this.jobs.set(job.id, job);
   }
 
-  private async requestExport(exportId: string, range: Extract<BatchInput, { kind: 'range' }>): Promise<void> {
+  /** Writes the job's row unless its id exists; whether it did. */
+  private async insert(manager: EntityManager, job: BatchScoreJob): Promise<boolean> {
+    const row = await queryOne<{ id: string }>(
+      manager,
+      `INSERT INTO ${JOBS} (id, model, version, input, status, phase, rows_file, started_at, instance_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [
+        job.id,
+        job.model,
+        job.version,
+        JSON.stringify(job.input),
+        job.status,
+        job.phase,
+        job.rowsFile ? JSON.stringify(job.rowsFile) : null,
+        job.startedAt,
+        this.instanceId,
+      ],
+    );
+    return row !== undefined;
+  }
+
+  /**
+   * A job as its row says; a running one whose replica has been silent past BATCH_SCORING_STALE_MS is failed
+   * (replica_lost), in the row too.
+   */
+  private async load(id: string): Promise<BatchScoreJob | undefined> {
+    const row = await queryOne<JobRow>(
+      this.dataSource.manager,
+      `SELECT *, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms FROM ${JOBS} WHERE id = $1`,
+      [id],
+    );
+    if (!row) return undefined;
+    const job = jobOf(row);
+    if (job.status !== 'running' || row.silent_ms <= this.config.BATCH_SCORING_STALE_MS) return job;
+    const error = {
+      code: 'replica_lost',
+      message: `the deployer replica running this job has not been heard from for ${Math.round(row.silent_ms / 1000)} s`,
+    };
+    // Only if it is still running and silent: a replica that came back meanwhile keeps it.
+    const failed = await queryOne<JobRow>(
+      this.dataSource.manager,
+      `UPDATE ${JOBS} SET status = 'failed', phase = 'done', error = $2, finished_at = now()
+       WHERE id = $1 AND status = 'running' AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
+       RETURNING *, 0::float8 AS silent_ms`,
+      [id, JSON.stringify(error), this.config.BATCH_SCORING_STALE_MS],
+    );
+    // Another reader failed it first, or its replica came back: read again.
+    if (!failed) return this.load(id);
+    this.logger.warn(`job ${id} (${job.model} v${job.version}) failed: replica_lost`);
+    const lost = jobOf(failed);
+    this.announceEnd(lost);
+    return lost;
+  }
+
+  /**
+   * The row of a job of this replica is no longer running: another replica declared it lost while this one was
+   * silent (a long pause, Postgres unreachable). That verdict stands, here too: whatever this replica made of the job
+   * since is dropped, so every replica answers the same.
+   */
+  private async adoptVerdict(job: BatchScoreJob): Promise<void> {
+    this.behind.delete(job.id);
+    if (this.ending.has(job.id)) return;
+    const row = await queryOne<JobRow>(
+      this.dataSource.manager,
+      `SELECT *, 0::float8 AS silent_ms FROM ${JOBS} WHERE id = $1`,
+      [job.id],
+    );
+    if (!row || row.status === 'running') return;
+    const verdict = jobOf(row);
+    this.logger.warn(`job ${job.id} was declared ${verdict.error?.code ?? verdict.status} by another replica`);
+    Object.assign(job, {
+      status: verdict.status,
+      phase: verdict.phase,
+      result: verdict.result,
+      error: verdict.error,
+      finishedAt: verdict.finishedAt,
+    });
+  }
+
+  /**
+   * Writes the progress and heartbeat of this replica's running jobs, and the jobs whose row is behind; one pass at a
+   * time, and one more after it when called during it (its change may come after the pass wrote that job).
+   */
+  private sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        await this.writeJobs();
+      } while (this.syncAgain);
+    })().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async writeJobs(): Promise<void> {
+    try {
+      for (const job of this.jobs.values()) {
+        if ((job.status !== 'running' && !this.behind.has(job.id)) || this.ending.has(job.id)) continue;
+        if ((await this.writeRow(job)) === 0) await this.adoptVerdict(job);
+        else if (job.status !== 'running') this.behind.delete(job.id);
+      }
+      if (this.syncFailing) this.logger.log('batch scoring jobs written to Postgres again');
+      this.syncFailing = false;
+    } catch (error) {
+      if (!this.syncFailing)
+        this.logger.warn(`batch scoring jobs not written (retried every heartbeat): ${(error as Error).message}`);
+      this.syncFailing = true;
+    }
+  }
+
+  private async requestExport(
+    manager: EntityManager,
+    exportId: string,
+    range: Extract<BatchInput, { kind: 'range' }>,
+  ): Promise<void> {
     const event = newEvent(
       EventTypes.FeaturesExportRequestedV1,
       {
@@ -198,17 +388,69 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
       },
       { source: SOURCE, subject: exportId },
     );
-    await this.dataSource.transaction((manager) => enqueueInOutbox(manager, PG_SCHEMA, event));
+    await enqueueInOutbox(manager, PG_SCHEMA, event);
   }
 
-  private fail(job: BatchScoreJob, code: string, message: string): void {
-    if (job.status !== 'running') return;
-    job.status = 'failed';
-    job.phase = 'done';
-    job.error = { code, message };
-    job.finishedAt = new Date().toISOString();
-    this.logger.warn(`job ${job.id} (${job.model} v${job.version}) failed: ${code}: ${message}`);
+  private fail(job: BatchScoreJob, code: string, message: string): Promise<void> {
+    return this.end(job, { status: 'failed', result: null, error: { code, message } });
+  }
+
+  /**
+   * Ends a job of this replica: its row is written first, only if it still runs, and then the job answers so here;
+   * a row another replica ended meanwhile (replica_lost) gives its verdict instead. Postgres unreachable: the job
+   * ends here and its row is written by a later heartbeat.
+   */
+  private async end(
+    job: BatchScoreJob,
+    outcome: Pick<BatchScoreJob, 'result' | 'error'> & { status: 'succeeded' | 'failed' },
+  ): Promise<void> {
+    if (job.status !== 'running' || this.ending.has(job.id)) return;
+    this.ending.add(job.id);
+    const ended: BatchScoreJob = { ...job, ...outcome, phase: 'done', finishedAt: new Date().toISOString() };
+    try {
+      if ((await this.writeRow(ended)) === 0) {
+        this.ending.delete(job.id);
+        await this.adoptVerdict(job);
+        return;
+      }
+    } catch (error) {
+      this.behind.add(job.id);
+      this.logger.warn(`job ${job.id}'s end not written yet (retried every heartbeat): ${(error as Error).message}`);
+    }
+    this.ending.delete(job.id);
+    Object.assign(job, {
+      status: ended.status,
+      phase: ended.phase,
+      result: ended.result,
+      error: ended.error,
+      finishedAt: ended.finishedAt,
+    });
+    if (job.error)
+      this.logger.warn(`job ${job.id} (${job.model} v${job.version}) failed: ${job.error.code}: ${job.error.message}`);
     this.announceEnd(job);
+  }
+
+  /** Writes a job's state and heartbeat to its row if that row is this replica's and still runs; rows written. */
+  private writeRow(job: BatchScoreJob): Promise<number> {
+    return execute(
+      this.dataSource.manager,
+      `UPDATE ${JOBS}
+       SET status = $2, phase = $3, rows_file = $4, rows_total = $5, rows_scored = $6, result = $7, error = $8,
+           finished_at = $9, heartbeat_at = now()
+       WHERE id = $1 AND instance_id = $10 AND status = 'running'`,
+      [
+        job.id,
+        job.status,
+        job.phase,
+        job.rowsFile ? JSON.stringify(job.rowsFile) : null,
+        job.rowsTotal,
+        job.rowsScored,
+        job.result ? JSON.stringify(job.result) : null,
+        job.error ? JSON.stringify(job.error) : null,
+        job.finishedAt,
+        this.instanceId,
+      ],
+    );
   }
 
   /** mlops.batch.scored.v1 through the outbox, off the job's path (announce retries and logs what it cannot send). */
@@ -243,7 +485,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
     job.rowsFile = file;
     // Resolved now, not at the request: a range waited for its export meanwhile.
     const resolved = this.table.resolve(job.model, undefined, job.version);
-    if (!resolved.ok) return this.fail(job, resolved.error.kind, resolved.error.message);
+    if (!resolved.ok) return await this.fail(job, resolved.error.kind, resolved.error.message);
     const loaded: LoadedModel = resolved.value;
     try {
       const bytes = await this.artifacts.get(file.uri);
@@ -260,15 +502,16 @@ export class BatchScoreService implements OnApplicationBootstrap, OnApplicationS
             name: `scores-${job.model}-v${job.version}.ndjson`,
           }),
       );
-      if (!scored.ok) return this.fail(job, scored.error.kind, scored.error.message);
+      if (!scored.ok) return await this.fail(job, scored.error.kind, scored.error.message);
       const stored = scored.value.written;
-      job.result = { uri: stored.uri, sha256: stored.sha256, sizeBytes: stored.sizeBytes, rows: scored.value.rows };
-      job.status = 'succeeded';
-      job.phase = 'done';
-      job.finishedAt = new Date().toISOString();
-      this.announceEnd(job);
+      // Ended meanwhile (this replica stopping, or declared lost by another), the scores are not its result.
+      await this.end(job, {
+        status: 'succeeded',
+        result: { uri: stored.uri, sha256: stored.sha256, sizeBytes: stored.sizeBytes, rows: scored.value.rows },
+        error: null,
+      });
     } catch (error) {
-      this.fail(
+      await this.fail(
         job,
         (error as Error).name === 'ArtifactIntegrityError' ? 'sha256_mismatch' : 'batch_scoring_failed',
         (error as Error).message,
@@ -301,4 +544,46 @@ function inputOf(
 
 function sameInput(a: BatchInput, b: BatchInput): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The job of a request id seen before, if the request is the same; else the id's conflict. */
+function sameRequest(
+  job: BatchScoreJob,
+  model: string,
+  version: number,
+  input: BatchInput,
+): Result<BatchScoreJob, StartError> {
+  if (job.model !== model || job.version !== version || !sameInput(job.input, input))
+    return err(
+      domainError('request_id_conflict', `request ${job.id} was already used for another batch scoring request`),
+    );
+  return ok(job);
+}
+
+/** A job from its row (jsonb keeps the input's keys in its own order: rebuilt in the order of `inputOf`). */
+function jobOf(row: JobRow): BatchScoreJob {
+  const input: BatchInput =
+    row.input.kind === 'snapshot'
+      ? { kind: 'snapshot', uri: row.input.uri, sha256: row.input.sha256 }
+      : {
+          kind: 'range',
+          featureView: { name: row.input.featureView.name, version: row.input.featureView.version },
+          from: row.input.from,
+          to: row.input.to,
+        };
+  return {
+    id: row.id,
+    model: row.model,
+    version: row.version,
+    input,
+    status: row.status,
+    phase: row.phase,
+    rowsFile: row.rows_file,
+    rowsTotal: row.rows_total === null ? null : Number(row.rows_total),
+    rowsScored: Number(row.rows_scored),
+    result: row.result,
+    error: row.error,
+    startedAt: row.started_at.toISOString(),
+    finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+  };
 }
