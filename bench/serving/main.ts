@@ -363,7 +363,7 @@ async function batchScoring(port: number, store: LocalArtifactStore): Promise<{ 
     };
     if (state.status === 'succeeded') break;
     if (state.status !== 'running') throw new Error(`batch scoring failed: ${JSON.stringify(state.error)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return { rows, rowsPerS: rows / ((performance.now() - started) / 1000) };
 }
@@ -441,7 +441,12 @@ async function main(): Promise<void> {
     if (before && after) sample.cpu = { process: after.process - before.process, main: after.main - before.main };
     samples.set(name, [...(samples.get(name) ?? []), sample]);
   };
-  const batches: { adapter: string; rows: number; rowsPerS: number }[] = [];
+  const batches: {
+    adapter: string;
+    rows: number;
+    rowsPerS: number;
+    cpu?: { process: number; main: number } | undefined;
+  }[] = [];
   // Every adapter's deployer runs at once and the rounds alternate between them, so each sees the same load of
   // the (shared) machine; each figure sums its rounds.
   const orderOf = (round: number): string[] => (round % 2 === 0 ? ADAPTERS : [...ADAPTERS].reverse());
@@ -478,7 +483,14 @@ async function main(): Promise<void> {
               server,
               CONCURRENCY,
             );
-          if (PHASES.has('batch')) batches.push({ adapter, ...(await batchScoring(server.port, store)) });
+          if (PHASES.has('batch')) {
+            const before = cpuOf(server.child.pid);
+            const job = await batchScoring(server.port, store);
+            const after = cpuOf(server.child.pid);
+            const cpu =
+              before && after ? { process: after.process - before.process, main: after.main - before.main } : undefined;
+            batches.push({ adapter, ...job, cpu });
+          }
         }
     } finally {
       for (const { child } of deployers.values()) await stopDeployer(child);
@@ -520,11 +532,21 @@ async function main(): Promise<void> {
     if (jobs.length === 0) return [];
     const rows = jobs.reduce((sum, job) => sum + job.rows, 0);
     const seconds = jobs.reduce((sum, job) => sum + job.rows / job.rowsPerS, 0);
-    return [{ adapter, rows, rowsPerS: rows / seconds }];
+    const cpu = jobs.every((job) => job.cpu !== undefined)
+      ? {
+          process: jobs.reduce((sum, job) => sum + job.cpu!.process, 0),
+          main: jobs.reduce((sum, job) => sum + job.cpu!.main, 0),
+        }
+      : undefined;
+    return [{ adapter, rows, rowsPerS: rows / seconds, cpu }];
   });
   for (const batch of batchFigures)
     console.log(
-      `${`[${labelOf(batch.adapter)}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)`,
+      `${`[${labelOf(batch.adapter)}] batch scoring (job over HTTP, chunks of 1024)`.padEnd(62)} ${batch.rowsPerS.toFixed(0).padStart(9)} rows/s   ${(batch.rowsPerS / rawBatch.rowsPerS).toFixed(2).padStart(6)}x raw batched (${batch.rows} rows in ${ROUNDS} jobs)${
+        batch.cpu
+          ? `; deployer CPU ${((batch.cpu.process * 1e6) / batch.rows).toFixed(2)} µs/row, its main thread ${((batch.cpu.main * 1e6) / batch.rows).toFixed(2)} µs/row (raw session.run ${(1e6 / rawBatch.rowsPerS).toFixed(2)} µs/row)`
+          : ''
+      }`,
     );
   for (const { name, load } of results)
     line(
