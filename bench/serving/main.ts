@@ -40,7 +40,8 @@ const CLOCK_TICKS = 100;
 /**
  * The deployer's HTTP adapters to measure, each in its own processes, in this order (HTTP_ADAPTER). An entry
  * `label=adapter@/path/to/main.js` runs another build of the deployer under that label (an A/B of two builds, their
- * rounds alternating like the adapters').
+ * rounds alternating like the adapters'); `%KEY=value` suffixes set that deployer's config (an A/B of a setting:
+ * `in-thread=fastify%PREDICTION_LOG_WORKER=false,worker=fastify`).
  */
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter((a) => a !== '');
 /** How a figure names a deployer: its adapter, or the label of its build. */
@@ -286,8 +287,14 @@ async function startDeployer(
   since: string,
   adapter: string,
 ): Promise<ChildProcess> {
-  const build = adapter.includes('=') ? adapter.slice(adapter.indexOf('=') + 1) : adapter;
+  const [build = adapter, ...settings] = (
+    adapter.includes('=') ? adapter.slice(adapter.indexOf('=') + 1) : adapter
+  ).split('%');
   const [kind = build, main = path.resolve('services/deployer/dist/src/main.js')] = build.split('@');
+  // `%KEY=value` after the build: settings of that deployer only (an A/B of one setting).
+  const overrides = Object.fromEntries(
+    settings.map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)]),
+  );
   // BENCH_DEPLOYER_NODE_ARGS: extra node flags for the deployer processes, e.g. a profiler preload (--require ...).
   const nodeArgs = (process.env.BENCH_DEPLOYER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   const child = spawn(process.execPath, [...nodeArgs, main], {
@@ -302,6 +309,7 @@ async function startDeployer(
       REPLAY_SINCE: since,
       MICRO_BATCHING: String(microBatching),
       HTTP_ADAPTER: kind,
+      ...overrides,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
