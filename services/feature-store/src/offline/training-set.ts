@@ -239,10 +239,15 @@ WITH
     GROUP BY id_hash HAVING count() > 1
   ),
   first_arrivals ${cte} (
-    SELECT record_id, min(${arrival}) AS arrival
-    FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
-    WHERE ${sourceFilter} AND cityHash64(record_id) IN repeated
-    GROUP BY record_id
+    SELECT id AS record_id, min(arrival) AS arrival
+    FROM (
+      SELECT any(record_id) AS id,
+             (max(created_at), argMax(source_partition, created_at), argMax(source_offset, created_at), source_event_id) AS arrival
+      FROM ${database}.${SOURCE_RECORDS_TABLE}
+      WHERE ${sourceFilter} AND cityHash64(record_id) IN repeated
+      GROUP BY entity_id, event_time, source_event_id
+    )
+    GROUP BY id
   ),
   records ${cte} (
     SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
