@@ -94,26 +94,27 @@ function numberOf(raw: string): string {
  *   event_time <= T  AND  known <= T
  * where `known` is known_at (as-known) or event_time (event-time semantics), and computes:
  * - the record in force: the greatest (event_time, known, partition, offset) among those, used when its event time
- *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. The
- *   record in force at T is then the greatest among those with ready <= T; it is one whose rank is the greatest of
- *   all records ready no later than itself (a running max along `ready`, peers included: the only window function,
- *   over one UInt256 per record, partitioned by entity hash too so the cores share it). Of those records, the one
- *   with the last `ready` <= T is the answer, which an ASOF JOIN finds with one binary search per label instead of a
- *   join with every record in the lookback. The record
- *   travels whole (one string) and the fields its row-level features read are extracted after the join: once per
- *   label, not once per record.
+ *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. Records
+ *   and labels go through ONE window together, per entity in the order of (ready or label time, records before
+ *   labels at equal times): the running max of the rank (one UInt256 per record, 0 for labels) and the record of
+ *   that rank (argMax), read on each label's row, are the record in force at T. No join of labels with records and
+ *   no second pass over the records (it was a running max over the records then an ASOF JOIN of the labels). The
+ *   record travels whole (one string) and the fields its row-level features read are extracted from it afterwards:
+ *   once per label, not once per record.
  * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T], known <= T:
  *   labels and records meet on (entity, time bucket) with buckets as long as the longest window, a label looking in
  *   its own bucket and the one before, which hold every record of every window; the exact conditions then filter.
  *   They meet on a 64-bit hash of (entity, bucket), the entities compared after: an integer join key.
  * A record delivered twice (same record_id) counts once: its first arrival (created_at, partition, offset). Without
- * sorting every record by its id: only records whose id hash occurs twice are candidates (a superset of the
- * duplicates), and of those the first arrival of each id is kept.
- * The source records are read once (MATERIALIZED, each aggregated field extracted once, by simpleJSONExtractRaw when
- * the record is flat: see rawField); so are the labels, numbered (an integer per label for the joins). An engine without materialized CTEs (ClickHouse 24.8) reads them once per
- * use and joins labels on their id: the same rows.
+ * sorting every record by its id: only records whose id hash occurs twice in the table are candidates (a superset
+ * of the duplicates, found from the record_id column alone), and of those few rows the first arrival of each id is
+ * kept, each event's writes deduplicated as FINAL does (its latest created_at) so that it names a surviving row.
+ * The source records are read with FINAL once (MATERIALIZED, each aggregated field extracted once, by
+ * simpleJSONExtractRaw when the record is flat: see rawField) for both uses; so are the labels, numbered (an integer
+ * per label for the joins). An engine without materialized CTEs (ClickHouse 24.8) reads them once per use and joins
+ * labels on their id: the same rows.
  * Labels whose entity has no record known within the lookback (max(TTL, longest window)) get nulls (no
- * join_use_nulls: it made the aggregation several times slower; the joins carry a `found` flag instead). Transforms
+ * join_use_nulls: it made the aggregation several times slower; a best rank of 0 or a `w_found` of 0 says so). Transforms
  * and expressions are then computed in Node from these exact inputs (featuresFromInputs).
  */
 export function trainingSetQuery(
@@ -121,7 +122,7 @@ export function trainingSetQuery(
   request: TrainingSetRequest,
   options: { materializedCte?: boolean } = {},
 ): TrainingSetQuery {
-  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `base` once; older servers (24.8) read them several
+  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `records` once; older servers (24.8) read them several
   // times, with the same answer.
   const materialized = options.materializedCte ?? true;
   const cte = materialized ? 'AS MATERIALIZED' : 'AS';
