@@ -65,6 +65,9 @@ export function effectiveTtlMs(view: Pick<FeatureView, 'ttlMs'>, featureTtlSecon
 const RANK = `bitShiftLeft(toUInt256(et + 17592186044416), 160) + bitShiftLeft(toUInt256(kt + 17592186044416), 96)
            + bitShiftLeft(toUInt256(source_partition), 64) + toUInt256(source_offset)`;
 
+/** The event time (epoch ms) of the record whose rank is l.best_rank. */
+const EVENT_TIME_OF_RANK = '(toInt64(bitShiftRight(l.best_rank, 160)) - 17592186044416)';
+
 /**
  * The raw JSON text of a top-level field of `record` ('' when absent). A record as the offline store writes it
  * (JSON.stringify: no whitespace outside strings) with no backslash, bracket or nested object has its field at the
@@ -91,26 +94,27 @@ function numberOf(raw: string): string {
  *   event_time <= T  AND  known <= T
  * where `known` is known_at (as-known) or event_time (event-time semantics), and computes:
  * - the record in force: the greatest (event_time, known, partition, offset) among those, used when its event time
- *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. The
- *   record in force at T is then the greatest among those with ready <= T; it is one whose rank is the greatest of
- *   all records ready no later than itself (a running max along `ready`, peers included: the only window function,
- *   over one UInt256 per record, partitioned by entity hash too so the cores share it). Of those records, the one
- *   with the last `ready` <= T is the answer, which an ASOF JOIN finds with one binary search per label instead of a
- *   join with every record in the lookback. The record
- *   travels whole (one string) and the fields its row-level features read are extracted after the join: once per
- *   label, not once per record.
+ *   is within the TTL (event_time > T - TTL). Both conditions are one: ready = max(event_time, known) <= T. Records
+ *   and labels go through ONE window together, per entity in the order of (ready or label time, records before
+ *   labels at equal times): the running max of the rank (one UInt256 per record, 0 for labels) and the record of
+ *   that rank (argMax), read on each label's row, are the record in force at T. No join of labels with records and
+ *   no second pass over the records (it was a running max over the records then an ASOF JOIN of the labels). The
+ *   record travels whole (one string) and the fields its row-level features read are extracted from it afterwards:
+ *   once per label, not once per record.
  * - each windowed aggregate over the numeric values of its field with event_time in (T - window, T], known <= T:
  *   labels and records meet on (entity, time bucket) with buckets as long as the longest window, a label looking in
  *   its own bucket and the one before, which hold every record of every window; the exact conditions then filter.
  *   They meet on a 64-bit hash of (entity, bucket), the entities compared after: an integer join key.
  * A record delivered twice (same record_id) counts once: its first arrival (created_at, partition, offset). Without
- * sorting every record by its id: only records whose id hash occurs twice are candidates (a superset of the
- * duplicates), and of those the first arrival of each id is kept.
- * The source records are read once (MATERIALIZED, each aggregated field extracted once, by simpleJSONExtractRaw when
- * the record is flat: see rawField); so are the labels, numbered (an integer per label for the joins). An engine without materialized CTEs (ClickHouse 24.8) reads them once per
- * use and joins labels on their id: the same rows.
+ * sorting every record by its id: only records whose id hash occurs twice in the table are candidates (a superset
+ * of the duplicates, found from the record_id column alone), and of those few rows the first arrival of each id is
+ * kept, each event's writes deduplicated as FINAL does (its latest created_at) so that it names a surviving row.
+ * The source records are read with FINAL once (MATERIALIZED, each aggregated field extracted once, by
+ * simpleJSONExtractRaw when the record is flat: see rawField) for both uses; so are the labels, numbered (an integer
+ * per label for the joins). An engine without materialized CTEs (ClickHouse 24.8) reads them once per use and joins
+ * labels on their id: the same rows.
  * Labels whose entity has no record known within the lookback (max(TTL, longest window)) get nulls (no
- * join_use_nulls: it made the aggregation several times slower; the joins carry a `found` flag instead). Transforms
+ * join_use_nulls: it made the aggregation several times slower; a best rank of 0 or a `w_found` of 0 says so). Transforms
  * and expressions are then computed in Node from these exact inputs (featuresFromInputs).
  */
 export function trainingSetQuery(
@@ -118,7 +122,7 @@ export function trainingSetQuery(
   request: TrainingSetRequest,
   options: { materializedCte?: boolean } = {},
 ): TrainingSetQuery {
-  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `base` once; older servers (24.8) read them several
+  // Materialized CTEs (ClickHouse 25.x) compute `labels` and `records` once; older servers (24.8) read them several
   // times, with the same answer.
   const materialized = options.materializedCte ?? true;
   const cte = materialized ? 'AS MATERIALIZED' : 'AS';
@@ -166,7 +170,7 @@ export function trainingSetQuery(
   // The record in force travels through the ASOF join whole (one string); the fields its row-level features read are
   // extracted after it, once per label instead of once per record.
   const rowFieldOutputs = view.rowFields
-    .map((_, i) => `,\n       if(f.found = 1, ${rawField('f.record', `r_${i}`)}, '') AS rf_${i}`)
+    .map((_, i) => `,\n       if(l.best_rank > 0, ${rawField('l.best_record', `r_${i}`)}, '') AS rf_${i}`)
     .join('');
   const usedValueColumns = [...new Set(aggregates.map((a) => a.valueColumn))];
   const aggregateColumns = aggregates
@@ -211,6 +215,10 @@ export function trainingSetQuery(
         : `,\n       if(w.w_found = 1, w.a_${i}, NULL) AS agg_${i}`,
     )
     .join('');
+  const sourceFilter = `dataset = {source:String}
+      AND event_time < {end:DateTime64(3, 'UTC')}
+      AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})`;
+  const arrival = '(created_at, source_partition, source_offset, source_event_id)';
   const query = `
 WITH
   labels ${cte} (
@@ -226,44 +234,54 @@ WITH
       LIMIT 1 BY label_id
     )
   ),
-  base ${cte} (
-    SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
-           greatest(et, kt) AS ready, source_partition, source_offset, record,
-           record_id, cityHash64(record_id) AS id_hash, (created_at, source_partition, source_offset, source_event_id) AS arrival${valueColumns}
-    FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
-    WHERE dataset = {source:String}
-      AND event_time < {end:DateTime64(3, 'UTC')}
-      AND event_time > {start:DateTime64(3, 'UTC')} - toIntervalMillisecond({lookbackMs:UInt64})
+  repeated ${cte} (
+    SELECT cityHash64(record_id) AS id_hash FROM ${database}.${SOURCE_RECORDS_TABLE}
+    WHERE ${sourceFilter}
+    GROUP BY id_hash HAVING count() > 1
   ),
-  repeated ${cte} (SELECT id_hash FROM base GROUP BY id_hash HAVING count() > 1),
   first_arrivals ${cte} (
-    SELECT record_id, min(arrival) AS arrival FROM base WHERE id_hash IN repeated GROUP BY record_id
+    SELECT id AS record_id, min(arrival) AS arrival
+    FROM (
+      SELECT any(record_id) AS id,
+             (max(created_at), argMax(source_partition, created_at), argMax(source_offset, created_at), source_event_id) AS arrival
+      FROM ${database}.${SOURCE_RECORDS_TABLE}
+      WHERE ${sourceFilter} AND cityHash64(record_id) IN repeated
+      GROUP BY entity_id, event_time, source_event_id
+    )
+    GROUP BY id
   ),
-  records AS (
-    SELECT * FROM base
-    WHERE if(id_hash IN repeated, (record_id, arrival) IN first_arrivals, 1)
+  records ${cte} (
+    SELECT entity_id, toUnixTimestamp64Milli(event_time) AS et, toUnixTimestamp64Milli(${known}) AS kt,
+           greatest(et, kt) AS ready, source_partition, source_offset, record${valueColumns}
+    FROM ${database}.${SOURCE_RECORDS_TABLE} FINAL
+    WHERE ${sourceFilter}
       AND kt < toUnixTimestamp64Milli({end:DateTime64(3, 'UTC')})
+      AND (cityHash64(record_id) NOT IN repeated OR (record_id, ${arrival}) IN first_arrivals)
   ),
   in_force AS (
-    SELECT entity_id, ready, 1 AS found, et, record
+    SELECT li, label_id, entity_id, t AS lt, label_json, best_rank, best_record
     FROM (
-      SELECT entity_id, ready, et, record, ${RANK} AS rank,
-             max(rank) OVER (PARTITION BY cityHash64(entity_id), entity_id ORDER BY ready
-                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best_rank
-      FROM records
+      SELECT is_label, li, label_id, entity_id, t, label_json,
+             max(rank) OVER running AS best_rank, argMax(record, rank) OVER running AS best_record
+      FROM (
+        SELECT entity_id, ready AS t, 0 AS is_label, ${RANK} AS rank, record,
+               ${materialized ? 'toUInt64(0)' : "''"} AS li, '' AS label_id, '' AS label_json
+        FROM records
+        UNION ALL
+        SELECT entity_id, lt AS t, 1 AS is_label, toUInt256(0) AS rank, '' AS record, li, label_id, label_json
+        FROM labels
+      )
+      WINDOW running AS (PARTITION BY entity_id ORDER BY t, is_label ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
-    WHERE rank = best_rank
+    WHERE is_label = 1
   )${windowed}
 SELECT l.label_id AS label_id,
        l.entity_id AS entity_id,
        l.lt AS label_time_ms,
        l.label_json AS label_json,
-       f.found = 1 AND f.et > l.lt - {lookbackMs:Int64} AS matched,
-       f.found = 1 AND f.et > l.lt - {ttlMs:Int64} AS fresh${rowFieldOutputs}${aggregateOutputs}
-FROM labels AS l
-LEFT ASOF JOIN in_force AS f ON f.entity_id = l.entity_id AND f.ready <= l.lt${
-    aggregates.length === 0 ? '' : '\nLEFT JOIN windowed AS w ON w.w_li = l.li'
-  }
+       l.best_rank > 0 AND ${EVENT_TIME_OF_RANK} > l.lt - {lookbackMs:Int64} AS matched,
+       l.best_rank > 0 AND ${EVENT_TIME_OF_RANK} > l.lt - {ttlMs:Int64} AS fresh${rowFieldOutputs}${aggregateOutputs}
+FROM in_force AS l${aggregates.length === 0 ? '' : '\nLEFT JOIN windowed AS w ON w.w_li = l.li'}
 ORDER BY entity_id, label_time_ms, label_id${materialized ? '\nSETTINGS enable_materialized_cte = 1' : ''}`;
   return { query, query_params: params, aggregates, ttlMs };
 }

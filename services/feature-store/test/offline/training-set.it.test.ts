@@ -362,6 +362,50 @@ test('a source record written twice for one event (its first commit failed) coun
   );
 });
 
+test('a record known exactly at the label time is in force and in the windows (the label comes after it)', async () => {
+  const dataset = 'tie_activity';
+  await offline.appendSourceRecords([
+    record('t1', -50 * MIN, -50 * MIN, 1, { dataset }),
+    // Happened 10 min before the label, known exactly at the label time: it counts.
+    record('t1', -10 * MIN, 0, 2, { dataset }),
+    // Known 1 ms after the label: it does not.
+    record('t1', -5 * MIN, 1, 4, { dataset }),
+  ]);
+  await offline.appendLabelRows([label('t1', 'tie_labels')]);
+  const built = await builder.build({
+    view: viewOf('P1D', windowed, dataset),
+    labels: { dataset: 'tie_labels', field: 'churned' },
+    timeRange: range,
+  });
+  assert.deepEqual(
+    built.lines.map((line) => [line.spend, line.count_1h, line.sum_1h, line.count_30m]),
+    [[20, 2, 3, 1]],
+  );
+});
+
+test('a retried record whose first event was written twice counts once, from the earliest committed arrival', async () => {
+  const dataset = 'retried_activity';
+  // Event A of record u-1: its first write (-30 min) failed to commit; the redelivery committed it after the label.
+  const first = record('u', -20 * MIN, -30 * MIN, 3, { dataset, recordId: 'u-1' });
+  // Event B: an upstream retry of the same record under another event id, committed 10 min before the label.
+  const retry = record('u', -20 * MIN, -10 * MIN, 3, { dataset, recordId: 'u-1' });
+  await offline.appendSourceRecords([first, retry]);
+  await offline.appendSourceRecords([{ ...first, createdAt: at(5 * MIN) }]);
+  await offline.appendLabelRows([label('u', 'retried_labels'), label('u', 'retried_labels', at(10 * MIN))]);
+  const built = await builder.build({
+    view: viewOf('P1D', windowed, dataset),
+    labels: { dataset: 'retried_labels', field: 'churned' },
+    timeRange: range,
+  });
+  assert.deepEqual(
+    built.lines.map((line) => [line.event_time, line.spend, line.count_1h, line.sum_1h]),
+    [
+      [LABEL_TIME, 30, 1, 3], // known through the retry, 10 min before the label
+      [at(10 * MIN), 30, 1, 3], // still once
+    ],
+  );
+});
+
 test('fields are read from the record top level, whatever its JSON looks like (nested keys, spaces, escapes)', async () => {
   const dataset = 'shaped_activity';
   const shaped = (entity: string, fields: Record<string, unknown>, eventOffset = -10 * MIN): SourceRecordRow => ({
