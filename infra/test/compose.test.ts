@@ -511,6 +511,30 @@ describe('docker-compose.yml credentials', () => {
     assert.ok(secretsOf(compose.services.kafka!).includes('kafka_admin_password'));
   });
 
+  test('Kafka authorizes every request: only the grants of infra/kafka-acls.mjs, applied by the topics job', () => {
+    assert.equal(kafkaEnv.KAFKA_AUTHORIZER_CLASS_NAME, 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    assert.equal(kafkaEnv.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND, 'false');
+    // Super users: the provisioner, and the controller listener's principal (not a client listener).
+    const topicsUser = environmentOf(compose.services.topics!).KAFKA_SASL_USERNAME;
+    assert.deepEqual((kafkaEnv.KAFKA_SUPER_USERS ?? '').split(';').sort(), ['User:ANONYMOUS', `User:${topicsUser}`]);
+    for (const name of platformServices)
+      assert.notEqual(
+        environmentOf(compose.services[name]!).KAFKA_SASL_USERNAME,
+        topicsUser,
+        `${name} is no super user`,
+      );
+    // The job creates the topics, then grants; the services start once it succeeded.
+    const command = JSON.stringify(compose.services.topics!.command);
+    assert.match(command, /create-topics\.mjs && node infra\/kafka-acls\.mjs/);
+    assert.ok(existsSync(path.join(root, 'infra/kafka-acls.mjs')));
+    for (const name of platformServices)
+      assert.equal(
+        dependsOn(compose.services[name]!).topics,
+        'service_completed_successfully',
+        `${name} waits for the grants`,
+      );
+  });
+
   test('every service and the topics job authenticate to Kafka with a user of their own', () => {
     const users = new Set<string>();
     for (const name of [...platformServices, 'topics']) {
@@ -768,7 +792,8 @@ describe('docker-compose.yml', () => {
     assert.ok(topics, 'a `topics` service exists');
     assert.ok(builtFromDockerfile(topics), 'topics runs the platform image');
     const command = Array.isArray(topics.command) ? topics.command.join(' ') : String(topics.command);
-    assert.match(command, /^node infra\/create-topics\.mjs\b/);
+    // Through the image's shell (node:*-slim has /bin/sh): the topics first, then their grants.
+    assert.match(command, /^(\/bin\/sh -c )?node infra\/create-topics\.mjs\b/);
     assert.ok(existsSync(path.join(root, 'infra/create-topics.mjs')), 'infra/create-topics.mjs exists');
     assert.equal(dependsOn(topics).kafka, 'service_healthy');
     assert.ok(environmentOf(topics).KAFKA_BROKERS, 'topics gets KAFKA_BROKERS');
