@@ -108,6 +108,12 @@ export const DeployerConfigSpec = {
     default: 30_000,
     min: 100,
   }),
+  BATCH_SCORING_RETENTION_MS: int({
+    description:
+      'How long a finished batch scoring job is kept (GET /batch-scores/:id answers it); its scores file stays in the artifact store',
+    default: 7 * 86_400_000,
+    min: 1_000,
+  }),
   WARMUP_ROWS: int({ description: 'Rows of the warm-up runs of a newly loaded version', default: 8, min: 1 }),
 };
 

@@ -827,6 +827,33 @@ test('a job whose replica goes silent is failed as replica_lost, on every replic
   }
 });
 
+test('a finished batch scoring job is kept BATCH_SCORING_RETENTION_MS, then gone from every replica', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  const keeper = await replica({ BATCH_SCORING_RETENTION_MS: '1500', BATCH_SCORING_HEARTBEAT_MS: '100' });
+  try {
+    await servingVersion(model, 1, keeper.at);
+    const started = await post(`/models/${model}/versions/1/batch-scores`, await storedSnapshot(50), keeper.at);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const done = await eventually(async () => {
+      const res = await get(`/batch-scores/${started.body.id}`, keeper.at);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the job to end');
+    assert.equal(done.status, 'succeeded');
+    // Right after its end it is there, from the other replica too.
+    assert.equal((await get(`/batch-scores/${started.body.id}`)).status, 200);
+    await eventually(
+      async () => (await get(`/batch-scores/${started.body.id}`, keeper.at)).status === 404,
+      'the job to be deleted after its retention',
+    );
+    assert.equal((await get(`/batch-scores/${started.body.id}`)).status, 404);
+    // Its scores file stays in the artifact store.
+    assert.ok(await store.exists(done.result.uri));
+  } finally {
+    await keeper.app.close();
+  }
+});
+
 test('a restarted deployer serves the latest promoted version of each model with no manual step', async () => {
   const [a, b] = [uid('churn'), uid('churn')];
   await promote(promotion(a, 1, v1));

@@ -101,6 +101,8 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   /** This replica's jobs whose row is behind their state in memory (an end not yet written, Postgres down). */
   private readonly behind = new Set<string>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** When finished jobs past BATCH_SCORING_RETENTION_MS were last deleted (ms since the epoch). */
+  private lastSweep = 0;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   /** This replica's jobs whose end is being written. */
@@ -363,6 +365,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
         if ((await this.writeRow(job)) === 0) await this.adoptVerdict(job);
         else if (job.status !== 'running') this.behind.delete(job.id);
       }
+      await this.sweep();
       if (this.syncFailing) this.logger.log('batch scoring jobs written to Postgres again');
       this.syncFailing = false;
     } catch (error) {
@@ -370,6 +373,26 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
         this.logger.warn(`batch scoring jobs not written (retried every heartbeat): ${(error as Error).message}`);
       this.syncFailing = true;
     }
+  }
+
+  /**
+   * Deletes the jobs that finished more than BATCH_SCORING_RETENTION_MS ago, rows and this replica's memory, at most
+   * every half retention (and at least hourly); their scores files stay in the artifact store.
+   */
+  private async sweep(): Promise<void> {
+    const retention = this.config.BATCH_SCORING_RETENTION_MS;
+    const now = Date.now();
+    if (now - this.lastSweep < Math.min(retention / 2, 3_600_000)) return;
+    this.lastSweep = now;
+    for (const job of this.jobs.values())
+      if (job.finishedAt !== null && !this.behind.has(job.id) && now - Date.parse(job.finishedAt) > retention)
+        this.jobs.delete(job.id);
+    await execute(
+      this.dataSource.manager,
+      `DELETE FROM ${JOBS}
+       WHERE status <> 'running' AND finished_at < now() - make_interval(secs => $1::float8 / 1000)`,
+      [retention],
+    );
   }
 
   private async requestExport(
