@@ -6,8 +6,7 @@ import { explanationRows, explanationsOf } from '../src/domain/explain';
 import { decodeInputs, encodeOutputs } from '../src/domain/oip';
 import { encodeRows, joinFeatures } from '../src/domain/rows';
 import { type ServingSignature, servingSignatureOf } from '../src/domain/signature';
-import { LoadedModel, createSession, graphOf } from '../src/infrastructure/loaded-model';
-import { churnTable, loadedChurnModel as loaded } from './support';
+import { churnTable, loadedChurnModel as loaded, loadedModelOf } from './support';
 
 function rowOf(i: number) {
   return {
@@ -187,35 +186,16 @@ test('explanations of a logistic model are exact: weight x scaled value per feat
   const { table, labels } = churnTable(400, 9);
   const { model } = trainPipeline(table, labels, 'binary', 'logistic_regression', {}, 9);
   const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
-  const session = await createSession(exported.bytes);
-  const graph = graphOf(session);
-  const signature = servingSignatureOf(exported.signature, graph.inputs, graph.outputs);
-  assert.ok(signature.ok);
-  const served = new LoadedModel(
-    {
-      model: 'churn',
-      alias: 'production',
-      version: 1,
-      artifactUri: 'sha256:x',
-      artifactSha256: 'x',
-      featureView: { name: 'v', version: 1 },
-      promotedSignature: exported.signature,
-      servingSince: new Date().toISOString(),
-      promotionEventId: 'test-promotion',
-    },
-    signature.value,
-    session,
-    { enabled: false, maxWaitMs: 0, maxRows: 1 },
-  );
-  const rows = encodeRows(signature.value, [
+  const served = await loadedModelOf(exported, { enabled: false, maxWaitMs: 0, maxRows: 1 });
+  const rows = encodeRows(served.signature, [
     { tenure_days: 120, monthly_spend: 95.5, plan: 'basic' },
     { tenure_days: 800, monthly_spend: null, plan: 'enterprise' },
   ]);
   assert.ok(rows.ok);
   const [first, second] = explanationsOf(
-    signature.value,
+    served.signature,
     2,
-    await served.predict(explanationRows(signature.value, rows.value)),
+    await served.predict(explanationRows(served.signature, rows.value)),
   );
   assert.ok(first && second);
   assert.equal(model.estimator.family, 'linear');

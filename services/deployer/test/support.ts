@@ -141,11 +141,12 @@ export function promotion(
   };
 }
 
-/** A small gradient-boosted churn model loaded as the deployer loads one; `runs` records the rows of each session run. */
-export async function loadedChurnModel(batching: BatchingOptions, runs: number[] = []): Promise<LoadedModel> {
-  const { table, labels } = churnTable(300, 5);
-  const { model } = trainPipeline(table, labels, 'binary', 'gradient_boosting', { iterations: 15 }, 5);
-  const exported = exportOnnx(model, { modelName: 'churn', producerVersion: 'test' });
+/** An exported model loaded as the deployer loads one (session, signature checked against the graph). */
+export async function loadedModelOf(
+  exported: ReturnType<typeof exportOnnx>,
+  batching: BatchingOptions,
+  runs: number[] = [],
+): Promise<LoadedModel> {
   const session = await createSession(exported.bytes);
   const graph = graphOf(session);
   const signature = servingSignatureOf(exported.signature, graph.inputs, graph.outputs);
@@ -162,4 +163,11 @@ export async function loadedChurnModel(batching: BatchingOptions, runs: number[]
     promotionEventId: 'test-promotion',
   };
   return new LoadedModel(deployment, signature.value, session, batching, (rows) => runs.push(rows));
+}
+
+/** A small gradient-boosted churn model loaded as the deployer loads one; `runs` records the rows of each session run. */
+export async function loadedChurnModel(batching: BatchingOptions, runs: number[] = []): Promise<LoadedModel> {
+  const { table, labels } = churnTable(300, 5);
+  const { model } = trainPipeline(table, labels, 'binary', 'gradient_boosting', { iterations: 15 }, 5);
+  return loadedModelOf(exportOnnx(model, { modelName: 'churn', producerVersion: 'test' }), batching, runs);
 }
