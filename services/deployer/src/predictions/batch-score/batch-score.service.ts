@@ -280,16 +280,21 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
     return row !== undefined;
   }
 
+  /** A job's row, with how long the replica running it has been silent. */
+  private row(id: string): Promise<JobRow | undefined> {
+    return queryOne<JobRow>(
+      this.dataSource.manager,
+      `SELECT *, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms FROM ${JOBS} WHERE id = $1`,
+      [id],
+    );
+  }
+
   /**
    * A job as its row says; a running one whose replica has been silent past BATCH_SCORING_STALE_MS is failed
    * (replica_lost), in the row too.
    */
   private async load(id: string): Promise<BatchScoreJob | undefined> {
-    const row = await queryOne<JobRow>(
-      this.dataSource.manager,
-      `SELECT *, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms FROM ${JOBS} WHERE id = $1`,
-      [id],
-    );
+    const row = await this.row(id);
     if (!row) return undefined;
     const job = jobOf(row);
     if (job.status !== 'running' || row.silent_ms <= this.config.BATCH_SCORING_STALE_MS) return job;
@@ -321,11 +326,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   private async adoptVerdict(job: BatchScoreJob): Promise<void> {
     this.behind.delete(job.id);
     if (this.ending.has(job.id)) return;
-    const row = await queryOne<JobRow>(
-      this.dataSource.manager,
-      `SELECT *, 0::float8 AS silent_ms FROM ${JOBS} WHERE id = $1`,
-      [job.id],
-    );
+    const row = await this.row(job.id);
     if (!row || row.status === 'running') return;
     const verdict = jobOf(row);
     this.logger.warn(`job ${job.id} was declared ${verdict.error?.code ?? verdict.status} by another replica`);
