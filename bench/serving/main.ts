@@ -137,6 +137,18 @@ async function rawRuns(session: ort.InferenceSession, rows: number): Promise<{ c
   return { callsPerS: calls / seconds, rowsPerS: (calls * rows) / seconds };
 }
 
+/** What `run` gives, and the CPU seconds the process used meanwhile (all its threads, its main thread) if /proc tells. */
+async function cpuDuring<T>(
+  pid: number | undefined,
+  run: () => Promise<T>,
+): Promise<{ value: T; cpu: { process: number; main: number } | undefined }> {
+  const before = cpuOf(pid);
+  const value = await run();
+  const after = cpuOf(pid);
+  const cpu = before && after ? { process: after.process - before.process, main: after.main - before.main } : undefined;
+  return { value, cpu };
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -443,10 +455,8 @@ async function main(): Promise<void> {
   const artifactUrl = pathToFileURL(artifactDir).href;
   const samples = new Map<string, Sample[]>();
   const measure = async (name: string, server: Server, clients: number, probe = false): Promise<void> => {
-    const before = cpuOf(server.child.pid);
-    const sample = await httpLoad(server.port, clients, probe);
-    const after = cpuOf(server.child.pid);
-    if (before && after) sample.cpu = { process: after.process - before.process, main: after.main - before.main };
+    const { value: sample, cpu } = await cpuDuring(server.child.pid, () => httpLoad(server.port, clients, probe));
+    if (cpu) sample.cpu = cpu;
     samples.set(name, [...(samples.get(name) ?? []), sample]);
   };
   const batches: {
@@ -492,11 +502,7 @@ async function main(): Promise<void> {
               CONCURRENCY,
             );
           if (PHASES.has('batch')) {
-            const before = cpuOf(server.child.pid);
-            const job = await batchScoring(server.port, store);
-            const after = cpuOf(server.child.pid);
-            const cpu =
-              before && after ? { process: after.process - before.process, main: after.main - before.main } : undefined;
+            const { value: job, cpu } = await cpuDuring(server.child.pid, () => batchScoring(server.port, store));
             batches.push({ adapter, ...job, cpu });
           }
         }
