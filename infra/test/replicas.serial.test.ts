@@ -281,7 +281,12 @@ describe('two ingestion replicas and a feature store', { concurrency: 1 }, () =>
         kafka,
         EventTypes.DataValidatedV1,
         ofDataset,
-        (matched) => matched.filter((m) => markerIds.has(recordIdOf(json(m)))).length >= markerIds.size,
+        // Every marker, and every record the read above saw validated: the reader's partitions advance apart, so
+        // the markers alone can be read before another partition's records.
+        (matched) => {
+          const ids = new Set(matched.map((m) => recordIdOf(json(m))));
+          return [...markerIds].every((id) => ids.has(id)) && ids.size >= RECORDS + markerIds.size;
+        },
         60_000,
       );
       const byRecord = idsBy(
