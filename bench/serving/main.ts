@@ -29,7 +29,7 @@ import { Registry } from 'prom-client';
 import { LocalArtifactStore } from '@mlops/artifacts';
 import { kafkaKeys, kafkaSecurity, loadConfig } from '@mlops/config';
 import { EventTypes } from '@mlops/contracts';
-import { EventProducer, MessagingMetrics, newEvent } from '@mlops/messaging';
+import { EventProducer, MessagingMetrics, newEvent, startGroupAtEnd } from '@mlops/messaging';
 import { type RawTable, exportOnnx, trainPipeline } from '@mlops/ml';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -298,6 +298,7 @@ async function startDeployer(
   microBatching: boolean,
   since: string,
   adapter: string,
+  kafka: Kafka,
 ): Promise<ChildProcess> {
   const [build = adapter, ...settings] = (
     adapter.includes('=') ? adapter.slice(adapter.indexOf('=') + 1) : adapter
@@ -309,6 +310,10 @@ async function startDeployer(
   );
   // BENCH_DEPLOYER_NODE_ARGS: extra node flags for the deployer processes, e.g. a profiler preload (--require ...).
   const nodeArgs = (process.env.BENCH_DEPLOYER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  // A new group reads the stream from its start: the deployer would score, during the measured windows, every
+  // streaming request earlier runs and tests left on the broker. It starts at the stream's end instead.
+  const group = `bench-deployer-${run}-${port}`;
+  await startGroupAtEnd(kafka, group, [EventTypes.PredictionRequestedV1]);
   const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       ...process.env,
@@ -316,7 +321,7 @@ async function startDeployer(
       HTTP_PORT: String(port),
       LOG_LEVEL: 'warn',
       AUTH_ADMIN_TOKEN: ADMIN_TOKEN,
-      CONSUMER_GROUP: `bench-deployer-${run}-${port}`,
+      CONSUMER_GROUP: group,
       ARTIFACT_STORE_URL: artifactUrl,
       REPLAY_SINCE: since,
       MICRO_BATCHING: String(microBatching),
@@ -485,7 +490,7 @@ async function main(): Promise<void> {
     try {
       for (const adapter of ADAPTERS) {
         const port = await freePort();
-        deployers.set(adapter, { child: await startDeployer(port, artifactUrl, true, since, adapter), port });
+        deployers.set(adapter, { child: await startDeployer(port, artifactUrl, true, since, adapter, kafka), port });
       }
       for (let round = 0; round < ROUNDS; round++)
         for (const adapter of orderOf(round)) {
@@ -515,7 +520,7 @@ async function main(): Promise<void> {
     try {
       for (const adapter of ADAPTERS) {
         const port = await freePort();
-        deployers.set(adapter, { child: await startDeployer(port, artifactUrl, false, since, adapter), port });
+        deployers.set(adapter, { child: await startDeployer(port, artifactUrl, false, since, adapter, kafka), port });
       }
       for (let round = 0; round < ROUNDS; round++)
         for (const adapter of orderOf(round)) {
