@@ -104,9 +104,15 @@ export const DeployerConfigSpec = {
   }),
   BATCH_SCORING_STALE_MS: int({
     description:
-      'A running job whose heartbeat is older than this is reported failed (replica_lost): the replica running it went away',
+      'A running job whose heartbeat is older than this lost its replica: another replica serving its version takes it over and scores it again (up to BATCH_SCORING_MAX_ATTEMPTS runs), else it is failed (replica_lost)',
     default: 30_000,
     min: 100,
+  }),
+  BATCH_SCORING_MAX_ATTEMPTS: int({
+    description:
+      'Runs of a batch scoring job at most, the first included: a job lost with its replica is taken over while it has runs left',
+    default: 3,
+    min: 1,
   }),
   BATCH_SCORING_RETENTION_MS: int({
     description:

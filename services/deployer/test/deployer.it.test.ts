@@ -784,11 +784,12 @@ test('batch scoring jobs are shared by the replicas: any answers a job, and a re
   }
 });
 
-test('a job whose replica goes silent is failed as replica_lost, on every replica; a stopping replica fails its jobs', async () => {
+test('a job with no run left whose replica goes silent is failed as replica_lost, on every replica; so is one its stopping replica hands over', async () => {
   const model = uid('churn');
   await promote(promotion(model, 1, v1));
-  // The runner writes its heartbeat once a minute; the reader calls a job lost after 100 ms of silence.
-  const runner = await replica({ BATCH_SCORING_HEARTBEAT_MS: '60000' });
+  // The runner writes its heartbeat once a minute and gives its jobs one run; the reader calls a job lost after
+  // 100 ms of silence.
+  const runner = await replica({ BATCH_SCORING_HEARTBEAT_MS: '60000', BATCH_SCORING_MAX_ATTEMPTS: '1' });
   const reader = await replica({ BATCH_SCORING_STALE_MS: '100' });
   let runnerOpen = true;
   try {
@@ -805,6 +806,8 @@ test('a job whose replica goes silent is failed as replica_lost, on every replic
     }
     assert.equal(verdict.status, 'failed');
     assert.equal(verdict.error.code, 'replica_lost');
+    assert.equal(verdict.attempts, 1);
+    assert.equal(verdict.maxAttempts, 1);
     // The runner, once it has scored the rows, takes that verdict rather than its own result.
     const onRunner = await eventually(async () => {
       const res = await get(`/batch-scores/${lost.body.id}`, runner.at);
@@ -813,7 +816,8 @@ test('a job whose replica goes silent is failed as replica_lost, on every replic
     assert.equal(onRunner.status, 'failed');
     assert.equal(onRunner.error.code, 'replica_lost');
     assert.equal(onRunner.result, null);
-    // A replica that stops fails the jobs it runs; the others answer so at once (no wait for the stale time).
+    // A replica that stops hands the jobs it runs over; with no run left, the others fail them at once (no wait for
+    // the stale time).
     const stopped = await post(`/models/${model}/versions/1/batch-scores`, snapshot, runner.at);
     assert.equal(stopped.status, 202);
     await runner.app.close();
@@ -824,6 +828,75 @@ test('a job whose replica goes silent is failed as replica_lost, on every replic
   } finally {
     if (runnerOpen) await runner.app.close();
     await reader.app.close();
+  }
+});
+
+test('a job whose replica goes silent is taken over by another replica and scored again: the same scores', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  // The runner writes its heartbeat once a minute; the taker looks for silent jobs every 100 ms and calls a job
+  // silent after 100 ms. The first replica (30 s) only follows.
+  const runner = await replica({ BATCH_SCORING_HEARTBEAT_MS: '60000' });
+  const taker = await replica({ BATCH_SCORING_STALE_MS: '100', BATCH_SCORING_HEARTBEAT_MS: '100' });
+  try {
+    await servingVersion(model, 1, runner.at);
+    await servingVersion(model, 1, taker.at);
+    const snapshot = await storedSnapshot(300_000);
+    const started = await post(`/models/${model}/versions/1/batch-scores`, snapshot, runner.at);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.deepEqual([started.body.attempts, started.body.maxAttempts], [1, 3]);
+    const done = await eventually(async () => {
+      const res = await get(`/batch-scores/${started.body.id}`);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the job to end, followed from the first replica');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.attempts, 2, 'run again by the taker');
+    assert.equal(done.rowsScored, 300_000);
+    assert.equal(done.result.rows, 300_000);
+    // The runner, once it has scored the rows, answers the taker's run rather than its own.
+    const onRunner = await eventually(async () => {
+      const res = await get(`/batch-scores/${started.body.id}`, runner.at);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the runner to give the job up');
+    assert.deepEqual(onRunner, done);
+    // The scores equal those of a job that ran once, start to end, on one replica.
+    const once = await post(`/models/${model}/versions/1/batch-scores`, snapshot, taker.at);
+    const fresh = await eventually(async () => {
+      const res = await get(`/batch-scores/${once.body.id}`, taker.at);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the fresh job to end');
+    assert.equal(fresh.attempts, 1);
+    assert.equal(done.result.sha256, fresh.result.sha256);
+  } finally {
+    await runner.app.close();
+    await taker.app.close();
+  }
+});
+
+test('a stopping replica hands its batch scoring jobs over: another replica runs them to their end', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  const runner = await replica();
+  const taker = await replica({ BATCH_SCORING_STALE_MS: '100', BATCH_SCORING_HEARTBEAT_MS: '100' });
+  let runnerOpen = true;
+  try {
+    await servingVersion(model, 1, runner.at);
+    await servingVersion(model, 1, taker.at);
+    const started = await post(`/models/${model}/versions/1/batch-scores`, await storedSnapshot(300_000), runner.at);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await runner.app.close();
+    runnerOpen = false;
+    const done = await eventually(async () => {
+      const res = await get(`/batch-scores/${started.body.id}`, taker.at);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the job to end on another replica');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.attempts, 2);
+    assert.equal(done.result.rows, 300_000);
+    assert.equal((await store.get(done.result.uri)).toString('utf8').trim().split('\n').length, 300_000);
+  } finally {
+    if (runnerOpen) await runner.app.close();
+    await taker.app.close();
   }
 });
 

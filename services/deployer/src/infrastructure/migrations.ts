@@ -37,4 +37,36 @@ export class DeployerTables1764900000000 implements MigrationInterface {
   }
 }
 
-export const deployerMigrations = [DeployerTables1764900000000];
+/**
+ * A job lost with its replica is taken over by another: `attempts` counts its runs (the first one included), up to
+ * `max_attempts` (the setting of the replica that took the request: every replica holds a job to the same limit; 1 for
+ * the jobs of earlier versions), `released_at` is when a stopping replica handed it over; the index finds the silent running jobs each heartbeat
+ * looks for.
+ */
+export class BatchJobAttempts1765000000000 implements MigrationInterface {
+  name = 'BatchJobAttempts1765000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = deployerPgTables(migrationSchema(queryRunner));
+    await queryRunner.query(
+      `ALTER TABLE ${t.batch_score_jobs}
+         ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 1 CHECK (attempts >= 1),
+         ADD COLUMN IF NOT EXISTS max_attempts integer NOT NULL DEFAULT 1 CHECK (max_attempts >= 1),
+         ADD COLUMN IF NOT EXISTS released_at timestamptz`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS batch_score_jobs_running ON ${t.batch_score_jobs} (heartbeat_at) WHERE status = 'running'`,
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const t = deployerPgTables(migrationSchema(queryRunner));
+    await queryRunner.query(`DROP INDEX IF EXISTS "${migrationSchema(queryRunner)}".batch_score_jobs_running`);
+    await queryRunner.query(
+      `ALTER TABLE ${t.batch_score_jobs} DROP COLUMN IF EXISTS attempts, DROP COLUMN IF EXISTS max_attempts,
+         DROP COLUMN IF EXISTS released_at`,
+    );
+  }
+}
+
+export const deployerMigrations = [DeployerTables1764900000000, BatchJobAttempts1765000000000];

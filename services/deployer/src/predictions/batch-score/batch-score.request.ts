@@ -61,7 +61,7 @@ export const batchScoreJobParams = {
 
 export const batchScoreJobResponse = {
   type: 'object',
-  required: ['id', 'model', 'version', 'status', 'phase', 'rowsScored'],
+  required: ['id', 'model', 'version', 'status', 'phase', 'rowsScored', 'attempts', 'maxAttempts'],
   properties: {
     id: { type: 'string' },
     model: { type: 'string' },
@@ -72,6 +72,11 @@ export const batchScoreJobResponse = {
     rowsFile: { type: ['object', 'null'], description: 'uri and sha256 of the rows scored' },
     rowsTotal: { type: ['integer', 'null'] },
     rowsScored: { type: 'integer' },
+    attempts: {
+      type: 'integer',
+      description: 'runs so far: 1, plus one each time a replica took over the job from a replica that went away',
+    },
+    maxAttempts: { type: 'integer', description: 'runs at most (BATCH_SCORING_MAX_ATTEMPTS)' },
     result: { type: ['object', 'null'], description: 'uri, sha256, sizeBytes and rows of the scores (NDJSON)' },
     error: { type: ['object', 'null'] },
   },

@@ -12,7 +12,7 @@ import { type ArtifactStore, digestOf, verifyDigest } from '@mlops/artifacts';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type BatchScoredV1, EventTypes, type FeaturesExportedV1 } from '@mlops/contracts';
 import { enqueueInOutbox, newEvent } from '@mlops/messaging';
-import { POSTGRES, execute, queryOne } from '@mlops/storage';
+import { POSTGRES, execute, query, queryOne } from '@mlops/storage';
 import type { DeployerConfig } from '../../config';
 import { announce } from '../../infrastructure/announce';
 import type { LoadedModel } from '../../infrastructure/loaded-model';
@@ -50,6 +50,10 @@ export interface BatchScoreJob {
   rowsFile: RowsFile | null;
   rowsTotal: number | null;
   rowsScored: number;
+  /** Runs of the job so far: 1, then one more each time a replica takes over a job whose replica went away. */
+  attempts: number;
+  /** Runs at most (BATCH_SCORING_MAX_ATTEMPTS of the replica that took the request). */
+  readonly maxAttempts: number;
   result: { uri: string; sha256: string; sizeBytes: number; rows: number } | null;
   error: { code: string; message: string } | null;
   readonly startedAt: string;
@@ -61,6 +65,9 @@ export type StartError = ResolveError | DomainError<'request_id_conflict' | 'inv
 /** Finished jobs kept in memory (every job is in Postgres too). */
 const MAX_JOBS = 100;
 const JOBS = deployerPgTables(PG_SCHEMA).batch_score_jobs;
+/** A row's silence and orphaned time (JobRow), on Postgres's clock. */
+const SILENCE = `(extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms,
+  (extract(epoch FROM now() - coalesce(released_at, heartbeat_at)) * 1000)::float8 AS orphaned_ms`;
 
 interface JobRow {
   id: string;
@@ -76,6 +83,13 @@ interface JobRow {
   error: BatchScoreJob['error'];
   started_at: Date;
   finished_at: Date | null;
+  instance_id: string;
+  attempts: number;
+  max_attempts: number;
+  /** When the replica running it handed it over as it stopped (its heartbeat is then the epoch). */
+  released_at: Date | null;
+  /** Milliseconds since it was handed over, else since its last heartbeat: how long no replica has run it. */
+  orphaned_ms: number;
   /** Milliseconds since the replica running it last wrote (Postgres's clock on both ends). */
   silent_ms: number;
 }
@@ -90,8 +104,12 @@ interface JobRow {
  *
  * Jobs are rows in Postgres shared by the replicas: any replica answers GET /batch-scores/:id, and a request id seen
  * before (by any replica) returns its job. The replica running a job holds it in memory and writes its progress and
- * a heartbeat every BATCH_SCORING_HEARTBEAT_MS; a running job whose heartbeat is older than BATCH_SCORING_STALE_MS
- * is reported failed (replica_lost), and a replica that stops fails its running jobs (replica_stopped).
+ * a heartbeat every BATCH_SCORING_HEARTBEAT_MS. A running job whose heartbeat is older than BATCH_SCORING_STALE_MS
+ * lost its replica: a replica serving its version takes it over and scores its rows again from the start, up to
+ * BATCH_SCORING_MAX_ATTEMPTS runs; past them, or when no replica can (its version is served nowhere, or it was still
+ * waiting for its export), it is failed (replica_lost). A replica that stops hands its scoring jobs over the same
+ * way, at once (replica_stopped if none takes them), and fails those waiting for an export (replica_stopped).
+ * Every replica's heartbeat looks for such jobs, so none stays running for ever.
  */
 @Injectable()
 export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -108,6 +126,10 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   /** This replica's jobs whose end is being written. */
   private readonly ending = new Set<string>();
   private syncFailing = false;
+  /** This replica is stopping: it takes over no job. */
+  private closing = false;
+  /** Jobs this replica handed over as it stopped, or that another replica took over: their end is not this one's. */
+  private readonly released = new Set<string>();
 
   constructor(
     private readonly table: ServingTable,
@@ -155,6 +177,8 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
       rowsFile: input.value.kind === 'snapshot' ? { uri: input.value.uri, sha256: input.value.sha256 } : null,
       rowsTotal: null,
       rowsScored: 0,
+      attempts: 1,
+      maxAttempts: this.config.BATCH_SCORING_MAX_ATTEMPTS,
       result: null,
       error: null,
       startedAt: new Date().toISOString(),
@@ -229,18 +253,46 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Fails the jobs this replica is running (their work stops with it) and writes every job's last state: first thing
-   * when the app closes (the app's module is destroyed before the platform's), while Postgres is open.
+   * Hands the jobs this replica is scoring over to the others (their work stops with it), fails those waiting for an
+   * export, and writes every job's last state: first thing when the app closes (the app's module is destroyed before
+   * the platform's), while Postgres is open.
    */
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     await Promise.all(
       [...this.jobs.values()]
         .filter((job) => job.status === 'running')
-        .map((job) => this.fail(job, 'replica_stopped', 'the deployer replica running this job stopped')),
+        .map((job) =>
+          job.phase === 'scoring'
+            ? this.release(job)
+            : this.fail(job, 'replica_stopped', 'the deployer replica running this job stopped'),
+        ),
     );
     await this.sync();
+  }
+
+  /**
+   * A scoring job of this stopping replica, made silent at once (heartbeat at the epoch) so that another replica takes
+   * it over at its next heartbeat; this replica's end of it is ignored. Postgres unreachable: it goes silent anyway.
+   */
+  private async release(job: BatchScoreJob): Promise<void> {
+    this.released.add(job.id);
+    this.jobs.delete(job.id);
+    try {
+      const handed = await execute(
+        this.dataSource.manager,
+        `UPDATE ${JOBS} SET heartbeat_at = 'epoch', released_at = now(), rows_scored = $3
+         WHERE id = $1 AND instance_id = $2 AND status = 'running'`,
+        [job.id, this.instanceId, job.rowsScored],
+      );
+      if (handed > 0) this.logger.log(`job ${job.id} (${job.model} v${job.version}) handed over: this replica stops`);
+    } catch (error) {
+      this.logger.warn(
+        `job ${job.id} not handed over (another replica takes it once silent): ${(error as Error).message}`,
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -261,8 +313,8 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   private async insert(manager: EntityManager, job: BatchScoreJob): Promise<boolean> {
     const row = await queryOne<{ id: string }>(
       manager,
-      `INSERT INTO ${JOBS} (id, model, version, input, status, phase, rows_file, started_at, instance_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO ${JOBS} (id, model, version, input, status, phase, rows_file, started_at, instance_id, max_attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
@@ -275,6 +327,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
         job.rowsFile ? JSON.stringify(job.rowsFile) : null,
         job.startedAt,
         this.instanceId,
+        job.maxAttempts,
       ],
     );
     return row !== undefined;
@@ -282,40 +335,112 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
 
   /** A job's row, with how long the replica running it has been silent. */
   private row(id: string): Promise<JobRow | undefined> {
-    return queryOne<JobRow>(
-      this.dataSource.manager,
-      `SELECT *, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS silent_ms FROM ${JOBS} WHERE id = $1`,
-      [id],
-    );
+    return queryOne<JobRow>(this.dataSource.manager, `SELECT *, ${SILENCE} FROM ${JOBS} WHERE id = $1`, [id]);
+  }
+
+  /** A job as its row says, a silent one settled (settleStale). */
+  private async load(id: string): Promise<BatchScoreJob | undefined> {
+    const row = await this.row(id);
+    return row ? this.settleStale(row) : undefined;
   }
 
   /**
-   * A job as its row says; a running one whose replica has been silent past BATCH_SCORING_STALE_MS is failed
-   * (replica_lost), in the row too.
+   * A job as its row says. A running one whose replica has been silent past BATCH_SCORING_STALE_MS lost that
+   * replica: this replica takes it over if it can (takeOver); else it is failed (replica_lost, or replica_stopped for
+   * one handed over by a stopping replica), in the row too, once no replica can take it over: its runs are used up,
+   * it was waiting for an export, or it has been silent twice the stale time (no replica serving its version took it).
    */
-  private async load(id: string): Promise<BatchScoreJob | undefined> {
-    const row = await this.row(id);
-    if (!row) return undefined;
+  private async settleStale(row: JobRow): Promise<BatchScoreJob> {
     const job = jobOf(row);
-    if (job.status !== 'running' || row.silent_ms <= this.config.BATCH_SCORING_STALE_MS) return job;
-    const error = {
-      code: 'replica_lost',
-      message: `the deployer replica running this job has not been heard from for ${Math.round(row.silent_ms / 1000)} s`,
-    };
+    const stale = this.config.BATCH_SCORING_STALE_MS;
+    if (job.status !== 'running' || row.silent_ms <= stale) return job;
+    if (this.canTakeOver(job)) {
+      const taken = await this.takeOver(job);
+      if (taken) return taken;
+      // Another replica took it first, or its replica came back.
+      const now = await this.row(job.id);
+      return now ? jobOf(now) : job;
+    }
+    const handedOver = row.released_at !== null;
+    // A replica serving its version may still take it: for the stale time after a hand-over, twice after a silence.
+    const othersMay =
+      job.phase === 'scoring' && job.attempts < job.maxAttempts && row.orphaned_ms <= (handedOver ? stale : 2 * stale);
+    if (othersMay) return job;
+    const error = handedOver
+      ? {
+          code: 'replica_stopped',
+          message: 'the deployer replica running this job stopped, and no replica took it over',
+        }
+      : {
+          code: 'replica_lost',
+          message:
+            job.attempts >= job.maxAttempts
+              ? `the deployer replica running this job has not been heard from for ${Math.round(row.silent_ms / 1000)} s (run ${job.attempts} of ${job.maxAttempts})`
+              : `the deployer replica running this job has not been heard from for ${Math.round(row.silent_ms / 1000)} s, and no replica took it over`,
+        };
     // Only if it is still running and silent: a replica that came back meanwhile keeps it.
     const failed = await queryOne<JobRow>(
       this.dataSource.manager,
       `UPDATE ${JOBS} SET status = 'failed', phase = 'done', error = $2, finished_at = now()
        WHERE id = $1 AND status = 'running' AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
-       RETURNING *, 0::float8 AS silent_ms`,
-      [id, JSON.stringify(error), this.config.BATCH_SCORING_STALE_MS],
+       RETURNING *, 0::float8 AS silent_ms, 0::float8 AS orphaned_ms`,
+      [job.id, JSON.stringify(error), stale],
     );
-    // Another reader failed it first, or its replica came back: read again.
-    if (!failed) return this.load(id);
-    this.logger.warn(`job ${id} (${job.model} v${job.version}) failed: replica_lost`);
+    // Another reader settled it first, or its replica came back: read again.
+    if (!failed) return (await this.load(job.id)) ?? job;
+    this.logger.warn(`job ${job.id} (${job.model} v${job.version}) failed: ${error.code}`);
     const lost = jobOf(failed);
     this.announceEnd(lost);
     return lost;
+  }
+
+  /** A silent job this replica can score again: its rows are known, it has runs left, and its version is served here. */
+  private canTakeOver(job: BatchScoreJob): boolean {
+    return (
+      !this.closing &&
+      job.phase === 'scoring' &&
+      job.rowsFile !== null &&
+      job.attempts < job.maxAttempts &&
+      this.table.resolve(job.model, undefined, job.version).ok
+    );
+  }
+
+  /**
+   * Claims a silent job for this replica (one claim wins: the row's update is conditional on its silence) and scores
+   * its rows again from the start, as a new run; the job as claimed, or undefined when another replica had it first.
+   */
+  private async takeOver(job: BatchScoreJob): Promise<BatchScoreJob | undefined> {
+    const claimed = await queryOne<JobRow>(
+      this.dataSource.manager,
+      `UPDATE ${JOBS}
+       SET instance_id = $2, attempts = attempts + 1, heartbeat_at = now(), released_at = NULL, rows_scored = 0,
+           rows_total = NULL
+       WHERE id = $1 AND status = 'running' AND phase = 'scoring' AND rows_file IS NOT NULL
+         AND attempts < max_attempts AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
+       RETURNING *, 0::float8 AS silent_ms, 0::float8 AS orphaned_ms`,
+      [job.id, this.instanceId, this.config.BATCH_SCORING_STALE_MS],
+    );
+    if (!claimed) return undefined;
+    const taken = jobOf(claimed);
+    this.released.delete(taken.id);
+    this.remember(taken);
+    this.logger.warn(
+      `job ${taken.id} (${taken.model} v${taken.version}) taken over: its replica went silent; run ${taken.attempts} of ${taken.maxAttempts}`,
+    );
+    void this.score(taken, taken.rowsFile as RowsFile);
+    return taken;
+  }
+
+  /** The silent running jobs of any replica, settled (taken over or failed): every heartbeat, a few at a time. */
+  private async settleSilentJobs(): Promise<void> {
+    const silent = await query<JobRow>(
+      this.dataSource.manager,
+      `SELECT *, ${SILENCE} FROM ${JOBS}
+       WHERE status = 'running' AND heartbeat_at <= now() - make_interval(secs => $1::float8 / 1000)
+       ORDER BY heartbeat_at LIMIT 20`,
+      [this.config.BATCH_SCORING_STALE_MS],
+    );
+    for (const row of silent) if (!this.jobs.has(row.id)) await this.settleStale(row);
   }
 
   /**
@@ -327,6 +452,13 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
     this.behind.delete(job.id);
     if (this.ending.has(job.id)) return;
     const row = await this.row(job.id);
+    if (row && row.instance_id !== this.instanceId) {
+      // Taken over by another replica while this one was silent: its run answers from now on (from Postgres).
+      if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+      this.released.add(job.id);
+      this.logger.warn(`job ${job.id} was taken over by another replica while this one was silent: its run stands`);
+      return;
+    }
     if (!row || row.status === 'running') return;
     const verdict = jobOf(row);
     this.logger.warn(`job ${job.id} was declared ${verdict.error?.code ?? verdict.status} by another replica`);
@@ -366,6 +498,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
         if ((await this.writeRow(job)) === 0) await this.adoptVerdict(job);
         else if (job.status !== 'running') this.behind.delete(job.id);
       }
+      await this.settleSilentJobs();
       await this.sweep();
       if (this.syncFailing) this.logger.log('batch scoring jobs written to Postgres again');
       this.syncFailing = false;
@@ -428,7 +561,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
     job: BatchScoreJob,
     outcome: Pick<BatchScoreJob, 'result' | 'error'> & { status: 'succeeded' | 'failed' },
   ): Promise<void> {
-    if (job.status !== 'running' || this.ending.has(job.id)) return;
+    if (job.status !== 'running' || this.ending.has(job.id) || this.released.has(job.id)) return;
     this.ending.add(job.id);
     const ended: BatchScoreJob = { ...job, ...outcome, phase: 'done', finishedAt: new Date().toISOString() };
     try {
@@ -605,6 +738,8 @@ function jobOf(row: JobRow): BatchScoreJob {
     rowsFile: row.rows_file,
     rowsTotal: row.rows_total === null ? null : Number(row.rows_total),
     rowsScored: Number(row.rows_scored),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
     result: row.result,
     error: row.error,
     startedAt: row.started_at.toISOString(),
