@@ -87,6 +87,35 @@ export function encodeEvent(event: CloudEvent): EncodedMessage {
   return { key: event.partitionkey, value: Buffer.from(JSON.stringify(event.data)), headers };
 }
 
+/** The content-type of a structured-mode message (the CloudEvents Kafka binding's JSON event format). */
+export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+
+/**
+ * Kafka structured content mode: the whole event as one JSON envelope in the value, with one header (content-type).
+ * Left out as in binary mode: dataschema and correlationid when they are what the decoder assumes. For high-volume
+ * streams: kafkajs encodes one header where binary mode has six or more (about half of its encoding time per record).
+ */
+export function encodeStructured(event: CloudEvent): EncodedMessage {
+  const envelope: Record<string, unknown> = {
+    specversion: event.specversion,
+    id: event.id,
+    source: event.source,
+    type: event.type,
+    time: event.time,
+    datacontenttype: event.datacontenttype,
+  };
+  if (event.dataschema !== schemaUriOf(event.type)) envelope.dataschema = event.dataschema;
+  if (event.correlationid !== event.id) envelope.correlationid = event.correlationid;
+  if (event.subject !== undefined) envelope.subject = event.subject;
+  if (event.causationid !== undefined) envelope.causationid = event.causationid;
+  envelope.data = event.data;
+  return {
+    key: event.partitionkey,
+    value: Buffer.from(JSON.stringify(envelope)),
+    headers: { 'content-type': STRUCTURED_CONTENT_TYPE },
+  };
+}
+
 export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   if (value === undefined || value === null) return undefined;

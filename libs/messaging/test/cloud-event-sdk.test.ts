@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CloudEvent as SdkEvent, Kafka as SdkKafka } from 'cloudevents';
 import type { KafkaMessage } from 'kafkajs';
 import { EventTypes, exampleEventData } from '@mlops/contracts';
-import { PoisonMessageError, decodeMessage, encodeEvent, newEvent } from '../src';
+import { PoisonMessageError, decodeMessage, encodeEvent, encodeStructured, newEvent } from '../src';
 
 const TYPE = EventTypes.TrainingRequestedV1;
 const limits = { maxEventBytes: 100_000 };
@@ -121,6 +121,34 @@ describe('the official CloudEvents SDK (Kafka binding) as producer and as decode
     assert.deepEqual(
       typeof decoded.data === 'string' ? JSON.parse(decoded.data) : decoded.data,
       exampleEventData(TYPE),
+    );
+  });
+
+  test('what we produce in structured mode, the SDK and our decoder both read as the same event', () => {
+    const cause = newEvent(TYPE, exampleEventData(TYPE), { source: 'urn:mlops:monitor', correlationId: 'flow-3' });
+    const ours = newEvent(TYPE, exampleEventData(TYPE), {
+      source: 'urn:mlops:trainer',
+      subject: 'churn',
+      causedBy: cause,
+    });
+    const encoded = encodeStructured(ours);
+    assert.deepEqual(Object.keys(encoded.headers), ['content-type'], 'one header');
+    const value = encoded.value.toString('utf8');
+    const sdk = SdkKafka.toEvent({ key: encoded.key, value, body: value, headers: encoded.headers } as Parameters<
+      typeof SdkKafka.toEvent
+    >[0]) as SdkEvent<unknown>;
+    assert.deepEqual(
+      [sdk.id, sdk.type, sdk.source, sdk.subject, sdk.time, sdk.correlationid, sdk.causationid],
+      [ours.id, TYPE, 'urn:mlops:trainer', 'churn', ours.time, 'flow-3', cause.id],
+    );
+    assert.deepEqual(sdk.data, exampleEventData(TYPE));
+    // Our consumers decode it to the very event that was produced, as they do binary mode.
+    const decoded = decodeMessage(TYPE, received(encoded.key, value, encoded.headers), limits);
+    assert.deepEqual(decoded, ours);
+    const binary = encodeEvent(ours);
+    assert.deepEqual(
+      decodeMessage(TYPE, received(binary.key, binary.value.toString('utf8'), binary.headers), limits),
+      ours,
     );
   });
 

@@ -102,6 +102,7 @@ export class AppModule {
                     security: kafkaSecurity(config, SERVICE),
                     maxEventBytes: config.MAX_EVENT_BYTES,
                     source: SOURCE,
+                    contentMode: config.PREDICTION_LOG_CONTENT_MODE,
                     onProduced: (count) => messaging.produced.inc({ topic: EventTypes.PredictionLoggedV1 }, count),
                   })
                 : producerSender(producer, SOURCE),

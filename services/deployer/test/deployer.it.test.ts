@@ -5,10 +5,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
+import type { KafkaMessage } from 'kafkajs';
 import type { LocalArtifactStore } from '@mlops/artifacts';
 import { digestKey, sha256Hex } from '@mlops/artifacts';
 import { EventTypes, type FeaturesMaterializedV1, type ModelPromotedV1 } from '@mlops/contracts';
-import { type CloudEvent, EventProducer, newEvent } from '@mlops/messaging';
+import { type CloudEvent, EventProducer, decodeMessage, newEvent } from '@mlops/messaging';
 import { onnxFeeds, predictModel, type RawTable } from '@mlops/ml';
 import { authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
 import { createDeployerApp } from '../src/app';
@@ -118,6 +119,10 @@ function oneRow(tenure: number, spend: number | null, plan: string | null): RawT
   };
 }
 
+/** A prediction log message's data, decoded as the monitor decodes it (either CloudEvents content mode). */
+function loggedData(message: KafkaMessage): any {
+  return decodeMessage(EventTypes.PredictionLoggedV1, message, { maxEventBytes: 1_000_000 }).data;
+}
 test('a promoted version serves: answers equal the trained model, deployment.succeeded names it', async () => {
   const model = uid('churn');
   const promoted = await promote(promotion(model, 1, v1));
@@ -382,12 +387,12 @@ test('a shadow scores production requests but only its log sees the answer', asy
   const logged = await readTopic(
     kafka,
     EventTypes.PredictionLoggedV1,
-    (m) => JSON.parse(m.value?.toString() ?? '{}').requestId === requestId,
+    (m) => loggedData(m).requestId === requestId,
     (matched) => matched.length >= 2,
   );
   const byRole = Object.fromEntries(
     logged.map((m) => {
-      const v = JSON.parse(m.value?.toString() ?? '{}');
+      const v = loggedData(m);
       return [v.servingRole, v];
     }),
   );
@@ -587,10 +592,12 @@ test('every prediction is logged as mlops.prediction.logged.v1 with its request 
   const [logged] = await readTopic(
     kafka,
     EventTypes.PredictionLoggedV1,
-    (m) => JSON.parse(m.value?.toString() ?? '{}').requestId === requestId,
+    (m) => loggedData(m).requestId === requestId,
     (matched) => matched.length >= 1,
   );
-  const entry = JSON.parse(logged?.value?.toString() ?? '{}');
+  // Binary mode by default, as every event: the attributes in ce_* headers.
+  assert.equal(String(logged?.headers?.ce_type), EventTypes.PredictionLoggedV1);
+  const entry = loggedData(logged as KafkaMessage);
   assert.equal(entry.model, model);
   assert.equal(entry.version, 1);
   assert.deepEqual(entry.features, { tenure_days: 5, monthly_spend: null, plan: 'basic' });
@@ -602,6 +609,41 @@ test('every prediction is logged as mlops.prediction.logged.v1 with its request 
   assert.match(entry.resources.instanceId, /^deployer-/);
   assert.ok(entry.resources.cpuSeconds > 0, `cumulative CPU seconds ${entry.resources.cpuSeconds}`);
   assert.ok(entry.resources.rssBytes > 10_000_000, `resident memory ${entry.resources.rssBytes}`);
+});
+
+test('PREDICTION_LOG_CONTENT_MODE=structured logs each prediction as one CloudEvents JSON envelope', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  const structured = await replica({ PREDICTION_LOG_CONTENT_MODE: 'structured' });
+  try {
+    await servingVersion(model, 1, structured.at);
+    const requestId = uid('req');
+    const res = await fetch(
+      `${structured.at}/models/${model}/predict`,
+      authorized({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        body: JSON.stringify({ features: { tenure_days: 9, monthly_spend: 20, plan: 'premium' } }),
+      }),
+    );
+    assert.equal(res.status, 200);
+    const answer = (await res.json()) as any;
+    const [logged] = await readTopic(
+      kafka,
+      EventTypes.PredictionLoggedV1,
+      (m) => loggedData(m).requestId === requestId,
+      (matched) => matched.length >= 1,
+    );
+    assert.deepEqual(Object.keys(logged?.headers ?? {}), ['content-type']);
+    assert.match(String(logged?.headers?.['content-type']), /^application\/cloudevents\+json/);
+    const envelope = JSON.parse(logged?.value?.toString() ?? '{}');
+    assert.equal(envelope.type, EventTypes.PredictionLoggedV1);
+    assert.equal(envelope.specversion, '1.0');
+    assert.equal(envelope.data.requestId, requestId);
+    assert.equal(envelope.data.output.value, answer.prediction);
+  } finally {
+    await structured.app.close();
+  }
 });
 
 test('streaming scoring: prediction.requested is answered by prediction.completed keyed by entity', async () => {

@@ -135,6 +135,7 @@ test('a batch whose sending thread dies goes back in the buffer, and the next se
       security: {},
       maxEventBytes: 1_000_000,
       source: 'urn:test',
+      contentMode: 'structured',
       onProduced: (count) => (produced += count),
     },
     script,
@@ -174,7 +175,15 @@ test('a Kafka failure reported by the sending thread keeps the batch; a refused 
   );
   const warnings: string[] = [];
   const sender = new WorkerSender(
-    { clientId: 't', brokers: [], security: {}, maxEventBytes: 1, source: 'urn:test', onProduced: () => undefined },
+    {
+      clientId: 't',
+      brokers: [],
+      security: {},
+      maxEventBytes: 1,
+      source: 'urn:test',
+      contentMode: 'structured',
+      onProduced: () => undefined,
+    },
     script,
   );
   const log = new PredictionLog(

@@ -45,6 +45,7 @@ export interface WorkerSenderOptions {
   readonly security: KafkaSecurity;
   readonly maxEventBytes: number;
   readonly source: string;
+  readonly contentMode: 'binary' | 'structured';
   /** Called with the events Kafka acknowledged (the process's produced-messages metric). */
   readonly onProduced: (count: number) => void;
 }

@@ -11,6 +11,7 @@ export interface LogWorkerData {
   readonly security: KafkaSecurity;
   readonly maxEventBytes: number;
   readonly source: string;
+  readonly contentMode: 'binary' | 'structured';
 }
 
 export type ToLogWorker =
@@ -36,6 +37,7 @@ if (parentPort) {
     kafka: createKafka(data.clientId, data.brokers, data.security),
     metrics: MessagingMetrics.for(new Registry()),
     maxEventBytes: data.maxEventBytes,
+    contentMode: data.contentMode,
   });
   let connecting: Promise<void> | undefined;
   const connected = (): Promise<void> => {
