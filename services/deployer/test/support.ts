@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import type { INestApplication } from '@nestjs/common';
 import { pathToFileURL } from 'node:url';
 import { LocalArtifactStore } from '@mlops/artifacts';
 import { loadConfig } from '@mlops/config';
@@ -17,7 +18,16 @@ import {
   trainPipeline,
   type Algorithm,
 } from '@mlops/ml';
-import { TEST_ADMIN_TOKEN, TEST_EPOCH_MS, kafkaTestEnv, requireEnv, testKafka, uid } from '@mlops/testing';
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_EPOCH_MS,
+  authorized,
+  eventually,
+  kafkaTestEnv,
+  requireEnv,
+  testKafka,
+  uid,
+} from '@mlops/testing';
 import { type DeployerConfig, DeployerConfigSpec } from '../src/config';
 import { servingSignatureOf } from '../src/domain/signature';
 import { type BatchingOptions, LoadedModel, createSession, graphOf } from '../src/infrastructure/loaded-model';
@@ -170,4 +180,36 @@ export async function loadedChurnModel(batching: BatchingOptions, runs: number[]
   const { table, labels } = churnTable(300, 5);
   const { model } = trainPipeline(table, labels, 'binary', 'gradient_boosting', { iterations: 15 }, 5);
   return loadedModelOf(exportOnnx(model, { modelName: 'churn', producerVersion: 'test' }), batching, runs);
+}
+
+/** Listens on a free port of 127.0.0.1; the app's base URL. */
+export async function listen(target: INestApplication): Promise<string> {
+  await target.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(target.getHttpServer().address() as { port: number }).port}`;
+}
+
+/** A JSON POST as the test admin; the status and the JSON body. */
+export async function postAt(at: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(
+    `${at}${path}`,
+    authorized({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  );
+  return { status: res.status, body: await res.json() };
+}
+
+/** A GET as the test admin; the status and the JSON body. */
+export async function getAt(at: string, path: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${at}${path}`, authorized());
+  return { status: res.status, body: await res.json() };
+}
+
+/** The version of `model` the deployer at `at` serves, if any. */
+export async function servedAt(at: string, model: string): Promise<number | undefined> {
+  const list = await getAt(at, '/models');
+  return (list.body.models as { model: string; version: number }[]).find((m) => m.model === model)?.version;
+}
+
+/** Waits until the deployer at `at` serves that version of `model`. */
+export async function servingVersionAt(at: string, model: string, version: number): Promise<void> {
+  await eventually(async () => (await servedAt(at, model)) === version, `${model} v${version} to serve`);
 }

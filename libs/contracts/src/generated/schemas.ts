@@ -7476,6 +7476,12 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "type": "string",
         "format": "date-time",
         "description": "When the answer was produced."
+      },
+      "instanceId": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128,
+        "description": "Optional: the serving process (replica) that answered, as in the prediction log's resources."
       }
     },
     "examples": [
@@ -7493,7 +7499,8 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           }
         },
         "latencyMs": 2.8,
-        "completedAt": "2025-11-20T08:10:00.004Z"
+        "completedAt": "2025-11-20T08:10:00.004Z",
+        "instanceId": "deployer-7f3a9c21"
       },
       {
         "requestId": "req-20251120-000043",

@@ -1960,6 +1960,10 @@ export interface PredictionCompletedV1 {
    * When the answer was produced.
    */
   completedAt: string;
+  /**
+   * Optional: the serving process (replica) that answered, as in the prediction log's resources.
+   */
+  instanceId?: string;
 }
 
 // ---- mlops.prediction.logged.v1 ----

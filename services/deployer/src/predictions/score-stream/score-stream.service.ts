@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EventTypes, type PredictionCompletedV1 } from '@mlops/contracts';
 import { type CloudEvent, enqueueInOutbox, newEvent } from '@mlops/messaging';
-import { PG_SCHEMA, SOURCE } from '../../tokens';
+import { INSTANCE_ID, PG_SCHEMA, SOURCE } from '../../tokens';
 import { type PredictError, PredictService } from '../predict/predict.service';
 
 type Requested = CloudEvent<typeof EventTypes.PredictionRequestedV1>;
@@ -26,7 +26,10 @@ const CODE_OF: Record<PredictError['kind'], FailureCode> = {
  */
 @Injectable()
 export class ScoreStreamService {
-  constructor(private readonly predictions: PredictService) {}
+  constructor(
+    private readonly predictions: PredictService,
+    @Inject(INSTANCE_ID) private readonly instanceId: string,
+  ) {}
 
   async score(event: Requested, manager: EntityManager, now = new Date()): Promise<PredictionCompletedV1> {
     const request = event.data;
@@ -40,6 +43,7 @@ export class ScoreStreamService {
       result,
       latencyMs: performance.now() - started,
       completedAt: new Date().toISOString(),
+      instanceId: this.instanceId,
     });
     let completed: PredictionCompletedV1;
     if (request.expiresAt !== undefined && Date.parse(request.expiresAt) < now.getTime()) {
