@@ -9,7 +9,10 @@
  * Passes (BENCH_MODES, default "poll,wake", each with its own apps, dataset and view, one after the other in this
  * process): `poll` runs the outbox relays as before (a pass every 100 ms, no wake-up), `wake` as shipped (a pass
  * as soon as a transaction that wrote outbox rows commits). Each pass also counts the Postgres statements of both
- * services (pg client calls) per record.
+ * services (pg client calls) per record, the Kafka requests of this process by client and API, the feature store's
+ * inbox transactions (events and milliseconds each), and the CPU per record of this process, of its main thread (both
+ * services' JavaScript), and of the local stack's broker and Postgres (from /proc; the machine's other load is not in
+ * them, so they hold steadier than records/s).
  * BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of the measured window of each pass (`features-<mode>.cpuprofile`,
  * sampled every 0.5 ms; its overhead inflates that run's figures); `node bench/dist/features/profile-summary.js <file>`
  * sums it up (self time per owner, package and function).
