@@ -9,13 +9,16 @@
  * Passes (BENCH_MODES, default "poll,wake", each with its own apps, dataset and view, one after the other in this
  * process): `poll` runs the outbox relays as before (a pass every 100 ms, no wake-up), `wake` as shipped (a pass
  * as soon as a transaction that wrote outbox rows commits). Each pass also counts the Postgres statements of both
- * services (pg client calls) per record.
+ * services (pg client calls) per record, the Kafka requests of this process by client and API, the feature store's
+ * inbox transactions (events and milliseconds each), and the CPU per record of this process, of its main thread (both
+ * services' JavaScript), and of the local stack's broker and Postgres (from /proc; the machine's other load is not in
+ * them, so they hold steadier than records/s).
  * BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of the measured window of each pass (`features-<mode>.cpuprofile`,
  * sampled every 0.5 ms; its overhead inflates that run's figures); `node bench/dist/features/profile-summary.js <file>`
  * sums it up (self time per owner, package and function).
  */
 import 'reflect-metadata';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +32,7 @@ import { EventTypes } from '@mlops/contracts';
 import { FeatureStoreConfigSpec, createFeatureStoreApp } from '@mlops/feature-store';
 import { IngestionConfigSpec, createIngestionApp } from '@mlops/ingestion';
 import {
+  EventConsumerRunner,
   EventProducer,
   MessagingMetrics,
   OutboxRelay,
@@ -86,6 +90,111 @@ function countStatements(): void {
   };
 }
 
+/** Kafka requests sent by this process (services and bench consumers), per client and API, counted at kafkajs' connection. */
+const kafkaRequests = new Map<string, number>();
+function countKafkaRequests(): void {
+  const connection = createRequire(require.resolve('kafkajs'))('./src/network/connection') as {
+    prototype: { send: (this: { clientId: string }, args: { request: { apiName: string } }) => unknown };
+  };
+  const original = connection.prototype.send;
+  connection.prototype.send = function (this: { clientId: string }, args: { request: { apiName: string } }) {
+    const key = `${this.clientId} ${args.request.apiName}`;
+    kafkaRequests.set(key, (kafkaRequests.get(key) ?? 0) + 1);
+    return original.call(this, args);
+  };
+}
+
+/** Events per inbox transaction of each consumer (a group, or one event on the one-by-one path). */
+const transactionSizes = new Map<string, number[]>();
+/** Milliseconds from the start of each group's inbox transaction to its commit, per consumer. */
+const transactionMs = new Map<string, number[]>();
+function recordTransactionSizes(): void {
+  const runner = EventConsumerRunner.prototype as unknown as {
+    runGroups: (
+      this: { options: { consumerName: string } },
+      requests: ReadonlyArray<{ group: unknown[] }>,
+      topic: string,
+    ) => unknown;
+    runHandler: (this: { options: { consumerName: string } }, ...args: unknown[]) => unknown;
+  };
+  const sizes = (consumer: string): number[] => {
+    let list = transactionSizes.get(consumer);
+    if (!list) transactionSizes.set(consumer, (list = []));
+    return list;
+  };
+  const durations = (consumer: string): number[] => {
+    let list = transactionMs.get(consumer);
+    if (!list) transactionMs.set(consumer, (list = []));
+    return list;
+  };
+  const { runGroups, runHandler } = runner;
+  runner.runGroups = function (requests, topic) {
+    sizes(this.options.consumerName).push(requests.reduce((n, r) => n + r.group.length, 0));
+    const started = performance.now();
+    const transaction = runGroups.call(this, requests, topic) as Promise<unknown>;
+    const took = (): void => void durations(this.options.consumerName).push(performance.now() - started);
+    transaction.then(took, took);
+    return transaction;
+  };
+  runner.runHandler = function (...args) {
+    sizes(this.options.consumerName).push(1);
+    return runHandler.apply(this, args);
+  };
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in these. */
+const TICKS_PER_SECOND = 100;
+const STATE_DIR = process.env.MLOPS_STATE_DIR ?? '.data';
+
+function ticksOf(statFile: string, withChildren = false): number {
+  // Fields after the command (which may hold spaces): state is 3rd, utime 14th, stime 15th, cutime 16th, cstime 17th.
+  const fields = readFileSync(statFile, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
+  const at = (field: number) => Number(fields[field - 3]);
+  return at(14) + at(15) + (withChildren ? at(16) + at(17) : 0);
+}
+
+/**
+ * CPU milliseconds so far of the local stack's broker and Postgres (the postmaster, its live children, and the
+ * children it reaped), and of this process' main thread; undefined where /proc or the stack's pid files do not tell.
+ */
+function stackCpuMs(): { broker?: number; postgres?: number; mainThread?: number } {
+  const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
+  const read = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch {
+      return undefined;
+    }
+  };
+  const broker = read(() =>
+    ms(ticksOf(`/proc/${readFileSync(path.join(STATE_DIR, 'kafka', 'kafka.pid'), 'utf8').trim()}/stat`)),
+  );
+  const postgres = read(() => {
+    const postmaster = readFileSync(path.join(STATE_DIR, 'postgres', 'postmaster.pid'), 'utf8')
+      .split('\n')[0]!
+      .trim();
+    let ticks = ticksOf(`/proc/${postmaster}/stat`, true);
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid) || !existsSync(`/proc/${pid}/stat`)) continue;
+      const stat = read(() =>
+        readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' '),
+      );
+      if (stat?.[1] === postmaster) ticks += read(() => ticksOf(`/proc/${pid}/stat`)) ?? 0;
+    }
+    return ms(ticks);
+  });
+  const mainThread = read(() => ms(ticksOf(`/proc/self/task/${process.pid}/stat`)));
+  return {
+    ...(broker !== undefined ? { broker } : {}),
+    ...(postgres !== undefined ? { postgres } : {}),
+    ...(mainThread !== undefined ? { mainThread } : {}),
+  };
+}
+
 /** `poll`: the app's relay replaced by one that only polls every 100 ms, as the relay did before it woke on commits. */
 function pollingRelayOf(app: INestApplication): OutboxRelay {
   const shipped = app.get(OutboxRelay);
@@ -115,10 +224,17 @@ interface Figures {
   statementsPerRecord: number;
   /** CPU time of this process (both services, the bench's consumers, the embedded ClickHouse) per record. */
   cpuMsPerRecord: number;
+  /** The part of it on the main thread (where both services' JavaScript runs). */
+  mainThreadMsPerRecord: number;
+  /** CPU time of the local stack's Kafka broker and Postgres per record (NaN when not on this machine). */
+  brokerMsPerRecord: number;
+  postgresMsPerRecord: number;
 }
 
 async function main(): Promise<void> {
   countStatements();
+  countKafkaRequests();
+  recordTransactionSizes();
   const results: Figures[] = [];
   for (const mode of MODES) {
     if (mode !== 'poll' && mode !== 'wake') throw new Error(`BENCH_MODES: unknown mode ${mode}`);
@@ -133,7 +249,7 @@ async function main(): Promise<void> {
       .join(' ')})`,
   );
   console.log(
-    'mode  materialized  end-to-end/s  materialization/s  fresh p50  fresh p99  validated p50  store p50  pg stmts/record  cpu ms/record',
+    'mode  materialized  end-to-end/s  materialization/s  fresh p50  fresh p99  validated p50  store p50  pg stmts/record  cpu ms/record  main thread  broker  postgres',
   );
   for (const r of results)
     console.log(
@@ -143,7 +259,9 @@ async function main(): Promise<void> {
           18,
         )} ${`${r.p50.toFixed(0)} ms`.padStart(10)} ${`${r.p99.toFixed(0)} ms`.padStart(10)} ${`${r.floorP50.toFixed(0)} ms`.padStart(14)} ${`${r.storeP50.toFixed(0)} ms`.padStart(10)} ${r.statementsPerRecord
         .toFixed(2)
-        .padStart(16)} ${r.cpuMsPerRecord.toFixed(2).padStart(14)}`,
+        .padStart(
+          16,
+        )} ${r.cpuMsPerRecord.toFixed(2).padStart(14)} ${r.mainThreadMsPerRecord.toFixed(2).padStart(12)} ${r.brokerMsPerRecord.toFixed(2).padStart(7)} ${r.postgresMsPerRecord.toFixed(2).padStart(9)}`,
     );
   if (results.some((r) => r.materialized < RECORDS)) process.exitCode = 1;
 }
@@ -250,7 +368,9 @@ async function pass(mode: Mode): Promise<Figures> {
     let lastVectorAt = 0;
     await consumer.connect();
     await consumer.subscribe({ topic: EventTypes.FeaturesMaterializedV1, fromBeginning: true });
+    // The bench's groups are thrown away: committing their offsets (kafkajs does after every batch) would only load the broker.
     await consumer.run({
+      autoCommit: false,
       eachMessage: async ({ message }) => {
         const data = JSON.parse(message.value?.toString() ?? '{}') as {
           featureView?: { name: string };
@@ -275,6 +395,7 @@ async function pass(mode: Mode): Promise<Figures> {
     await baseline.connect();
     await baseline.subscribe({ topic: EventTypes.DataValidatedV1, fromBeginning: true });
     await baseline.run({
+      autoCommit: false,
       eachMessage: async ({ message }) => {
         if (!message.key?.toString().startsWith(`${dataset}/`)) return;
         const data = JSON.parse(message.value?.toString() ?? '{}') as { entityId?: string; eventTime?: string };
@@ -292,6 +413,10 @@ async function pass(mode: Mode): Promise<Figures> {
     const profiling = await startProfile();
     const started = performance.now();
     const statementsBefore = statements;
+    const requestsBefore = new Map(kafkaRequests);
+    transactionSizes.clear();
+    transactionMs.clear();
+    const stackBefore = stackCpuMs();
     const cpuBefore = process.cpuUsage();
     let nextBatch = 0;
     const sender = async (): Promise<void> => {
@@ -321,6 +446,11 @@ async function pass(mode: Mode): Promise<Figures> {
     const seconds = (performance.now() - started) / 1000;
     const statementsPerRecord = (statements - statementsBefore) / RECORDS;
     const cpu = process.cpuUsage(cpuBefore);
+    const stackAfter = stackCpuMs();
+    const perRecord = (key: 'broker' | 'postgres' | 'mainThread'): number => {
+      const [before, after] = [stackBefore[key], stackAfter[key]];
+      return before !== undefined && after !== undefined ? (after - before) / RECORDS : NaN;
+    };
     await stopProfile(profiling, mode);
     const cpuMsPerRecord = (cpu.user + cpu.system) / 1000 / RECORDS;
     for (const r of records) {
@@ -352,6 +482,9 @@ async function pass(mode: Mode): Promise<Figures> {
       storeP99: inFeatureStore.length > 0 ? percentile(inFeatureStore, 99) : NaN,
       statementsPerRecord,
       cpuMsPerRecord,
+      mainThreadMsPerRecord: perRecord('mainThread'),
+      brokerMsPerRecord: perRecord('broker'),
+      postgresMsPerRecord: perRecord('postgres'),
     };
     console.log(
       `bench/features [${mode}]: ${RECORDS} records over 500 entities, 4 features (2 windowed aggregates), ${CONCURRENCY} request(s) in flight`,
@@ -372,6 +505,29 @@ async function pass(mode: Mode): Promise<Figures> {
     console.log(`ratio p50 online/validated        ${(figures.p50 / Math.max(1, figures.floorP50)).toFixed(2)}`);
     console.log(`postgres statements    ${statementsPerRecord.toFixed(2)} per record (both services, pg client calls)`);
     console.log(`cpu of this process    ${cpuMsPerRecord.toFixed(2)} ms per record (both services and the bench)`);
+    console.log(
+      `cpu per record         main thread ${figures.mainThreadMsPerRecord.toFixed(2)} ms, broker ${figures.brokerMsPerRecord.toFixed(2)} ms, postgres ${figures.postgresMsPerRecord.toFixed(2)} ms (the local stack's processes, from /proc)`,
+    );
+    const requests = [...kafkaRequests]
+      .map(([key, n]) => [key, n - (requestsBefore.get(key) ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
+    const totalRequests = requests.reduce((sum, [, n]) => sum + n, 0);
+    console.log(
+      `kafka requests         ${(totalRequests / RECORDS).toFixed(3)} per record: ${requests.map(([key, n]) => `${key} ${n}`).join(', ')}`,
+    );
+    for (const [consumer, sizes] of transactionSizes) {
+      const ordered = [...sizes].sort((a, b) => a - b);
+      const events = sizes.reduce((sum, n) => sum + n, 0);
+      console.log(
+        `inbox transactions     ${consumer}: ${sizes.length} for ${events} events (mean ${(events / sizes.length).toFixed(1)}, p10 ${percentile(ordered, 10)}, p50 ${percentile(ordered, 50)}, p90 ${percentile(ordered, 90)}, max ${ordered[ordered.length - 1]})`,
+      );
+      const took = [...(transactionMs.get(consumer) ?? [])].sort((a, b) => a - b);
+      if (took.length > 0)
+        console.log(
+          `                       each took p50 ${percentile(took, 50).toFixed(0)} ms, p90 ${percentile(took, 90).toFixed(0)} ms, in all ${took.reduce((sum, ms) => sum + ms, 0).toFixed(0)} ms of the ${(seconds * 1000).toFixed(0)} ms window`,
+        );
+    }
     return figures;
   } finally {
     await consumer.disconnect().catch(() => undefined);

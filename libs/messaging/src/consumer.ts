@@ -156,6 +156,9 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
   private readonly redactors: Map<string, DeadLetterRedactor>;
   /** Per topic, the groups that arrived in this turn of the event loop (see runGroupTogether). */
   private readonly gathering = new Map<string, GroupRequest[]>();
+  /** The offset commit not yet started, which batches ending now share; the last one queued (see commitResolved). */
+  private queuedCommit: Promise<void> | undefined;
+  private lastCommit: Promise<void> = Promise.resolve();
 
   constructor(options: RunnerOptionsFor<C>) {
     this.options = options;
@@ -198,8 +201,11 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 1_000,
+      // kafkajs' own auto-commit sends a commit after every partition's batch (six for one fetch of a six-partition
+      // topic, most of the broker's requests); commitResolved sends one for the batches that end together instead.
+      // With autoCommit off and an interval of 0, commitOffsetsIfNecessary() commits every resolved offset.
+      autoCommit: false,
+      autoCommitInterval: 0,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrentPartitions ?? DEFAULT_CONCURRENT_PARTITIONS,
       eachBatch: (payload) => this.eachBatch(payload),
@@ -211,14 +217,42 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
     this.consumer = undefined;
   }
 
-  private async eachBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-    commitOffsetsIfNecessary,
-  }: EachBatchPayload): Promise<void> {
+  /**
+   * Handles a partition's batch, then commits the offsets it resolved (also when it stops early or fails, as kafkajs'
+   * auto-commit did), once they are durable: only effects already committed (or dead-lettered) resolve an offset.
+   */
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    let failed = true;
+    try {
+      await this.handleBatch(payload);
+      failed = false;
+    } finally {
+      const committed = this.commitResolved(payload.commitOffsetsIfNecessary);
+      // A batch that failed keeps its own error; the commit of what it resolved before is best effort then.
+      await (failed ? committed.catch(() => undefined) : committed);
+    }
+  }
+
+  /**
+   * One offset commit for the batches that end together (the partitions of one fetch end in the same turn): the
+   * first caller queues it a turn later, callers before it starts share it, callers during it queue the next one,
+   * which carries every offset resolved since. Each caller's offsets are committed when its promise resolves.
+   */
+  private commitResolved(commit: EachBatchPayload['commitOffsetsIfNecessary']): Promise<void> {
+    if (this.queuedCommit) return this.queuedCommit;
+    const queued = this.lastCommit
+      .catch(() => undefined)
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => {
+        this.queuedCommit = undefined;
+        return commit();
+      });
+    this.queuedCommit = queued;
+    this.lastCommit = queued;
+    return queued;
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { consumerName, metrics } = this.options;
     const labels = { topic: batch.topic, consumer: consumerName };
     const done = (message: KafkaMessage, outcome: Outcome) => {
@@ -274,7 +308,6 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
         await heartbeat();
       }
     }
-    await commitOffsetsIfNecessary();
   }
 
   /** The run of messages from `start` that decode and have a handler, at most maxGroup long. */

@@ -24,6 +24,7 @@ function events(subject: string, count: number): Array<CloudEvent<typeof REQUEST
 function batchOf(
   partition: number,
   batchEvents: readonly CloudEvent[],
+  commit: () => Promise<void> = async () => undefined,
 ): { payload: EachBatchPayload; resolved: string[] } {
   const resolved: string[] = [];
   const messages: KafkaMessage[] = batchEvents.map((event, i) => {
@@ -41,7 +42,7 @@ function batchOf(
     batch: { topic: REQUESTED, partition, highWatermark: String(messages.length), messages },
     resolveOffset: (offset: string) => resolved.push(offset),
     heartbeat: async () => undefined,
-    commitOffsetsIfNecessary: async () => undefined,
+    commitOffsetsIfNecessary: commit,
     isRunning: () => true,
     isStale: () => false,
   } as unknown as EachBatchPayload;
@@ -103,4 +104,82 @@ test('a failing handler in one partition: the other partition is applied once, t
   // The shared try (3 good, then 2 bad up to the failure), the good partition alone again (3), the failing partition
   // event by event (the first, one more attempt at the doomed one, the last).
   assert.equal(calls, 5 + 3 + 3);
+});
+
+/** A commitOffsetsIfNecessary that records, at each call, the offsets the batches had resolved by then. */
+function commitSpy(batches: () => ReadonlyArray<{ resolved: string[] }>): {
+  commit: () => Promise<void>;
+  commits: string[][][];
+} {
+  const commits: string[][][] = [];
+  return {
+    commits,
+    commit: async () => {
+      commits.push(batches().map((b) => [...b.resolved]));
+    },
+  };
+}
+
+test('the batches of partitions that end together commit their offsets once, after all of them resolved', async () => {
+  const name = uid('one-commit');
+  const r = runner(name);
+  r.on(REQUESTED, async (event, ctx) => fx.recordEffect(ctx.manager!, event.id, name));
+  const batches: Array<{ payload: EachBatchPayload; resolved: string[] }> = [];
+  const spy = commitSpy(() => batches);
+  batches.push(
+    batchOf(0, events(uid('c0'), 2), spy.commit),
+    batchOf(1, events(uid('c1'), 3), spy.commit),
+    batchOf(2, events(uid('c2'), 2), spy.commit),
+  );
+  await Promise.all(batches.map((b) => eachBatch(r, b.payload)));
+
+  assert.deepEqual(
+    spy.commits,
+    [
+      [
+        ['0', '1'],
+        ['0', '1', '2'],
+        ['0', '1'],
+      ],
+    ],
+    'one commit, with every offset resolved',
+  );
+});
+
+test('a batch ending while a commit is in flight gets a commit of its own after it', async () => {
+  const name = uid('next-commit');
+  const r = runner(name);
+  r.on(REQUESTED, async (event, ctx) => fx.recordEffect(ctx.manager!, event.id, name));
+  const batches: Array<{ payload: EachBatchPayload; resolved: string[] }> = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  const commits: string[][][] = [];
+  const commit = async (): Promise<void> => {
+    commits.push(batches.map((b) => [...b.resolved]));
+    if (commits.length === 1) await firstHeld; // the broker is slow to answer the first commit
+  };
+  batches.push(batchOf(0, events(uid('n0'), 2), commit));
+  const first = eachBatch(r, batches[0]!.payload);
+  for (let turn = 0; turn < 100 && commits.length === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(commits.length, 1, 'the first batch commits its offsets');
+  batches.push(batchOf(1, events(uid('n1'), 2), commit));
+  const second = eachBatch(r, batches[1]!.payload);
+  let secondDone = false;
+  void second.then(() => (secondDone = true));
+  for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(secondDone, false, 'its offsets are not committed while the first commit is in flight');
+  releaseFirst();
+  await Promise.all([first, second]);
+
+  assert.deepEqual(
+    commits,
+    [
+      [['0', '1']],
+      [
+        ['0', '1'],
+        ['0', '1'],
+      ],
+    ],
+    "the second commit carries the second batch's offsets",
+  );
 });
