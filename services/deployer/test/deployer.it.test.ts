@@ -1,7 +1,7 @@
 // The deployer in-process against the real Kafka and Postgres, with ONNX models trained and exported by libs/ml into
 // a local artifact store: promotions go in as a registry would publish them, predictions come out over HTTP.
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
@@ -22,14 +22,17 @@ import {
   getAt,
   listen,
   postAt,
+  type TestDeployer,
   promotion,
   servedAt,
   servingVersionAt,
+  startTestDeployer,
   testConfig,
   trainAndStore,
 } from './support';
 
 const TEST_SOURCE = 'urn:mlops:deployer-test';
+let deployer: TestDeployer;
 let app: INestApplication;
 let config: DeployerConfig;
 let artifactDir: string;
@@ -41,21 +44,13 @@ let v2: StoredModel;
 const kafka = testKafka('deployer-it');
 
 before(async () => {
-  const setup = await testConfig();
-  config = setup.config;
-  artifactDir = setup.artifactDir;
-  store = setup.store;
+  deployer = await startTestDeployer();
+  ({ app, config, artifactDir, store, base, producer } = deployer);
   v1 = await trainAndStore(store, { seed: 1 });
   v2 = await trainAndStore(store, { seed: 2, algorithm: 'gradient_boosting', params: { iterations: 10 } });
-  app = await start(config);
-  base = await listen(app);
-  producer = app.get(EventProducer);
 });
 
-after(async () => {
-  await app?.close();
-  await rm(artifactDir, { recursive: true, force: true });
-});
+after(() => deployer?.close());
 
 async function start(appConfig: DeployerConfig): Promise<INestApplication> {
   const created = await createDeployerApp(appConfig);

@@ -2,7 +2,6 @@
 // shared artifact store: batch scoring jobs across replicas (shared, taken over, handed over, kept for their
 // retention) and the prediction log's content mode. Its own file, so that it runs beside deployer.it.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import type { KafkaMessage } from 'kafkajs';
@@ -17,15 +16,16 @@ import {
   getAt,
   listen,
   postAt,
+  type TestDeployer,
   promotion,
   servingVersionAt,
+  startTestDeployer,
   testConfig,
   trainAndStore,
 } from './support';
 
-let app: INestApplication;
+let deployer: TestDeployer;
 let config: DeployerConfig;
-let artifactDir: string;
 let store: LocalArtifactStore;
 let base: string;
 let producer: EventProducer;
@@ -33,20 +33,12 @@ let v1: StoredModel;
 const kafka = testKafka('deployer-replicas-it');
 
 before(async () => {
-  const setup = await testConfig();
-  config = setup.config;
-  artifactDir = setup.artifactDir;
-  store = setup.store;
+  deployer = await startTestDeployer();
+  ({ config, store, base, producer } = deployer);
   v1 = await trainAndStore(store, { seed: 1 });
-  app = await createDeployerApp(config);
-  base = await listen(app);
-  producer = app.get(EventProducer);
 });
 
-after(async () => {
-  await app?.close();
-  await rm(artifactDir, { recursive: true, force: true });
-});
+after(() => deployer?.close());
 
 async function promote(data: ModelPromotedV1): Promise<void> {
   await producer.publish(newEvent(EventTypes.ModelPromotedV1, data, { source: 'urn:mlops:deployer-replicas-test' }));

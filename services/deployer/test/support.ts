@@ -1,6 +1,6 @@
 // Helpers of the deployer tests: a model trained and exported with libs/ml into a local artifact store, the
 // promotion a registry would publish for it, and an app config against the real stack.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { LocalArtifactStore } from '@mlops/artifacts';
 import { loadConfig } from '@mlops/config';
 import { EventTypes, type ModelPromotedV1 } from '@mlops/contracts';
-import { startGroupAtEnd } from '@mlops/messaging';
+import { EventProducer, startGroupAtEnd } from '@mlops/messaging';
 import {
   type HyperParams,
   type RawTable,
@@ -28,6 +28,7 @@ import {
   testKafka,
   uid,
 } from '@mlops/testing';
+import { createDeployerApp } from '../src/app';
 import { type DeployerConfig, DeployerConfigSpec } from '../src/config';
 import { servingSignatureOf } from '../src/domain/signature';
 import { type BatchingOptions, LoadedModel, createSession, graphOf } from '../src/infrastructure/loaded-model';
@@ -212,4 +213,34 @@ export async function servedAt(at: string, model: string): Promise<number | unde
 /** Waits until the deployer at `at` serves that version of `model`. */
 export async function servingVersionAt(at: string, model: string, version: number): Promise<void> {
   await eventually(async () => (await servedAt(at, model)) === version, `${model} v${version} to serve`);
+}
+
+/** A deployer app of a test file, listening, with its config, artifact store and producer. */
+export interface TestDeployer {
+  readonly app: INestApplication;
+  readonly config: DeployerConfig;
+  readonly artifactDir: string;
+  readonly store: LocalArtifactStore;
+  readonly base: string;
+  readonly producer: EventProducer;
+  /** Closes the app and deletes its artifact directory. */
+  close(): Promise<void>;
+}
+
+export async function startTestDeployer(): Promise<TestDeployer> {
+  const { config, artifactDir, store } = await testConfig();
+  const app = await createDeployerApp(config);
+  const base = await listen(app);
+  return {
+    app,
+    config,
+    artifactDir,
+    store,
+    base,
+    producer: app.get(EventProducer),
+    close: async () => {
+      await app.close();
+      await rm(artifactDir, { recursive: true, force: true });
+    },
+  };
 }
