@@ -153,21 +153,34 @@ test('a batch ending while a commit is in flight gets a commit of its own after 
   const batches: Array<{ payload: EachBatchPayload; resolved: string[] }> = [];
   let releaseFirst!: () => void;
   const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  let firstCommitStarted!: () => void;
+  const firstCommitting = new Promise<void>((resolve) => (firstCommitStarted = resolve));
   const commits: string[][][] = [];
   const commit = async (): Promise<void> => {
     commits.push(batches.map((b) => [...b.resolved]));
-    if (commits.length === 1) await firstHeld; // the broker is slow to answer the first commit
+    if (commits.length === 1) {
+      firstCommitStarted();
+      await firstHeld; // the broker is slow to answer the first commit
+    }
   };
   batches.push(batchOf(0, events(uid('n0'), 2), commit));
   const first = eachBatch(r, batches[0]!.payload);
-  for (let turn = 0; turn < 100 && commits.length === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+  // The batch's inbox transaction is a real one: wait for its commit (or for the batch to end without one).
+  await Promise.race([firstCommitting, first]);
   assert.equal(commits.length, 1, 'the first batch commits its offsets');
   batches.push(batchOf(1, events(uid('n1'), 2), commit));
   const second = eachBatch(r, batches[1]!.payload);
   let secondDone = false;
   void second.then(() => (secondDone = true));
+  // Wait until the second batch resolved its offsets (its transaction committed), then give it more turns to commit.
+  const deadline = Date.now() + 10_000;
+  while (batches[1]!.resolved.length < 2 && !secondDone && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.deepEqual(batches[1]!.resolved, ['0', '1'], 'the second batch is applied');
   for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
   assert.equal(secondDone, false, 'its offsets are not committed while the first commit is in flight');
+  assert.equal(commits.length, 1, 'no second commit starts while the first is in flight');
   releaseFirst();
   await Promise.all([first, second]);
 
