@@ -15,6 +15,7 @@ import {
   encodeEvent,
   messagingMigrations,
   newEvent,
+  startGroupAtEnd,
 } from '@mlops/messaging';
 import { createPostgresDataSource } from '@mlops/storage';
 
@@ -40,15 +41,7 @@ const kafka = new Kafka({
 /** A fresh consumer group positioned at the end of the topic, so only this run's messages count. */
 async function groupAtEnd(topic: string): Promise<string> {
   const groupId = `bench-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.setOffsets({
-    groupId,
-    topic,
-    partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-  });
-  await admin.disconnect();
+  await startGroupAtEnd(kafka, groupId, [topic]);
   return groupId;
 }
 

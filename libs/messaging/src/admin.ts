@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { setGroupOffsets } from '@mlops/config';
 
 /**
  * Commits, for a consumer group with no members yet, the current end of each topic: the group then
@@ -9,14 +10,13 @@ export async function startGroupAtEnd(kafka: Kafka, groupId: string, topics: rea
   const admin = kafka.admin();
   await admin.connect();
   try {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
+    const starts = await Promise.all(
+      topics.map(async (topic) => ({
         topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    }
+        partitions: (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+      })),
+    );
+    await setGroupOffsets(kafka, groupId, starts);
   } finally {
     await admin.disconnect();
   }

@@ -192,6 +192,9 @@ export class EventConsumerRunner<C extends HandlerContext = HandlerContext> {
       groupId: this.options.consumerName,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // How long an idle fetch waits at the broker, so also how long stop() waits for the one in flight: the Java
+      // client's fetch.max.wait.ms (kafkajs' 5 s made every app's close take 5 s).
+      maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: Math.max(1_048_576, this.maxEventBytes * 2, this.maxGroup * GROUP_EVENT_BYTES),
       // kafkajs restarts a crashed consumer on a timer; once stop() is called that restart must not happen.

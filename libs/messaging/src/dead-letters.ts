@@ -1,4 +1,5 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { setGroupOffsets } from '@mlops/config';
 
 /** What `dlqTopicOf` appends. */
 const DLQ_SUFFIX = '.dlq';
@@ -138,18 +139,22 @@ async function visitPending(
             eachBatch: async ({ batch }) => {
               const range = ranges.get(batch.partition);
               if (!range) return;
-              for (const message of batch.messages) {
-                const offset = Number(message.offset);
-                if (offset < range.next || offset >= range.high || finishedAll()) continue;
-                await visit(readDeadLetter(batch.partition, message), message);
-                visited++;
-                range.next = offset + 1;
-                if (options.commit) {
-                  await admin.setOffsets({
-                    groupId: REDRIVE_GROUP,
-                    topic,
-                    partitions: [{ partition: batch.partition, offset: String(range.next) }],
-                  });
+              const from = range.next;
+              try {
+                for (const message of batch.messages) {
+                  const offset = Number(message.offset);
+                  if (offset < range.next || offset >= range.high || finishedAll()) continue;
+                  await visit(readDeadLetter(batch.partition, message), message);
+                  visited++;
+                  range.next = offset + 1;
+                }
+              } finally {
+                // Once per batch, also when a visit failed: a redrive cut short (the process killed) publishes at
+                // most this batch's letters again, which consumers drop by their event id.
+                if (options.commit && range.next > from) {
+                  await setGroupOffsets(kafka, REDRIVE_GROUP, [
+                    { topic, partitions: [{ partition: batch.partition, offset: String(range.next) }] },
+                  ]);
                 }
               }
               if (finishedAll()) resolve();

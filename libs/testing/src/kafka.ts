@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { setGroupOffsets } from '@mlops/config';
 import { eventually, kafkaBrokers, kafkaTestSecurity, uid } from './wait';
 
 /** The sockets each test client has open (kafkajs's own socket factory, plus this bookkeeping). */
@@ -75,14 +76,16 @@ export async function positionGroupAt(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
-      await admin.setOffsets({
-        groupId,
+    const starts = await Promise.all(
+      topics.map(async (topic) => ({
         topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
-      });
-    }
+        partitions: (await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)).map((o) => ({
+          partition: o.partition,
+          offset: o.offset,
+        })),
+      })),
+    );
+    await setGroupOffsets(kafka, groupId, starts);
   } finally {
     await admin.disconnect();
   }
@@ -110,7 +113,8 @@ export async function readTopicAs<T>(
 ): Promise<T[]> {
   const groupId = uid('reader');
   await positionGroupAt(kafka, groupId, [topic]);
-  const consumer = kafka.consumer({ groupId });
+  // A short fetch wait: disconnect waits for the fetch in flight.
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
   const matched: T[] = [];
   await consumer.connect();
   try {

@@ -43,7 +43,7 @@ export class TopicTap {
     const kafka = testKafka('ingestion-test-tap');
     const groupId = uid('ingestion-tap');
     await positionGroupAt(kafka, groupId, this.topics);
-    this.consumer = kafka.consumer({ groupId });
+    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({

@@ -1,4 +1,5 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { setGroupOffsets } from '@mlops/config';
 import type { EventType } from '@mlops/contracts';
 import { type CloudEvent, decodeMessage } from '@mlops/messaging';
 
@@ -53,11 +54,12 @@ export class TopicReplayer<T extends EventType> {
       this.targets.set(end.partition, BigInt(end.high));
       this.positions.set(end.partition, from < 0n ? BigInt(end.high) : from);
     }
-    await this.admin.setOffsets({
-      groupId,
-      topic,
-      partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
-    });
+    await setGroupOffsets(kafka, groupId, [
+      {
+        topic,
+        partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+      },
+    ]);
     await this.admin.disconnect();
     this.admin = undefined;
     this.checkCaughtUp();

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Consumer, Kafka } from 'kafkajs';
+import { setGroupOffsets } from '@mlops/config';
 import { KAFKA, PermanentHandlerError, describeFailure, isTransientError } from '@mlops/messaging';
 import { SubscriptionStore } from '../infrastructure/subscription-store';
 import type { IngestionConfig } from '../config';
@@ -100,6 +101,8 @@ export class TopicConsumers implements OnApplicationBootstrap, OnModuleDestroy {
     const consumer = this.kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
+      // An idle fetch's wait at the broker, also what stopping waits for: the Java client's fetch.max.wait.ms.
+      maxWaitTimeInMs: 500,
       // kafkajs restarts a crashed consumer on a timer; once stopped, it must not come back.
       retry: { restartOnFailure: async () => this.running.get(key(subscription))?.consumer === consumer },
     });
@@ -201,14 +204,13 @@ export class TopicConsumers implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Commits the new group's starting offsets: the end of each partition (`latest`) or its start. */
   async positionNewGroup(dataset: string, topic: string, start: StartPosition): Promise<void> {
-    await this.withAdmin(async (admin) => {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId: consumerGroupOf(dataset, topic),
+    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    await setGroupOffsets(this.kafka, consumerGroupOf(dataset, topic), [
+      {
         topic,
         partitions: offsets.map((o) => ({ partition: o.partition, offset: start === 'latest' ? o.high : o.low })),
-      });
-    });
+      },
+    ]);
   }
 
   /** The committed offset, high watermark and lag of a subscription's group on each partition. */
