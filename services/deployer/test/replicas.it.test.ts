@@ -10,6 +10,7 @@ import { EventTypes, type ModelPromotedV1 } from '@mlops/contracts';
 import { EventProducer, decodeMessage, newEvent } from '@mlops/messaging';
 import { authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
 import { createDeployerApp } from '../src/app';
+import { BatchScoreService } from '../src/predictions/batch-score/batch-score.service';
 import type { DeployerConfig } from '../src/config';
 import {
   type StoredModel,
@@ -195,6 +196,45 @@ test('a job whose replica goes silent is taken over by another replica and score
     }, 'the fresh job to end');
     assert.equal(fresh.attempts, 1);
     assert.equal(done.result.sha256, fresh.result.sha256);
+  } finally {
+    await runner.app.close();
+    await taker.app.close();
+  }
+});
+
+test('a silent run is taken over once: a replica that read it silent twice claims it once', async () => {
+  const model = uid('churn');
+  await promote(promotion(model, 1, v1));
+  // Both write their heartbeat once a minute, so the taker's own run is silent (past 100 ms) right after its claim.
+  const runner = await replica({ BATCH_SCORING_HEARTBEAT_MS: '60000' });
+  const taker = await replica({ BATCH_SCORING_STALE_MS: '100', BATCH_SCORING_HEARTBEAT_MS: '60000' });
+  try {
+    await servingVersion(model, 1, runner.at);
+    await servingVersion(model, 1, taker.at);
+    const started = await post(`/models/${model}/versions/1/batch-scores`, await storedSnapshot(300_000), runner.at);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    // Two paths of the taker (its heartbeat's look for silent jobs, a GET) read the row while the runner is silent...
+    const service = taker.app.get(BatchScoreService) as unknown as {
+      row(id: string): Promise<{ silent_ms: number }>;
+      settleStale(row: unknown): Promise<{ attempts: number; status: string }>;
+    };
+    const seen = await eventually(async () => {
+      const row = await service.row(started.body.id);
+      return row.silent_ms > 100 ? row : undefined;
+    }, 'the runner to be silent');
+    // ...one claims it; the other acts on its older reading once the claim is silent too.
+    assert.equal((await service.settleStale(seen)).attempts, 2, 'the first claim');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = await service.settleStale(seen);
+    assert.equal(again.attempts, 2, 'not claimed a second time');
+    assert.notEqual(again.status, 'failed', 'nor failed for the silence it read');
+    const done = await eventually(async () => {
+      const res = await get(`/batch-scores/${started.body.id}`, taker.at);
+      return res.body.status !== 'running' ? res.body : undefined;
+    }, 'the job to end');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.attempts, 2);
+    assert.equal(done.result.rows, 300_000);
   } finally {
     await runner.app.close();
     await taker.app.close();

@@ -378,13 +378,15 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
               ? `the deployer replica running this job has not been heard from for ${Math.round(row.silent_ms / 1000)} s (run ${job.attempts} of ${job.maxAttempts})`
               : `the deployer replica running this job has not been heard from for ${Math.round(row.silent_ms / 1000)} s, and no replica took it over`,
         };
-    // Only if it is still running and silent: a replica that came back meanwhile keeps it.
+    // Only if it is still the silent run seen here: a replica that came back meanwhile keeps it, a run that took it
+    // over meanwhile is not failed for its predecessor's silence.
     const failed = await queryOne<JobRow>(
       this.dataSource.manager,
       `UPDATE ${JOBS} SET status = 'failed', phase = 'done', error = $2, finished_at = now()
-       WHERE id = $1 AND status = 'running' AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
+       WHERE id = $1 AND status = 'running' AND attempts = $4
+         AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
        RETURNING *, 0::float8 AS silent_ms, 0::float8 AS orphaned_ms`,
-      [job.id, JSON.stringify(error), stale],
+      [job.id, JSON.stringify(error), stale, job.attempts],
     );
     // Another reader settled it first, or its replica came back: read again.
     if (!failed) return (await this.load(job.id)) ?? job;
@@ -406,8 +408,10 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Claims a silent job for this replica (one claim wins: the row's update is conditional on its silence) and scores
-   * its rows again from the start, as a new run; the job as claimed, or undefined when another replica had it first.
+   * Claims a silent job for this replica and scores its rows again from the start, as a new run; the job as claimed,
+   * or undefined when another replica (or another path of this one) had it first. One claim per silent run: the row's
+   * update is conditional on its silence and on the run seen silent (its attempt), so a claim that is itself silent
+   * for a moment is not claimed again on an older reading of the row.
    */
   private async takeOver(job: BatchScoreJob): Promise<BatchScoreJob | undefined> {
     const claimed = await queryOne<JobRow>(
@@ -416,9 +420,10 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
        SET instance_id = $2, attempts = attempts + 1, heartbeat_at = now(), released_at = NULL, rows_scored = 0,
            rows_total = NULL
        WHERE id = $1 AND status = 'running' AND phase = 'scoring' AND rows_file IS NOT NULL
-         AND attempts < max_attempts AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
+         AND attempts = $4 AND attempts < max_attempts
+         AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
        RETURNING *, 0::float8 AS silent_ms, 0::float8 AS orphaned_ms`,
-      [job.id, this.instanceId, this.config.BATCH_SCORING_STALE_MS],
+      [job.id, this.instanceId, this.config.BATCH_SCORING_STALE_MS, job.attempts],
     );
     if (!claimed) return undefined;
     const taken = jobOf(claimed);
