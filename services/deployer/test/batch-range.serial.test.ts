@@ -331,3 +331,62 @@ test('a job whose export is never answered fails with export_timeout', async () 
     await rm(quickDir, { recursive: true, force: true });
   }
 });
+
+test('a stopping replica hands over a job still waiting for its export: another replica asks again and scores it', async () => {
+  const { config: runnerConfig, artifactDir: runnerDir } = await testConfig({ ARTIFACT_STORE_URL: artifactStoreUrl });
+  const runner = await createDeployerApp(runnerConfig);
+  let runnerOpen = true;
+  try {
+    await runner.listen(0, '127.0.0.1');
+    const at = `http://127.0.0.1:${(runner.getHttpServer().address() as { port: number }).port}`;
+    const model = await servedModel(at);
+    // The first app, which is to take the job over, serves it too.
+    await eventually(async () => {
+      const list = (await get('/models')).body as { models: { model: string }[] };
+      return list.models.some((m) => m.model === model);
+    }, `${model} v1 to serve on the first app`);
+    const res = await fetch(
+      `${at}/models/${model}/versions/1/batch-scores`,
+      authorized({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: FROM, to: TO }),
+      }),
+    );
+    const started = (await res.json()) as { id: string; phase: string };
+    assert.equal(started.phase, 'exporting');
+    const first = await exportRequestOf(started.id);
+    await runner.close();
+    runnerOpen = false;
+
+    // The first app (stale after 30 s; the hand-over makes the job silent at once) takes it at its next heartbeat
+    // and asks for the export again, under the same export id.
+    const requests = await readTopic(
+      kafka,
+      EventTypes.FeaturesExportRequestedV1,
+      (m) => (JSON.parse(m.value?.toString() ?? '{}') as FeaturesExportRequestedV1).exportId === started.id,
+      (matched) => matched.length >= 2,
+    );
+    assert.equal(requests.length, 2);
+    const again = JSON.parse(requests[1]?.value?.toString() ?? '{}') as FeaturesExportRequestedV1;
+    assert.deepEqual([again.featureView, again.timeRange], [first.data.featureView, first.data.timeRange]);
+    const waiting = (await get(`/batch-scores/${started.id}`)).body;
+    assert.deepEqual([waiting.status, waiting.phase, waiting.attempts], ['running', 'exporting', 2]);
+
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      entity_id: `c-${i}`,
+      event_time: new Date(Date.parse(FROM) + i * 1000).toISOString(),
+      tenure_days: i * 10,
+      monthly_spend: i,
+      plan: 'basic',
+    }));
+    await answer(again, { rows });
+    const job = await finished(started.id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.attempts, 2);
+    assert.equal(job.result.rows, 40);
+  } finally {
+    if (runnerOpen) await runner.close();
+    await rm(runnerDir, { recursive: true, force: true });
+  }
+});

@@ -105,11 +105,11 @@ interface JobRow {
  * Jobs are rows in Postgres shared by the replicas: any replica answers GET /batch-scores/:id, and a request id seen
  * before (by any replica) returns its job. The replica running a job holds it in memory and writes its progress and
  * a heartbeat every BATCH_SCORING_HEARTBEAT_MS. A running job whose heartbeat is older than BATCH_SCORING_STALE_MS
- * lost its replica: a replica serving its version takes it over and scores its rows again from the start, up to
- * BATCH_SCORING_MAX_ATTEMPTS runs; past them, or when no replica can (its version is served nowhere, or it was still
- * waiting for its export), it is failed (replica_lost). A replica that stops hands its scoring jobs over the same
- * way, at once (replica_stopped if none takes them), and fails those waiting for an export (replica_stopped).
- * Every replica's heartbeat looks for such jobs, so none stays running for ever.
+ * lost its replica: a replica serving its version takes it over and scores its rows again from the start (a job
+ * still waiting for its export asks the feature store again: an export is made once per id, so it gets the same
+ * rows), up to BATCH_SCORING_MAX_ATTEMPTS runs; past them, or when no replica can (its version is served nowhere), it
+ * is failed (replica_lost). A replica that stops hands its jobs over the same way, at once (replica_stopped if none
+ * takes them). Every replica's heartbeat looks for such jobs, so none stays running for ever.
  */
 @Injectable()
 export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -207,22 +207,27 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
       return sameRequest(existing, model, version, input.value);
     }
     if (range) {
-      this.exportTimers.set(
-        job.id,
-        setTimeout(() => {
-          // Only while it waits: a job already scoring its export is not timed out.
-          if (job.phase === 'exporting')
-            void this.fail(
-              job,
-              'export_timeout',
-              `the feature store did not answer within ${this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS} ms`,
-            );
-        }, this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS).unref(),
-      );
+      this.awaitExport(job);
       return ok(job);
     }
     if (job.rowsFile) void this.score(job, job.rowsFile);
     return ok(job);
+  }
+
+  /** Fails the job (export_timeout) if the feature store has not answered its export within the configured time. */
+  private awaitExport(job: BatchScoreJob): void {
+    this.exportTimers.set(
+      job.id,
+      setTimeout(() => {
+        // Only while it waits: a job already scoring its export is not timed out.
+        if (job.phase === 'exporting')
+          void this.fail(
+            job,
+            'export_timeout',
+            `the feature store did not answer within ${this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS} ms`,
+          );
+      }, this.config.BATCH_SCORING_EXPORT_TIMEOUT_MS).unref(),
+    );
   }
 
   /** A job of any replica: this one's from memory, others' from Postgres (as of their last heartbeat). */
@@ -253,33 +258,29 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Hands the jobs this replica is scoring over to the others (their work stops with it), fails those waiting for an
-   * export, and writes every job's last state: first thing when the app closes (the app's module is destroyed before
-   * the platform's), while Postgres is open.
+   * Hands the jobs this replica runs over to the others (their work stops with it) and writes every job's last
+   * state: first thing when the app closes (the app's module is destroyed before the platform's), while Postgres is
+   * open.
    */
   async onModuleDestroy(): Promise<void> {
     this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     await Promise.all(
-      [...this.jobs.values()]
-        .filter((job) => job.status === 'running')
-        .map((job) =>
-          job.phase === 'scoring'
-            ? this.release(job)
-            : this.fail(job, 'replica_stopped', 'the deployer replica running this job stopped'),
-        ),
+      [...this.jobs.values()].filter((job) => job.status === 'running').map((job) => this.release(job)),
     );
     await this.sync();
   }
 
   /**
-   * A scoring job of this stopping replica, made silent at once (heartbeat at the epoch) so that another replica takes
+   * A running job of this stopping replica, made silent at once (heartbeat at the epoch) so that another replica takes
    * it over at its next heartbeat; this replica's end of it is ignored. Postgres unreachable: it goes silent anyway.
    */
   private async release(job: BatchScoreJob): Promise<void> {
     this.released.add(job.id);
     this.jobs.delete(job.id);
+    clearTimeout(this.exportTimers.get(job.id));
+    this.exportTimers.delete(job.id);
     try {
       const handed = await execute(
         this.dataSource.manager,
@@ -348,7 +349,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
    * A job as its row says. A running one whose replica has been silent past BATCH_SCORING_STALE_MS lost that
    * replica: this replica takes it over if it can (takeOver); else it is failed (replica_lost, or replica_stopped for
    * one handed over by a stopping replica), in the row too, once no replica can take it over: its runs are used up,
-   * it was waiting for an export, or it has been silent twice the stale time (no replica serving its version took it).
+   * or it has been silent twice the stale time (no replica serving its version took it).
    */
   private async settleStale(row: JobRow): Promise<BatchScoreJob> {
     const job = jobOf(row);
@@ -364,7 +365,7 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
     const handedOver = row.released_at !== null;
     // A replica serving its version may still take it: for the stale time after a hand-over, twice after a silence.
     const othersMay =
-      job.phase === 'scoring' && job.attempts < job.maxAttempts && row.orphaned_ms <= (handedOver ? stale : 2 * stale);
+      resumable(job) && job.attempts < job.maxAttempts && row.orphaned_ms <= (handedOver ? stale : 2 * stale);
     if (othersMay) return job;
     const error = handedOver
       ? {
@@ -396,19 +397,19 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
     return lost;
   }
 
-  /** A silent job this replica can score again: its rows are known, it has runs left, and its version is served here. */
+  /** A silent job this replica can run again: it can be resumed, has runs left, and its version is served here. */
   private canTakeOver(job: BatchScoreJob): boolean {
     return (
       !this.closing &&
-      job.phase === 'scoring' &&
-      job.rowsFile !== null &&
+      resumable(job) &&
       job.attempts < job.maxAttempts &&
       this.table.resolve(job.model, undefined, job.version).ok
     );
   }
 
   /**
-   * Claims a silent job for this replica and scores its rows again from the start, as a new run; the job as claimed,
+   * Claims a silent job for this replica and scores its rows again from the start, as a new run (one still waiting for
+   * its export asks for it again: the feature store answers a known export id with the same rows); the job as claimed,
    * or undefined when another replica (or another path of this one) had it first. One claim per silent run: the row's
    * update is conditional on its silence and on the run seen silent (its attempt), so a claim that is itself silent
    * for a moment is not claimed again on an older reading of the row.
@@ -419,7 +420,8 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
       `UPDATE ${JOBS}
        SET instance_id = $2, attempts = attempts + 1, heartbeat_at = now(), released_at = NULL, rows_scored = 0,
            rows_total = NULL
-       WHERE id = $1 AND status = 'running' AND phase = 'scoring' AND rows_file IS NOT NULL
+       WHERE id = $1 AND status = 'running'
+         AND ((phase = 'scoring' AND rows_file IS NOT NULL) OR (phase = 'exporting' AND input->>'kind' = 'range'))
          AND attempts = $4 AND attempts < max_attempts
          AND heartbeat_at <= now() - make_interval(secs => $3::float8 / 1000)
        RETURNING *, 0::float8 AS silent_ms, 0::float8 AS orphaned_ms`,
@@ -432,7 +434,16 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
     this.logger.warn(
       `job ${taken.id} (${taken.model} v${taken.version}) taken over: its replica went silent; run ${taken.attempts} of ${taken.maxAttempts}`,
     );
-    void this.score(taken, taken.rowsFile as RowsFile);
+    if (taken.phase === 'exporting' && taken.input.kind === 'range') {
+      const range = taken.input;
+      this.awaitExport(taken);
+      try {
+        await this.dataSource.transaction((manager) => this.requestExport(manager, taken.id, range));
+      } catch (error) {
+        // The claim stands and the row says so: the export asked again is this run's to make.
+        await this.fail(taken, 'export_failed', `the export could not be asked again: ${(error as Error).message}`);
+      }
+    } else void this.score(taken, taken.rowsFile as RowsFile);
     return taken;
   }
 
@@ -680,6 +691,11 @@ export class BatchScoreService implements OnApplicationBootstrap, OnModuleDestro
       );
     }
   }
+}
+
+/** Whether another run can pick a job up: scoring rows it knows, or waiting for the export of a range. */
+function resumable(job: BatchScoreJob): boolean {
+  return job.phase === 'scoring' ? job.rowsFile !== null : job.phase === 'exporting' && job.input.kind === 'range';
 }
 
 /** The job's input from the request: a snapshot, or a half-open range of the given (or the version's) view. */
