@@ -17,7 +17,7 @@ import {
 import { EventProducer, newEvent } from '@mlops/messaging';
 import { authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
 import { createDeployerApp } from '../src/app';
-import { FEATURE_VIEW, type StoredModel, promotion, testConfig, trainAndStore } from './support';
+import { FEATURE_VIEW, type StoredModel, jobEndAt, promotion, testConfig, trainAndStore } from './support';
 
 const TEST_SOURCE = 'urn:mlops:deployer-batch-range-test';
 const FEATURE_STORE_SOURCE = 'urn:mlops:feature-store';
@@ -139,11 +139,8 @@ async function scoredEvent(jobId: string): Promise<{ key: string; data: any }> {
   return { key: message?.key?.toString() ?? '', data: JSON.parse(message?.value?.toString() ?? '{}') };
 }
 
-async function finished(jobId: string): Promise<any> {
-  return eventually(async () => {
-    const res = await get(`/batch-scores/${jobId}`);
-    return res.body.status !== 'running' ? res.body : undefined;
-  }, `batch scoring job ${jobId} to end`);
+function finished(jobId: string): Promise<any> {
+  return jobEndAt(base, jobId, `batch scoring job ${jobId} to end`);
 }
 
 test("a time range is asked of the feature store as the model's view; its rows score like online predictions of the same vectors; batch.scored announces the result", async () => {
@@ -319,10 +316,7 @@ test('a job whose export is never answered fails with export_timeout', async () 
       }),
     );
     const started = (await res.json()) as { id: string };
-    const job = await eventually(async () => {
-      const body = (await (await fetch(`${at}/batch-scores/${started.id}`, authorized())).json()) as any;
-      return body.status !== 'running' ? body : undefined;
-    }, 'the job to time out');
+    const job = await jobEndAt(at, started.id, 'the job to time out');
     assert.equal(job.status, 'failed');
     assert.equal(job.error.code, 'export_timeout');
     assert.equal(job.phase, 'done');

@@ -20,6 +20,7 @@ import {
   FEATURE_VIEW,
   type StoredModel,
   getAt,
+  jobEndAt,
   listen,
   postAt,
   type TestDeployer,
@@ -687,10 +688,7 @@ test('batch scoring of a snapshot equals online scoring of the same rows', async
     snapshotSha256: snapshot.sha256,
   });
   assert.equal(started.status, 202, JSON.stringify(started.body));
-  const job = await eventually(async () => {
-    const res = await get(`/batch-scores/${started.body.id}`);
-    return res.body.status !== 'running' ? res.body : undefined;
-  }, 'the batch scoring job to end');
+  const job = await jobEndAt(base, started.body.id, 'the batch scoring job to end');
   assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
   assert.equal(job.rowsScored, 2500);
   const scores = (await store.get(job.result.uri))
@@ -716,10 +714,7 @@ test('batch scoring of a snapshot equals online scoring of the same rows', async
     snapshotUri: snapshot.uri,
     snapshotSha256: 'f'.repeat(64),
   });
-  const failed = await eventually(async () => {
-    const res = await get(`/batch-scores/${corrupt.body.id}`);
-    return res.body.status !== 'running' ? res.body : undefined;
-  }, 'the corrupt job to end');
+  const failed = await jobEndAt(base, corrupt.body.id, 'the corrupt job to end');
   assert.equal(failed.error.code, 'sha256_mismatch');
 });
 

@@ -15,6 +15,7 @@ import type { DeployerConfig } from '../src/config';
 import {
   type StoredModel,
   getAt,
+  jobEndAt,
   listen,
   postAt,
   type TestDeployer,
@@ -138,10 +139,7 @@ test('a job with no run left whose replica goes silent is failed as replica_lost
     assert.equal(verdict.attempts, 1);
     assert.equal(verdict.maxAttempts, 1);
     // The runner, once it has scored the rows, takes that verdict rather than its own result.
-    const onRunner = await eventually(async () => {
-      const res = await get(`/batch-scores/${lost.body.id}`, runner.at);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the runner to end the job');
+    const onRunner = await jobEndAt(runner.at, lost.body.id, 'the runner to end the job');
     assert.equal(onRunner.status, 'failed');
     assert.equal(onRunner.error.code, 'replica_lost');
     assert.equal(onRunner.result, null);
@@ -174,26 +172,17 @@ test('a job whose replica goes silent is taken over by another replica and score
     const started = await post(`/models/${model}/versions/1/batch-scores`, snapshot, runner.at);
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.deepEqual([started.body.attempts, started.body.maxAttempts], [1, 3]);
-    const done = await eventually(async () => {
-      const res = await get(`/batch-scores/${started.body.id}`);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the job to end, followed from the first replica');
+    const done = await jobEndAt(base, started.body.id, 'the job to end, followed from the first replica');
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.equal(done.attempts, 2, 'run again by the taker');
     assert.equal(done.rowsScored, 300_000);
     assert.equal(done.result.rows, 300_000);
     // The runner, once it has scored the rows, answers the taker's run rather than its own.
-    const onRunner = await eventually(async () => {
-      const res = await get(`/batch-scores/${started.body.id}`, runner.at);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the runner to give the job up');
+    const onRunner = await jobEndAt(runner.at, started.body.id, 'the runner to give the job up');
     assert.deepEqual(onRunner, done);
     // The scores equal those of a job that ran once, start to end, on one replica.
     const once = await post(`/models/${model}/versions/1/batch-scores`, snapshot, taker.at);
-    const fresh = await eventually(async () => {
-      const res = await get(`/batch-scores/${once.body.id}`, taker.at);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the fresh job to end');
+    const fresh = await jobEndAt(taker.at, once.body.id, 'the fresh job to end');
     assert.equal(fresh.attempts, 1);
     assert.equal(done.result.sha256, fresh.result.sha256);
   } finally {
@@ -228,10 +217,7 @@ test('a silent run is taken over once: a replica that read it silent twice claim
     const again = await service.settleStale(seen);
     assert.equal(again.attempts, 2, 'not claimed a second time');
     assert.notEqual(again.status, 'failed', 'nor failed for the silence it read');
-    const done = await eventually(async () => {
-      const res = await get(`/batch-scores/${started.body.id}`, taker.at);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the job to end');
+    const done = await jobEndAt(taker.at, started.body.id, 'the job to end');
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.equal(done.attempts, 2);
     assert.equal(done.result.rows, 300_000);
@@ -254,10 +240,7 @@ test('a stopping replica hands its batch scoring jobs over: another replica runs
     assert.equal(started.status, 202, JSON.stringify(started.body));
     await runner.app.close();
     runnerOpen = false;
-    const done = await eventually(async () => {
-      const res = await get(`/batch-scores/${started.body.id}`, taker.at);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the job to end on another replica');
+    const done = await jobEndAt(taker.at, started.body.id, 'the job to end on another replica');
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.equal(done.attempts, 2);
     assert.equal(done.result.rows, 300_000);
@@ -276,10 +259,7 @@ test('a finished batch scoring job is kept BATCH_SCORING_RETENTION_MS, then gone
     await servingVersion(model, 1, keeper.at);
     const started = await post(`/models/${model}/versions/1/batch-scores`, await storedSnapshot(50), keeper.at);
     assert.equal(started.status, 202, JSON.stringify(started.body));
-    const done = await eventually(async () => {
-      const res = await get(`/batch-scores/${started.body.id}`, keeper.at);
-      return res.body.status !== 'running' ? res.body : undefined;
-    }, 'the job to end');
+    const done = await jobEndAt(keeper.at, started.body.id, 'the job to end');
     assert.equal(done.status, 'succeeded');
     // Right after its end it is there, from the other replica too.
     assert.equal((await get(`/batch-scores/${started.body.id}`)).status, 200);

@@ -204,6 +204,14 @@ export async function getAt(at: string, path: string): Promise<{ status: number;
   return { status: res.status, body: await res.json() };
 }
 
+/** A batch scoring job once it is no longer running, as the deployer at `at` answers it. */
+export async function jobEndAt(at: string, id: string, what = 'the batch scoring job to end'): Promise<any> {
+  return eventually(async () => {
+    const res = await getAt(at, `/batch-scores/${id}`);
+    return res.body.status !== 'running' ? res.body : undefined;
+  }, what);
+}
+
 /** The version of `model` the deployer at `at` serves, if any. */
 export async function servedAt(at: string, model: string): Promise<number | undefined> {
   const list = await getAt(at, '/models');
