@@ -17,7 +17,17 @@ import {
 import { EventProducer, newEvent } from '@mlops/messaging';
 import { authorized, eventually, readTopic, testKafka, uid } from '@mlops/testing';
 import { createDeployerApp } from '../src/app';
-import { FEATURE_VIEW, type StoredModel, jobEndAt, promotion, testConfig, trainAndStore } from './support';
+import {
+  FEATURE_VIEW,
+  type StoredModel,
+  getAt,
+  jobEndAt,
+  listen,
+  postAt,
+  promotion,
+  testConfig,
+  trainAndStore,
+} from './support';
 
 const TEST_SOURCE = 'urn:mlops:deployer-batch-range-test';
 const FEATURE_STORE_SOURCE = 'urn:mlops:feature-store';
@@ -47,8 +57,7 @@ before(async () => {
   store = setup.store;
   v1 = await trainAndStore(store, { seed: 1 });
   app = await createDeployerApp(setup.config);
-  await app.listen(0, '127.0.0.1');
-  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  base = await listen(app);
   producer = app.get(EventProducer);
 });
 
@@ -57,17 +66,12 @@ after(async () => {
   await rm(artifactDir, { recursive: true, force: true });
 });
 
-async function post(path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(
-    `${base}${path}`,
-    authorized({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  );
-  return { status: res.status, body: await res.json() };
+function post(path: string, body: unknown): Promise<{ status: number; body: any }> {
+  return postAt(base, path, body);
 }
 
-async function get(path: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, authorized());
-  return { status: res.status, body: await res.json() };
+function get(path: string): Promise<{ status: number; body: any }> {
+  return getAt(base, path);
 }
 
 /** A model of its own, version 1 serving (on the deployer at `at`). */
@@ -304,18 +308,9 @@ test('a job whose export is never answered fails with export_timeout', async () 
   });
   const other = await createDeployerApp(quick);
   try {
-    await other.listen(0, '127.0.0.1');
-    const at = `http://127.0.0.1:${(other.getHttpServer().address() as { port: number }).port}`;
+    const at = await listen(other);
     const model = await servedModel(at);
-    const res = await fetch(
-      `${at}/models/${model}/versions/1/batch-scores`,
-      authorized({
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ from: FROM, to: TO }),
-      }),
-    );
-    const started = (await res.json()) as { id: string };
+    const started = (await postAt(at, `/models/${model}/versions/1/batch-scores`, { from: FROM, to: TO })).body;
     const job = await jobEndAt(at, started.id, 'the job to time out');
     assert.equal(job.status, 'failed');
     assert.equal(job.error.code, 'export_timeout');
@@ -331,23 +326,14 @@ test('a stopping replica hands over a job still waiting for its export: another 
   const runner = await createDeployerApp(runnerConfig);
   let runnerOpen = true;
   try {
-    await runner.listen(0, '127.0.0.1');
-    const at = `http://127.0.0.1:${(runner.getHttpServer().address() as { port: number }).port}`;
+    const at = await listen(runner);
     const model = await servedModel(at);
     // The first app, which is to take the job over, serves it too.
     await eventually(async () => {
       const list = (await get('/models')).body as { models: { model: string }[] };
       return list.models.some((m) => m.model === model);
     }, `${model} v1 to serve on the first app`);
-    const res = await fetch(
-      `${at}/models/${model}/versions/1/batch-scores`,
-      authorized({
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ from: FROM, to: TO }),
-      }),
-    );
-    const started = (await res.json()) as { id: string; phase: string };
+    const started = (await postAt(at, `/models/${model}/versions/1/batch-scores`, { from: FROM, to: TO })).body;
     assert.equal(started.phase, 'exporting');
     const first = await exportRequestOf(started.id);
     await runner.close();
