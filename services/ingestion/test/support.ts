@@ -1,7 +1,17 @@
 // Helpers of the ingestion tests; the ones every integration test shares come from @mlops/testing.
-import type { Consumer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
-import { TEST_ADMIN_TOKEN, header, kafkaTestEnv, positionGroupAt, requireEnv, testKafka, uid } from '@mlops/testing';
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_EPOCH_MS,
+  eventually,
+  header,
+  kafkaTestEnv,
+  positionGroupAt,
+  requireEnv,
+  testKafka,
+  uid,
+} from '@mlops/testing';
 import { type IngestionConfig, IngestionConfigSpec } from '../src/config';
 
 export { eventually } from '@mlops/testing';
@@ -33,6 +43,9 @@ export interface Seen {
 export class TopicTap {
   readonly seen: Seen[] = [];
   private consumer?: Consumer;
+  private readonly kafka = testKafka('ingestion-test-tap');
+  /** Per `topic/partition`: the next offset to read (where the tap started, until it read a message there). */
+  private readonly next = new Map<string, bigint>();
 
   constructor(
     private readonly topics: string[],
@@ -40,14 +53,19 @@ export class TopicTap {
   ) {}
 
   async start(): Promise<void> {
-    const kafka = testKafka('ingestion-test-tap');
     const groupId = uid('ingestion-tap');
-    await positionGroupAt(kafka, groupId, this.topics);
-    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    await positionGroupAt(this.kafka, groupId, this.topics);
+    await this.withAdmin(async (admin) => {
+      for (const topic of this.topics)
+        for (const { partition, offset } of await admin.fetchTopicOffsetsByTimestamp(topic, TEST_EPOCH_MS))
+          this.next.set(`${topic}/${partition}`, BigInt(offset));
+    });
+    this.consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
+        this.next.set(`${topic}/${partition}`, BigInt(message.offset) + 1n);
         const subject = header(message, 'ce_subject');
         if (!subject?.startsWith(this.subjectPrefix)) return;
         this.seen.push({
@@ -63,6 +81,28 @@ export class TopicTap {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
+  }
+
+  /**
+   * Waits until the tap has read every message the topic holds now: events keyed apart sit on other partitions, so
+   * seeing one does not mean an earlier one of another partition has been read.
+   */
+  async readUpToNow(topic: string): Promise<void> {
+    const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    await eventually(
+      () => ends.every(({ partition, high }) => (this.next.get(`${topic}/${partition}`) ?? 0n) >= BigInt(high)),
+      `the tap to read ${topic} up to its end`,
+    );
+  }
+
+  private async withAdmin<T>(work: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   of(topic: string, dataset: string): Seen[] {
