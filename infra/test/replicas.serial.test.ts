@@ -458,7 +458,12 @@ describe('two deployer replicas', { concurrency: 1 }, () => {
         kafka,
         EventTypes.PredictionCompletedV1,
         ours,
-        (matched) => matched.filter((m) => markerIds.has(requestIdOf(json(m)))).length >= markerIds.size,
+        // Every marker, and every request the read above saw answered: the reader's partitions advance apart, so the
+        // markers alone can be read before another partition's answers.
+        (matched) => {
+          const ids = new Set(matched.map((m) => requestIdOf(json(m))));
+          return [...markerIds].every((id) => ids.has(id)) && ids.size >= REQUESTS + markerIds.size;
+        },
         60_000,
       );
       const answers = completed.filter((m) => !markerIds.has(requestIdOf(json(m))));
