@@ -236,7 +236,9 @@ await must(
   call(tokens.promoter, 'PUT', `${URLS.monitor}/models/${MODEL}/policy`, {
     window: { by: 'count', size: SIZE.window },
     performance: { metric: 'auc', floor: 0.6, minLabeled: 50, labelHorizonSeconds: 15, windowSeconds: 20 },
-    training: { driftWindows: 1, onDegradation: false, cooldownSeconds: 30, since: 'drift_start' },
+    // The cooldown outlasts the candidate's way to production (trained, registered, gated, deployed): the old
+    // version's windows keep drifting meanwhile, and one request per loop is what the demo shows.
+    training: { driftWindows: 1, onDegradation: false, cooldownSeconds: 600, since: 'drift_start' },
   }),
   200,
 );
