@@ -366,6 +366,8 @@ test('the lineage of a trained version names the snapshot sha256 and its deploym
   assert.equal(lineage.trainingRun.seed, 3);
   assert.equal(lineage.trainingRun.codeVersion, 'git:test');
   assert.deepEqual(lineage.data.featureView, trained.lineage.featureView);
+  assert.deepEqual(lineage.data.datasetVersions, trained.lineage.datasetVersions);
+  assert.deepEqual(lineage.data.datasets, ['customer_activity', 'churn_labels']);
   assert.equal(lineage.deployments[0].instanceId, 'deployer-test-1');
   assert.deepEqual(
     lineage.aliasHistory.map((h: any) => [h.alias, h.version, h.direction]),

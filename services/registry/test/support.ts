@@ -84,6 +84,10 @@ export function trainedEvent(
       labels: { dataset: 'churn_labels', field: 'churned' },
       trainingWindow: { start: '2025-08-01T00:00:00Z', end: '2025-11-01T00:00:00Z' },
       rows: { training: 800, holdout: 200 },
+      datasetVersions: {
+        features: { dataset: 'customer_activity', version: 3 },
+        labels: { dataset: 'churn_labels', version: 1 },
+      },
     },
     referenceDistributions: {
       tenure_days: { kind: 'numeric', binEdges: [0, 500, 1000], counts: [400, 400], nullCount: 0 },

@@ -112,6 +112,10 @@ async function snapshotCreated(
     rows: rows.length,
     sizeBytes: stored.sizeBytes,
     columns: CHURN_COLUMNS.map((column) => ({ ...column })),
+    datasetVersions: {
+      features: { dataset: 'customer_activity', version: 2 },
+      labels: { dataset: request.labels.dataset, version: 1 },
+    },
     createdAt: new Date().toISOString(),
   };
 }
@@ -203,6 +207,10 @@ test('a requested run trains on its snapshot and announces an ONNX model that ON
   assert.equal(event.lineage.codeVersion, 'git:test');
   assert.deepEqual(event.signature.featureNames, ['tenure_days', 'monthly_spend']);
   assert.deepEqual(event.lineage.rows, { training: 480, holdout: 120 });
+  assert.deepEqual(event.lineage.datasetVersions, {
+    features: { dataset: 'customer_activity', version: 2 },
+    labels: { dataset: request.labels.dataset, version: 1 },
+  });
   assert.ok(event.metrics.roc_auc > 0.8, `AUC ${event.metrics.roc_auc}`);
   assert.deepEqual(Object.keys(event.referenceDistributions).sort(), ['monthly_spend', 'plan', 'tenure_days']);
 

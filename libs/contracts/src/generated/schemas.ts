@@ -2181,6 +2181,59 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
         "type": "string",
         "format": "date-time",
         "description": "When the snapshot was completed."
+      },
+      "datasetVersions": {
+        "type": "object",
+        "description": "The record schema versions of the datasets the training set was built from, as registered when it was built (lineage). Absent in events written before it existed.",
+        "additionalProperties": false,
+        "required": [
+          "features",
+          "labels"
+        ],
+        "properties": {
+          "features": {
+            "type": "object",
+            "description": "The feature view's source dataset and its record schema version.",
+            "additionalProperties": false,
+            "required": [
+              "dataset",
+              "version"
+            ],
+            "properties": {
+              "dataset": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                "description": "Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters."
+              },
+              "version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Its record schema version (mlops.dataset.registered.v1 `version`)."
+              }
+            }
+          },
+          "labels": {
+            "type": "object",
+            "description": "The labels dataset and its record schema version.",
+            "additionalProperties": false,
+            "required": [
+              "dataset",
+              "version"
+            ],
+            "properties": {
+              "dataset": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                "description": "Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters."
+              },
+              "version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Its record schema version (mlops.dataset.registered.v1 `version`)."
+              }
+            }
+          }
+        }
       }
     },
     "examples": [
@@ -2274,6 +2327,16 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
               "share": 0.99
             }
           ]
+        },
+        "datasetVersions": {
+          "features": {
+            "dataset": "customer_activity",
+            "version": 2
+          },
+          "labels": {
+            "dataset": "churn_labels",
+            "version": 1
+          }
         }
       }
     ],
@@ -5276,6 +5339,59 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
                 "description": "Rows held out for the evaluation that produced `metrics`."
               }
             }
+          },
+          "datasetVersions": {
+            "type": "object",
+            "description": "The record schema versions of the training set's datasets, copied from its mlops.dataset.snapshot.created.v1. Absent when the snapshot did not say.",
+            "additionalProperties": false,
+            "required": [
+              "features",
+              "labels"
+            ],
+            "properties": {
+              "features": {
+                "type": "object",
+                "description": "The feature view's source dataset and its record schema version.",
+                "additionalProperties": false,
+                "required": [
+                  "dataset",
+                  "version"
+                ],
+                "properties": {
+                  "dataset": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                    "description": "Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters."
+                  },
+                  "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Its record schema version (mlops.dataset.registered.v1 `version`)."
+                  }
+                }
+              },
+              "labels": {
+                "type": "object",
+                "description": "The labels dataset and its record schema version.",
+                "additionalProperties": false,
+                "required": [
+                  "dataset",
+                  "version"
+                ],
+                "properties": {
+                  "dataset": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                    "description": "Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters."
+                  },
+                  "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Its record schema version (mlops.dataset.registered.v1 `version`)."
+                  }
+                }
+              }
+            }
           }
         }
       },
@@ -5451,6 +5567,16 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "rows": {
             "training": 48000,
             "holdout": 12000
+          },
+          "datasetVersions": {
+            "features": {
+              "dataset": "customer_activity",
+              "version": 2
+            },
+            "labels": {
+              "dataset": "churn_labels",
+              "version": 1
+            }
           }
         },
         "referenceDistributions": {
@@ -6388,6 +6514,59 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
                 "description": "Rows held out for the evaluation that produced `metrics`."
               }
             }
+          },
+          "datasetVersions": {
+            "type": "object",
+            "description": "The record schema versions of the training set's datasets, copied from its mlops.dataset.snapshot.created.v1. Absent when the snapshot did not say.",
+            "additionalProperties": false,
+            "required": [
+              "features",
+              "labels"
+            ],
+            "properties": {
+              "features": {
+                "type": "object",
+                "description": "The feature view's source dataset and its record schema version.",
+                "additionalProperties": false,
+                "required": [
+                  "dataset",
+                  "version"
+                ],
+                "properties": {
+                  "dataset": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                    "description": "Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters."
+                  },
+                  "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Its record schema version (mlops.dataset.registered.v1 `version`)."
+                  }
+                }
+              },
+              "labels": {
+                "type": "object",
+                "description": "The labels dataset and its record schema version.",
+                "additionalProperties": false,
+                "required": [
+                  "dataset",
+                  "version"
+                ],
+                "properties": {
+                  "dataset": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                    "description": "Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters."
+                  },
+                  "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Its record schema version (mlops.dataset.registered.v1 `version`)."
+                  }
+                }
+              }
+            }
           }
         }
       },
@@ -6587,6 +6766,16 @@ export const EVENT_SCHEMAS: { readonly [T in keyof EventDataMap]: EventJsonSchem
           "rows": {
             "training": 48000,
             "holdout": 12000
+          },
+          "datasetVersions": {
+            "features": {
+              "dataset": "customer_activity",
+              "version": 2
+            },
+            "labels": {
+              "dataset": "churn_labels",
+              "version": 1
+            }
           }
         },
         "referenceDistributions": {

@@ -609,6 +609,37 @@ export interface DatasetSnapshotCreatedV1 {
    * When the snapshot was completed.
    */
   createdAt: string;
+  /**
+   * The record schema versions of the datasets the training set was built from, as registered when it was built (lineage). Absent in events written before it existed.
+   */
+  datasetVersions?: {
+    /**
+     * The feature view's source dataset and its record schema version.
+     */
+    features: {
+      /**
+       * Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters.
+       */
+      dataset: string;
+      /**
+       * Its record schema version (mlops.dataset.registered.v1 `version`).
+       */
+      version: number;
+    };
+    /**
+     * The labels dataset and its record schema version.
+     */
+    labels: {
+      /**
+       * Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters.
+       */
+      dataset: string;
+      /**
+       * Its record schema version (mlops.dataset.registered.v1 `version`).
+       */
+      version: number;
+    };
+  };
 }
 
 // ---- mlops.dataset.snapshot.requested.v1 ----
@@ -1505,6 +1536,37 @@ export interface ModelRegisteredV1 {
        */
       holdout: number;
     };
+    /**
+     * The record schema versions of the training set's datasets, copied from its mlops.dataset.snapshot.created.v1. Absent when the snapshot did not say.
+     */
+    datasetVersions?: {
+      /**
+       * The feature view's source dataset and its record schema version.
+       */
+      features: {
+        /**
+         * Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters.
+         */
+        dataset: string;
+        /**
+         * Its record schema version (mlops.dataset.registered.v1 `version`).
+         */
+        version: number;
+      };
+      /**
+       * The labels dataset and its record schema version.
+       */
+      labels: {
+        /**
+         * Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters.
+         */
+        dataset: string;
+        /**
+         * Its record schema version (mlops.dataset.registered.v1 `version`).
+         */
+        version: number;
+      };
+    };
   };
   /**
    * Training-time distribution of every input feature (and raw categorical source fields): the reference for drift detection.
@@ -1814,6 +1876,37 @@ export interface ModelTrainedV1 {
        * Rows held out for the evaluation that produced `metrics`.
        */
       holdout: number;
+    };
+    /**
+     * The record schema versions of the training set's datasets, copied from its mlops.dataset.snapshot.created.v1. Absent when the snapshot did not say.
+     */
+    datasetVersions?: {
+      /**
+       * The feature view's source dataset and its record schema version.
+       */
+      features: {
+        /**
+         * Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters.
+         */
+        dataset: string;
+        /**
+         * Its record schema version (mlops.dataset.registered.v1 `version`).
+         */
+        version: number;
+      };
+      /**
+       * The labels dataset and its record schema version.
+       */
+      labels: {
+        /**
+         * Dataset name: lowercase letters, digits, '_' or '-', starting with a letter, at most 63 characters.
+         */
+        dataset: string;
+        /**
+         * Its record schema version (mlops.dataset.registered.v1 `version`).
+         */
+        version: number;
+      };
     };
   };
   /**

@@ -178,6 +178,7 @@ export function snapshotCreatedEvent(
   request: Pick<DatasetSnapshotCreatedV1, 'snapshotId' | 'trainingRunId' | 'featureView' | 'labels'>,
   snapshot: BuiltSnapshot | BuiltTrainingSet,
   createdAt: Date,
+  datasetVersions?: DatasetSnapshotCreatedV1['datasetVersions'],
 ): DatasetSnapshotCreatedV1 {
   return {
     snapshotId: request.snapshotId,
@@ -194,6 +195,7 @@ export function snapshotCreatedEvent(
     ...('quality' in snapshot
       ? { parquet: snapshot.parquet, semantics: snapshot.semantics, quality: snapshot.quality }
       : {}),
+    ...(datasetVersions ? { datasetVersions } : {}),
     createdAt: createdAt.toISOString(),
   };
 }

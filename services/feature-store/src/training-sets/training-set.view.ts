@@ -34,6 +34,13 @@ const qualitySchema = {
 } as const;
 
 /** A training set's status: `pending` while its view version is being backfilled, then `ready` with its files. */
+const datasetVersion = {
+  type: 'object',
+  required: ['dataset', 'version'],
+  additionalProperties: false,
+  properties: { dataset: { type: 'string' }, version: { type: 'integer' } },
+} as const;
+
 export const trainingSetResponse = {
   type: 'object',
   required: ['id', 'status'],
@@ -60,6 +67,13 @@ export const trainingSetResponse = {
       properties: { start: { type: 'string' }, end: { type: 'string' } },
     },
     semantics: { enum: ['as-known', 'event-time'], description: 'the known-at semantics it was built with' },
+    datasetVersions: {
+      type: 'object',
+      description: 'the record schema versions of its datasets when it was built (lineage)',
+      required: ['features', 'labels'],
+      additionalProperties: false,
+      properties: { features: datasetVersion, labels: datasetVersion },
+    },
     rows: { type: 'integer' },
     columns: {
       type: 'array',
@@ -106,6 +120,7 @@ export function trainingSetView(id: string, result: DatasetSnapshotCreatedV1 | u
     labels: result.labels,
     timeRange: result.timeRange,
     ...(result.semantics !== undefined ? { semantics: result.semantics } : {}),
+    ...(result.datasetVersions !== undefined ? { datasetVersions: result.datasetVersions } : {}),
     rows: result.rows,
     columns: result.columns,
     ...(result.quality !== undefined ? { quality: result.quality } : {}),

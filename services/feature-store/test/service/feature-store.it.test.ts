@@ -1074,6 +1074,17 @@ test('POST /training-sets builds exact rows (known-at from the record event), id
   ]);
   await rowsIn('offline_source_records', own.activity, 4);
   await rowsIn('offline_label_rows', own.churn, 2);
+  // The activity dataset's schema moves to version 2 after the view (made against version 1): the training set's
+  // lineage names the version in force when it is built.
+  await producer.publish(
+    newEvent(
+      REGISTERED,
+      { ...registrationOf(own.activity, 'features'), version: 2 },
+      { source: TEST_SOURCE, subject: own.activity },
+    ),
+  );
+  const catalog = app.get(CatalogStore);
+  await eventually(async () => (await catalog.dataset(own.activity))?.version === 2, 'version 2 of the dataset');
 
   const id = randomUUID();
   const request = {
@@ -1140,6 +1151,9 @@ test('POST /training-sets builds exact rows (known-at from the record event), id
   );
   assert.equal(announced[0]!.data.semantics, 'as-known');
   assert.equal(announced[0]!.data.quality.rows, 2);
+  const versions = { features: { dataset: own.activity, version: 2 }, labels: { dataset: own.churn, version: 1 } };
+  assert.deepEqual(announced[0]!.data.datasetVersions, versions);
+  assert.deepEqual((await call('GET', `/training-sets/${id}`)).body.datasetVersions, versions);
 });
 
 test('POST /training-sets: an unknown view is 404, an empty time range 422, an unknown id 404', async () => {

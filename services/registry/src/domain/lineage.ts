@@ -79,6 +79,11 @@ interface TrainedLineage {
   rows?: { training: number; holdout: number };
   trainingRunId?: string;
   datasets?: readonly string[];
+  /** The record schema versions of the training set's datasets (from the snapshot). */
+  datasetVersions?: {
+    features: { dataset: string; version: number };
+    labels: { dataset: string; version: number };
+  };
   [key: string]: unknown;
 }
 
@@ -100,7 +105,14 @@ export function lineageDocument(sources: LineageSources): Record<string, unknown
     source: version.source,
     data: {
       labels: trained.labels ?? null,
-      datasets: trained.datasets ?? (trained.labels ? [trained.labels.dataset] : []),
+      datasets:
+        trained.datasets ??
+        (trained.datasetVersions
+          ? [trained.datasetVersions.features.dataset, trained.datasetVersions.labels.dataset]
+          : trained.labels
+            ? [trained.labels.dataset]
+            : []),
+      datasetVersions: trained.datasetVersions ?? null,
       featureView: version.featureView,
     },
     snapshot:
@@ -202,7 +214,13 @@ export function modelCard(sources: LineageSources): Record<string, unknown> {
     },
     trainingData: {
       source: version.source,
-      datasets: trained.datasets ?? (trained.labels ? [trained.labels.dataset] : []),
+      datasets:
+        trained.datasets ??
+        (trained.datasetVersions
+          ? [trained.datasetVersions.features.dataset, trained.datasetVersions.labels.dataset]
+          : trained.labels
+            ? [trained.labels.dataset]
+            : []),
       labels: trained.labels ?? null,
       featureView: version.featureView,
       features: version.signature.featureNames,

@@ -70,7 +70,12 @@ export class BuildSnapshotService {
           throw error;
         });
       this.builds += 1;
-      result = snapshotCreatedEvent(request, built, now);
+      result = snapshotCreatedEvent(
+        request,
+        built,
+        now,
+        await this.datasetVersions(view.source.dataset, request, manager),
+      );
       await this.log.record(manager, request, result);
       this.logger.log(
         `snapshot ${request.snapshotId}: ${built.rows} rows (${built.semantics}), sha256 ${built.sha256}`,
@@ -83,6 +88,26 @@ export class BuildSnapshotService {
       newEvent(CREATED, result, { source: SOURCE, subject: request.snapshotId, causedBy: event }),
     );
     return result;
+  }
+
+  /**
+   * The record schema versions of the view's source dataset and of the labels dataset as registered now, when the
+   * training set is built (its lineage); undefined if either is not known here.
+   */
+  private async datasetVersions(
+    source: string,
+    request: { labels: { dataset: string } },
+    manager: EntityManager,
+  ): Promise<DatasetSnapshotCreatedV1['datasetVersions']> {
+    const [features, labels] = await Promise.all([
+      this.catalog.dataset(source, manager),
+      this.catalog.dataset(request.labels.dataset, manager),
+    ]);
+    if (!features || !labels) return undefined;
+    return {
+      features: { dataset: features.name, version: features.version },
+      labels: { dataset: labels.name, version: labels.version },
+    };
   }
 
   /**

@@ -400,6 +400,7 @@ function trainedEvent(
       labels: run.request.labels,
       trainingWindow: run.request.trainingWindow,
       rows: outcome.rows,
+      ...(snapshot.datasetVersions ? { datasetVersions: snapshot.datasetVersions } : {}),
     },
     referenceDistributions: outcome.referenceDistributions,
     predictionDistribution: outcome.predictionDistribution,
