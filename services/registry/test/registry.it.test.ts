@@ -375,6 +375,7 @@ test('the lineage of a trained version names the snapshot sha256 and its deploym
   );
   const card = await call('GET', `/models/${model}/versions/1/card`);
   assert.equal(card.body.trainingData.snapshotSha256, trained.lineage.snapshotSha256);
+  assert.deepEqual(card.body.trainingData.datasetVersions, trained.lineage.datasetVersions);
   assert.ok(Math.abs(card.body.slices[0].gap - -0.1) < 1e-9);
   const markdown = await call('GET', `/models/${model}/versions/1/card.md`);
   assert.match(markdown.body, /^# Model card: .* version 1/);

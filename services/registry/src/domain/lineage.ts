@@ -87,6 +87,14 @@ interface TrainedLineage {
   [key: string]: unknown;
 }
 
+/** The datasets a version was trained on: as declared (an upload), else those its training set was built from. */
+function datasetsOf(trained: TrainedLineage): readonly string[] {
+  if (trained.datasets) return trained.datasets;
+  if (trained.datasetVersions)
+    return [trained.datasetVersions.features.dataset, trained.datasetVersions.labels.dataset];
+  return trained.labels ? [trained.labels.dataset] : [];
+}
+
 /**
  * The lineage of a version as one document, upstream to downstream: datasets and labels -> feature view version ->
  * snapshot (id, sha256, window, rows) -> training run (params, seed, code) -> the version -> deployments -> the alias
@@ -105,13 +113,7 @@ export function lineageDocument(sources: LineageSources): Record<string, unknown
     source: version.source,
     data: {
       labels: trained.labels ?? null,
-      datasets:
-        trained.datasets ??
-        (trained.datasetVersions
-          ? [trained.datasetVersions.features.dataset, trained.datasetVersions.labels.dataset]
-          : trained.labels
-            ? [trained.labels.dataset]
-            : []),
+      datasets: datasetsOf(trained),
       datasetVersions: trained.datasetVersions ?? null,
       featureView: version.featureView,
     },
@@ -214,13 +216,8 @@ export function modelCard(sources: LineageSources): Record<string, unknown> {
     },
     trainingData: {
       source: version.source,
-      datasets:
-        trained.datasets ??
-        (trained.datasetVersions
-          ? [trained.datasetVersions.features.dataset, trained.datasetVersions.labels.dataset]
-          : trained.labels
-            ? [trained.labels.dataset]
-            : []),
+      datasets: datasetsOf(trained),
+      datasetVersions: trained.datasetVersions ?? null,
       labels: trained.labels ?? null,
       featureView: version.featureView,
       features: version.signature.featureNames,
