@@ -26,6 +26,8 @@ export async function setGroupOffsets(kafka: Kafka, groupId: string, starts: rea
       throw new Error(
         `consumer group ${groupId} has members (state ${state}): its offsets are set only while it has none`,
       );
+    let assigned: Record<string, number[]> = {};
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => (assigned = payload.memberAssignment));
     await new Promise<void>((resolve, reject) => {
       // The seeks are committed (auto-commit) in the first fetch round after the join, before its wait.
       consumer.on(consumer.events.FETCH, () => void consumer.stop().then(resolve, reject));
@@ -34,6 +36,16 @@ export async function setGroupOffsets(kafka: Kafka, groupId: string, starts: rea
       for (const { topic, partitions } of wanted)
         for (const { partition, offset } of partitions) consumer.seek({ topic, partition, offset });
     });
+    // A member that joined after the check took partitions: their seeks were dropped, so say which.
+    const missed = wanted.flatMap(({ topic, partitions }) =>
+      partitions
+        .filter(({ partition }) => !assigned[topic]?.includes(partition))
+        .map((p) => `${topic}[${p.partition}]`),
+    );
+    if (missed.length > 0)
+      throw new Error(
+        `consumer group ${groupId} gained a member while its offsets were set: ${missed.join(', ')} not positioned`,
+      );
   } finally {
     await consumer.disconnect();
   }
