@@ -241,7 +241,8 @@ test('a trained run is a tracked run of the experiment named after the model: pa
   });
   await publishRequested(request);
   const snapshotId = await waitingRun(request.trainingRunId);
-  await publishCreated(await snapshotCreated(request, snapshotId, churnRows(400, 11)));
+  const created = await snapshotCreated(request, snapshotId, churnRows(400, 11));
+  await publishCreated(created);
   assert.equal((await endedRun(request.trainingRunId)).status, 'succeeded');
 
   const tracked = await trackedRun(request.trainingRunId);
@@ -249,6 +250,11 @@ test('a trained run is a tracked run of the experiment named after the model: pa
   assert.equal(tracked.userId, 'alice');
   assert.deepEqual(tracked.reason, { trigger: 'drift', detail: 'plan mix moved' });
   assert.equal(tracked.tags['mlops.reason'], 'drift');
+  // Its training data, searchable by tag: the snapshot, and the datasets at their schema versions.
+  assert.equal(tracked.tags['mlops.snapshot_id'], snapshotId);
+  assert.equal(tracked.tags['mlops.snapshot_sha256'], created.sha256);
+  assert.equal(tracked.tags['mlops.features_dataset'], 'customer_activity@2');
+  assert.equal(tracked.tags['mlops.labels_dataset'], `${request.labels.dataset}@1`);
   assert.equal(tracked.params.iterations, '20');
   assert.equal(tracked.params.algorithm, 'gradient_boosting');
   assert.ok(tracked.metrics.roc_auc > 0.7, `AUC ${tracked.metrics.roc_auc}`);

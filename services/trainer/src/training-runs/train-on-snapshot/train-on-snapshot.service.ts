@@ -226,7 +226,7 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
       await this.tracking.succeeded(
         manager,
         run.id,
-        trackingRecordOf(outcome.value, stored, sample, run.request.model),
+        trackingRecordOf(outcome.value, stored, sample, run.request.model, trained.lineage),
         new Date(),
       );
       await enqueueInOutbox(
@@ -325,13 +325,19 @@ export class TrainOnSnapshotService implements OnApplicationBootstrap, BeforeApp
   }
 }
 
-/** The tracked run's side of a trained model: params used, metrics, the boosting curve by step, the ONNX file. */
+/**
+ * The tracked run's side of a trained model: params used, metrics, the boosting curve by step, the ONNX file, and
+ * tags naming its training data (the snapshot, and its datasets with their schema versions when known), so runs can
+ * be searched by it (`tags.mlops.snapshot_sha256 = '...'`).
+ */
 function trackingRecordOf(
   outcome: TrainedOutcome,
   stored: { uri: string; sha256: string; sizeBytes: number },
   sample: { uri: string; sha256: string; sizeBytes: number },
   model: string,
+  lineage: ModelTrainedV1['lineage'],
 ): TrainingRecord {
+  const datasets = lineage.datasetVersions;
   const series: Array<{ key: string; step: number; value: number }> = [];
   for (const step of outcome.history) {
     series.push({ key: 'train_loss', step: step.iteration, value: step.trainLoss });
@@ -344,7 +350,18 @@ function trackingRecordOf(
     series,
     model: { ...stored, mediaType: ONNX_MEDIA_TYPE, path: `model/${model}.onnx` },
     extraArtifacts: [{ ...sample, mediaType: 'application/json', path: 'reference/sample.json' }],
-    tags: { 'mlops.model_uri': stored.uri, 'mlops.model_sha256': stored.sha256 },
+    tags: {
+      'mlops.model_uri': stored.uri,
+      'mlops.model_sha256': stored.sha256,
+      'mlops.snapshot_id': lineage.snapshotId,
+      'mlops.snapshot_sha256': lineage.snapshotSha256,
+      ...(datasets
+        ? {
+            'mlops.features_dataset': `${datasets.features.dataset}@${datasets.features.version}`,
+            'mlops.labels_dataset': `${datasets.labels.dataset}@${datasets.labels.version}`,
+          }
+        : {}),
+    },
     search: outcome.search,
   };
 }
