@@ -56,6 +56,7 @@ interface RoundTrip {
   changed_param_error: string | null;
   experiments: string[];
   missing_experiment: boolean;
+  inputs: Array<[string, string, string, string | null, Record<string, string>]>;
 }
 
 async function roundTrip(experiment: string): Promise<RoundTrip> {
@@ -75,7 +76,7 @@ async function roundTrip(experiment: string): Promise<RoundTrip> {
 let result: RoundTrip;
 let experimentName: string;
 
-test('the mlflow client logs a run (params, metrics by step, tags, artifacts, a nested run) and reads it back', async () => {
+test('the mlflow client logs a run (params, metrics by step, tags, artifacts, dataset inputs, a nested run) and reads it back', async () => {
   experimentName = uid('mlflow-client');
   result = await roundTrip(experimentName);
   assert.equal(result.same_experiment, true, 'set_experiment twice gives the same experiment');
@@ -106,6 +107,10 @@ test('search_runs applies the filter (metrics, params, tags joined by AND) and o
 test('a param logged again with another value is refused with INVALID_PARAMETER_VALUE; a missing experiment is None', () => {
   assert.equal(result.changed_param_error, 'INVALID_PARAMETER_VALUE');
   assert.equal(result.missing_experiment, true);
+  assert.deepEqual(result.inputs, [
+    ['churn-train', 'abc123', 'http', null, { 'mlflow.data.context': 'training' }],
+    ['churn-eval', 'def456', 'http', '{"c": 1}', { 'mlflow.data.context': 'eval' }],
+  ]);
   assert.deepEqual(result.experiments, [experimentName]);
 });
 
@@ -118,8 +123,16 @@ test('what the client logged shows in our own HTTP API: the run, its trial and i
     metricHistory: Record<string, Array<{ step: number; value: number }>>;
     artifacts: Array<{ path: string; sizeBytes: number; sha256: string }>;
     trials: Array<{ runId: string; runName: string }>;
+    datasets: Array<{ name: string; digest: string; context: string | null }>;
   };
   assert.equal(run.params.max_depth, '5');
+  assert.deepEqual(
+    run.datasets.map((d) => [d.name, d.digest, d.context]),
+    [
+      ['churn-train', 'abc123', 'training'],
+      ['churn-eval', 'def456', 'eval'],
+    ],
+  );
   assert.equal(run.metrics.auc, 0.91);
   assert.deepEqual(
     run.metricHistory.loss?.map((p) => p.step),

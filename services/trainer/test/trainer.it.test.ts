@@ -255,6 +255,16 @@ test('a trained run is a tracked run of the experiment named after the model: pa
   assert.equal(tracked.tags['mlops.snapshot_sha256'], created.sha256);
   assert.equal(tracked.tags['mlops.features_dataset'], 'customer_activity@2');
   assert.equal(tracked.tags['mlops.labels_dataset'], `${request.labels.dataset}@1`);
+  // ...and as MLflow's dataset input: the training set, identified by its sha256.
+  assert.deepEqual(tracked.datasets, [
+    {
+      name: `${request.featureView.name}-v${request.featureView.version}`,
+      digest: created.sha256.slice(0, 16),
+      sourceType: 'mlops_snapshot',
+      source: JSON.stringify({ uri: created.uri, sha256: created.sha256 }),
+      context: 'training',
+    },
+  ]);
   assert.equal(tracked.params.iterations, '20');
   assert.equal(tracked.params.algorithm, 'gradient_boosting');
   assert.ok(tracked.metrics.roc_auc > 0.7, `AUC ${tracked.metrics.roc_auc}`);

@@ -56,6 +56,21 @@ export interface TrackedRun {
   readonly metrics: readonly MetricPoint[];
   readonly params: readonly KeyValue[];
   readonly tags: readonly KeyValue[];
+  /** Its dataset inputs (MLflow's log_input), in the order first logged. */
+  readonly inputs: readonly DatasetInput[];
+}
+
+/** A dataset a run used, as MLflow logs it: the dataset (name and digest identify it) and the input's tags. */
+export interface DatasetInput {
+  readonly dataset: {
+    readonly name: string;
+    readonly digest: string;
+    readonly sourceType: string;
+    readonly source: string;
+    readonly schema?: string;
+    readonly profile?: string;
+  };
+  readonly tags: readonly KeyValue[];
 }
 
 export interface StoredArtifact {

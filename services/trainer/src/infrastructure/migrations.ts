@@ -158,4 +158,36 @@ export class ChampionTables1764800000000 implements MigrationInterface {
   }
 }
 
-export const trainerMigrations = [TrainerTables1764600000000, TrackingTables1764700000000, ChampionTables1764800000000];
+/**
+ * A tracked run's dataset inputs (MLflow's log_input): one row per dataset (name and digest) of the run, with the
+ * dataset as logged (source type, source, schema, profile) and its input tags (the context: training, eval...).
+ */
+export class RunInputs1765100000000 implements MigrationInterface {
+  name = 'RunInputs1765100000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const t = trainerTables(migrationSchema(queryRunner));
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS ${t.run_inputs} (
+        run_id     text   NOT NULL REFERENCES ${t.tracked_runs} (run_id) ON DELETE CASCADE,
+        name       text   NOT NULL,
+        digest     text   NOT NULL,
+        dataset    jsonb  NOT NULL,
+        tags       jsonb  NOT NULL,
+        logged_at  bigint NOT NULL,
+        PRIMARY KEY (run_id, name, digest)
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const t = trainerTables(migrationSchema(queryRunner));
+    await queryRunner.query(`DROP TABLE IF EXISTS ${t.run_inputs}`);
+  }
+}
+
+export const trainerMigrations = [
+  TrainerTables1764600000000,
+  TrackingTables1764700000000,
+  ChampionTables1764800000000,
+  RunInputs1765100000000,
+];

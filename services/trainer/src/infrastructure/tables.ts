@@ -8,6 +8,7 @@ const TABLES = [
   'run_metrics',
   'run_tags',
   'run_artifacts',
+  'run_inputs',
   'champions',
 ] as const;
 

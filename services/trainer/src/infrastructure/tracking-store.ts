@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { execute, query, queryOne, schemaOf } from '@mlops/storage';
 import {
+  type DatasetInput,
   type Experiment,
   type KeyValue,
   type LifecycleStage,
@@ -236,7 +237,7 @@ export class TrackingStore {
   private async withData(manager: EntityManager, rows: readonly RunRow[]): Promise<TrackedRun[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.run_id);
-    const [params, tags, metrics] = await Promise.all([
+    const [params, tags, metrics, inputs] = await Promise.all([
       query<KeyValue & { run_id: string }>(
         manager,
         `SELECT run_id, key, value FROM ${this.tables.run_params} WHERE run_id = ANY($1) ORDER BY key`,
@@ -253,6 +254,11 @@ export class TrackingStore {
          WHERE run_id = ANY($1) ORDER BY run_id, key, step DESC, timestamp DESC, value DESC`,
         [ids],
       ),
+      query<{ run_id: string; dataset: DatasetInput['dataset']; tags: KeyValue[] }>(
+        manager,
+        `SELECT run_id, dataset, tags FROM ${this.tables.run_inputs} WHERE run_id = ANY($1) ORDER BY logged_at`,
+        [ids],
+      ),
     ]);
     const byRun = <T extends { run_id: string }>(items: readonly T[]): Map<string, T[]> => {
       const map = new Map<string, T[]>();
@@ -262,6 +268,7 @@ export class TrackingStore {
     const paramsByRun = byRun(params);
     const tagsByRun = byRun(tags);
     const metricsByRun = byRun(metrics);
+    const inputsByRun = byRun(inputs);
     const keyValues = (items: readonly KeyValue[] | undefined): KeyValue[] =>
       (items ?? []).map(({ key, value }) => ({ key, value }));
     return rows.map((row) => ({
@@ -269,6 +276,7 @@ export class TrackingStore {
       params: keyValues(paramsByRun.get(row.run_id)),
       tags: keyValues(tagsByRun.get(row.run_id)),
       metrics: latestPoints((metricsByRun.get(row.run_id) ?? []).map(pointOf)),
+      inputs: (inputsByRun.get(row.run_id) ?? []).map(({ dataset, tags }) => ({ dataset, tags: keyValues(tags) })),
     }));
   }
 
@@ -327,6 +335,25 @@ export class TrackingStore {
        ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value`,
       [runId, [...last.keys()], [...last.values()]],
     );
+  }
+
+  /** Logs dataset inputs: a dataset logged again (same name and digest) keeps its place and takes the new tags. */
+  async logInputs(manager: EntityManager, runId: string, inputs: readonly DatasetInput[], now: number): Promise<void> {
+    for (const [i, input] of inputs.entries())
+      await execute(
+        manager,
+        `INSERT INTO ${this.tables.run_inputs} (run_id, name, digest, dataset, tags, logged_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (run_id, name, digest) DO UPDATE SET dataset = EXCLUDED.dataset, tags = EXCLUDED.tags`,
+        [
+          runId,
+          input.dataset.name,
+          input.dataset.digest,
+          JSON.stringify(input.dataset),
+          JSON.stringify(input.tags),
+          now * 1000 + i,
+        ],
+      );
   }
 
   async deleteTag(manager: EntityManager, runId: string, key: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import { type ArtifactStore, ArtifactNotFoundError } from '@mlops/artifacts';
 import { type DomainError, type Result, domainError, err, ok } from '@mlops/core';
 import { type Clause, matches, offsetOf, orderOf, pageTokenOf, parseFilter, parseOrderBy } from '../domain/run-search';
 import {
+  type DatasetInput,
   type Experiment,
   type KeyValue,
   type LifecycleStage,
@@ -284,6 +285,24 @@ export class TrackingService {
         if (error instanceof ParamConflict) return err(error.error);
         throw error;
       });
+  }
+
+  /** MLflow's log_inputs: the datasets a run used, on an active run. */
+  async logInputs(runId: string, inputs: readonly DatasetInput[]): Promise<Result<void, TrackingError>> {
+    for (const { dataset, tags } of inputs) {
+      if (dataset.name === '' || dataset.digest === '')
+        return err(invalid('a dataset input needs a name and a digest'));
+      const problem = checkKeys('input tag', tags, MAX_TAG_VALUE);
+      if (problem) return err(problem);
+    }
+    return this.store.dataSource.transaction(async (manager): Promise<Result<void, TrackingError>> => {
+      const info = await this.store.runInfo(manager, runId, true);
+      if (!info) return err(notFound(`Run with id=${runId} not found`));
+      if (info.lifecycleStage !== 'active')
+        return err(invalid(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`));
+      await this.store.logInputs(manager, runId, inputs, Date.now());
+      return ok(undefined);
+    });
   }
 
   async deleteTag(runId: string, key: string): Promise<Result<void, TrackingError>> {

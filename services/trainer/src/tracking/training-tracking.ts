@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { TrainingRequestedV1 } from '@mlops/contracts';
 import type { SearchOutcome } from '../domain/hyperparameter-search';
 import {
+  type DatasetInput,
   type KeyValue,
   PARENT_RUN_TAG,
   type MetricPoint,
@@ -31,6 +32,8 @@ export interface TrainingRecord {
     path: string;
   }[];
   readonly tags: Readonly<Record<string, string>>;
+  /** The datasets it trained on, as MLflow dataset inputs (the training set snapshot). */
+  readonly inputs: readonly DatasetInput[];
   /** The hyperparameter search, whose trials become child runs. */
   readonly search: SearchOutcome | null;
 }
@@ -123,6 +126,7 @@ export class TrainingTracking {
       runId,
       Object.entries(record.tags).map(([key, value]) => ({ key, value })),
     );
+    await this.store.logInputs(manager, runId, record.inputs, timestamp);
     await this.store.putArtifact(
       manager,
       runId,

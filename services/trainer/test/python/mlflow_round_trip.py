@@ -6,6 +6,7 @@ import tempfile
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.exceptions import MlflowException
 
 mlflow.set_tracking_uri(os.environ["TRACKING_URI"])  # MLFLOW_TRACKING_TOKEN is read by the client itself
@@ -19,6 +20,21 @@ with mlflow.start_run(run_name="client-run") as run:
         mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
     mlflow.log_metrics({"auc": 0.91, "f1": 0.8})
     mlflow.set_tag("team", "risk")
+    # The datasets it used (mlflow.log_input sends the same request; its dataset classes need the full mlflow).
+    source = json.dumps({"url": "https://example.com/churn.parquet"})
+    MlflowClient().log_inputs(
+        run.info.run_id,
+        datasets=[
+            DatasetInput(
+                dataset=Dataset(name="churn-train", digest="abc123", source_type="http", source=source),
+                tags=[InputTag(key="mlflow.data.context", value="training")],
+            ),
+            DatasetInput(
+                dataset=Dataset(name="churn-eval", digest="def456", source_type="http", source=source, schema='{"c": 1}'),
+                tags=[InputTag(key="mlflow.data.context", value="eval")],
+            ),
+        ],
+    )
     notes = os.path.join(tempfile.mkdtemp(), "notes.txt")
     with open(notes, "w") as f:
         f.write("hello artifacts")
@@ -77,6 +93,10 @@ print(
             "changed_param_error": changed_param_error,
             "experiments": [e.name for e in experiments],
             "missing_experiment": mlflow.get_experiment_by_name(os.environ["EXPERIMENT"] + "-missing") is None,
+            "inputs": [
+                [i.dataset.name, i.dataset.digest, i.dataset.source_type, i.dataset.schema, {t.key: t.value for t in i.tags}]
+                for i in got.inputs.dataset_inputs
+            ],
         }
     )
 )

@@ -31,6 +31,13 @@ function runSummary(run: TrackedRun): Record<string, unknown> {
     params: Object.fromEntries(run.params.map((p) => [p.key, p.value])),
     metrics: Object.fromEntries(run.metrics.map((m) => [m.key, m.value])),
     tags: Object.fromEntries(run.tags.map((t) => [t.key, t.value])),
+    datasets: run.inputs.map(({ dataset, tags }) => ({
+      name: dataset.name,
+      digest: dataset.digest,
+      sourceType: dataset.sourceType,
+      source: dataset.source,
+      context: tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null,
+    })),
   };
 }
 

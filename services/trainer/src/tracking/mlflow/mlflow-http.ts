@@ -70,6 +70,21 @@ export function runView(run: TrackedRun): Record<string, unknown> {
       params: run.params.map(({ key, value }) => ({ key, value })),
       tags: run.tags.map(({ key, value }) => ({ key, value })),
     },
-    inputs: {},
+    inputs:
+      run.inputs.length === 0
+        ? {}
+        : {
+            dataset_inputs: run.inputs.map(({ dataset, tags }) => ({
+              tags: tags.map(({ key, value }) => ({ key, value })),
+              dataset: {
+                name: dataset.name,
+                digest: dataset.digest,
+                source_type: dataset.sourceType,
+                source: dataset.source,
+                ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
+                ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
+              },
+            })),
+          },
   };
 }

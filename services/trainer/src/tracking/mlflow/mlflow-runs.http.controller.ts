@@ -7,6 +7,7 @@ import {
   type DeleteTagBody,
   type GetRunQuery,
   type LogBatchBody,
+  type LogInputsBody,
   type LogMetricBody,
   type LogParamBody,
   type MetricHistoryQuery,
@@ -17,6 +18,7 @@ import {
   deleteTagBody,
   getRunQuery,
   logBatchBody,
+  logInputsBody,
   logMetricBody,
   logParamBody,
   metricHistoryQuery,
@@ -184,6 +186,33 @@ export class MlflowRunsHttpController {
         params: (body.params ?? []).map((p) => ({ key: p.key, value: p.value ?? '' })),
         tags: (body.tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
       }),
+    );
+    return {};
+  }
+
+  @Post('runs/log-inputs')
+  @HttpCode(200)
+  @RequireRole('trainer')
+  @Operation({
+    summary: 'MLflow: log the datasets a run used (mlflow.log_input); get_run returns them',
+    responses: done,
+  })
+  async logInputs(@MlflowBody(logInputsBody) body: LogInputsBody) {
+    mlflowRespond(
+      await this.tracking.logInputs(
+        body.run_id,
+        (body.datasets ?? []).map(({ dataset, tags }) => ({
+          dataset: {
+            name: dataset.name,
+            digest: dataset.digest,
+            sourceType: dataset.source_type,
+            source: dataset.source,
+            ...(dataset.schema === undefined ? {} : { schema: dataset.schema }),
+            ...(dataset.profile === undefined ? {} : { profile: dataset.profile }),
+          },
+          tags: (tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
+        })),
+      ),
     );
     return {};
   }

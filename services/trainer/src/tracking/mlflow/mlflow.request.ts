@@ -142,6 +142,47 @@ export const logBatchBody = {
 } as const;
 export type LogBatchBody = FromSchema<typeof logBatchBody>;
 
+/** MLflow's LogInputs: a run's datasets (name and digest identify one) with their input tags; model inputs ignored. */
+export const logInputsBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['run_id'],
+  properties: {
+    run_id: STRING,
+    datasets: {
+      type: 'array',
+      maxItems: 100,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['dataset'],
+        properties: {
+          tags: { type: 'array', items: KEY_VALUE, maxItems: 100 },
+          dataset: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'digest', 'source_type', 'source'],
+            properties: {
+              name: { type: 'string', maxLength: 500 },
+              digest: { type: 'string', maxLength: 36 },
+              source_type: { type: 'string', maxLength: 36 },
+              source: { type: 'string', maxLength: 65_535 },
+              schema: { type: 'string', maxLength: 1_048_575 },
+              profile: { type: 'string', maxLength: 16_777_215 },
+            },
+          },
+        },
+      },
+    },
+    models: {
+      type: 'array',
+      description: 'logged model inputs (MLflow 3): accepted, not kept',
+      items: { type: 'object', additionalProperties: false, properties: { model_id: STRING } },
+    },
+  },
+} as const;
+export type LogInputsBody = FromSchema<typeof logInputsBody>;
+
 export const searchRunsBody = {
   type: 'object',
   additionalProperties: false,

@@ -362,6 +362,19 @@ function trackingRecordOf(
           }
         : {}),
     },
+    // The training set as an MLflow dataset input: named after its view, identified by its sha256 (MLflow's digests
+    // are short: its first 16 hex digits), its source the snapshot in the artifact store.
+    inputs: [
+      {
+        dataset: {
+          name: `${lineage.featureView.name}-v${lineage.featureView.version}`,
+          digest: lineage.snapshotSha256.slice(0, 16),
+          sourceType: 'mlops_snapshot',
+          source: JSON.stringify({ uri: lineage.snapshotUri, sha256: lineage.snapshotSha256 }),
+        },
+        tags: [{ key: 'mlflow.data.context', value: 'training' }],
+      },
+    ],
     search: outcome.search,
   };
 }
