@@ -189,6 +189,79 @@ test('MLflow endpoints need our tokens: a reader may search runs but not start o
   assert.equal(anonymous.status, 401);
 });
 
+test("runs/log-inputs: bad input is a 400 or 404 in MLflow's error JSON and changes nothing; a reader is 403; it is in the OpenAPI document", async () => {
+  /** A POST of `body` with the given bearer token (the admin's by default; null for none). */
+  const logInputs = (body: unknown, token: string | null = TEST_ADMIN_TOKEN) => {
+    const init: RequestInit = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    };
+    return fetch(`${base}/api/2.0/mlflow/runs/log-inputs`, token === null ? init : authorized(init, token));
+  };
+  const dataset = { name: 'd', digest: 'x1', source_type: 'http', source: '{}' };
+  const cases: Array<[string, unknown, number, string]> = [
+    ['no run_id', { datasets: [{ dataset }] }, 400, 'INVALID_PARAMETER_VALUE'],
+    [
+      'a dataset without its digest',
+      { run_id: result.run_id, datasets: [{ dataset: { ...dataset, digest: undefined } }] },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
+    [
+      'an unknown field',
+      { run_id: result.run_id, datasets: [{ dataset: { ...dataset, rows: 3 } }] },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
+    [
+      'an empty name',
+      { run_id: result.run_id, datasets: [{ dataset: { ...dataset, name: '' } }] },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
+    [
+      'a digest over 36 characters',
+      { run_id: result.run_id, datasets: [{ dataset: { ...dataset, digest: 'f'.repeat(37) } }] },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
+    ['an unknown run', { run_id: '0'.repeat(32), datasets: [{ dataset }] }, 404, 'RESOURCE_DOES_NOT_EXIST'],
+  ];
+  for (const [what, body, status, code] of cases) {
+    const res = await logInputs(body);
+    assert.equal(res.status, status, what);
+    assert.equal(((await res.json()) as { error_code?: string }).error_code, code, what);
+  }
+  // Malformed JSON is refused before the MLflow layer, with the platform's error body (no MLflow error_code).
+  const malformed = await logInputs('{"run_id": ');
+  assert.equal(malformed.status, 400);
+  assert.match(JSON.stringify(await malformed.json()), /JSON/i);
+  const reader = await createTokenWithRoles(base, TEST_ADMIN_TOKEN, 'reader');
+  const asReader = await logInputs({ run_id: result.run_id, datasets: [{ dataset }] }, reader);
+  assert.equal(asReader.status, 403);
+  assert.equal((await logInputs({ run_id: result.run_id, datasets: [{ dataset }] }, null)).status, 401);
+
+  // The service answers on, and the run's inputs are the two the client logged.
+  assert.equal((await fetch(`${base}/health/live`)).status, 200);
+  const run = (await (await fetch(`${base}/runs/${result.run_id}`, authorized())).json()) as {
+    datasets: Array<{ name: string }>;
+  };
+  assert.deepEqual(
+    run.datasets.map((d) => d.name),
+    ['churn-train', 'churn-eval'],
+  );
+  const document = (await (await fetch(`${base}/openapi.json`, authorized())).json()) as {
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  };
+  const operation = document.paths['/api/2.0/mlflow/runs/log-inputs']?.post;
+  assert.ok(operation, 'runs/log-inputs in the OpenAPI document');
+  assert.ok(
+    ['200', '400', '404'].every((code) => code in operation.responses),
+    JSON.stringify(operation.responses),
+  );
+});
+
 test('GET /runs/compare puts runs side by side with the union of their params and metrics', async () => {
   const res = await fetch(`${base}/runs/compare?ids=${result.run_id},${result.other_id}`, authorized());
   assert.equal(res.status, 200);
