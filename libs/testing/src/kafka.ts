@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { setGroupOffsets } from '@mlops/config';
+import { type TopicStart, setGroupOffsets } from '@mlops/config';
 import { eventually, kafkaBrokers, kafkaTestSecurity, uid } from './wait';
 
 /** The sockets each test client has open (kafkajs's own socket factory, plus this bookkeeping). */
@@ -66,13 +66,13 @@ export function header(message: KafkaMessage, name: string): string | undefined 
  */
 export const TEST_EPOCH_MS = Date.now() - 60_000;
 
-/** Positions a new consumer group on each topic at the first message at or after `sinceMs`. */
+/** Positions a new consumer group on each topic at the first message at or after `sinceMs`; the offsets it set. */
 export async function positionGroupAt(
   kafka: Kafka,
   groupId: string,
   topics: readonly string[],
   sinceMs = TEST_EPOCH_MS,
-): Promise<void> {
+): Promise<TopicStart[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -86,6 +86,7 @@ export async function positionGroupAt(
       })),
     );
     await setGroupOffsets(kafka, groupId, starts);
+    return starts;
   } finally {
     await admin.disconnect();
   }

@@ -1,9 +1,8 @@
 // Helpers of the ingestion tests; the ones every integration test shares come from @mlops/testing.
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { loadConfig } from '@mlops/config';
 import {
   TEST_ADMIN_TOKEN,
-  TEST_EPOCH_MS,
   eventually,
   header,
   kafkaTestEnv,
@@ -54,12 +53,8 @@ export class TopicTap {
 
   async start(): Promise<void> {
     const groupId = uid('ingestion-tap');
-    await positionGroupAt(this.kafka, groupId, this.topics);
-    await this.withAdmin(async (admin) => {
-      for (const topic of this.topics)
-        for (const { partition, offset } of await admin.fetchTopicOffsetsByTimestamp(topic, TEST_EPOCH_MS))
-          this.next.set(`${topic}/${partition}`, BigInt(offset));
-    });
+    for (const { topic, partitions } of await positionGroupAt(this.kafka, groupId, this.topics))
+      for (const { partition, offset } of partitions) this.next.set(`${topic}/${partition}`, BigInt(offset));
     this.consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
@@ -88,21 +83,13 @@ export class TopicTap {
    * seeing one does not mean an earlier one of another partition has been read.
    */
   async readUpToNow(topic: string): Promise<void> {
-    const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
     await eventually(
       () => ends.every(({ partition, high }) => (this.next.get(`${topic}/${partition}`) ?? 0n) >= BigInt(high)),
       `the tap to read ${topic} up to its end`,
     );
-  }
-
-  private async withAdmin<T>(work: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      return await work(admin);
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   of(topic: string, dataset: string): Seen[] {
