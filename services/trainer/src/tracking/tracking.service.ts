@@ -260,12 +260,8 @@ export class TrackingService {
     }
     return this.store.dataSource
       .transaction(async (manager): Promise<Result<void, TrackingError>> => {
-        const info = await this.store.runInfo(manager, runId, true);
-        if (!info) return err(notFound(`Run with id=${runId} not found`));
-        if (info.lifecycleStage !== 'active')
-          return err(
-            invalid(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`),
-          );
+        const inactive = await this.lockActiveRun(manager, runId);
+        if (inactive) return err(inactive);
         const conflicts = await this.store.logParams(manager, runId, batch.params);
         const conflict = conflicts[0];
         if (conflict) {
@@ -287,6 +283,15 @@ export class TrackingService {
       });
   }
 
+  /** Locks the run for the rest of the transaction; why it cannot be logged to (unknown, deleted), if it cannot. */
+  private async lockActiveRun(manager: EntityManager, runId: string): Promise<TrackingError | undefined> {
+    const info = await this.store.runInfo(manager, runId, true);
+    if (!info) return notFound(`Run with id=${runId} not found`);
+    if (info.lifecycleStage !== 'active')
+      return invalid(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`);
+    return undefined;
+  }
+
   /** MLflow's log_inputs: the datasets a run used, on an active run. */
   async logInputs(runId: string, inputs: readonly DatasetInput[]): Promise<Result<void, TrackingError>> {
     for (const { dataset, tags } of inputs) {
@@ -296,10 +301,8 @@ export class TrackingService {
       if (problem) return err(problem);
     }
     return this.store.dataSource.transaction(async (manager): Promise<Result<void, TrackingError>> => {
-      const info = await this.store.runInfo(manager, runId, true);
-      if (!info) return err(notFound(`Run with id=${runId} not found`));
-      if (info.lifecycleStage !== 'active')
-        return err(invalid(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`));
+      const inactive = await this.lockActiveRun(manager, runId);
+      if (inactive) return err(inactive);
       await this.store.logInputs(manager, runId, inputs, Date.now());
       return ok(undefined);
     });
